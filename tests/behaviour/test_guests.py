@@ -1,0 +1,96 @@
+"""C guests from tests/guests, native vs umlskas (see conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from harness import (assert_same, bad_lines, describe, guest_sources, make_tree, native_result,
+                      run_guest)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    needs_dir: bool = False  # argv[1] is a fresh make_tree() scratch dir
+    args: tuple = ()
+    rc: int = 0
+    env: dict | None = field(default=None, hash=False)
+
+
+CASES = [
+    # plain guests
+    Case("hello", args=("a b", "", "c"), env={"A": "1", "PATH": "/usr/bin:/bin"}),
+    Case("heap"),
+    Case("arch_prctl"),
+    Case("ids"),
+    Case("rlimit"),
+    Case("uname"),
+    Case("getrandom"),
+    Case("clock"),
+    Case("nanosleep"),
+    Case("sched"),
+    Case("sysinfo"),
+    Case("signals"),
+    Case("writev_stdout"),
+    Case("fdscan"),
+    Case("enosys"),
+    Case("exit42", rc=42),
+    # guests working in a scratch directory
+    Case("efault", needs_dir=True),
+    Case("ebadf", needs_dir=True),
+    Case("file_io", needs_dir=True),
+    Case("stat", needs_dir=True),
+    Case("getdents", needs_dir=True),
+    Case("access", needs_dir=True),
+    Case("readlink", needs_dir=True),
+    Case("cwd", needs_dir=True),
+    Case("fcntl_dup", needs_dir=True),
+    Case("ioctl", needs_dir=True),
+    Case("mmap", needs_dir=True),
+    Case("brk", needs_dir=True),
+    Case("umask", needs_dir=True),
+    Case("statfs", needs_dir=True),
+]
+
+_SOURCES = dict(guest_sources())
+_PARAMS = []
+for _c in CASES:
+    _PARAMS.append(pytest.param(_c, False, id=_c.name))
+    if _SOURCES.get(_c.name):
+        _PARAMS.append(pytest.param(_c, True, id=f"{_c.name}-static"))
+
+
+def test_every_guest_has_a_case():
+    """Guests without a Case here are covered by test_special.py."""
+    covered = {c.name for c in CASES} | {"int80", "exits"}
+    assert set(_SOURCES) <= covered, sorted(set(_SOURCES) - covered)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case,static", _PARAMS)
+def test_guest(mode, case, static, guests, tmp_path):
+    binary = guests.path(case.name, static=static)
+
+    def argv(tag):
+        extra = [str(make_tree(tmp_path / tag))] if case.needs_dir else []
+        return [binary, *extra, *case.args]
+
+    if mode == "native":
+        first = run_guest("native", argv("native-1"), env=case.env)
+        assert first.returncode == case.rc, describe(first)
+        assert not bad_lines(first.stdout), "\n".join(bad_lines(first.stdout)) + "\n" + describe(first)
+        assert first.stdout, describe(first)
+        # the guest's output must be deterministic, or it is useless as an oracle
+        second = run_guest("native", argv("native-2"), env=case.env)
+        assert (second.returncode, second.stdout) == (first.returncode, first.stdout), \
+            "native output is not deterministic:\n" + describe(first) + "\n" + describe(second)
+        return
+
+    if case.needs_dir:
+        expected = run_guest("native", argv("native"), env=case.env)
+    else:
+        expected = native_result(argv("native"), env=case.env)
+    got = run_guest(mode, argv(mode), env=case.env)
+    assert_same(expected, got, mode)

@@ -1,0 +1,143 @@
+"""The umlskas command line: run a program under the Python kernel, list the syscalls."""
+
+import errno
+import logging
+import os
+import resource
+import shutil
+import signal
+import sys
+
+import click
+
+from . import __version__
+
+EXAMPLES = """
+\b
+Examples:
+  umlskas run -- busybox echo hello
+  umlskas run --trace -- /bin/ls -la /usr/share
+  umlskas run --env LANG=C --cwd /tmp -- python3 -c 'import os; print(os.getcwd())'
+  umlskas syscalls --implemented
+"""
+
+KERNEL_FAULT_STATUS = 125
+
+
+def resolve_program(program, path_env):
+    """Find PROGRAM as a shell would: a name with a slash is taken as is, else PATH is searched."""
+    if "/" in program:
+        return program
+    found = shutil.which(program, path=path_env if path_env is not None else os.defpath)
+    if found is None:
+        # Like execvp: a match that is not executable is still a "permission denied".
+        for d in (path_env or os.defpath).split(os.pathsep):
+            candidate = os.path.join(d or ".", program)
+            if os.path.isfile(candidate):
+                return candidate
+    return found
+
+
+def reraise_signal(sig):
+    """Die of the guest's signal, without a core file; 128+N if we survive it."""
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+    os.kill(os.getpid(), sig)
+    os._exit(128 + sig)
+
+
+def run_program(argv, *, env, cwd, trace=False, mode_name="skas"):
+    """Run argv in a new kernel; returns the guest's status (code, or -signal)."""
+    from .kernel.errors import SyscallError
+    from .kernel.kernel_proc import Kernel
+    from .host.mode_skas import SkasMode
+    from .trace import TextTracer
+
+    filename = resolve_program(argv[0], env.get("PATH"))
+    if filename is None:
+        click.echo(f"umlskas: '{argv[0]}': No such file or directory", err=True)
+        return 127
+    mode = SkasMode()
+    kernel = Kernel(mode, tracer=TextTracer() if trace else None)
+    envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
+    try:
+        kernel.spawn_init(os.fsencode(filename), [os.fsencode(a) for a in argv], envp,
+                          os.path.abspath(cwd))
+    except SyscallError as e:
+        mode.close()
+        click.echo(f"umlskas: '{argv[0]}': {os.strerror(e.errno)}", err=True)
+        return 127 if e.errno == errno.ENOENT else 126
+    except BaseException:
+        mode.close()
+        raise
+    return kernel.run()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
+@click.version_option(__version__, prog_name="umlskas")
+def main():
+    """umlskas: a user-space Linux kernel in Python (User-mode Linux SKAS style).
+
+    Every system call of the guest program stops in the kernel (PTRACE_SYSEMU)
+    and is emulated in Python; the guest never makes a host system call."""
+
+
+@main.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@click.option("--trace", is_flag=True, help="Print one strace-like line per guest syscall to stderr.")
+@click.option("--env", "env_pairs", multiple=True, metavar="K=V", help="Set a variable in the guest's environment.")
+@click.option("--cwd", type=click.Path(file_okay=False), default=None, help="The guest's working directory.")
+@click.option("--mode", type=click.Choice(["skas"]), default="skas", show_default=True,
+              help="How guest syscalls reach the kernel.")
+@click.option("-v", "--verbose", count=True, help="More kernel log output.")
+@click.argument("program")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(trace, env_pairs, cwd, mode, verbose, program, args):
+    """Run PROGRAM with ARGS under the kernel; its exit status becomes ours."""
+    logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else
+                        logging.WARNING, format="umlskas: %(message)s", stream=sys.stderr)
+    env = dict(os.environ)
+    for pair in env_pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not K=V", param_hint="--env")
+        env[key] = value
+    cwd = cwd or os.getcwd()
+    if not os.path.isdir(cwd):
+        click.echo(f"umlskas: --cwd {cwd}: No such directory", err=True)
+        sys.exit(125)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(128 + signal.SIGTERM))
+    from .kernel.errors import KernelBug
+    try:
+        status = run_program([program, *args], env=env, cwd=cwd, trace=trace, mode_name=mode)
+    except KernelBug as e:
+        click.echo(f"umlskas: the kernel stopped the guest: {e}", err=True)
+        sys.exit(KERNEL_FAULT_STATUS)
+    except KeyboardInterrupt:
+        sys.exit(128 + signal.SIGINT)
+    sys.stdout.flush()
+    if status < 0:
+        reraise_signal(-status)
+    sys.exit(status)
+
+
+@main.command()
+@click.option("--implemented", is_flag=True, help="Only the syscalls with a handler.")
+def syscalls(implemented):
+    """List every x86-64 syscall with its support level."""
+    from .kernel.syscalls.names import LINUX_VERSION
+    from .kernel.syscalls.table import TABLE
+    click.echo(f"# x86-64 syscalls up to Linux {LINUX_VERSION}: number name support")
+    for entry in TABLE:
+        if entry is None or (implemented and entry.handler is None):
+            continue
+        click.echo(f"{entry.nr:4d} {entry.name:24s} {entry.support}")
+
+
+if __name__ == "__main__":
+    main()

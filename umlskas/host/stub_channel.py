@@ -1,0 +1,234 @@
+"""The stub channel: builds and launches stubs, and runs host syscalls inside them.
+
+How it works: one memfd "ops page" is created per kernel and mapped read-only
+into every stub at STUB_OPS_ADDR (and read-write here). To run host syscalls
+in a stub's address space the kernel writes 64-byte op records into the page,
+saves the stopped stub's registers, points rip at the stub's batch loop and
+resumes it with PTRACE_CONT; the loop ends on an int3, and the registers are
+put back. The guest cannot write the page (it is read-only in its address
+space, and its mprotect is emulated), so it cannot steer that PTRACE_CONT.
+See the opening comment of stub.c for the stub's side.
+"""
+
+import errno
+import mmap
+import os
+import shutil
+import signal
+import struct
+import subprocess
+
+from . import ptrace
+from ..kernel.machine import OP_ARG0_FD, OP_ARG4_FD, OpError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STUB_SOURCE = os.path.join(HERE, "stub.c")
+STUB_BINARY = os.path.join(HERE, "umlskas-stub")
+STUB_NAME = "umlskas-stub"
+
+STUB_BASE = 0x7FFBE0000000          # lowest stub address: guests live below it
+STUB_OPS_ADDR = 0x7FFBE0100000
+STUB_OPS_SIZE = 0x10000
+STUB_END = STUB_OPS_ADDR + STUB_OPS_SIZE
+OP_SIZE = 64
+STRINGS_AT = 0x8000                 # strings live in the second half of the page
+MAX_OPS = STRINGS_AT // OP_SIZE
+
+BUILD_FLAGS = ["-static", "-nostdlib", "-nostartfiles", "-fno-pie", "-no-pie", "-O2",
+               "-fno-asynchronous-unwind-tables", "-Wl,-Ttext-segment=0x7ffbe0000000",
+               "-Wl,--build-id=none", "-Wl,-z,noexecstack"]
+
+
+class StubBuildError(RuntimeError):
+    pass
+
+
+def build_stub(source=STUB_SOURCE, output=STUB_BINARY, cc=None):
+    """Compile the stub; raises StubBuildError with the reason."""
+    cc = cc or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise StubBuildError("umlskas needs a C compiler (cc) to build its stub: "
+                             "install gcc (apt-get install -y gcc)")
+    tmp = output + ".tmp"
+    proc = subprocess.run([cc, *BUILD_FLAGS, "-o", tmp, source], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise StubBuildError(f"building the stub failed:\n{proc.stderr}")
+    os.replace(tmp, output)
+    return output
+
+
+def stub_path():
+    """The stub binary; built on first use in a source checkout."""
+    if not os.path.exists(STUB_BINARY) or (
+            os.path.exists(STUB_SOURCE)
+            and os.path.getmtime(STUB_SOURCE) > os.path.getmtime(STUB_BINARY)):
+        build_stub()
+    return STUB_BINARY
+
+
+def _elf_symbols(path, wanted):
+    """Addresses of a few global symbols in a static ELF64 file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    found = {}
+    for i in range(shnum):
+        base = shoff + i * shentsize
+        sh_type, = struct.unpack_from("<I", data, base + 4)
+        if sh_type != 2:  # SHT_SYMTAB
+            continue
+        off, size, link, _, _, entsize = struct.unpack_from("<QQIIQQ", data, base + 0x18)
+        stroff, = struct.unpack_from("<Q", data, shoff + link * shentsize + 0x18)
+        for s in range(off, off + size, entsize):
+            name_off, = struct.unpack_from("<I", data, s)
+            value, = struct.unpack_from("<Q", data, s + 8)
+            end = data.index(b"\0", stroff + name_off)
+            name = data[stroff + name_off:end].decode()
+            if name in wanted:
+                found[name] = value
+    missing = set(wanted) - set(found)
+    if missing:
+        raise StubBuildError(f"stub {path} lacks symbols {sorted(missing)}")
+    return found
+
+
+class StubChannel:
+    """Launches stubs and runs injected host syscalls in them, for one kernel."""
+
+    def __init__(self):
+        self.path = stub_path()
+        syms = _elf_symbols(self.path, ("stub_syscall", "stub_batch"))
+        self.trampoline = syms["stub_syscall"]
+        self.batch_entry = syms["stub_batch"]
+        self.ops_fd = os.memfd_create("umlskas-ops", os.MFD_CLOEXEC)
+        os.ftruncate(self.ops_fd, STUB_OPS_SIZE)
+        self.ops = mmap.mmap(self.ops_fd, STUB_OPS_SIZE)
+        # Exit statuses reaped while waiting for one stub's trap; wait() hands them on.
+        self.reaped = {}
+
+    def close(self):
+        if self.ops_fd >= 0:
+            self.ops.close()
+            os.close(self.ops_fd)
+            self.ops_fd = -1
+
+    def launch(self):
+        """Start a stub and seize it. Returns its host pid, stopped in a
+        PTRACE_EVENT_STOP with only the stub's own pages (and [vsyscall]) mapped."""
+        pid = os.posix_spawn(self.path, [STUB_NAME], {},
+                             file_actions=[(os.POSIX_SPAWN_DUP2, self.ops_fd, 3)],
+                             setpgroup=0)
+        try:
+            _, status = os.waitpid(pid, os.WUNTRACED)
+            if not os.WIFSTOPPED(status):
+                raise StubBuildError(f"stub exited before it stopped (status {status:#x})")
+            ptrace.seize(pid)
+            _, status = os.waitpid(pid, ptrace.WALL)
+            if not (os.WIFSTOPPED(status) and status >> 16 == ptrace.PTRACE_EVENT_STOP):
+                raise StubBuildError(f"stub did not stop after PTRACE_SEIZE (status {status:#x})")
+            self.unmap_host_mappings(pid)
+        except BaseException:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise
+        return pid
+
+    def unmap_host_mappings(self, pid):
+        """Remove the host's vdso, vvar and stack: the guest gets only what the loader maps."""
+        ops = []
+        with open(f"/proc/{pid}/maps") as maps:
+            for line in maps:
+                span, _, rest = line.partition(" ")
+                start, end = (int(x, 16) for x in span.split("-"))
+                if start >= STUB_BASE and end <= STUB_END:
+                    continue
+                if start >= 0xFFFFFFFFFF600000:  # [vsyscall] cannot be removed
+                    continue
+                ops.append((11, (start, end - start), 0))
+        self.run_batch(pid, ops)
+
+    def _put_ops(self, ops):
+        """Write op records (and their string args) into the ops page."""
+        if len(ops) > MAX_OPS:
+            raise ValueError("too many ops in one batch")
+        page = self.ops
+        strings = STRINGS_AT
+        pack = struct.pack_into
+        for i, (nr, args, flags) in enumerate(ops):
+            vals = []
+            for a in args:
+                if isinstance(a, (bytes, bytearray)):
+                    s = bytes(a) + b"\0"
+                    if strings + len(s) > STUB_OPS_SIZE:
+                        raise ValueError("op strings overflow the ops page")
+                    page[strings:strings + len(s)] = s
+                    vals.append(STUB_OPS_ADDR + strings)
+                    strings += (len(s) + 7) & ~7
+                else:
+                    vals.append(a & 0xFFFFFFFFFFFFFFFF)
+            vals += [0] * (6 - len(vals))
+            pack("<8Q", page, i * OP_SIZE, nr, flags, *vals)
+
+    def run_batch(self, pid, ops):
+        """Run ops (nr, args, flags) in stopped stub `pid`; registers are kept.
+        Raises OpError(index, errno) at the first failing op."""
+        if not ops:
+            return
+        uses_fd = any(flags & (OP_ARG0_FD | OP_ARG4_FD) for _, _, flags in ops)
+        for start in range(0, len(ops), MAX_OPS):
+            chunk = ops[start:start + MAX_OPS]
+            self._put_ops(chunk)
+            saved = ptrace.getregs(pid)
+            regs = ptrace.UserRegs.from_buffer_copy(saved)
+            regs.rip = self.batch_entry
+            regs.rbx = STUB_OPS_ADDR
+            regs.r12 = len(chunk)
+            regs.r13 = 0xFFFFFFFFFFFFFFFF
+            regs.orig_rax = 0xFFFFFFFFFFFFFFFF
+            ptrace.setregs(pid, regs)
+            done = self._run_to_trap(pid)
+            saved.orig_rax = 0xFFFFFFFFFFFFFFFF
+            ptrace.setregs(pid, saved)
+            if done.r12:
+                index = start + len(chunk) - done.r12
+                err = -(done.rax - (1 << 64))
+                if uses_fd and done.r13 < 0x80000000:
+                    self.inject(pid, 3, (done.r13,))
+                raise OpError(index, err)
+
+    def inject(self, pid, nr, args=()):
+        """Run one host syscall in stopped stub `pid` through the trampoline;
+        returns its raw result (negative errno on failure). Registers are kept."""
+        saved = ptrace.getregs(pid)
+        regs = ptrace.UserRegs.from_buffer_copy(saved)
+        regs.rip = self.trampoline
+        regs.rax = nr
+        regs.orig_rax = 0xFFFFFFFFFFFFFFFF
+        a = list(args) + [0] * (6 - len(args))
+        regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9 = (
+            x & 0xFFFFFFFFFFFFFFFF for x in a)
+        ptrace.setregs(pid, regs)
+        done = self._run_to_trap(pid)
+        saved.orig_rax = 0xFFFFFFFFFFFFFFFF
+        ptrace.setregs(pid, saved)
+        result = done.rax
+        return result - (1 << 64) if result >= 1 << 63 else result
+
+    def _run_to_trap(self, pid):
+        ptrace.cont(pid)
+        while True:
+            _, status = os.waitpid(pid, ptrace.WALL)
+            if os.WIFSTOPPED(status):
+                sig = os.WSTOPSIG(status)
+                if sig == signal.SIGTRAP and status >> 16 == 0:
+                    return ptrace.getregs(pid)
+                if status >> 16 == ptrace.PTRACE_EVENT_STOP:
+                    ptrace.cont(pid)
+                    continue
+                # A host signal arrived while the stub ran our op (the guest's
+                # pending SIGINT, say). Hold it back; the op is the kernel's.
+                ptrace.cont(pid)
+                continue
+            self.reaped[pid] = status
+            raise OpError(0, errno.ESRCH)

@@ -1,0 +1,462 @@
+"""A guest address space: the VMA list, brk, mmap/munmap/mprotect/mremap/madvise, and guest memory copies.
+
+How it works: the kernel keeps the authoritative list of mappings here and
+decides every address; the host process only executes the resulting
+MAP_FIXED operations (MapOps, run by the stub in one round trip). Guest
+memory is copied with the host's guest-visible copy, which honours page
+protections, so a bad pointer fails exactly where Linux's copy_from_user
+would, and addresses at or above `top` (the stub's pages) are never touched.
+The semantics follow mm/mmap.c, mm/mprotect.c and mm/mremap.c: errors are
+checked in the order Linux checks them.
+"""
+
+import bisect
+import errno
+
+from .errors import SyscallError
+from .machine import (HOST_CLOSE, HOST_MADVISE, HOST_MMAP, HOST_MPROTECT, HOST_MREMAP,
+                      HOST_MUNMAP, HOST_OPENAT, OP_ARG4_FD, OP_ARG0_FD, OP_SAVE_FD, MapOp,
+                      OpError)
+
+PAGE = 4096
+PAGE_MASK = ~(PAGE - 1)
+
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+PROT_GROWSDOWN, PROT_GROWSUP = 0x01000000, 0x02000000
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 0x01, 0x02, 0x03
+MAP_TYPE = 0x0F
+MAP_FIXED = 0x10
+MAP_ANONYMOUS = 0x20
+MAP_GROWSDOWN = 0x100
+MAP_DENYWRITE = 0x800
+MAP_EXECUTABLE = 0x1000
+MAP_LOCKED = 0x2000
+MAP_NORESERVE = 0x4000
+MAP_POPULATE = 0x8000
+MAP_NONBLOCK = 0x10000
+MAP_STACK = 0x20000
+MAP_HUGETLB = 0x40000
+MAP_SYNC = 0x80000
+MAP_FIXED_NOREPLACE = 0x100000
+# Flags the host may see: anything else stays in the kernel's bookkeeping.
+HOST_MAP_FLAGS = (MAP_TYPE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE | MAP_POPULATE
+                  | MAP_STACK | MAP_LOCKED | MAP_NONBLOCK)
+
+MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
+
+MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED = 0, 1, 2, 3, 4
+MADV_FREE, MADV_REMOVE = 8, 9
+# Advice that changes memory contents: the host must do it. The rest only hint.
+MADV_HOST = {MADV_DONTNEED, MADV_FREE, MADV_REMOVE}
+MADV_VALID = {0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+              24, 25, 100, 101, 102}
+
+MMAP_MIN_ADDR = 0x10000
+STACK_SIZE = 8 << 20
+PATH_MAX = 4096
+
+
+def page_up(x):
+    return (x + PAGE - 1) & PAGE_MASK
+
+
+class Vma:
+    """One mapping: [start, end), protections, MAP_* flags and what backs it."""
+
+    __slots__ = ("start", "end", "prot", "flags", "name", "offset", "file")
+
+    def __init__(self, start, end, prot, flags, name="", offset=0, file=None):
+        self.start, self.end, self.prot, self.flags = start, end, prot, flags
+        self.name, self.offset, self.file = name, offset, file
+
+    def split_at(self, addr):
+        """Cut in two at addr; self keeps the low part, the high part is returned."""
+        high = Vma(addr, self.end, self.prot, self.flags, self.name,
+                   self.offset + (addr - self.start) if self.file is not None else 0, self.file)
+        self.end = addr
+        return high
+
+    def __repr__(self):
+        return f"Vma({self.start:#x}-{self.end:#x} prot={self.prot} flags={self.flags:#x} {self.name})"
+
+
+class AddressSpace:
+    """The memory of one guest mm (shared by the threads of a process)."""
+
+    def __init__(self, proc, top):
+        self.proc = proc                  # GuestProc that runs our MapOps and copies
+        self.top = top                    # first address the guest may not use
+        self.vmas = []                    # sorted by start, never overlapping
+        self.starts = []                  # vma starts, for bisect
+        self.stack_top = top - (256 << 20)
+        self.mmap_base = self.stack_top - STACK_SIZE - (128 << 20)
+        self.brk_start = self.brk_cur = 0
+        self.host_fd_path = None          # fd number -> path the stub can open (set by kernel)
+
+    # ---- guest memory copies -------------------------------------------------
+
+    def read(self, addr, size):
+        """copy_from_user: the bytes, or EFAULT."""
+        if size == 0:
+            return b""
+        if addr < 0 or addr + size > self.top:
+            raise SyscallError(errno.EFAULT)
+        data = self.proc.read(addr, size)
+        if len(data) != size:
+            raise SyscallError(errno.EFAULT)
+        return data
+
+    def write(self, addr, data):
+        """copy_to_user: all of data, or EFAULT."""
+        size = len(data)
+        if size == 0:
+            return
+        if addr < 0 or addr + size > self.top or self.proc.write(addr, data) != size:
+            raise SyscallError(errno.EFAULT)
+
+    def read_cstr(self, addr, limit=PATH_MAX, too_long=errno.ENAMETOOLONG):
+        """A NUL-terminated string of at most `limit` bytes including the NUL."""
+        out = b""
+        while True:
+            if addr >= self.top:
+                raise SyscallError(errno.EFAULT)
+            chunk = min(PAGE - (addr & (PAGE - 1)), limit - len(out), self.top - addr)
+            data = self.proc.read(addr, chunk)
+            if not data:
+                raise SyscallError(errno.EFAULT)
+            nul = data.find(b"\0")
+            if nul >= 0:
+                return out + data[:nul]
+            out += data
+            addr += len(data)
+            if len(out) >= limit:
+                raise SyscallError(too_long)
+
+    def read_ptr_array(self, addr, limit=0x7FFFFFFF):
+        """A NULL-terminated array of pointers (argv, envp)."""
+        ptrs = []
+        while True:
+            word = int.from_bytes(self.read(addr, 8), "little")
+            if not word:
+                return ptrs
+            ptrs.append(word)
+            if len(ptrs) > limit:
+                raise SyscallError(errno.E2BIG)
+            addr += 8
+
+    # ---- the VMA list --------------------------------------------------------
+
+    def _index_after(self, addr):
+        """Index of the first VMA whose end is above addr."""
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i >= 0 and self.vmas[i].end > addr:
+            return i
+        return i + 1
+
+    def overlapping(self, start, end):
+        i = self._index_after(start)
+        out = []
+        while i < len(self.vmas) and self.vmas[i].start < end:
+            out.append(self.vmas[i])
+            i += 1
+        return out
+
+    def find(self, addr):
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i >= 0 and self.vmas[i].end > addr:
+            return self.vmas[i]
+        return None
+
+    def _carve(self, start, end):
+        """Remove [start, end) from the list, splitting VMAs at its edges."""
+        i = self._index_after(start)
+        vmas = self.vmas
+        if i < len(vmas) and vmas[i].start < start:
+            high = vmas[i].split_at(start)
+            vmas.insert(i + 1, high)
+            i += 1
+        j = i
+        while j < len(vmas) and vmas[j].start < end:
+            if vmas[j].end > end:
+                vmas.insert(j + 1, vmas[j].split_at(end))
+            j += 1
+        del vmas[i:j]
+        self.starts = [v.start for v in vmas]
+
+    def _insert(self, vma):
+        i = bisect.bisect_left(self.starts, vma.start)
+        self.vmas.insert(i, vma)
+        self.starts.insert(i, vma.start)
+
+    def is_free(self, start, end):
+        return (MMAP_MIN_ADDR <= start < end <= self.top) and not self.overlapping(start, end)
+
+    def find_free(self, length, hint=0):
+        """A free range: the hint if it fits, else top-down below mmap_base."""
+        if hint:
+            hint &= PAGE_MASK
+            if self.is_free(hint, hint + length):
+                return hint
+        end = self.mmap_base
+        for vma in reversed(self.vmas):
+            if vma.start >= end:
+                continue
+            if vma.end <= end - length:
+                break
+            end = vma.start
+        start = end - length
+        if start < MMAP_MIN_ADDR:
+            raise SyscallError(errno.ENOMEM)
+        return start
+
+    def _host(self, ops):
+        try:
+            self.proc.run_ops(ops)
+        except OpError as e:
+            raise SyscallError(e.errno) from None
+
+    # ---- mmap(2) and friends -------------------------------------------------
+
+    def mmap(self, addr, length, prot, flags, file=None, offset=0, name=""):
+        """mmap(2) after the syscall-level checks; returns the address."""
+        if length == 0:
+            raise SyscallError(errno.EINVAL)
+        maptype = flags & MAP_TYPE
+        if maptype not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
+            raise SyscallError(errno.EINVAL)
+        if maptype == MAP_SHARED_VALIDATE:
+            maptype = MAP_SHARED
+        if prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP):
+            raise SyscallError(errno.EINVAL)
+        size = page_up(length)
+        if size == 0 or size > self.top:
+            raise SyscallError(errno.ENOMEM)
+        if offset + size > (1 << 63):
+            raise SyscallError(errno.EOVERFLOW)
+        if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+            if addr & ~PAGE_MASK:
+                raise SyscallError(errno.EINVAL)
+            if addr + size > self.top or addr < MMAP_MIN_ADDR:
+                raise SyscallError(errno.ENOMEM if addr + size > self.top else errno.EPERM)
+            if flags & MAP_FIXED_NOREPLACE and self.overlapping(addr, addr + size):
+                raise SyscallError(errno.EEXIST)
+            start = addr
+        else:
+            start = self.find_free(size, addr if addr < self.top else 0)
+        if file is not None:
+            file.check_mmap(prot, maptype)
+        host_flags = (flags & HOST_MAP_FLAGS & ~MAP_TYPE) | maptype | MAP_FIXED
+        if file is None:
+            host_flags |= MAP_ANONYMOUS
+            ops = [MapOp(HOST_MMAP, (start, size, prot & 7, host_flags, -1, 0))]
+        else:
+            host_flags &= ~MAP_ANONYMOUS
+            ops = [MapOp(HOST_OPENAT, (-100, file.stub_path(), file.stub_open_flags(), 0), OP_SAVE_FD),
+                   MapOp(HOST_MMAP, (start, size, prot & 7, host_flags, 0, offset), OP_ARG4_FD),
+                   MapOp(HOST_CLOSE, (0,), OP_ARG0_FD)]
+        self._host(ops)
+        self._carve(start, start + size)
+        self._insert(Vma(start, start + size, prot & 7, (flags & ~MAP_TYPE) | maptype,
+                         name or (file.path_name() if file is not None else ""),
+                         offset if file is not None else 0, file))
+        return start
+
+    def map_fixed_ops(self, start, end, prot, flags, offset=0, name="", from_saved_fd=False):
+        """Record a mapping that a batch run by the caller makes (the loader); returns its
+        MapOps. from_saved_fd: map the file the batch opened earlier (OP_SAVE_FD)."""
+        self._carve(start, end)
+        self._insert(Vma(start, end, prot, flags, name, offset))
+        host_flags = (flags & HOST_MAP_FLAGS) | MAP_FIXED
+        if not from_saved_fd:
+            return [MapOp(HOST_MMAP, (start, end - start, prot, host_flags | MAP_ANONYMOUS, -1, 0))]
+        return [MapOp(HOST_MMAP, (start, end - start, prot, host_flags, 0, offset), OP_ARG4_FD)]
+
+    def run_ops(self, ops):
+        self._host(ops)
+
+    def _check_range(self, addr, length):
+        if addr & ~PAGE_MASK:
+            raise SyscallError(errno.EINVAL)
+        size = page_up(length)
+        if length and size == 0:
+            raise SyscallError(errno.ENOMEM)
+        return size
+
+    def munmap(self, addr, length):
+        """munmap(2)."""
+        if addr & ~PAGE_MASK or length == 0:
+            raise SyscallError(errno.EINVAL)
+        size = page_up(length)
+        if size > self.top or addr > self.top - size:
+            raise SyscallError(errno.EINVAL)
+        if self.overlapping(addr, addr + size):
+            self._host([MapOp(HOST_MUNMAP, (addr, size))])
+            self._carve(addr, addr + size)
+        return 0
+
+    def mprotect(self, addr, length, prot):
+        """mprotect(2)."""
+        if addr & ~PAGE_MASK:
+            raise SyscallError(errno.EINVAL)
+        grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP)
+        if prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) or \
+                grows == (PROT_GROWSDOWN | PROT_GROWSUP):
+            raise SyscallError(errno.EINVAL)
+        size = page_up(length)
+        if length and size == 0 or addr + size < addr:
+            raise SyscallError(errno.ENOMEM)
+        if size == 0:
+            return 0
+        end = addr + size
+        if end > self.top:
+            raise SyscallError(errno.ENOMEM)
+        vmas = self.overlapping(addr, end)
+        # Every page must be mapped, or ENOMEM (after changing nothing).
+        cur = addr
+        for vma in vmas:
+            if vma.start > cur:
+                raise SyscallError(errno.ENOMEM)
+            cur = vma.end
+        if cur < end:
+            raise SyscallError(errno.ENOMEM)
+        prot &= 7
+        for vma in vmas:
+            if vma.file is not None and prot & PROT_WRITE and vma.flags & MAP_TYPE == MAP_SHARED:
+                vma.file.check_mmap(prot, MAP_SHARED)
+        self._host([MapOp(HOST_MPROTECT, (addr, size, prot))])
+        self._carve_keep(addr, end, lambda v: setattr(v, "prot", prot))
+        return 0
+
+    def _carve_keep(self, start, end, change):
+        """Split VMAs at start and end and apply change() to those inside."""
+        i = self._index_after(start)
+        vmas = self.vmas
+        if i < len(vmas) and vmas[i].start < start:
+            vmas.insert(i + 1, vmas[i].split_at(start))
+            i += 1
+        while i < len(vmas) and vmas[i].start < end:
+            if vmas[i].end > end:
+                vmas.insert(i + 1, vmas[i].split_at(end))
+            change(vmas[i])
+            i += 1
+        self.starts = [v.start for v in vmas]
+
+    def madvise(self, addr, length, advice):
+        """madvise(2): content-changing advice is done by the host, hints are accepted."""
+        if addr & ~PAGE_MASK:
+            raise SyscallError(errno.EINVAL)
+        if advice not in MADV_VALID:
+            raise SyscallError(errno.EINVAL)
+        size = page_up(length)
+        if length and size == 0:
+            raise SyscallError(errno.EINVAL)
+        if size == 0:
+            return 0
+        end = addr + size
+        vmas = self.overlapping(addr, end)
+        unmapped = False
+        cur = addr
+        for vma in vmas:
+            if vma.start > cur:
+                unmapped = True
+            cur = vma.end
+        if cur < end:
+            unmapped = True
+        if advice in MADV_HOST:
+            for vma in vmas:
+                lo, hi = max(vma.start, addr), min(vma.end, end)
+                self._host([MapOp(HOST_MADVISE, (lo, hi - lo, advice))])
+        if unmapped:
+            raise SyscallError(errno.ENOMEM)
+        return 0
+
+    def mremap(self, old, old_len, new_len, flags, new_addr):
+        """mremap(2): the host moves the pages; the kernel chooses where."""
+        if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP):
+            raise SyscallError(errno.EINVAL)
+        if flags & MREMAP_FIXED and not flags & MREMAP_MAYMOVE:
+            raise SyscallError(errno.EINVAL)
+        if flags & MREMAP_DONTUNMAP and (not flags & MREMAP_MAYMOVE or old_len != new_len):
+            raise SyscallError(errno.EINVAL)
+        if old & ~PAGE_MASK:
+            raise SyscallError(errno.EINVAL)
+        old_len = page_up(old_len)
+        new_len = page_up(new_len)
+        if new_len == 0:
+            raise SyscallError(errno.EINVAL)
+        vma = self.find(old)
+        if vma is None or (old_len and old + old_len > vma.end):
+            raise SyscallError(errno.EFAULT)
+        if old_len == 0 and vma.flags & MAP_TYPE != MAP_SHARED:
+            raise SyscallError(errno.EINVAL)
+        if flags & MREMAP_FIXED:
+            if new_addr & ~PAGE_MASK:
+                raise SyscallError(errno.EINVAL)
+            if new_addr + new_len > self.top or new_addr < MMAP_MIN_ADDR:
+                raise SyscallError(errno.EINVAL)
+            if new_addr < old + old_len and old < new_addr + new_len:
+                raise SyscallError(errno.EINVAL)
+            return self._move(vma, old, old_len, new_len, new_addr, flags)
+        if new_len <= old_len:
+            if new_len < old_len:
+                self.munmap(old + new_len, old_len - new_len)
+            return old
+        if old + old_len == vma.end and self.is_free(vma.end, old + new_len):
+            self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, 0, 0))])
+            self._carve(old, old + new_len)
+            grown = Vma(old, old + new_len, vma.prot, vma.flags, vma.name,
+                        vma.offset + (old - vma.start) if vma.file is not None else 0, vma.file)
+            self._insert(grown)
+            return old
+        if not flags & MREMAP_MAYMOVE:
+            raise SyscallError(errno.ENOMEM)
+        return self._move(vma, old, old_len, new_len, self.find_free(new_len), flags)
+
+    def _move(self, vma, old, old_len, new_len, new_addr, flags):
+        host_flags = MREMAP_MAYMOVE | MREMAP_FIXED | (flags & MREMAP_DONTUNMAP)
+        self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, host_flags, new_addr))])
+        self._carve(new_addr, new_addr + new_len)
+        moved = Vma(new_addr, new_addr + new_len, vma.prot, vma.flags, vma.name,
+                    vma.offset + (old - vma.start) if vma.file is not None else 0, vma.file)
+        if not flags & MREMAP_DONTUNMAP:
+            self._carve(old, old + old_len)
+        self._insert(moved)
+        return new_addr
+
+    def brk(self, addr):
+        """brk(2): returns the new break, or the old one when it cannot move."""
+        if addr < self.brk_start:
+            return self.brk_cur
+        old_top, new_top = page_up(self.brk_cur), page_up(addr)
+        if new_top > old_top:
+            if not self.is_free(old_top, new_top) or new_top > self.mmap_base:
+                return self.brk_cur
+            try:
+                self._host([MapOp(HOST_MMAP, (old_top, new_top - old_top, PROT_READ | PROT_WRITE,
+                                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0))])
+            except SyscallError:
+                return self.brk_cur
+            self._insert(Vma(old_top, new_top, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, "[heap]"))
+        elif new_top < old_top:
+            self._host([MapOp(HOST_MUNMAP, (new_top, old_top - new_top))])
+            self._carve(new_top, old_top)
+        self.brk_cur = addr
+        return addr
+
+    def clear(self):
+        """Unmap every guest mapping (execve)."""
+        self._host([MapOp(HOST_MUNMAP, (0, self.top))])
+        self.vmas = []
+        self.starts = []
+        self.brk_start = self.brk_cur = 0
+
+    def maps_text(self):
+        """The /proc/PID/maps view."""
+        lines = []
+        for v in self.vmas:
+            perms = ("r" if v.prot & 1 else "-") + ("w" if v.prot & 2 else "-") + \
+                    ("x" if v.prot & 4 else "-") + ("s" if v.flags & MAP_TYPE == MAP_SHARED else "p")
+            head = f"{v.start:08x}-{v.end:08x} {perms} {v.offset:08x} 00:00 0"
+            lines.append(f"{head:<73}{v.name}".rstrip() if v.name else head)
+        return "".join(line + "\n" for line in lines)

@@ -1,0 +1,337 @@
+"""Open file descriptions: host-backed files and streams, and synthetic (proc) files.
+
+A File is what an fd points at (shared by dup and fork), holding the status
+flags and the offset. Host-backed files keep a host fd in the kernel process;
+the guest never sees its number. Reads and writes that could wait (pipes,
+ttys, sockets inherited from the host) first ask the host whether they would
+block and, if so, park the task (raise Block) instead of blocking the kernel.
+"""
+
+import ctypes
+import errno
+import fcntl
+import os
+import select
+import stat as statmod
+import struct
+
+from .errors import Block, SyscallError
+
+O_ACCMODE = 3
+O_RDONLY, O_WRONLY, O_RDWR = 0, 1, 2
+O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o400, 0o1000, 0o2000, 0o4000
+O_DSYNC, O_ASYNC, O_DIRECT, O_LARGEFILE, O_DIRECTORY = 0o10000, 0o20000, 0o40000, 0o100000, 0o200000
+O_NOFOLLOW, O_NOATIME, O_CLOEXEC, O_SYNC, O_PATH, O_TMPFILE = (
+    0o400000, 0o1000000, 0o2000000, 0o4010000, 0o10000000, 0o20200000)
+# Flags F_SETFL may change (fs/fcntl.c SETFL_MASK).
+SETFL_MASK = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME
+
+STAT_STRUCT = struct.Struct("<QQQIIIiQqqqqqqqqq24x")
+
+TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
+TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ = 0x540F, 0x5410, 0x5413, 0x5414
+FIONREAD, FIONBIO = 0x541B, 0x5421
+TERMIOS_SIZE = 36
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+SYS_getdents64 = 217
+
+KERNEL_PID = os.getpid()
+
+
+def pack_stat(st):
+    """struct stat (x86-64) from an os.stat_result."""
+    return STAT_STRUCT.pack(
+        st.st_dev, st.st_ino, st.st_nlink, st.st_mode, st.st_uid, st.st_gid, 0,
+        st.st_rdev, st.st_size, st.st_blksize, st.st_blocks,
+        st.st_atime_ns // 10**9, st.st_atime_ns % 10**9,
+        st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9,
+        st.st_ctime_ns // 10**9, st.st_ctime_ns % 10**9)
+
+
+def host_call(fn, *args):
+    """Run an os.* call; its OSError becomes the guest's errno."""
+    try:
+        return fn(*args)
+    except OSError as e:
+        raise SyscallError(e.errno) from None
+
+
+class File:
+    """An open file description. Subclasses override what they support."""
+
+    host_fd = None
+    refs = 0                        # fds pointing here, across all fd tables
+
+    def __init__(self, flags, path):
+        self.flags = flags
+        self.path = path            # what /proc/self/fd/N shows
+
+    @property
+    def readable(self):
+        return self.flags & O_ACCMODE != O_WRONLY and not self.flags & O_PATH
+
+    @property
+    def writable(self):
+        return self.flags & O_ACCMODE != O_RDONLY and not self.flags & O_PATH
+
+    def read(self, size):
+        raise SyscallError(errno.EINVAL)
+
+    def write(self, data):
+        raise SyscallError(errno.EINVAL)
+
+    def pread(self, size, offset):
+        raise SyscallError(errno.ESPIPE)
+
+    def pwrite(self, data, offset):
+        raise SyscallError(errno.ESPIPE)
+
+    def lseek(self, offset, whence):
+        raise SyscallError(errno.ESPIPE)
+
+    def stat(self):
+        raise SyscallError(errno.EBADF)
+
+    def getdents64(self, size):
+        raise SyscallError(errno.ENOTDIR)
+
+    def ioctl(self, task, cmd, arg):
+        raise SyscallError(errno.ENOTTY)
+
+    def check_mmap(self, prot, maptype):
+        raise SyscallError(errno.ENODEV)
+
+    def truncate(self, length):
+        raise SyscallError(errno.EINVAL)
+
+    def sync(self):
+        raise SyscallError(errno.EINVAL)
+
+    def statfs(self):
+        raise SyscallError(errno.ENOSYS)
+
+    def release(self):
+        """The last fd referring to this description was closed."""
+
+    def path_name(self):
+        return self.path
+
+
+class HostFile(File):
+    """A file, directory or device of the host, opened by the kernel."""
+
+    def __init__(self, host_fd, flags, path, st=None):
+        super().__init__(flags, path)
+        self.host_fd = host_fd
+        st = st or os.fstat(host_fd)
+        self.mode = st.st_mode
+        # Things that can make a read or write wait: poll before touching them.
+        self.may_block = statmod.S_ISFIFO(st.st_mode) or statmod.S_ISSOCK(st.st_mode) or \
+            (statmod.S_ISCHR(st.st_mode) and os.isatty(host_fd))
+        self.dir_filter = None      # callable(name) -> keep?, for /proc listings
+
+    def _ready(self, events):
+        if not self.may_block:
+            return
+        poller = select.poll()
+        poller.register(self.host_fd, events)
+        if poller.poll(0):
+            return
+        if self.flags & O_NONBLOCK:
+            raise SyscallError(errno.EAGAIN)
+        raise Block(fds=((self.host_fd, events),))
+
+    def read(self, size):
+        if not self.readable:
+            raise SyscallError(errno.EBADF)
+        if statmod.S_ISDIR(self.mode):
+            raise SyscallError(errno.EISDIR)
+        self._ready(select.POLLIN)
+        return host_call(os.read, self.host_fd, size)
+
+    def write(self, data):
+        if not self.writable:
+            raise SyscallError(errno.EBADF)
+        self._ready(select.POLLOUT)
+        if self.flags & O_APPEND and statmod.S_ISREG(self.mode):
+            host_call(os.lseek, self.host_fd, 0, os.SEEK_END)
+        return host_call(os.write, self.host_fd, data)
+
+    def pread(self, size, offset):
+        if not self.readable:
+            raise SyscallError(errno.EBADF)
+        if statmod.S_ISDIR(self.mode):
+            raise SyscallError(errno.EISDIR)
+        return host_call(os.pread, self.host_fd, size, offset)
+
+    def pwrite(self, data, offset):
+        if not self.writable:
+            raise SyscallError(errno.EBADF)
+        return host_call(os.pwrite, self.host_fd, data, offset)
+
+    def lseek(self, offset, whence):
+        return host_call(os.lseek, self.host_fd, offset, whence)
+
+    def stat(self):
+        return host_call(os.fstat, self.host_fd)
+
+    def getdents64(self, size):
+        if not statmod.S_ISDIR(self.mode):
+            raise SyscallError(errno.ENOTDIR)
+        buf = ctypes.create_string_buffer(size)
+        while True:
+            n = _syscall(SYS_getdents64, self.host_fd, buf, size)
+            if n < 0:
+                raise SyscallError(ctypes.get_errno())
+            data = buf.raw[:n]
+            if self.dir_filter is None or n == 0:
+                return data
+            kept = filter_dirents(data, self.dir_filter)
+            if kept:
+                return kept
+
+    def ioctl(self, task, cmd, arg):
+        if cmd == FIONREAD and not statmod.S_ISDIR(self.mode):
+            out = host_call(fcntl.ioctl, self.host_fd, FIONREAD, b"\0" * 4)
+            task.mm.write(arg, out)
+            return 0
+        if not statmod.S_ISCHR(self.mode) or not os.isatty(self.host_fd):
+            raise SyscallError(errno.ENOTTY)
+        if cmd in (TCGETS, TIOCGWINSZ):
+            size = TERMIOS_SIZE if cmd == TCGETS else 8
+            out = host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * size)
+            task.mm.write(arg, out)
+            return 0
+        if cmd in (TCSETS, TCSETSW, TCSETSF, TIOCSWINSZ):
+            size = TERMIOS_SIZE if cmd != TIOCSWINSZ else 8
+            host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, size))
+            return 0
+        if cmd == TIOCGPGRP:
+            # Job control is the kernel's: the guest's process group owns the terminal.
+            task.mm.write(arg, struct.pack("<i", task.pgid))
+            return 0
+        if cmd == TIOCSPGRP:
+            task.mm.read(arg, 4)
+            return 0
+        raise SyscallError(errno.ENOTTY)
+
+    def check_mmap(self, prot, maptype):
+        if not (statmod.S_ISREG(self.mode) or statmod.S_ISBLK(self.mode)):
+            raise SyscallError(errno.ENODEV)
+        if not self.readable:
+            raise SyscallError(errno.EACCES)
+        if maptype == 1 and prot & 2 and self.flags & O_ACCMODE != O_RDWR:
+            raise SyscallError(errno.EACCES)
+        if self.flags & O_APPEND and maptype == 1 and prot & 2:
+            raise SyscallError(errno.EACCES)
+
+    def stub_path(self):
+        """A path by which a stub can open this same file."""
+        return f"/proc/{KERNEL_PID}/fd/{self.host_fd}".encode()
+
+    def stub_open_flags(self):
+        return O_RDWR if self.flags & O_ACCMODE == O_RDWR else O_RDONLY
+
+    def truncate(self, length):
+        if not self.writable:
+            raise SyscallError(errno.EINVAL)
+        host_call(os.ftruncate, self.host_fd, length)
+        return 0
+
+    def sync(self):
+        host_call(os.fsync, self.host_fd)
+        return 0
+
+    def release(self):
+        os.close(self.host_fd)
+        self.host_fd = None
+
+
+def filter_dirents(data, keep):
+    """linux_dirent64 records whose name keep() accepts."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        reclen, = struct.unpack_from("<H", data, pos + 16)
+        name = data[pos + 19:pos + reclen].split(b"\0", 1)[0]
+        if keep(name):
+            out.append(data[pos:pos + reclen])
+        pos += reclen
+    return b"".join(out)
+
+
+def dirent64(ino, off, dtype, name):
+    """One linux_dirent64 record."""
+    reclen = (19 + len(name) + 1 + 7) & ~7
+    return struct.pack("<QqHB", ino, off, reclen, dtype) + name + b"\0" * (reclen - 19 - len(name))
+
+
+class MemoryFile(File):
+    """A read-only file whose contents the kernel generates when it is opened (proc files)."""
+
+    def __init__(self, content, path, flags=O_RDONLY):
+        super().__init__(flags, path)
+        self.content = content
+        self.pos = 0
+
+    def read(self, size):
+        if not self.readable:
+            raise SyscallError(errno.EBADF)
+        data = self.content[self.pos:self.pos + size]
+        self.pos += len(data)
+        return data
+
+    def pread(self, size, offset):
+        return self.content[offset:offset + size]
+
+    def write(self, data):
+        raise SyscallError(errno.EBADF if not self.writable else errno.EACCES)
+
+    def lseek(self, offset, whence):
+        base = {0: 0, 1: self.pos, 2: len(self.content)}.get(whence)
+        if base is None or base + offset < 0:
+            raise SyscallError(errno.EINVAL)
+        self.pos = base + offset
+        return self.pos
+
+    def stat(self):
+        return os.stat_result((statmod.S_IFREG | 0o444, 0x1000 + hash(self.path) % 100000, 22, 1,
+                               0, 0, 0, 0, 0, 0))
+
+
+class SyntheticDir(File):
+    """A directory listing the kernel generates (/proc/self/fd, /proc/PID)."""
+
+    def __init__(self, entries, path, flags=O_RDONLY | O_DIRECTORY):
+        super().__init__(flags, path)
+        self.entries = [(b".", 4), (b"..", 4)] + list(entries)   # (name, d_type)
+        self.pos = 0
+
+    def read(self, size):
+        raise SyscallError(errno.EISDIR)
+
+    def getdents64(self, size):
+        out = b""
+        while self.pos < len(self.entries):
+            name, dtype = self.entries[self.pos]
+            rec = dirent64(1000 + self.pos, self.pos + 1, dtype, name)
+            if len(out) + len(rec) > size:
+                if not out:
+                    raise SyscallError(errno.EINVAL)
+                break
+            out += rec
+            self.pos += 1
+        return out
+
+    def lseek(self, offset, whence):
+        if whence != 0 or offset < 0:
+            raise SyscallError(errno.EINVAL)
+        self.pos = offset
+        return offset
+
+    def stat(self):
+        return os.stat_result((statmod.S_IFDIR | 0o555, 0x2000 + hash(self.path) % 100000, 22,
+                               2, 0, 0, 0, 0, 0, 0))

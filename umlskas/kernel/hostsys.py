@@ -1,0 +1,34 @@
+"""Raw host syscalls the kernel makes on its own behalf (stat-family structs, statfs, access).
+
+These return the exact bytes and errno Linux gives, so the guest sees the
+host's answer for a path the kernel has already resolved and checked.
+"""
+
+import ctypes
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+
+SYS_STATFS = 137
+SYS_FSTATFS = 138
+SYS_SYSINFO = 99
+SYS_STATX = 332
+SYS_FACCESSAT2 = 439
+SYS_NEWFSTATAT = 262
+
+
+def call(nr, *args):
+    """Run host syscall nr; returns its result, or -errno."""
+    conv = [ctypes.c_long(a) if isinstance(a, int) else a for a in args]
+    r = _syscall(ctypes.c_long(nr), *conv)
+    if r < 0:
+        return -ctypes.get_errno()
+    return r
+
+
+def with_buffer(nr, size, *args):
+    """Run nr with a fresh out-buffer as its last argument; returns (result, bytes)."""
+    buf = ctypes.create_string_buffer(size)
+    r = call(nr, *args, buf)
+    return r, buf.raw

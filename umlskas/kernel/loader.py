@@ -1,0 +1,312 @@
+"""ELF64 loader: static, static-PIE and dynamic (PT_INTERP) executables and #! scripts.
+
+How it works: `prepare()` reads and checks everything that can fail with an
+errno the caller of execve must see (ENOENT, EACCES, ENOEXEC, ELOOP, E2BIG)
+without touching the address space. `Image.commit()` is the point of no
+return: it maps the segments straight from the file (the stub opens the
+kernel's fd through /proc and mmaps it, one batch for all segments), zeroes
+the partial bss page, maps the stack and writes argv, envp and the auxiliary
+vector the way fs/binfmt_elf.c does. No vDSO is offered, so time calls come
+to the kernel as real syscalls.
+"""
+
+import errno
+import os
+import stat as statmod
+import struct
+
+from .address_space import (MAP_ANONYMOUS, MAP_PRIVATE, PAGE, PAGE_MASK, PROT_EXEC,
+                            PROT_READ, PROT_WRITE, STACK_SIZE, page_up)
+from .errors import SyscallError
+from .files import KERNEL_PID
+from .machine import HOST_CLOSE, HOST_OPENAT, OP_ARG0_FD, OP_SAVE_FD, MapOp
+from .vfs import AT_FDCWD, HostPath
+
+BINPRM_BUF_SIZE = 256
+MAX_SCRIPT_DEPTH = 5
+ELF_ET_DYN_BASE = 0x555555554000
+MAX_ARG_STRLEN = 32 * PAGE
+
+ET_EXEC, ET_DYN = 2, 3
+PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
+EM_X86_64 = 62
+
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
+AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
+AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_MINSIGSTKSZ = 23, 25, 26, 31, 51
+
+EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+PHDR = struct.Struct("<IIQQQQQQ")
+
+
+def _host_auxv():
+    """The host's AT_HWCAP, AT_HWCAP2 and AT_MINSIGSTKSZ, passed on to guests."""
+    wanted = {AT_HWCAP: 0, AT_HWCAP2: 0, AT_MINSIGSTKSZ: 2048}
+    try:
+        with open("/proc/self/auxv", "rb") as f:
+            data = f.read()
+    except OSError:
+        return wanted
+    for i in range(0, len(data) - 15, 16):
+        key, value = struct.unpack_from("<QQ", data, i)
+        if key in wanted:
+            wanted[key] = value
+    return wanted
+
+
+HOST_AUXV = _host_auxv()
+
+
+class Elf:
+    """The parts of one ELF file the loader needs; owns a host fd until committed."""
+
+    def __init__(self, host_fd, path):
+        self.fd = host_fd
+        self.path = path
+        head = os.pread(host_fd, 64, 0)
+        if len(head) < 64:
+            raise SyscallError(errno.ENOEXEC)
+        (ident, self.type, machine, _, self.entry, phoff, _, _, _, phentsize, phnum,
+         _, _, _) = EHDR.unpack(head)
+        if ident[:4] != b"\x7fELF" or ident[4] != 2 or ident[5] != 1 or \
+                self.type not in (ET_EXEC, ET_DYN) or machine != EM_X86_64 or \
+                phentsize != PHDR.size or not 0 < phnum <= 65536 // PHDR.size:
+            raise SyscallError(errno.ENOEXEC)
+        table = os.pread(host_fd, phentsize * phnum, phoff)
+        if len(table) != phentsize * phnum:
+            raise SyscallError(errno.ENOEXEC)
+        self.phnum = phnum
+        self.phdrs = [PHDR.unpack_from(table, i * phentsize) for i in range(phnum)]
+        self.loads = [p for p in self.phdrs if p[0] == PT_LOAD]
+        if not self.loads:
+            raise SyscallError(errno.ENOEXEC)
+        self.interp = None
+        for p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ in self.phdrs:
+            if p_type == PT_INTERP:
+                if p_filesz < 2 or p_filesz > 4096:
+                    raise SyscallError(errno.ENOEXEC)
+                raw = os.pread(host_fd, p_filesz, p_offset)
+                if len(raw) != p_filesz or raw[-1] != 0:
+                    raise SyscallError(errno.ENOEXEC)
+                self.interp = raw[:-1]
+        self.min_vaddr = min(p[3] for p in self.loads) & PAGE_MASK
+        self.max_vaddr = page_up(max(p[3] + p[5] for p in self.loads))
+        self.phdr_vaddr = None
+        for p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ in self.phdrs:
+            if p_type == PT_PHDR:
+                self.phdr_vaddr = p_vaddr
+        if self.phdr_vaddr is None:
+            for p in self.loads:
+                if p[2] <= phoff < p[2] + p[5]:
+                    self.phdr_vaddr = p[3] + (phoff - p[2])
+                    break
+        self.phdr_vaddr = self.phdr_vaddr or 0
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def map_ops(self, mm, bias):
+        """MapOps for the segments at `bias`, and the (addr, length) spans to zero."""
+        ops = [MapOp(HOST_OPENAT, (AT_FDCWD, f"/proc/{KERNEL_PID}/fd/{self.fd}".encode(), 0, 0),
+                     OP_SAVE_FD)]
+        anon = []
+        zero = []
+        for _, p_flags, p_offset, p_vaddr, _, p_filesz, p_memsz, _ in self.loads:
+            prot = (PROT_READ if p_flags & 4 else 0) | (PROT_WRITE if p_flags & 2 else 0) | \
+                (PROT_EXEC if p_flags & 1 else 0)
+            start = (bias + p_vaddr) & PAGE_MASK
+            file_end = page_up(bias + p_vaddr + p_filesz)
+            mem_end = page_up(bias + p_vaddr + p_memsz)
+            if p_filesz:
+                ops += mm.map_fixed_ops(start, file_end, prot, MAP_PRIVATE,
+                                        offset=p_offset - (p_vaddr - (p_vaddr & PAGE_MASK)),
+                                        name=self.path, from_saved_fd=True)
+                tail = bias + p_vaddr + p_filesz
+                if p_memsz > p_filesz and tail & (PAGE - 1):
+                    zero.append((tail, min(file_end, bias + p_vaddr + p_memsz) - tail))
+            else:
+                file_end = start
+            if mem_end > file_end:
+                anon += mm.map_fixed_ops(file_end, mem_end, prot, MAP_PRIVATE | MAP_ANONYMOUS)
+        ops.append(MapOp(HOST_CLOSE, (0,), OP_ARG0_FD))
+        return ops + anon, zero
+
+
+def open_exec(kernel, task, path):
+    """Resolve and open an executable; returns (host fd, canonical path, stat)."""
+    node = kernel.vfs.lookup(task, AT_FDCWD, path, follow=True)
+    if not isinstance(node, HostPath):
+        raise SyscallError(errno.EACCES)
+    host = node.path
+    try:
+        fd = os.open(host, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise SyscallError(e.errno) from None
+    st = os.fstat(fd)
+    if not statmod.S_ISREG(st.st_mode) or not os.access(host, os.X_OK) or \
+            not st.st_mode & 0o111:
+        os.close(fd)
+        raise SyscallError(errno.EACCES)
+    return fd, host, st
+
+
+def parse_shebang(head):
+    """(interpreter, optional argument) from a #! line, or ENOEXEC."""
+    line = head[2:]
+    nl = line.find(b"\n")
+    if nl < 0:
+        if len(head) >= BINPRM_BUF_SIZE:
+            raise SyscallError(errno.ENOEXEC)
+    else:
+        line = line[:nl]
+    line = line.strip(b" \t")
+    if not line:
+        raise SyscallError(errno.ENOEXEC)
+    parts = line.split(None, 1)
+    interp = parts[0]
+    arg = parts[1].strip(b" \t") if len(parts) > 1 else None
+    return interp, arg or None
+
+
+class Image:
+    """An executable ready to replace a task's image (everything checked)."""
+
+    def __init__(self, kernel, task, filename, argv, envp):
+        self.filename = filename            # as given to execve (AT_EXECFN)
+        self.argv = list(argv)
+        self.envp = list(envp)
+        path = filename
+        for _ in range(MAX_SCRIPT_DEPTH):
+            fd, host, _ = open_exec(kernel, task, path)
+            head = os.pread(fd, BINPRM_BUF_SIZE, 0)
+            if head[:2] != b"#!":
+                break
+            os.close(fd)
+            interp, arg = parse_shebang(head)
+            self.argv = [interp] + ([arg] if arg else []) + [path] + self.argv[1:]
+            path = interp
+        else:
+            raise SyscallError(errno.ELOOP)
+        for s in self.argv + self.envp:
+            if len(s) + 1 > MAX_ARG_STRLEN:
+                os.close(fd)
+                raise SyscallError(errno.E2BIG)
+        total = sum(len(s) + 1 + 8 for s in self.argv + self.envp)
+        limit = task.rlimits[3][0] // 4 if task.rlimits[3][0] < (1 << 62) else 1 << 40
+        if total > max(limit, 32 * PAGE):
+            os.close(fd)
+            raise SyscallError(errno.E2BIG)
+        try:
+            self.main = Elf(fd, host)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.exe = host
+        self.interp = None
+        if self.main.interp is not None:
+            try:
+                ifd, ihost, _ = open_exec(kernel, task, self.main.interp)
+            except SyscallError as e:
+                self.main.close()
+                raise SyscallError(errno.ENOENT if e.errno == errno.EACCES else e.errno) from None
+            try:
+                self.interp = Elf(ifd, ihost)
+            except BaseException:
+                os.close(ifd)
+                self.main.close()
+                raise
+            if self.interp.type != ET_DYN and self.interp.type != ET_EXEC:
+                self.close()
+                raise SyscallError(errno.ELIBBAD)
+
+    def close(self):
+        self.main.close()
+        if self.interp is not None:
+            self.interp.close()
+
+    def commit(self, task, random16):
+        """Map the image into task.mm (which must be empty) and build the stack.
+        Returns (entry rip, initial rsp)."""
+        mm = task.mm
+        main = self.main
+        try:
+            if main.type == ET_DYN:
+                span = main.max_vaddr - main.min_vaddr
+                if self.interp is not None:
+                    bias = ELF_ET_DYN_BASE - main.min_vaddr
+                else:
+                    bias = mm.find_free(span) - main.min_vaddr
+            else:
+                bias = 0
+            ops, zero = main.map_ops(mm, bias)
+            brk = page_up(bias + max(p[3] + p[6] for p in main.loads))
+            if main.type == ET_DYN and self.interp is None:
+                brk = ELF_ET_DYN_BASE
+            interp_bias = 0
+            entry = bias + main.entry
+            if self.interp is not None:
+                ispan = self.interp.max_vaddr - self.interp.min_vaddr
+                interp_bias = mm.find_free(ispan) - self.interp.min_vaddr \
+                    if self.interp.type == ET_DYN else 0
+                iops, izero = self.interp.map_ops(mm, interp_bias)
+                ops += iops
+                zero += izero
+                entry = interp_bias + self.interp.entry
+            ops += mm.map_fixed_ops(mm.stack_top - STACK_SIZE, mm.stack_top,
+                                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                                    name="[stack]")
+            mm.run_ops(ops)
+        finally:
+            self.close()
+        for addr, length in zero:
+            mm.proc.poke(addr, bytes(length))
+        mm.brk_start = mm.brk_cur = brk
+        auxv = [
+            (AT_HWCAP, HOST_AUXV[AT_HWCAP]), (AT_PAGESZ, PAGE), (AT_CLKTCK, 100),
+            (AT_PHDR, bias + main.phdr_vaddr), (AT_PHENT, PHDR.size), (AT_PHNUM, main.phnum),
+            (AT_BASE, interp_bias if self.interp is not None else 0), (AT_FLAGS, 0),
+            (AT_ENTRY, bias + main.entry), (AT_UID, task.creds.uid), (AT_EUID, task.creds.euid),
+            (AT_GID, task.creds.gid), (AT_EGID, task.creds.egid), (AT_SECURE, 0),
+            (AT_RANDOM, None), (AT_HWCAP2, HOST_AUXV[AT_HWCAP2]), (AT_EXECFN, None),
+            (AT_PLATFORM, None), (AT_MINSIGSTKSZ, HOST_AUXV[AT_MINSIGSTKSZ]),
+        ]
+        sp = build_stack(mm, self.argv, self.envp, self.filename, auxv, random16)
+        task.exe = self.exe
+        task.comm = os.path.basename(self.filename)[:15]
+        task.cmdline = b"".join(a + b"\0" for a in self.argv)
+        task.environ = b"".join(e + b"\0" for e in self.envp)
+        return entry, sp
+
+
+def build_stack(mm, argv, envp, execfn, auxv, random16):
+    """Lay out the initial stack as Linux does; returns the new rsp."""
+    top = mm.stack_top
+    blob = bytearray()
+    # From the top down: a NULL word, execfn, envp strings, argv strings.
+    p = top - 8
+
+    def push(data):
+        nonlocal p
+        p -= len(data)
+        blob[0:0] = data
+        return p
+
+    blob += b"\0" * 8
+    execfn_addr = push(execfn + b"\0")
+    env_addrs = [push(e + b"\0") for e in reversed(envp)][::-1]
+    arg_addrs = [push(a + b"\0") for a in reversed(argv)][::-1]
+    platform_addr = push(b"x86_64\0")
+    random_addr = push(random16)
+    # Align, then argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL.
+    filled = {AT_RANDOM: random_addr, AT_EXECFN: execfn_addr, AT_PLATFORM: platform_addr}
+    words = [len(argv)] + arg_addrs + [0] + env_addrs + [0]
+    for key, value in auxv:
+        words += [key, filled[key] if value is None else value]
+    words += [AT_NULL, 0]
+    table = struct.pack(f"<{len(words)}Q", *words)
+    sp = (p - len(table)) & ~15
+    pad = p - sp - len(table)
+    mm.proc.poke(sp, table + b"\0" * pad + bytes(blob[:top - p]))
+    return sp

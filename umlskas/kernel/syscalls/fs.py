@@ -1,0 +1,859 @@
+"""File and path syscalls: read/write family, open/close, stat family, directories, fcntl, ioctl."""
+
+import errno
+import os
+import stat as statmod
+import struct
+import time
+
+from .. import hostsys
+from ..errors import Block, SyscallError
+from ..fdtable import FD_CLOEXEC
+from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+                     O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
+                     O_WRONLY, SETFL_MASK, FIONBIO, HostFile, dirent64, host_call, pack_stat)
+from ..procfs import ProcDir, ProcFile, ProcLink
+from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
+                   AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath)
+
+MAX_RW_COUNT = 0x7FFFF000
+IOV_MAX = 1024
+FIOCLEX, FIONCLEX, FIOASYNC = 0x5451, 0x5450, 0x5452
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
+F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
+F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG = 8, 9, 10, 11
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
+F_SETLEASE, F_GETLEASE, F_NOTIFY, F_DUPFD_QUERY = 1024, 1025, 1026, 1027
+F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS = 1030, 1031, 1032, 1033, 1034
+CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
+STATX_BUF = 256
+UTIME_NOW, UTIME_OMIT = 0x3FFFFFFF, 0x3FFFFFFE
+STATFS_BUF = 120
+
+
+# ---- reading and writing ---------------------------------------------------
+
+def _readable_file(task, fd):
+    file = task.files.get(fd)
+    if not file.readable:
+        raise SyscallError(errno.EBADF)
+    return file
+
+
+def _writable_file(task, fd):
+    file = task.files.get(fd)
+    if not file.writable:
+        raise SyscallError(errno.EBADF)
+    return file
+
+
+def sys_read(task, fd, buf, count):
+    """read(2)."""
+    file = _readable_file(task, fd)
+    if count == 0:
+        return 0
+    if buf + min(count, 1) > task.mm.top:
+        raise SyscallError(errno.EFAULT)
+    data = file.read(min(count, MAX_RW_COUNT))
+    try:
+        task.mm.write(buf, data)
+    except SyscallError:
+        try:   # put back what the guest could not receive, where we can
+            file.lseek(-len(data), 1)
+        except SyscallError:
+            pass
+        raise
+    return len(data)
+
+
+def sys_write(task, fd, buf, count):
+    """write(2)."""
+    file = _writable_file(task, fd)
+    if count == 0:
+        return 0
+    return file.write(task.mm.read(buf, min(count, MAX_RW_COUNT)))
+
+
+def sys_pread64(task, fd, buf, count, offset):
+    """pread64(2)."""
+    file = _readable_file(task, fd)
+    if offset < 0:
+        raise SyscallError(errno.EINVAL)
+    if count == 0:
+        return 0
+    data = file.pread(min(count, MAX_RW_COUNT), offset)
+    task.mm.write(buf, data)
+    return len(data)
+
+
+def sys_pwrite64(task, fd, buf, count, offset):
+    """pwrite64(2)."""
+    file = _writable_file(task, fd)
+    if offset < 0:
+        raise SyscallError(errno.EINVAL)
+    if count == 0:
+        return 0
+    return file.pwrite(task.mm.read(buf, min(count, MAX_RW_COUNT)), offset)
+
+
+def _iovecs(task, iov, iovcnt):
+    if iovcnt < 0 or iovcnt > IOV_MAX:
+        raise SyscallError(errno.EINVAL)
+    if iovcnt == 0:
+        return []
+    raw = task.mm.read(iov, 16 * iovcnt)
+    vecs = list(struct.iter_unpack("<QQ", raw))
+    total = 0
+    for _, length in vecs:
+        if length > 0x7FFFFFFFFFFFFFFF:
+            raise SyscallError(errno.EINVAL)
+        total += length
+        if total > 0x7FFFFFFFFFFFFFFF:
+            raise SyscallError(errno.EINVAL)
+    return vecs
+
+
+def _scatter(task, vecs, data):
+    pos = 0
+    for base, length in vecs:
+        if pos >= len(data):
+            break
+        piece = data[pos:pos + length]
+        task.mm.write(base, piece)
+        pos += len(piece)
+    return len(data)
+
+
+def _gather(task, vecs):
+    return b"".join(task.mm.read(base, length) for base, length in vecs)
+
+
+def sys_readv(task, fd, iov, iovcnt):
+    """readv(2)."""
+    file = _readable_file(task, fd)
+    vecs = _iovecs(task, iov, iovcnt)
+    total = min(sum(v[1] for v in vecs), MAX_RW_COUNT)
+    if total == 0:
+        return 0
+    return _scatter(task, vecs, file.read(total))
+
+
+def sys_writev(task, fd, iov, iovcnt):
+    """writev(2)."""
+    file = _writable_file(task, fd)
+    vecs = _iovecs(task, iov, iovcnt)
+    data = _gather(task, vecs)
+    if not data:
+        return 0
+    return file.write(data[:MAX_RW_COUNT])
+
+
+def sys_preadv(task, fd, iov, iovcnt, pos_l, pos_h=0):
+    """preadv(2)."""
+    file = _readable_file(task, fd)
+    vecs = _iovecs(task, iov, iovcnt)
+    if pos_l < 0:
+        raise SyscallError(errno.EINVAL)
+    total = min(sum(v[1] for v in vecs), MAX_RW_COUNT)
+    return _scatter(task, vecs, file.pread(total, pos_l)) if total else 0
+
+
+def sys_pwritev(task, fd, iov, iovcnt, pos_l, pos_h=0):
+    """pwritev(2)."""
+    file = _writable_file(task, fd)
+    vecs = _iovecs(task, iov, iovcnt)
+    if pos_l < 0:
+        raise SyscallError(errno.EINVAL)
+    data = _gather(task, vecs)
+    return file.pwrite(data, pos_l) if data else 0
+
+
+def sys_preadv2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
+    """preadv2(2); offset -1 means the file position. RWF_* hints are accepted."""
+    if flags & ~0x3F:
+        raise SyscallError(errno.EOPNOTSUPP)
+    if pos_l == -1 or pos_l == 0xFFFFFFFFFFFFFFFF:
+        return sys_readv(task, fd, iov, iovcnt)
+    return sys_preadv(task, fd, iov, iovcnt, pos_l)
+
+
+def sys_pwritev2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
+    """pwritev2(2)."""
+    if flags & ~0x3F:
+        raise SyscallError(errno.EOPNOTSUPP)
+    if pos_l == -1 or pos_l == 0xFFFFFFFFFFFFFFFF:
+        return sys_writev(task, fd, iov, iovcnt)
+    return sys_pwritev(task, fd, iov, iovcnt, pos_l)
+
+
+def sys_lseek(task, fd, offset, whence):
+    """lseek(2)."""
+    file = task.files.get(fd)
+    if whence < 0 or whence > 4:
+        raise SyscallError(errno.EINVAL)
+    if offset >= 1 << 63:
+        offset -= 1 << 64
+    return file.lseek(offset, whence)
+
+
+# ---- opening and closing ---------------------------------------------------
+
+def open_node(task, node, flags, mode):
+    """Open a resolved node; returns a File."""
+    kernel = task.kernel
+    if isinstance(node, HostPath):
+        host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_CLOEXEC | O_NOCTTY
+        try:
+            hfd = os.open(node.path, host_flags, mode & 0o7777 & ~task.fs.umask)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+        file = HostFile(hfd, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC))
+                        | O_LARGEFILE, node.path.rstrip("/") or "/")
+        if node.path.rstrip("/") == "/proc":
+            file.dir_filter = kernel.procfs.host_dir_filter
+        return file
+    if isinstance(node, FileNode):
+        return node.file
+    if isinstance(node, ProcLink):
+        if flags & O_PATH:
+            raise SyscallError(errno.ELOOP)
+        raise SyscallError(errno.ELOOP)
+    if flags & O_CREAT and flags & O_EXCL:
+        raise SyscallError(errno.EEXIST)
+    if isinstance(node, ProcDir):
+        if flags & O_ACCMODE != 0 or flags & O_CREAT:
+            raise SyscallError(errno.EISDIR)
+        return node.open(flags)
+    if isinstance(node, ProcFile):
+        if flags & O_DIRECTORY:
+            raise SyscallError(errno.ENOTDIR)
+        return node.open(flags)
+    raise SyscallError(errno.ENOENT)
+
+
+def sys_openat(task, dirfd, pathname, flags, mode):
+    """openat(2). /proc/PID/fd/N of a non-path file gives that same open file."""
+    path = task.mm.read_cstr(pathname)
+    if flags & O_TMPFILE == O_TMPFILE and flags & O_ACCMODE == 0:
+        raise SyscallError(errno.EINVAL)
+    follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow)
+    file = open_node(task, node, flags, mode)
+    return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+
+
+def sys_open(task, pathname, flags, mode):
+    """open(2)."""
+    return sys_openat(task, AT_FDCWD, pathname, flags, mode)
+
+
+def sys_creat(task, pathname, mode):
+    """creat(2)."""
+    return sys_openat(task, AT_FDCWD, pathname, O_CREAT | O_WRONLY | O_TRUNC, mode)
+
+
+def sys_close(task, fd):
+    """close(2)."""
+    task.files.close(fd)
+    return 0
+
+
+def sys_close_range(task, first, last, flags):
+    """close_range(2)."""
+    if flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) or first > last:
+        raise SyscallError(errno.EINVAL)
+    files = task.files
+    for fd in sorted(f for f in files.files if first <= f <= last):
+        if flags & CLOSE_RANGE_CLOEXEC:
+            files.cloexec.add(fd)
+        else:
+            files.close(fd)
+    return 0
+
+
+def sys_dup(task, oldfd):
+    """dup(2)."""
+    return task.files.install(task.files.get(oldfd))
+
+
+def sys_dup2(task, oldfd, newfd):
+    """dup2(2)."""
+    file = task.files.get(oldfd)
+    if oldfd == newfd:
+        return newfd
+    task.files.install_at(newfd, file)
+    return newfd
+
+
+def sys_dup3(task, oldfd, newfd, flags):
+    """dup3(2)."""
+    if flags & ~O_CLOEXEC:
+        raise SyscallError(errno.EINVAL)
+    if oldfd == newfd:
+        raise SyscallError(errno.EINVAL)
+    file = task.files.get(oldfd)
+    task.files.install_at(newfd, file, cloexec=bool(flags & O_CLOEXEC))
+    return newfd
+
+
+def sys_fcntl(task, fd, cmd, arg):
+    """fcntl(2): dup, fd and status flags, record locks through the host."""
+    files = task.files
+    file = files.get(fd)
+    if file.flags & O_PATH and cmd not in (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD,
+                                           F_GETFL, F_DUPFD_QUERY):
+        raise SyscallError(errno.EBADF)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        if arg < 0 or arg >= (1 << 31) or arg >= files.limit:
+            raise SyscallError(errno.EINVAL)
+        return files.install(file, minfd=arg, cloexec=cmd == F_DUPFD_CLOEXEC)
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if fd in files.cloexec else 0
+    if cmd == F_SETFD:
+        if arg & FD_CLOEXEC:
+            files.cloexec.add(fd)
+        else:
+            files.cloexec.discard(fd)
+        return 0
+    if cmd == F_GETFL:
+        return file.flags
+    if cmd == F_SETFL:
+        file.flags = (file.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
+        return 0
+    if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
+        return _lock(task, file, cmd, arg)
+    if cmd in (F_GETOWN, F_GETSIG, F_GETLEASE):
+        return 0 if cmd != F_GETLEASE else 2
+    if cmd in (F_SETOWN, F_SETSIG):
+        return 0
+    if cmd == F_DUPFD_QUERY:
+        return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
+    if cmd == F_GETPIPE_SZ or cmd == F_SETPIPE_SZ or cmd == F_ADD_SEALS or cmd == F_GET_SEALS:
+        raise SyscallError(errno.EINVAL if cmd in (F_ADD_SEALS, F_GET_SEALS) else errno.EBADF)
+    raise SyscallError(errno.EINVAL)
+
+
+def _raise(err):
+    raise SyscallError(err)
+
+
+def _lock(task, file, cmd, arg):
+    """Record locks are the host's, on the kernel's host fd: a waiting lock polls."""
+    import fcntl as hostfcntl
+    if file.host_fd is None:
+        raise SyscallError(errno.EINVAL)
+    raw = task.mm.read(arg, 32)
+    wait = cmd in (F_SETLKW, F_OFD_SETLKW)
+    host_cmd = {F_SETLKW: F_SETLK, F_OFD_SETLKW: F_OFD_SETLK}.get(cmd, cmd)
+    try:
+        out = hostfcntl.fcntl(file.host_fd, host_cmd, raw)
+    except OSError as e:
+        if wait and e.errno in (errno.EAGAIN, errno.EACCES):
+            raise Block(deadline=time.monotonic() + 0.005) from None
+        raise SyscallError(e.errno) from None
+    if cmd in (F_GETLK, F_OFD_GETLK):
+        task.mm.write(arg, out)
+    return 0
+
+
+def sys_ioctl(task, fd, cmd, arg):
+    """ioctl(2): fd flags here; terminal requests go to the host tty; ENOTTY otherwise."""
+    file = task.files.get(fd)
+    cmd &= 0xFFFFFFFF
+    if cmd == FIOCLEX:
+        task.files.cloexec.add(fd)
+        return 0
+    if cmd == FIONCLEX:
+        task.files.cloexec.discard(fd)
+        return 0
+    if cmd == FIONBIO:
+        on, = struct.unpack("<i", task.mm.read(arg, 4))
+        file.flags = file.flags | O_NONBLOCK if on else file.flags & ~O_NONBLOCK
+        return 0
+    if cmd == FIOASYNC:
+        task.mm.read(arg, 4)
+        return 0
+    if file.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    return file.ioctl(task, cmd, arg)
+
+
+# ---- the stat family ---------------------------------------------------------
+
+def _synthetic_stat(node):
+    if isinstance(node, ProcLink):
+        return os.stat_result((statmod.S_IFLNK | 0o777, 0x3000 + hash(node.path) % 100000, 22,
+                               1, 0, 0, len(node.target), 0, 0, 0))
+    file = node.open(0) if not isinstance(node, FileNode) else node.file
+    return file.stat()
+
+
+def stat_node(node):
+    """os.stat_result for a resolved node (links already followed as asked)."""
+    if isinstance(node, HostPath):
+        return host_call(os.stat, node.path, follow_symlinks=False)
+    if isinstance(node, FileNode):
+        return node.file.stat()
+    return _synthetic_stat(node)
+
+
+def _stat_at(task, dirfd, pathname, flags, statbuf):
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT):
+        raise SyscallError(errno.EINVAL)
+    path = task.mm.read_cstr(pathname)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
+                                  empty_ok=bool(flags & AT_EMPTY_PATH))
+    task.mm.write(statbuf, pack_stat(stat_node(node)))
+    return 0
+
+
+def sys_stat(task, pathname, statbuf):
+    """stat(2)."""
+    return _stat_at(task, AT_FDCWD, pathname, 0, statbuf)
+
+
+def sys_lstat(task, pathname, statbuf):
+    """lstat(2)."""
+    return _stat_at(task, AT_FDCWD, pathname, AT_SYMLINK_NOFOLLOW, statbuf)
+
+
+def sys_newfstatat(task, dirfd, pathname, statbuf, flags):
+    """newfstatat(2) (fstatat)."""
+    return _stat_at(task, dirfd, pathname, flags, statbuf)
+
+
+def sys_fstat(task, fd, statbuf):
+    """fstat(2)."""
+    file = task.files.get(fd)
+    task.mm.write(statbuf, pack_stat(file.stat()))
+    return 0
+
+
+STATX_FLAGS = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000
+STATX_BASIC_STATS = 0x7FF
+
+
+def pack_statx(st, mask):
+    """struct statx from an os.stat_result (for nodes the host cannot statx)."""
+    def ts(ns):
+        return struct.pack("<qI4x", ns // 10**9, ns % 10**9)
+    head = struct.pack("<IIQIIIHH QQQ", STATX_BASIC_STATS, st.st_blksize or 4096,
+                       0, st.st_nlink, st.st_uid, st.st_gid, st.st_mode & 0xFFFF, 0,
+                       st.st_ino, st.st_size, st.st_blocks)
+    times = ts(st.st_atime_ns) + ts(0) + ts(st.st_ctime_ns) + ts(st.st_mtime_ns)
+    devs = struct.pack("<IIII", os.major(st.st_rdev), os.minor(st.st_rdev),
+                       os.major(st.st_dev), os.minor(st.st_dev))
+    out = head + struct.pack("<Q", 0) + times + devs
+    return out + bytes(STATX_BUF - len(out))
+
+
+def sys_statx(task, dirfd, pathname, flags, mask, statxbuf):
+    """statx(2): the host's own statx for host files."""
+    if flags & ~STATX_FLAGS or flags & 0x6000 == 0x6000:
+        raise SyscallError(errno.EINVAL)
+    if mask & 0x80000000:
+        raise SyscallError(errno.EINVAL)
+    path = task.mm.read_cstr(pathname)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
+                                  empty_ok=bool(flags & AT_EMPTY_PATH))
+    if isinstance(node, HostPath):
+        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, AT_FDCWD,
+                                     os.fsencode(node.path),
+                                     AT_SYMLINK_NOFOLLOW | (flags & 0x6000), mask)
+    elif isinstance(node, FileNode) and node.file.host_fd is not None:
+        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, node.file.host_fd, b"",
+                                     AT_EMPTY_PATH | (flags & 0x6000), mask)
+    else:
+        r, out = 0, pack_statx(stat_node(node), mask)
+    if r < 0:
+        raise SyscallError(-r)
+    task.mm.write(statxbuf, out)
+    return 0
+
+
+def _statfs_node(node):
+    if isinstance(node, HostPath):
+        return hostsys.with_buffer(hostsys.SYS_STATFS, STATFS_BUF, os.fsencode(node.path))
+    if isinstance(node, FileNode) and node.file.host_fd is not None:
+        return hostsys.with_buffer(hostsys.SYS_FSTATFS, STATFS_BUF, node.file.host_fd)
+    return hostsys.with_buffer(hostsys.SYS_STATFS, STATFS_BUF, b"/proc")
+
+
+def sys_statfs(task, pathname, buf):
+    """statfs(2)."""
+    path = task.mm.read_cstr(pathname)
+    r, out = _statfs_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
+    if r < 0:
+        raise SyscallError(-r)
+    task.mm.write(buf, out)
+    return 0
+
+
+def sys_fstatfs(task, fd, buf):
+    """fstatfs(2)."""
+    file = task.files.get(fd)
+    r, out = _statfs_node(FileNode(file))
+    if r < 0:
+        raise SyscallError(-r)
+    task.mm.write(buf, out)
+    return 0
+
+
+# ---- directories and names ---------------------------------------------------
+
+def sys_getdents64(task, fd, dirp, count):
+    """getdents64(2)."""
+    file = task.files.get(fd)
+    if file.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    count &= 0xFFFFFFFF
+    if dirp + min(count, 1) > task.mm.top:
+        raise SyscallError(errno.EFAULT)
+    data = file.getdents64(min(count, MAX_RW_COUNT))
+    task.mm.write(dirp, data)
+    return len(data)
+
+
+def sys_getdents(task, fd, dirp, count):
+    """getdents(2): the old record layout (d_type in the last byte), from getdents64."""
+    file = task.files.get(fd)
+    count &= 0xFFFFFFFF
+    data = file.getdents64(min(count, MAX_RW_COUNT) // 2 + 24)
+    out = []
+    total = 0
+    pos = 0
+    while pos < len(data):
+        ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, pos)
+        name = data[pos + 19:pos + reclen].split(b"\0", 1)[0]
+        size = (18 + len(name) + 2 + 7) & ~7
+        rec = struct.pack("<QqH", ino, off, size) + name + b"\0" * (size - 18 - len(name) - 1) + \
+            bytes([dtype])
+        if total + size > count:
+            if not out:
+                raise SyscallError(errno.EINVAL)
+            file.lseek(off_prev, 0)
+            break
+        out.append(rec)
+        total += size
+        off_prev = off
+        pos += reclen
+    result = b"".join(out)
+    task.mm.write(dirp, result)
+    return len(result)
+
+
+def _access(task, dirfd, pathname, mode, flags):
+    if mode & ~7:
+        raise SyscallError(errno.EINVAL)
+    if flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(errno.EINVAL)
+    path = task.mm.read_cstr(pathname)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
+                                  empty_ok=bool(flags & AT_EMPTY_PATH))
+    if isinstance(node, HostPath):
+        r = hostsys.call(hostsys.SYS_FACCESSAT2, AT_FDCWD, os.fsencode(node.path), mode,
+                         AT_SYMLINK_NOFOLLOW | (flags & AT_EACCESS))
+        if r < 0:
+            raise SyscallError(-r)
+        return 0
+    if mode & 2 and isinstance(node, (ProcDir, ProcFile)) and task.creds.fsuid != 0:
+        raise SyscallError(errno.EACCES)
+    return 0
+
+
+def sys_access(task, pathname, mode):
+    """access(2)."""
+    return _access(task, AT_FDCWD, pathname, mode, 0)
+
+
+def sys_faccessat(task, dirfd, pathname, mode):
+    """faccessat(2) (the syscall has no flags argument)."""
+    return _access(task, dirfd, pathname, mode, 0)
+
+
+def sys_faccessat2(task, dirfd, pathname, mode, flags):
+    """faccessat2(2)."""
+    return _access(task, dirfd, pathname, mode, flags)
+
+
+def sys_readlinkat(task, dirfd, pathname, buf, bufsiz):
+    """readlinkat(2)."""
+    path = task.mm.read_cstr(pathname)
+    if bufsiz <= 0 or bufsiz >= 1 << 31:
+        raise SyscallError(errno.EINVAL)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=False)
+    if isinstance(node, HostPath):
+        target = os.fsencode(host_call(os.readlink, node.path))
+    elif isinstance(node, ProcLink):
+        target = os.fsencode(node.target)
+    else:
+        raise SyscallError(errno.EINVAL)
+    target = target[:bufsiz]
+    task.mm.write(buf, target)
+    return len(target)
+
+
+def sys_readlink(task, pathname, buf, bufsiz):
+    """readlink(2)."""
+    return sys_readlinkat(task, AT_FDCWD, pathname, buf, bufsiz)
+
+
+def sys_getcwd(task, buf, size):
+    """getcwd(2)."""
+    cwd = os.fsencode(task.fs.cwd) + b"\0"
+    if size < len(cwd):
+        raise SyscallError(errno.ERANGE)
+    task.mm.write(buf, cwd)
+    return len(cwd)
+
+
+def _enter_dir(task, path_text, st):
+    if not statmod.S_ISDIR(st.st_mode):
+        raise SyscallError(errno.ENOTDIR)
+    task.fs.cwd = path_text.rstrip("/") or "/"
+    return 0
+
+
+def sys_chdir(task, pathname):
+    """chdir(2)."""
+    path = task.mm.read_cstr(pathname)
+    node = task.kernel.vfs.lookup(task, AT_FDCWD, path)
+    if isinstance(node, HostPath):
+        st = host_call(os.stat, node.path)
+        if statmod.S_ISDIR(st.st_mode) and not os.access(node.path, os.X_OK):
+            raise SyscallError(errno.EACCES)
+        return _enter_dir(task, node.path, st)
+    if isinstance(node, ProcDir):
+        task.fs.cwd = node.path
+        return 0
+    raise SyscallError(errno.ENOTDIR)
+
+
+def sys_fchdir(task, fd):
+    """fchdir(2)."""
+    file = task.files.get(fd)
+    path = task.kernel.vfs.dir_path_of(file)
+    if path is None:
+        raise SyscallError(errno.ENOTDIR)
+    task.fs.cwd = path
+    return 0
+
+
+def sys_umask(task, mask):
+    """umask(2)."""
+    old = task.fs.umask
+    task.fs.umask = mask & 0o777
+    return old
+
+
+# ---- changing the tree: the host does it, on paths the kernel resolved ------------
+
+def _path_op(task, dirfd, pathname, fn, *args, follow=False):
+    path = task.mm.read_cstr(pathname)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow)
+    if not isinstance(node, HostPath):
+        raise SyscallError(errno.EACCES if isinstance(node, (ProcFile, ProcLink))
+                           else errno.EPERM)
+    host_call(fn, node.path, *args)
+    return 0
+
+
+def sys_mkdirat(task, dirfd, pathname, mode):
+    """mkdirat(2)."""
+    return _path_op(task, dirfd, pathname, os.mkdir, mode & 0o7777 & ~task.fs.umask)
+
+
+def sys_mkdir(task, pathname, mode):
+    """mkdir(2)."""
+    return sys_mkdirat(task, AT_FDCWD, pathname, mode)
+
+
+def sys_unlinkat(task, dirfd, pathname, flags):
+    """unlinkat(2)."""
+    if flags & ~AT_REMOVEDIR:
+        raise SyscallError(errno.EINVAL)
+    return _path_op(task, dirfd, pathname, os.rmdir if flags & AT_REMOVEDIR else os.unlink)
+
+
+def sys_unlink(task, pathname):
+    """unlink(2)."""
+    return sys_unlinkat(task, AT_FDCWD, pathname, 0)
+
+
+def sys_rmdir(task, pathname):
+    """rmdir(2)."""
+    return sys_unlinkat(task, AT_FDCWD, pathname, AT_REMOVEDIR)
+
+
+def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False):
+    vfs = task.kernel.vfs
+    old = vfs.lookup(task, olddirfd, task.mm.read_cstr(oldpath), follow=follow_old)
+    new = vfs.lookup(task, newdirfd, task.mm.read_cstr(newpath), follow=False)
+    if not isinstance(old, HostPath) or not isinstance(new, HostPath):
+        raise SyscallError(errno.EXDEV)
+    return old.path, new.path
+
+
+def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
+    """renameat2(2): RENAME_NOREPLACE and RENAME_EXCHANGE through the host."""
+    if flags & ~7:
+        raise SyscallError(errno.EINVAL)
+    old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
+    r = hostsys.call(316, AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), flags)
+    if r < 0:
+        raise SyscallError(-r)
+    return 0
+
+
+def sys_renameat(task, olddirfd, oldpath, newdirfd, newpath):
+    """renameat(2)."""
+    return sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, 0)
+
+
+def sys_rename(task, oldpath, newpath):
+    """rename(2)."""
+    return sys_renameat2(task, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0)
+
+
+def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
+    """linkat(2)."""
+    if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(errno.EINVAL)
+    old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath,
+                          follow_old=bool(flags & AT_SYMLINK_FOLLOW))
+    host_call(os.link, old, new, follow_symlinks=False)
+    return 0
+
+
+def sys_link(task, oldpath, newpath):
+    """link(2)."""
+    return sys_linkat(task, AT_FDCWD, oldpath, AT_FDCWD, newpath, 0)
+
+
+def sys_symlinkat(task, target, newdirfd, linkpath):
+    """symlinkat(2)."""
+    text = task.mm.read_cstr(target)
+    if not text:
+        raise SyscallError(errno.ENOENT)
+    return _path_op(task, newdirfd, linkpath, lambda p: os.symlink(text, os.fsencode(p)))
+
+
+def sys_symlink(task, target, linkpath):
+    """symlink(2)."""
+    return sys_symlinkat(task, target, AT_FDCWD, linkpath)
+
+
+def sys_fchmodat(task, dirfd, pathname, mode):
+    """fchmodat(2)."""
+    return _path_op(task, dirfd, pathname, os.chmod, mode & 0o7777, follow=True)
+
+
+def sys_chmod(task, pathname, mode):
+    """chmod(2)."""
+    return sys_fchmodat(task, AT_FDCWD, pathname, mode)
+
+
+def sys_fchmod(task, fd, mode):
+    """fchmod(2)."""
+    file = task.files.get(fd)
+    if file.host_fd is None:
+        raise SyscallError(errno.EPERM)
+    host_call(os.fchmod, file.host_fd, mode & 0o7777)
+    return 0
+
+
+def sys_truncate(task, pathname, length):
+    """truncate(2)."""
+    if length < 0:
+        raise SyscallError(errno.EINVAL)
+    return _path_op(task, AT_FDCWD, pathname, os.truncate, length, follow=True)
+
+
+def sys_ftruncate(task, fd, length):
+    """ftruncate(2)."""
+    file = task.files.get(fd)
+    if length < 0:
+        raise SyscallError(errno.EINVAL)
+    return file.truncate(length)
+
+
+def sys_fsync(task, fd):
+    """fsync(2)."""
+    return task.files.get(fd).sync()
+
+
+def sys_fdatasync(task, fd):
+    """fdatasync(2)."""
+    return task.files.get(fd).sync()
+
+
+def sys_utimensat(task, dirfd, pathname, times, flags):
+    """utimensat(2)."""
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(errno.EINVAL)
+    ns = None
+    if times:
+        ns = struct.unpack("<qqqq", task.mm.read(times, 32))
+        for v in (ns[1], ns[3]):
+            if not (0 <= v < 10**9 or v in (UTIME_OMIT, UTIME_NOW)):
+                raise SyscallError(errno.EINVAL)
+    if not pathname:
+        file = task.files.get(dirfd)
+        target = file.host_fd
+        if target is None:
+            raise SyscallError(errno.EPERM)
+        follow = True
+    else:
+        path = task.mm.read_cstr(pathname)
+        node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
+                                      empty_ok=bool(flags & AT_EMPTY_PATH))
+        if isinstance(node, FileNode) and node.file.host_fd is not None:
+            target = node.file.host_fd
+        elif isinstance(node, HostPath):
+            target = node.path
+        else:
+            raise SyscallError(errno.EPERM)
+        follow = False
+    if ns is None:
+        host_call(os.utime, target, None, **({} if isinstance(target, int)
+                                             else {"follow_symlinks": follow}))
+        return 0
+    cur = host_call(os.stat, target, **({} if isinstance(target, int)
+                                        else {"follow_symlinks": follow}))
+    now = time.time_ns()
+
+    def pick(sec, nsec, current):
+        if nsec == UTIME_NOW:
+            return now
+        if nsec == UTIME_OMIT:
+            return current
+        return sec * 10**9 + nsec
+    atime = pick(ns[0], ns[1], cur.st_atime_ns)
+    mtime = pick(ns[2], ns[3], cur.st_mtime_ns)
+    host_call(os.utime, target, ns=(atime, mtime), **({} if isinstance(target, int)
+                                                      else {"follow_symlinks": follow}))
+    return 0
+
+
+HANDLERS = {
+    "read": sys_read, "write": sys_write, "pread64": sys_pread64, "pwrite64": sys_pwrite64,
+    "readv": sys_readv, "writev": sys_writev, "preadv": sys_preadv, "pwritev": sys_pwritev,
+    "preadv2": sys_preadv2, "pwritev2": sys_pwritev2, "lseek": sys_lseek,
+    "open": sys_open, "openat": sys_openat, "creat": sys_creat, "close": sys_close,
+    "close_range": sys_close_range, "dup": sys_dup, "dup2": sys_dup2, "dup3": sys_dup3,
+    "fcntl": (sys_fcntl, "partial: no leases, seals or pipe sizes; F_SETLKW polls"),
+    "ioctl": (sys_ioctl, "partial: FIOCLEX/FIONCLEX/FIONBIO/FIONREAD; tty requests to host ttys"),
+    "stat": sys_stat, "lstat": sys_lstat, "fstat": sys_fstat, "newfstatat": sys_newfstatat,
+    "statx": sys_statx, "statfs": sys_statfs, "fstatfs": sys_fstatfs,
+    "getdents64": sys_getdents64, "getdents": sys_getdents,
+    "access": sys_access, "faccessat": sys_faccessat, "faccessat2": sys_faccessat2,
+    "readlink": sys_readlink, "readlinkat": sys_readlinkat,
+    "getcwd": sys_getcwd, "chdir": sys_chdir, "fchdir": sys_fchdir, "umask": sys_umask,
+    "mkdir": sys_mkdir, "mkdirat": sys_mkdirat, "unlink": sys_unlink, "unlinkat": sys_unlinkat,
+    "rmdir": sys_rmdir, "rename": sys_rename, "renameat": sys_renameat,
+    "renameat2": sys_renameat2, "link": sys_link, "linkat": sys_linkat,
+    "symlink": sys_symlink, "symlinkat": sys_symlinkat, "chmod": sys_chmod,
+    "fchmod": sys_fchmod, "fchmodat": sys_fchmodat, "truncate": sys_truncate,
+    "ftruncate": sys_ftruncate, "fsync": sys_fsync, "fdatasync": sys_fdatasync,
+    "utimensat": sys_utimensat,
+}

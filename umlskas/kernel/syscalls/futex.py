@@ -1,0 +1,102 @@
+"""futex(2): WAIT/WAKE (and the BITSET forms) on the kernel's own wait queues."""
+
+import errno
+import struct
+import time
+
+from ..errors import Block, SyscallError, WaitQueue
+
+FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE = 0, 1, 3, 4
+FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
+FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
+FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
+
+
+def _queue(task, uaddr, create):
+    key = (id(task.mm), uaddr)
+    queues = task.kernel.futexes
+    q = queues.get(key)
+    if q is None and create:
+        q = queues[key] = WaitQueue()
+    return q
+
+
+def sys_futex(task, uaddr, futex_op, val, timeout, uaddr2, val3):
+    """futex(2): WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE."""
+    cmd = futex_op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+    if futex_op & FUTEX_CLOCK_REALTIME and cmd not in (FUTEX_WAIT_BITSET, 11, 13):
+        raise SyscallError(errno.ENOSYS)
+    if uaddr & 3:
+        raise SyscallError(errno.EINVAL)
+    if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
+        if cmd == FUTEX_WAIT_BITSET and (val3 & 0xFFFFFFFF) == 0:
+            raise SyscallError(errno.EINVAL)
+        restart = task.restart
+        if "futex" not in restart:
+            deadline = None
+            if timeout:
+                sec, nsec = struct.unpack("<qq", task.mm.read(timeout, 16))
+                if sec < 0 or not 0 <= nsec < 10**9:
+                    raise SyscallError(errno.EINVAL)
+                ns = sec * 10**9 + nsec
+                if cmd == FUTEX_WAIT:
+                    deadline = time.monotonic() + ns / 1e9
+                else:
+                    clk = 0 if futex_op & FUTEX_CLOCK_REALTIME else 1
+                    deadline = time.monotonic() + (ns - task.kernel.clock.now_ns(clk)) / 1e9
+            word, = struct.unpack("<I", task.mm.read(uaddr, 4))
+            if word != val & 0xFFFFFFFF:
+                raise SyscallError(errno.EAGAIN)
+            restart["futex"] = deadline
+        else:
+            if restart.pop("woken", False):
+                return 0
+            deadline = restart["futex"]
+            if deadline is not None and time.monotonic() >= deadline:
+                raise SyscallError(errno.ETIMEDOUT)
+        task.futex_bitset = val3 & 0xFFFFFFFF if cmd == FUTEX_WAIT_BITSET else FUTEX_BITSET_MATCH_ANY
+        raise Block(deadline=restart["futex"], queue=_queue(task, uaddr, True))
+    if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+        if cmd == FUTEX_WAKE_BITSET and (val3 & 0xFFFFFFFF) == 0:
+            raise SyscallError(errno.EINVAL)
+        mask = val3 & 0xFFFFFFFF if cmd == FUTEX_WAKE_BITSET else FUTEX_BITSET_MATCH_ANY
+        return futex_wake(task, uaddr, val, mask)
+    if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
+        if cmd == FUTEX_CMP_REQUEUE:
+            word, = struct.unpack("<I", task.mm.read(uaddr, 4))
+            if word != val3 & 0xFFFFFFFF:
+                raise SyscallError(errno.EAGAIN)
+        woken = futex_wake(task, uaddr, val, FUTEX_BITSET_MATCH_ANY)
+        src = _queue(task, uaddr, False)
+        if src is not None and timeout:
+            dst = _queue(task, uaddr2, True)
+            moved = src.waiters[:timeout & 0x7FFFFFFF]
+            del src.waiters[:len(moved)]
+            dst.waiters.extend(moved)
+            for t in moved:
+                t.blocked_queue = dst
+            woken += len(moved) if cmd == FUTEX_CMP_REQUEUE else 0
+        return woken
+    raise SyscallError(errno.ENOSYS)
+
+
+def futex_wake(task, uaddr, count, mask=FUTEX_BITSET_MATCH_ANY):
+    """Wake up to count waiters on uaddr whose bitset matches mask."""
+    q = _queue(task, uaddr, False)
+    if q is None or count <= 0:
+        return 0
+    woken = 0
+    for waiter in list(q.waiters):
+        if woken >= count:
+            break
+        if getattr(waiter, "futex_bitset", FUTEX_BITSET_MATCH_ANY) & mask:
+            q.waiters.remove(waiter)
+            waiter.restart["woken"] = True
+            waiter.kernel.wake(waiter)
+            woken += 1
+    return woken
+
+
+HANDLERS = {
+    "futex": (sys_futex, "partial: WAIT/WAKE/BITSET/REQUEUE; no PI or WAKE_OP"),
+}

@@ -1,0 +1,118 @@
+"""Memory syscalls: thin handlers over AddressSpace (see address_space.py for the semantics)."""
+
+import errno
+import struct
+
+from ..address_space import MAP_ANONYMOUS, MAP_HUGETLB, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE
+from ..errors import SyscallError
+from ..machine import MapOp
+
+ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
+ARCH_GET_CPUID, ARCH_SET_CPUID = 0x1011, 0x1012
+HOST_MSYNC = 26
+MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
+# MAP_SHARED_VALIDATE accepts only flags Linux knows (others: EOPNOTSUPP).
+MAP_KNOWN = 0x1FFFFF & ~0x0040
+
+
+def sys_brk(task, addr):
+    """brk(2)."""
+    return task.mm.brk(addr)
+
+
+def sys_mmap(task, addr, length, prot, flags, fd, offset):
+    """mmap(2)."""
+    if offset & (PAGE - 1):
+        raise SyscallError(errno.EINVAL)
+    file = None
+    if not flags & MAP_ANONYMOUS:
+        file = task.files.get(fd)
+    elif flags & MAP_HUGETLB:
+        raise SyscallError(errno.ENOMEM)
+    if flags & MAP_TYPE == MAP_SHARED_VALIDATE and flags & ~MAP_KNOWN:
+        raise SyscallError(errno.EOPNOTSUPP)
+    return task.mm.mmap(addr, length, prot, flags, file, offset if file is not None else 0)
+
+
+def sys_munmap(task, addr, length):
+    """munmap(2)."""
+    return task.mm.munmap(addr, length)
+
+
+def sys_mprotect(task, addr, length, prot):
+    """mprotect(2)."""
+    return task.mm.mprotect(addr, length, prot)
+
+
+def sys_mremap(task, old_addr, old_size, new_size, flags, new_addr):
+    """mremap(2)."""
+    return task.mm.mremap(old_addr, old_size, new_size, flags, new_addr)
+
+
+def sys_madvise(task, addr, length, advice):
+    """madvise(2): content-changing advice is done by the host; hints are accepted."""
+    return task.mm.madvise(addr, length, advice)
+
+
+def sys_msync(task, addr, length, flags):
+    """msync(2): the host syncs the real mapping."""
+    if addr & (PAGE - 1) or flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) or \
+            (flags & MS_ASYNC and flags & MS_SYNC):
+        raise SyscallError(errno.EINVAL)
+    mm = task.mm
+    end = addr + ((length + PAGE - 1) & ~(PAGE - 1))
+    covered = addr
+    for vma in mm.overlapping(addr, end):
+        if vma.start > covered:
+            raise SyscallError(errno.ENOMEM)
+        covered = vma.end
+    if covered < end:
+        raise SyscallError(errno.ENOMEM)
+    if end > addr:
+        mm.run_ops([MapOp(HOST_MSYNC, (addr, end - addr, flags))])
+    return 0
+
+
+def sys_mlock(task, addr, length):
+    """mlock(2): accepted; guest memory is never swapped by us."""
+    return 0
+
+
+def sys_munlock(task, addr, length):
+    """munlock(2)."""
+    return 0
+
+
+def sys_arch_prctl(task, code, addr):
+    """arch_prctl(2): FS/GS base; CPUID faulting is not offered."""
+    if code == ARCH_SET_FS:
+        if addr >= task.mm.top:
+            raise SyscallError(errno.EPERM)
+        task.proc.set_tls(addr)
+        return 0
+    if code == ARCH_GET_FS:
+        task.mm.write(addr, struct.pack("<Q", task.proc.get_regs().fs_base))
+        return 0
+    if code == ARCH_SET_GS:
+        if addr >= task.mm.top:
+            raise SyscallError(errno.EPERM)
+        regs = task.proc.get_regs()
+        regs.gs_base = addr
+        task.proc.set_regs(regs)
+        return 0
+    if code == ARCH_GET_GS:
+        task.mm.write(addr, struct.pack("<Q", task.proc.get_regs().gs_base))
+        return 0
+    if code == ARCH_GET_CPUID:
+        return 1
+    raise SyscallError(errno.EINVAL)
+
+
+HANDLERS = {
+    "brk": sys_brk, "mmap": sys_mmap, "munmap": sys_munmap, "mprotect": sys_mprotect,
+    "mremap": sys_mremap,
+    "madvise": (sys_madvise, "partial: DONTNEED/FREE/REMOVE done by the host, other advice accepted"),
+    "msync": sys_msync, "mlock": (sys_mlock, "partial: accepted, nothing locked"),
+    "munlock": sys_munlock,
+    "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET_CPUID"),
+}

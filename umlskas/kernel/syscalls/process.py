@@ -1,0 +1,322 @@
+"""Process, identity and resource syscalls: ids, exit, execve, rlimits, uname, sysinfo, prctl."""
+
+import errno
+import os
+import struct
+
+from .. import hostsys
+from ..errors import SyscallError
+from ..task import RLIM_NLIMITS
+
+RLIMIT_NOFILE = 7
+NR_OPEN = 1048576
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
+PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ, PR_SET_CHILD_SUBREAPER = 15, 16, 23, 36
+PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 37, 38, 39
+PR_GET_TIMERSLACK, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_MM = 30, 29, 0x53564D41, 35
+PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 27, 34, 42
+
+
+def sys_getpid(task):
+    """getpid(2): the virtual pid."""
+    return task.tgid
+
+
+def sys_gettid(task):
+    """gettid(2)."""
+    return task.tid
+
+
+def sys_getppid(task):
+    """getppid(2)."""
+    return task.ppid
+
+
+def sys_getuid(task):
+    """getuid(2)."""
+    return task.creds.uid
+
+
+def sys_geteuid(task):
+    """geteuid(2)."""
+    return task.creds.euid
+
+
+def sys_getgid(task):
+    """getgid(2)."""
+    return task.creds.gid
+
+
+def sys_getegid(task):
+    """getegid(2)."""
+    return task.creds.egid
+
+
+def sys_getgroups(task, size, listp):
+    """getgroups(2)."""
+    groups = task.creds.groups
+    if size < 0:
+        raise SyscallError(errno.EINVAL)
+    if size == 0:
+        return len(groups)
+    if size < len(groups):
+        raise SyscallError(errno.EINVAL)
+    task.mm.write(listp, struct.pack(f"<{len(groups)}I", *groups))
+    return len(groups)
+
+
+def sys_getresuid(task, ruid, euid, suid):
+    """getresuid(2)."""
+    c = task.creds
+    for ptr, value in ((ruid, c.uid), (euid, c.euid), (suid, c.suid)):
+        task.mm.write(ptr, struct.pack("<I", value))
+    return 0
+
+
+def sys_getresgid(task, rgid, egid, sgid):
+    """getresgid(2)."""
+    c = task.creds
+    for ptr, value in ((rgid, c.gid), (egid, c.egid), (sgid, c.sgid)):
+        task.mm.write(ptr, struct.pack("<I", value))
+    return 0
+
+
+def sys_getpgrp(task):
+    """getpgrp(2)."""
+    return task.pgid
+
+
+def sys_getpgid(task, pid):
+    """getpgid(2)."""
+    return task.kernel.task_for_pid(task, pid).pgid
+
+
+def sys_getsid(task, pid):
+    """getsid(2)."""
+    return task.kernel.task_for_pid(task, pid).sid
+
+
+def sys_set_tid_address(task, tidptr):
+    """set_tid_address(2)."""
+    task.clear_child_tid = tidptr
+    return task.tid
+
+
+def sys_set_robust_list(task, head, length):
+    """set_robust_list(2)."""
+    if length != 24:
+        raise SyscallError(errno.EINVAL)
+    task.robust_list = (head, length)
+    return 0
+
+
+def sys_get_robust_list(task, pid, head_ptr, len_ptr):
+    """get_robust_list(2)."""
+    target = task.kernel.task_for_pid(task, pid)
+    task.mm.write(head_ptr, struct.pack("<Q", target.robust_list[0]))
+    task.mm.write(len_ptr, struct.pack("<Q", 24))
+    return 0
+
+
+def sys_exit(task, status):
+    """exit(2): ends the calling thread (the process, when it is the last)."""
+    task.kernel.exit_thread(task, (status & 0xFF) << 8)
+
+
+def sys_exit_group(task, status):
+    """exit_group(2)."""
+    task.kernel.exit_group(task, (status & 0xFF) << 8)
+
+
+def sys_execve(task, filename, argv, envp):
+    """execve(2), emulated by the kernel: the new image is loaded into the same process."""
+    return task.kernel.execve(task, -100, filename, argv, envp, 0)
+
+
+def sys_execveat(task, dirfd, filename, argv, envp, flags):
+    """execveat(2)."""
+    return task.kernel.execve(task, dirfd, filename, argv, envp, flags)
+
+
+def _rlimit_target(task, pid):
+    return task.kernel.task_for_pid(task, pid)
+
+
+def sys_prlimit64(task, pid, resource, new_limit, old_limit):
+    """prlimit64(2)."""
+    new = None
+    if new_limit:
+        new = struct.unpack("<QQ", task.mm.read(new_limit, 16))
+    if resource < 0 or resource >= RLIM_NLIMITS:
+        raise SyscallError(errno.EINVAL)
+    target = _rlimit_target(task, pid)
+    if new is not None:
+        soft, hard = new
+        if soft > hard:
+            raise SyscallError(errno.EINVAL)
+        cur_hard = target.rlimits[resource][1]
+        if hard > cur_hard and task.creds.euid != 0:
+            raise SyscallError(errno.EPERM)
+        if resource == RLIMIT_NOFILE and hard > NR_OPEN:
+            raise SyscallError(errno.EPERM)
+    if old_limit:
+        task.mm.write(old_limit, struct.pack("<QQ", *target.rlimits[resource]))
+    if new is not None:
+        target.rlimits[resource] = [new[0], new[1]]
+        if resource == RLIMIT_NOFILE:
+            target.files.limit = min(new[0], NR_OPEN)
+    return 0
+
+
+def sys_getrlimit(task, resource, rlim):
+    """getrlimit(2)."""
+    if resource < 0 or resource >= RLIM_NLIMITS:
+        raise SyscallError(errno.EINVAL)
+    task.mm.write(rlim, struct.pack("<QQ", *task.rlimits[resource]))
+    return 0
+
+
+def sys_setrlimit(task, resource, rlim):
+    """setrlimit(2)."""
+    return sys_prlimit64(task, 0, resource, rlim, 0)
+
+
+def sys_uname(task, buf):
+    """uname(2): the host's kernel identity, the kernel's host name."""
+    u = os.uname()
+    fields = ("Linux", task.kernel.hostname, u.release, u.version, "x86_64",
+              task.kernel.domainname)
+    task.mm.write(buf, b"".join(os.fsencode(f)[:64].ljust(65, b"\0") for f in fields))
+    return 0
+
+
+def sys_sysinfo(task, info):
+    """sysinfo(2): the host's memory and load, with the guest's process count."""
+    r, raw = hostsys.with_buffer(hostsys.SYS_SYSINFO, 112)
+    if r < 0:
+        raise SyscallError(-r)
+    raw = raw[:80] + struct.pack("<H", min(len(task.kernel.tasks), 0xFFFF)) + raw[82:]
+    task.mm.write(info, raw)
+    return 0
+
+
+def sys_getrandom(task, buf, buflen, flags):
+    """getrandom(2)."""
+    if flags & ~7 or (flags & 4 and flags & 2):
+        raise SyscallError(errno.EINVAL)
+    count = min(buflen, 0x1FFFFFF)
+    if count == 0:
+        return 0
+    task.mm.write(buf, task.kernel.random_bytes(count))
+    return count
+
+
+def sys_sched_getaffinity(task, pid, size, mask):
+    """sched_getaffinity(2): the CPUs the host lets us use."""
+    task.kernel.task_for_pid(task, pid)
+    if size < 8 or size & 7:
+        raise SyscallError(errno.EINVAL)
+    bits = 0
+    for cpu in os.sched_getaffinity(0):
+        bits |= 1 << cpu
+    task.mm.write(mask, struct.pack("<Q", bits))
+    return 8
+
+
+def sys_sched_setaffinity(task, pid, size, mask):
+    """sched_setaffinity(2): accepted and remembered nowhere (the host schedules stubs)."""
+    task.kernel.task_for_pid(task, pid)
+    task.mm.read(mask, min(size, 8))
+    return 0
+
+
+def sys_sched_yield(task):
+    """sched_yield(2)."""
+    return 0
+
+
+def sys_getcpu(task, cpu, node, cache):
+    """getcpu(2)."""
+    if cpu:
+        task.mm.write(cpu, struct.pack("<I", 0))
+    if node:
+        task.mm.write(node, struct.pack("<I", 0))
+    return 0
+
+
+def _read_name(task, addr):
+    """Up to 15 bytes of a NUL-terminated name (strncpy_from_user with 16)."""
+    try:
+        return task.mm.read_cstr(addr, 16)[:15]
+    except SyscallError as e:
+        if e.errno != errno.ENAMETOOLONG:
+            raise
+        return task.mm.read(addr, 15)
+
+
+def sys_prctl(task, option, arg2, arg3, arg4, arg5):
+    """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capbset."""
+    if option == PR_SET_NAME:
+        task.comm = _read_name(task, arg2)
+        return 0
+    if option == PR_GET_NAME:
+        task.mm.write(arg2, task.comm[:15].ljust(16, b"\0"))
+        return 0
+    if option == PR_GET_DUMPABLE:
+        return 1
+    if option == PR_SET_DUMPABLE:
+        if arg2 not in (0, 1):
+            raise SyscallError(errno.EINVAL)
+        return 0
+    if option == PR_SET_PDEATHSIG:
+        if arg2 < 0 or arg2 > 64:
+            raise SyscallError(errno.EINVAL)
+        task.pdeathsig = arg2
+        return 0
+    if option == PR_GET_PDEATHSIG:
+        task.mm.write(arg2, struct.pack("<i", getattr(task, "pdeathsig", 0)))
+        return 0
+    if option == PR_SET_CHILD_SUBREAPER:
+        task.subreaper = bool(arg2)
+        return 0
+    if option == PR_GET_CHILD_SUBREAPER:
+        task.mm.write(arg2, struct.pack("<i", int(getattr(task, "subreaper", False))))
+        return 0
+    if option == PR_SET_NO_NEW_PRIVS:
+        if arg2 != 1 or arg3 or arg4 or arg5:
+            raise SyscallError(errno.EINVAL)
+        task.no_new_privs = True
+        return 0
+    if option == PR_GET_NO_NEW_PRIVS:
+        return int(getattr(task, "no_new_privs", False))
+    if option == PR_CAPBSET_READ:
+        if arg2 < 0 or arg2 > 40:
+            raise SyscallError(errno.EINVAL)
+        return 1
+    if option in (PR_GET_TIMERSLACK,):
+        return 50000
+    if option in (PR_SET_TIMERSLACK, PR_SET_VMA):
+        return 0
+    if option in (PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE):
+        return 0
+    raise SyscallError(errno.EINVAL)
+
+
+HANDLERS = {
+    "getpid": sys_getpid, "gettid": sys_gettid, "getppid": sys_getppid,
+    "getuid": sys_getuid, "geteuid": sys_geteuid, "getgid": sys_getgid,
+    "getegid": sys_getegid, "getgroups": sys_getgroups, "getresuid": sys_getresuid,
+    "getresgid": sys_getresgid, "getpgrp": sys_getpgrp, "getpgid": sys_getpgid,
+    "getsid": sys_getsid,
+    "set_tid_address": sys_set_tid_address, "set_robust_list": sys_set_robust_list,
+    "get_robust_list": sys_get_robust_list,
+    "exit": sys_exit, "exit_group": sys_exit_group,
+    "execve": (sys_execve, "partial: single-threaded processes"),
+    "execveat": (sys_execveat, "partial: single-threaded processes"),
+    "prlimit64": sys_prlimit64, "getrlimit": sys_getrlimit, "setrlimit": sys_setrlimit,
+    "uname": sys_uname, "sysinfo": sys_sysinfo, "getrandom": sys_getrandom,
+    "sched_getaffinity": sys_sched_getaffinity,
+    "sched_setaffinity": (sys_sched_setaffinity, "partial: accepted, not applied"),
+    "sched_yield": sys_sched_yield, "getcpu": sys_getcpu,
+    "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper"),
+}

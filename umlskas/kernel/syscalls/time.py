@@ -1,0 +1,110 @@
+"""Clock and sleep syscalls. Blocking sleeps park the task until their deadline."""
+
+import errno
+import struct
+import time
+
+from ..errors import Block, SyscallError
+
+CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
+CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME = 4, 5, 6, 7
+CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI = 8, 9, 11
+HOST_CLOCKS = {0, 1, 4, 5, 6, 7, 8, 9, 11}
+CPU_CLOCKS = {CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID}
+TIMER_ABSTIME = 1
+NSEC = 10**9
+TIMESPEC = struct.Struct("<qq")
+
+
+def clock_ns(task, clk):
+    """The value of clock clk for task, in ns; EINVAL for clocks Linux does not have."""
+    if clk in HOST_CLOCKS:
+        return task.kernel.clock.now_ns(clk)
+    if clk in CPU_CLOCKS or clk < 0:
+        if clk < 0 and (clk & 7) == 7:
+            raise SyscallError(errno.EINVAL)   # CPUCLOCK_PERTHREAD with invalid type
+        return task.kernel.cpu_time_ns(task, clk)
+    raise SyscallError(errno.EINVAL)
+
+
+def read_timespec(task, addr):
+    sec, nsec = TIMESPEC.unpack(task.mm.read(addr, 16))
+    if sec < 0 or not 0 <= nsec < NSEC:
+        raise SyscallError(errno.EINVAL)
+    return sec * NSEC + nsec
+
+
+def sys_clock_gettime(task, clk, tp):
+    """clock_gettime(2)."""
+    ns = clock_ns(task, clk)
+    task.mm.write(tp, TIMESPEC.pack(ns // NSEC, ns % NSEC))
+    return 0
+
+
+def sys_clock_getres(task, clk, res):
+    """clock_getres(2)."""
+    clock_ns(task, clk)
+    if res:
+        coarse = clk in (CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE)
+        task.mm.write(res, TIMESPEC.pack(0, 4000000 if coarse else 1))
+    return 0
+
+
+def sys_gettimeofday(task, tv, tz):
+    """gettimeofday(2)."""
+    if tv:
+        ns = task.kernel.clock.now_ns(CLOCK_REALTIME)
+        task.mm.write(tv, struct.pack("<qq", ns // NSEC, ns % NSEC // 1000))
+    if tz:
+        task.mm.write(tz, struct.pack("<ii", 0, 0))
+    return 0
+
+
+def sys_time(task, tloc):
+    """time(2)."""
+    sec = task.kernel.clock.now_ns(CLOCK_REALTIME) // NSEC
+    if tloc:
+        task.mm.write(tloc, struct.pack("<q", sec))
+    return sec
+
+
+def sleep_until(task, clk, deadline_ns, rem):
+    """Park until clock clk reaches deadline_ns."""
+    now = clock_ns(task, clk)
+    if now >= deadline_ns:
+        return 0
+    # Parking uses the monotonic clock; an absolute realtime deadline is converted once.
+    raise Block(deadline=time.monotonic() + (deadline_ns - now) / NSEC)
+
+
+def sys_nanosleep(task, req, rem):
+    """nanosleep(2)."""
+    restart = task.restart
+    if "deadline" not in restart:
+        restart["deadline"] = clock_ns(task, CLOCK_MONOTONIC) + read_timespec(task, req)
+    return sleep_until(task, CLOCK_MONOTONIC, restart["deadline"], rem)
+
+
+def sys_clock_nanosleep(task, clk, flags, req, rem):
+    """clock_nanosleep(2)."""
+    if clk == CLOCK_THREAD_CPUTIME_ID:
+        raise SyscallError(errno.EINVAL)
+    if clk not in (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI,
+                   CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM) \
+            and clk >= 0:
+        raise SyscallError(errno.EINVAL if clk not in HOST_CLOCKS else errno.ENOTSUP)
+    restart = task.restart
+    if "deadline" not in restart:
+        ns = read_timespec(task, req)
+        if clk == CLOCK_PROCESS_CPUTIME_ID or clk < 0:
+            clk = CLOCK_MONOTONIC    # the guest is idle while parked: sleep in real time
+        restart["deadline"] = ns if flags & TIMER_ABSTIME else clock_ns(task, clk) + ns
+        restart["clock"] = clk
+    return sleep_until(task, restart["clock"], restart["deadline"], rem)
+
+
+HANDLERS = {
+    "clock_gettime": sys_clock_gettime, "clock_getres": sys_clock_getres,
+    "gettimeofday": sys_gettimeofday, "time": sys_time,
+    "nanosleep": sys_nanosleep, "clock_nanosleep": sys_clock_nanosleep,
+}

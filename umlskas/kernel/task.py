@@ -1,0 +1,102 @@
+"""A guest task (thread): ids, credentials, fd table, fs context, memory and signal state."""
+
+import os
+import resource
+
+NSIG = 64
+
+RLIM_NLIMITS = 16
+RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
+
+
+def host_rlimits():
+    """The limits a new guest starts with: the host's, as the kernel process has them."""
+    limits = []
+    for res in range(RLIM_NLIMITS):
+        soft, hard = resource.getrlimit(res)
+        limits.append([RLIM_INFINITY if soft < 0 else soft, RLIM_INFINITY if hard < 0 else hard])
+    return limits
+
+
+class Creds:
+    """Credentials; umlskas runs guests as the user that runs it."""
+
+    __slots__ = ("uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid", "groups")
+
+    def __init__(self):
+        self.uid = self.euid = self.suid = self.fsuid = os.getuid()
+        self.gid = self.egid = self.sgid = self.fsgid = os.getgid()
+        self.groups = list(os.getgroups())
+
+    def copy(self):
+        new = Creds.__new__(Creds)
+        for name in Creds.__slots__:
+            value = getattr(self, name)
+            setattr(new, name, list(value) if isinstance(value, list) else value)
+        return new
+
+
+class FsContext:
+    """cwd and umask (shared by CLONE_FS threads)."""
+
+    __slots__ = ("cwd", "umask")
+
+    def __init__(self, cwd, umask=0o022):
+        self.cwd = cwd
+        self.umask = umask
+
+    def copy(self):
+        return FsContext(self.cwd, self.umask)
+
+
+class SigHand:
+    """Signal dispositions of a process: signo -> (handler, flags, restorer, mask)."""
+
+    __slots__ = ("actions",)
+
+    def __init__(self):
+        self.actions = {}
+
+    def copy(self):
+        new = SigHand()
+        new.actions = dict(self.actions)
+        return new
+
+
+class Task:
+    """One guest thread. Fields shared between threads point at shared objects."""
+
+    def __init__(self, kernel, proc, tid, tgid):
+        self.kernel = kernel
+        self.proc = proc                  # the host thread (GuestProc)
+        self.tid = tid
+        self.tgid = tgid
+        self.ppid = 0
+        self.pgid = tgid
+        self.sid = tgid
+        self.mm = None
+        self.files = None
+        self.fs = None
+        self.creds = Creds()
+        self.sighand = SigHand()
+        self.sigmask = 0
+        self.rlimits = host_rlimits()
+        self.comm = b""
+        self.exe = None
+        self.cmdline = b""
+        self.environ = b""
+        self.restart = {}                 # a blocked syscall's progress between retries
+        self.blocked = None               # (entry, args) while parked
+        self.clear_child_tid = 0
+        self.robust_list = (0, 0)
+        self.start_ticks = 0
+        self.exit_code = None
+
+    def __repr__(self):
+        return f"<Task {self.tid} {self.comm.decode(errors='replace')}>"
+
+    def sig_ignored_mask(self):
+        return sum(1 << (sig - 1) for sig, act in self.sighand.actions.items() if act[0] == 1)
+
+    def sig_caught_mask(self):
+        return sum(1 << (sig - 1) for sig, act in self.sighand.actions.items() if act[0] > 1)
