@@ -51,10 +51,10 @@ def pack_stat(st):
         st.st_ctime_ns // 10**9, st.st_ctime_ns % 10**9)
 
 
-def host_call(fn, *args):
+def host_call(fn, *args, **kwargs):
     """Run an os.* call; its OSError becomes the guest's errno."""
     try:
-        return fn(*args)
+        return fn(*args, **kwargs)
     except OSError as e:
         raise SyscallError(e.errno) from None
 

@@ -432,7 +432,10 @@ class Kernel:
             self.mode.resume_plain(task.proc)
             return
         code, addr = info
-        log.debug("guest %d got host signal %d (code %d, addr %#x)", task.tid, sig, code, addr)
+        if log.isEnabledFor(logging.DEBUG):
+            regs = task.proc.get_regs()
+            log.debug("guest %d got host signal %d (code %d, addr %#x) at rip %#x rsp %#x",
+                      task.tid, sig, code, addr, regs.rip, regs.rsp)
         try:
             self.kill_group(task, sig)
         except TaskGone:
@@ -449,7 +452,6 @@ class Kernel:
     def _kernel_bug(self, task, entry):
         self.bug = (f"kernel bug in {entry.name} (guest pid {task.tid}):\n"
                     + traceback.format_exc())
-        log.error("%s", self.bug)
         for t in list(self.tasks.values()):
             self._reap_task(t, signal.SIGKILL)
 

@@ -125,7 +125,8 @@ class Elf:
                                         name=self.path, from_saved_fd=True)
                 tail = bias + p_vaddr + p_filesz
                 if p_memsz > p_filesz and tail & (PAGE - 1):
-                    zero.append((tail, min(file_end, bias + p_vaddr + p_memsz) - tail))
+                    # padzero(): the rest of the page after the file bytes, as Linux does.
+                    zero.append((tail, file_end - tail))
             else:
                 file_end = start
             if mem_end > file_end:

@@ -857,3 +857,190 @@ HANDLERS = {
     "ftruncate": sys_ftruncate, "fsync": sys_fsync, "fdatasync": sys_fdatasync,
     "utimensat": sys_utimensat,
 }
+
+
+# ---- extended attributes, advice, copies ---------------------------------------------
+
+XATTR_CREATE, XATTR_REPLACE = 1, 2
+XATTR_NAME_MAX, XATTR_SIZE_MAX = 255, 65536
+
+
+def _xattr_target(task, pathname, follow, fd=None):
+    """A host path or host fd for an xattr call; ENOTSUP where the kernel has no backing store."""
+    if fd is not None:
+        file = task.files.get(fd)
+        if file.host_fd is None:
+            raise SyscallError(errno.ENOTSUP)
+        return file.host_fd, {}
+    node = task.kernel.vfs.lookup(task, AT_FDCWD, task.mm.read_cstr(pathname), follow=follow)
+    if not isinstance(node, HostPath):
+        raise SyscallError(errno.ENOTSUP)
+    return node.path, {"follow_symlinks": False}
+
+
+def _xattr_name(task, name_ptr):
+    name = task.mm.read_cstr(name_ptr, XATTR_NAME_MAX + 1, errno.ERANGE)
+    if not name:
+        raise SyscallError(errno.ERANGE)
+    return name
+
+
+def _getxattr(task, target, kw, name_ptr, value, size):
+    name = _xattr_name(task, name_ptr)
+    data = host_call(os.getxattr, target, name, **kw)
+    if size == 0:
+        return len(data)
+    if size < len(data):
+        raise SyscallError(errno.ERANGE)
+    task.mm.write(value, data)
+    return len(data)
+
+
+def _listxattr(task, target, kw, lst, size):
+    names = b"".join(os.fsencode(n) + b"\0" for n in host_call(os.listxattr, target, **kw))
+    if size == 0:
+        return len(names)
+    if size < len(names):
+        raise SyscallError(errno.ERANGE)
+    task.mm.write(lst, names)
+    return len(names)
+
+
+def _setxattr(task, target, kw, name_ptr, value, size, flags):
+    if flags & ~(XATTR_CREATE | XATTR_REPLACE):
+        raise SyscallError(errno.EINVAL)
+    name = _xattr_name(task, name_ptr)
+    if size > XATTR_SIZE_MAX:
+        raise SyscallError(errno.E2BIG)
+    host_call(os.setxattr, target, name, task.mm.read(value, size), flags, **kw)
+    return 0
+
+
+def _removexattr(task, target, kw, name_ptr):
+    host_call(os.removexattr, target, _xattr_name(task, name_ptr), **kw)
+    return 0
+
+
+def sys_getxattr(task, pathname, name, value, size):
+    """getxattr(2)."""
+    return _getxattr(task, *_xattr_target(task, pathname, True), name, value, size)
+
+
+def sys_lgetxattr(task, pathname, name, value, size):
+    """lgetxattr(2)."""
+    return _getxattr(task, *_xattr_target(task, pathname, False), name, value, size)
+
+
+def sys_fgetxattr(task, fd, name, value, size):
+    """fgetxattr(2)."""
+    return _getxattr(task, *_xattr_target(task, 0, True, fd), name, value, size)
+
+
+def sys_listxattr(task, pathname, lst, size):
+    """listxattr(2)."""
+    return _listxattr(task, *_xattr_target(task, pathname, True), lst, size)
+
+
+def sys_llistxattr(task, pathname, lst, size):
+    """llistxattr(2)."""
+    return _listxattr(task, *_xattr_target(task, pathname, False), lst, size)
+
+
+def sys_flistxattr(task, fd, lst, size):
+    """flistxattr(2)."""
+    return _listxattr(task, *_xattr_target(task, 0, True, fd), lst, size)
+
+
+def sys_setxattr(task, pathname, name, value, size, flags):
+    """setxattr(2)."""
+    return _setxattr(task, *_xattr_target(task, pathname, True), name, value, size, flags)
+
+
+def sys_lsetxattr(task, pathname, name, value, size, flags):
+    """lsetxattr(2)."""
+    return _setxattr(task, *_xattr_target(task, pathname, False), name, value, size, flags)
+
+
+def sys_fsetxattr(task, fd, name, value, size, flags):
+    """fsetxattr(2)."""
+    return _setxattr(task, *_xattr_target(task, 0, True, fd), name, value, size, flags)
+
+
+def sys_removexattr(task, pathname, name):
+    """removexattr(2)."""
+    return _removexattr(task, *_xattr_target(task, pathname, True), name)
+
+
+def sys_lremovexattr(task, pathname, name):
+    """lremovexattr(2)."""
+    return _removexattr(task, *_xattr_target(task, pathname, False), name)
+
+
+def sys_fremovexattr(task, fd, name):
+    """fremovexattr(2)."""
+    return _removexattr(task, *_xattr_target(task, 0, True, fd), name)
+
+
+def sys_fadvise64(task, fd, offset, length, advice):
+    """fadvise64(2): checked and accepted (advice only)."""
+    file = task.files.get(fd)
+    if advice < 0 or advice > 5:
+        raise SyscallError(errno.EINVAL)
+    mode = getattr(file, "mode", None)
+    if mode is not None and (statmod.S_ISFIFO(mode) or statmod.S_ISSOCK(mode)):
+        raise SyscallError(errno.ESPIPE)
+    if length < 0:
+        raise SyscallError(errno.EINVAL)
+    return 0
+
+
+def _copy(task, in_fd, off_in_ptr, out_fd, off_out_ptr, count, checks_regular):
+    src = _readable_file(task, in_fd)
+    dst = _writable_file(task, out_fd)
+    off_in = struct.unpack("<q", task.mm.read(off_in_ptr, 8))[0] if off_in_ptr else None
+    off_out = struct.unpack("<q", task.mm.read(off_out_ptr, 8))[0] if off_out_ptr else None
+    if (off_in is not None and off_in < 0) or (off_out is not None and off_out < 0):
+        raise SyscallError(errno.EINVAL)
+    if checks_regular:
+        for f in (src, dst):
+            mode = getattr(f, "mode", None)
+            if mode is not None and statmod.S_ISDIR(mode):
+                raise SyscallError(errno.EISDIR)
+            if mode is None or not statmod.S_ISREG(mode):
+                raise SyscallError(errno.EINVAL)
+        if dst.flags & O_APPEND:
+            raise SyscallError(errno.EBADF)
+    count = min(count, MAX_RW_COUNT, 1 << 20)
+    data = src.pread(count, off_in) if off_in is not None else src.read(count)
+    if not data:
+        return 0
+    n = dst.pwrite(data, off_out) if off_out is not None else dst.write(data)
+    if off_in is not None:
+        task.mm.write(off_in_ptr, struct.pack("<q", off_in + n))
+    elif n < len(data):
+        src.lseek(n - len(data), 1)
+    if off_out is not None:
+        task.mm.write(off_out_ptr, struct.pack("<q", off_out + n))
+    return n
+
+
+def sys_copy_file_range(task, fd_in, off_in, fd_out, off_out, length, flags):
+    """copy_file_range(2), as reads and writes through the kernel."""
+    if flags:
+        raise SyscallError(errno.EINVAL)
+    return _copy(task, fd_in, off_in, fd_out, off_out, length, True)
+
+
+def sys_sendfile(task, out_fd, in_fd, offset, count):
+    """sendfile(2), as a read and a write through the kernel."""
+    return _copy(task, in_fd, offset, out_fd, 0, count, False)
+
+
+HANDLERS.update({
+    "getxattr": sys_getxattr, "lgetxattr": sys_lgetxattr, "fgetxattr": sys_fgetxattr,
+    "listxattr": sys_listxattr, "llistxattr": sys_llistxattr, "flistxattr": sys_flistxattr,
+    "setxattr": sys_setxattr, "lsetxattr": sys_lsetxattr, "fsetxattr": sys_fsetxattr,
+    "removexattr": sys_removexattr, "lremovexattr": sys_lremovexattr,
+    "fremovexattr": sys_fremovexattr, "fadvise64": sys_fadvise64,
+    "copy_file_range": sys_copy_file_range, "sendfile": sys_sendfile,
+})
