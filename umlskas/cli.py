@@ -38,6 +38,22 @@ def resolve_program(program, path_env):
     return found
 
 
+def launch_environment():
+    """The environment umlskas was started with. os.environ may hold more: the
+    interpreter adds LC_CTYPE itself when it coerces the C locale (PEP 538)."""
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return dict(os.environ)
+    env = {}
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep and key:
+            env[os.fsdecode(key)] = os.fsdecode(value)
+    return env
+
+
 def reraise_signal(sig):
     """Die of the guest's signal, without a core file; 128+N if we survive it."""
     try:
@@ -101,7 +117,7 @@ def run(trace, env_pairs, cwd, mode, verbose, program, args):
     """Run PROGRAM with ARGS under the kernel; its exit status becomes ours."""
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else
                         logging.WARNING, format="umlskas: %(message)s", stream=sys.stderr)
-    env = dict(os.environ)
+    env = launch_environment()
     for pair in env_pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:

@@ -114,6 +114,23 @@ class AddressSpace:
         if addr < 0 or addr + size > self.top or self.proc.write(addr, data) != size:
             raise SyscallError(errno.EFAULT)
 
+    def extent(self, addr, size, writing):
+        """How many bytes from addr on the guest can hand us (writing=False) or
+        receive (writing=True) before a hole or a protection stops the copy;
+        Linux's partial copies stop at the same place."""
+        need = PROT_WRITE if writing else PROT_READ
+        end = min(addr + size, self.top)
+        cur = addr
+        i = self._index_after(addr)
+        vmas = self.vmas
+        while cur < end and i < len(vmas):
+            vma = vmas[i]
+            if vma.start > cur or not vma.prot & need:
+                break
+            cur = vma.end
+            i += 1
+        return max(0, min(cur, end) - addr)
+
     def read_cstr(self, addr, limit=PATH_MAX, too_long=errno.ENAMETOOLONG):
         """A NUL-terminated string of at most `limit` bytes including the NUL."""
         out = b""

@@ -17,6 +17,7 @@ from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMO
                    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath)
 
 MAX_RW_COUNT = 0x7FFFF000
+TASK_SIZE_MAX = 0x7FFFFFFFF000
 IOV_MAX = 1024
 FIOCLEX, FIONCLEX, FIOASYNC = 0x5451, 0x5450, 0x5452
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
@@ -48,30 +49,27 @@ def _writable_file(task, fd):
 
 
 def sys_read(task, fd, buf, count):
-    """read(2)."""
+    """read(2). Reads no more than the guest can receive, as Linux's partial copy does."""
     file = _readable_file(task, fd)
     if count == 0:
         return 0
-    if buf + min(count, 1) > task.mm.top:
+    room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
+    if room == 0:
         raise SyscallError(errno.EFAULT)
-    data = file.read(min(count, MAX_RW_COUNT))
-    try:
-        task.mm.write(buf, data)
-    except SyscallError:
-        try:   # put back what the guest could not receive, where we can
-            file.lseek(-len(data), 1)
-        except SyscallError:
-            pass
-        raise
+    data = file.read(room)
+    task.mm.write(buf, data)
     return len(data)
 
 
 def sys_write(task, fd, buf, count):
-    """write(2)."""
+    """write(2). A buffer that stops being readable is written up to that point."""
     file = _writable_file(task, fd)
     if count == 0:
         return 0
-    return file.write(task.mm.read(buf, min(count, MAX_RW_COUNT)))
+    avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
+    if avail == 0:
+        raise SyscallError(errno.EFAULT)
+    return file.write(task.mm.read(buf, avail))
 
 
 def sys_pread64(task, fd, buf, count, offset):
@@ -97,20 +95,38 @@ def sys_pwrite64(task, fd, buf, count, offset):
 
 
 def _iovecs(task, iov, iovcnt):
+    """The iovec array, checked as Linux's import_iovec does: a negative length is
+    EINVAL, then a range past the user address limit is EFAULT."""
     if iovcnt < 0 or iovcnt > IOV_MAX:
         raise SyscallError(errno.EINVAL)
     if iovcnt == 0:
         return []
-    raw = task.mm.read(iov, 16 * iovcnt)
-    vecs = list(struct.iter_unpack("<QQ", raw))
-    total = 0
+    vecs = list(struct.iter_unpack("<QQ", task.mm.read(iov, 16 * iovcnt)))
     for _, length in vecs:
         if length > 0x7FFFFFFFFFFFFFFF:
             raise SyscallError(errno.EINVAL)
-        total += length
-        if total > 0x7FFFFFFFFFFFFFFF:
-            raise SyscallError(errno.EINVAL)
+    for base, length in vecs:
+        if base + length > TASK_SIZE_MAX:
+            raise SyscallError(errno.EFAULT)
     return vecs
+
+
+def _usable(task, vecs, writing):
+    """The prefix of vecs the guest memory allows (a short or bad iovec ends it);
+    EFAULT if nothing is usable but something was asked for."""
+    out = []
+    total = 0
+    for base, length in vecs:
+        length = min(length, MAX_RW_COUNT - total)
+        ext = task.mm.extent(base, length, writing) if length else 0
+        if ext:
+            out.append((base, ext))
+            total += ext
+        if ext < length or total >= MAX_RW_COUNT:
+            break
+    if not out and any(length for _, length in vecs):
+        raise SyscallError(errno.EFAULT)
+    return out
 
 
 def _scatter(task, vecs, data):
@@ -131,8 +147,8 @@ def _gather(task, vecs):
 def sys_readv(task, fd, iov, iovcnt):
     """readv(2)."""
     file = _readable_file(task, fd)
-    vecs = _iovecs(task, iov, iovcnt)
-    total = min(sum(v[1] for v in vecs), MAX_RW_COUNT)
+    vecs = _usable(task, _iovecs(task, iov, iovcnt), True)
+    total = sum(v[1] for v in vecs)
     if total == 0:
         return 0
     return _scatter(task, vecs, file.read(total))
@@ -141,11 +157,10 @@ def sys_readv(task, fd, iov, iovcnt):
 def sys_writev(task, fd, iov, iovcnt):
     """writev(2)."""
     file = _writable_file(task, fd)
-    vecs = _iovecs(task, iov, iovcnt)
-    data = _gather(task, vecs)
+    data = _gather(task, _usable(task, _iovecs(task, iov, iovcnt), False))
     if not data:
         return 0
-    return file.write(data[:MAX_RW_COUNT])
+    return file.write(data)
 
 
 def sys_preadv(task, fd, iov, iovcnt, pos_l, pos_h=0):
@@ -154,7 +169,8 @@ def sys_preadv(task, fd, iov, iovcnt, pos_l, pos_h=0):
     vecs = _iovecs(task, iov, iovcnt)
     if pos_l < 0:
         raise SyscallError(errno.EINVAL)
-    total = min(sum(v[1] for v in vecs), MAX_RW_COUNT)
+    vecs = _usable(task, vecs, True)
+    total = sum(v[1] for v in vecs)
     return _scatter(task, vecs, file.pread(total, pos_l)) if total else 0
 
 
@@ -164,7 +180,7 @@ def sys_pwritev(task, fd, iov, iovcnt, pos_l, pos_h=0):
     vecs = _iovecs(task, iov, iovcnt)
     if pos_l < 0:
         raise SyscallError(errno.EINVAL)
-    data = _gather(task, vecs)
+    data = _gather(task, _usable(task, vecs, False))
     return file.pwrite(data, pos_l) if data else 0
 
 
@@ -207,8 +223,11 @@ def open_node(task, node, flags, mode):
             hfd = os.open(node.path, host_flags, mode & 0o7777 & ~task.fs.umask)
         except OSError as e:
             raise SyscallError(e.errno) from None
-        file = HostFile(hfd, (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC))
-                        | O_LARGEFILE, node.path.rstrip("/") or "/")
+        if flags & O_PATH:
+            kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)
+        else:
+            kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
+        file = HostFile(hfd, kept, node.path.rstrip("/") or "/")
         if node.path.rstrip("/") == "/proc":
             file.dir_filter = kernel.procfs.host_dir_filter
         return file
@@ -581,7 +600,14 @@ def sys_readlinkat(task, dirfd, pathname, buf, bufsiz):
     path = task.mm.read_cstr(pathname)
     if bufsiz <= 0 or bufsiz >= 1 << 31:
         raise SyscallError(errno.EINVAL)
-    node = task.kernel.vfs.lookup(task, dirfd, path, follow=False)
+    if not path:
+        # An empty path reads the link an O_PATH|O_NOFOLLOW fd refers to.
+        file = task.files.get(dirfd) if dirfd != AT_FDCWD else None
+        if file is None or not statmod.S_ISLNK(getattr(file, "mode", 0)):
+            raise SyscallError(errno.ENOENT)
+        node = HostPath(file.path)
+    else:
+        node = task.kernel.vfs.lookup(task, dirfd, path, follow=False)
     if isinstance(node, HostPath):
         target = os.fsencode(host_call(os.readlink, node.path))
     elif isinstance(node, ProcLink):

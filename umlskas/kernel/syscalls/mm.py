@@ -5,6 +5,7 @@ import struct
 
 from ..address_space import MAP_ANONYMOUS, MAP_HUGETLB, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE
 from ..errors import SyscallError
+from ..files import O_PATH
 from ..machine import MapOp
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
@@ -27,6 +28,8 @@ def sys_mmap(task, addr, length, prot, flags, fd, offset):
     file = None
     if not flags & MAP_ANONYMOUS:
         file = task.files.get(fd)
+        if file.flags & O_PATH:
+            raise SyscallError(errno.EBADF)
     elif flags & MAP_HUGETLB:
         raise SyscallError(errno.ENOMEM)
     if flags & MAP_TYPE == MAP_SHARED_VALIDATE and flags & ~MAP_KNOWN:

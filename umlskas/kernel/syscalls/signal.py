@@ -15,6 +15,8 @@ STACK_T = struct.Struct("<QiiQ")     # ss_sp, ss_flags, pad, ss_size
 # Signals whose default action is to ignore them.
 DEFAULT_IGNORE = {17, 23, 28}        # SIGCHLD, SIGURG, SIGWINCH
 SIG_DFL, SIG_IGN = 0, 1
+# sa_flags Linux keeps (UAPI_SA_FLAGS; SA_EXPOSE_TAGBITS is arm64's): others read back as 0.
+SA_KNOWN = 0x1 | 0x2 | 0x4 | 0x04000000 | 0x08000000 | 0x10000000 | 0x40000000 | 0x80000000
 
 
 def sys_rt_sigaction(task, sig, act, oact, sigsetsize):
@@ -29,7 +31,7 @@ def sys_rt_sigaction(task, sig, act, oact, sigsetsize):
         task.mm.write(oact, SIGACTION.pack(*actions.get(sig, (0, 0, 0, 0))))
     if new is not None:
         handler, flags, restorer, mask = new
-        actions[sig] = (handler, flags, restorer, mask & ~UNBLOCKABLE)
+        actions[sig] = (handler, flags & SA_KNOWN, restorer, mask & ~UNBLOCKABLE)
     return 0
 
 
