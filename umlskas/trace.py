@@ -63,7 +63,7 @@ def format_arg(task, kind, value, size=None, result=None):
             if result is None or result < 0:
                 return hex(value)
             return _quote(mm.read(value, min(result, STRING_LIMIT + 1)))
-    except SyscallError:
+    except (SyscallError, OSError):
         return hex(value)
     if kind == "dirfd" and value == AT_FDCWD:
         return "AT_FDCWD"
@@ -97,11 +97,40 @@ def format_result(entry, result):
     return str(result)
 
 
+_CONSTANT_NAMES = None
+
+
+def constant_names(name):
+    """Per-argument value names (lseek whence, fcntl cmd, futex op, rlimit resource...)
+    from python-ptrace's syscall prototypes and constant tables; loaded on first use."""
+    global _CONSTANT_NAMES
+    if _CONSTANT_NAMES is None:
+        try:
+            from ptrace.syscall.linux_constants import SYSCALL_ARG_DICT
+            from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES
+        except ImportError:
+            SYSCALL_ARG_DICT, SYSCALL_PROTOTYPES = {}, {}
+        _CONSTANT_NAMES = {}
+        for syscall, by_arg in SYSCALL_ARG_DICT.items():
+            proto = SYSCALL_PROTOTYPES.get(syscall)
+            if proto is None:
+                continue
+            arg_names = [arg_name for _, arg_name in proto[1]]
+            _CONSTANT_NAMES[syscall] = {arg_names.index(a): values for a, values in by_arg.items()
+                                        if a in arg_names}
+    return _CONSTANT_NAMES.get(name, {})
+
+
 def format_call(task, entry, args, result):
     """One strace-style line: name(args) = result."""
     shown = []
     kinds = entry.kinds
+    named = constant_names(entry.name)
     for i, kind in enumerate(kinds):
+        values = named.get(i)
+        if values is not None and args[i] in values:
+            shown.append(values[args[i]])
+            continue
         size = args[i + 1] if i + 1 < len(args) and kinds[i + 1] == "size" else None
         shown.append(format_arg(task, kind, args[i], size, result))
     return f"{entry.name}({', '.join(shown)}) = {format_result(entry, result)}"

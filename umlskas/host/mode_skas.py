@@ -80,6 +80,23 @@ class StubProcess:
     def inject(self, nr, args=()):
         return self.channel.inject(self.host_pid, nr, args)
 
+    def clone(self, host_flags):
+        """A new host process or thread made by a real clone in this one (see StubChannel.clone)."""
+        child = StubProcess(self.channel.clone(self.host_pid, host_flags), self.channel)
+        self.channel.mode.procs[child.host_pid] = child
+        return child
+
+    def exit_thread(self):
+        """End this host thread alone (SIGKILL would take its whole thread group)."""
+        pid = self.host_pid
+        regs = ptrace.getregs(pid)
+        regs.rip = self.channel.trampoline
+        regs.rax = 60
+        regs.rdi = 0
+        regs.orig_rax = 0xFFFFFFFFFFFFFFFF
+        ptrace.setregs(pid, regs)
+        ptrace.cont(pid)
+
     def kill(self):
         try:
             os.kill(self.host_pid, signal.SIGKILL)
@@ -103,6 +120,7 @@ class SkasMode:
         if pin_cpu:
             pin_to_current_cpu()
         self.channel = StubChannel()
+        self.channel.mode = self
         self.procs = {}
         self._info = ptrace.SyscallInfo()
 

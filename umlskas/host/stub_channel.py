@@ -106,6 +106,7 @@ class StubChannel:
         self.ops = mmap.mmap(self.ops_fd, STUB_OPS_SIZE)
         # Exit statuses reaped while waiting for one stub's trap; wait() hands them on.
         self.reaped = {}
+        self.new_children = []      # host pids born of an injected clone
 
     def close(self):
         if self.ops_fd >= 0:
@@ -215,15 +216,39 @@ class StubChannel:
         result = done.rax
         return result - (1 << 64) if result >= 1 << 63 else result
 
+    def clone(self, pid, host_flags):
+        """Run a host clone(host_flags) in stopped stub `pid`. Returns the new host
+        pid, auto-attached by ptrace and stopped before its first instruction,
+        ready for the kernel to set its registers."""
+        before = len(self.new_children)
+        result = self.inject(pid, 56, (host_flags, 0, 0, 0, 0))
+        if result < 0:
+            raise OpError(0, -result)
+        born = self.new_children[before:]
+        del self.new_children[before:]
+        child = born[0] if born else result
+        while True:  # its first stop: PTRACE_EVENT_STOP (or SIGSTOP for older kernels)
+            _, status = os.waitpid(child, ptrace.WALL)
+            if os.WIFSTOPPED(status):
+                return child
+            self.reaped[child] = status
+            raise OpError(0, errno.ESRCH)
+
     def _run_to_trap(self, pid):
         ptrace.cont(pid)
         while True:
             _, status = os.waitpid(pid, ptrace.WALL)
             if os.WIFSTOPPED(status):
                 sig = os.WSTOPSIG(status)
-                if sig == signal.SIGTRAP and status >> 16 == 0:
+                event = status >> 16
+                if sig == signal.SIGTRAP and event == 0:
                     return ptrace.getregs(pid)
-                if status >> 16 == ptrace.PTRACE_EVENT_STOP:
+                if event in (ptrace.PTRACE_EVENT_FORK, ptrace.PTRACE_EVENT_VFORK,
+                             ptrace.PTRACE_EVENT_CLONE):
+                    self.new_children.append(ptrace.geteventmsg(pid))
+                    ptrace.cont(pid)
+                    continue
+                if event:
                     ptrace.cont(pid)
                     continue
                 # A host signal arrived while the stub ran our op (the guest's

@@ -91,7 +91,7 @@ class AddressSpace:
         self.stack_top = top - (256 << 20)
         self.mmap_base = self.stack_top - STACK_SIZE - (128 << 20)
         self.brk_start = self.brk_cur = 0
-        self.host_fd_path = None          # fd number -> path the stub can open (set by kernel)
+        self.users = 1                    # processes sharing this mm (CLONE_VM)
 
     # ---- guest memory copies -------------------------------------------------
 
@@ -328,20 +328,24 @@ class AddressSpace:
         if end > self.top:
             raise SyscallError(errno.ENOMEM)
         vmas = self.overlapping(addr, end)
-        # Every page must be mapped, or ENOMEM (after changing nothing).
-        cur = addr
+        # Like mm/mprotect.c: the VMAs before the first hole are changed, then ENOMEM.
+        reach = addr
         for vma in vmas:
-            if vma.start > cur:
-                raise SyscallError(errno.ENOMEM)
-            cur = vma.end
-        if cur < end:
-            raise SyscallError(errno.ENOMEM)
+            if vma.start > reach:
+                break
+            reach = vma.end
+        reach = min(reach, end)
         prot &= 7
         for vma in vmas:
+            if vma.start >= reach:
+                break
             if vma.file is not None and prot & PROT_WRITE and vma.flags & MAP_TYPE == MAP_SHARED:
                 vma.file.check_mmap(prot, MAP_SHARED)
-        self._host([MapOp(HOST_MPROTECT, (addr, size, prot))])
-        self._carve_keep(addr, end, lambda v: setattr(v, "prot", prot))
+        if reach > addr:
+            self._host([MapOp(HOST_MPROTECT, (addr, reach - addr, prot))])
+            self._carve_keep(addr, reach, lambda v: setattr(v, "prot", prot))
+        if reach < end:
+            raise SyscallError(errno.ENOMEM)
         return 0
 
     def _carve_keep(self, start, end, change):
@@ -461,6 +465,17 @@ class AddressSpace:
         self.brk_cur = addr
         return addr
 
+    def fork(self, proc):
+        """The child's copy after a host fork (the host copied the pages)."""
+        child = AddressSpace.__new__(AddressSpace)
+        child.__dict__.update(self.__dict__)
+        child.proc = proc
+        child.users = 1
+        child.vmas = [Vma(v.start, v.end, v.prot, v.flags, v.name, v.offset, v.file)
+                      for v in self.vmas]
+        child.starts = list(self.starts)
+        return child
+
     def clear(self):
         """Unmap every guest mapping (execve)."""
         self._host([MapOp(HOST_MUNMAP, (0, self.top))])
@@ -474,6 +489,6 @@ class AddressSpace:
         for v in self.vmas:
             perms = ("r" if v.prot & 1 else "-") + ("w" if v.prot & 2 else "-") + \
                     ("x" if v.prot & 4 else "-") + ("s" if v.flags & MAP_TYPE == MAP_SHARED else "p")
-            head = f"{v.start:08x}-{v.end:08x} {perms} {v.offset:08x} 00:00 0"
-            lines.append(f"{head:<73}{v.name}".rstrip() if v.name else head)
+            head = f"{v.start:08x}-{v.end:08x} {perms} {v.offset:08x} 00:00 0 "
+            lines.append(f"{head:<73}{v.name}" if v.name else head)
         return "".join(line + "\n" for line in lines)

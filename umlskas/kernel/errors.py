@@ -29,7 +29,7 @@ class Block(Exception):
     is run again, with the same arguments, when one of these fires:
       fds       host fds to poll: ((fd, events), ...) with select.POLLIN/POLLOUT
       deadline  time.monotonic() value at which to retry anyway
-      queue     a WaitQueue whose wake() re-runs the task
+      queue     a WaitQueue (or a tuple of them) whose wake() re-runs the task
     A handler that must remember progress across retries keeps it in
     task.restart (cleared when the syscall completes)."""
 
@@ -55,3 +55,8 @@ class WaitQueue:
         for task in woken:
             task.kernel.wake(task)
         return len(woken)
+
+
+class TaskGone(Exception):
+    """Raised through a handler when its task no longer runs (exit, a fatal signal):
+    nothing is written back and the task is not resumed."""

@@ -14,6 +14,7 @@ class FdTable:
         self.files = {}          # fd -> File
         self.cloexec = set()     # fds with FD_CLOEXEC
         self.limit = limit       # RLIMIT_NOFILE soft limit, checked on allocation
+        self.users = 1           # processes sharing this table (CLONE_FILES)
 
     def get(self, fd):
         try:

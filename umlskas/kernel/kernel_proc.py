@@ -22,22 +22,36 @@ import os
 import select
 import signal
 import socket
+import struct
 import time
 import traceback
 
 from .address_space import AddressSpace
-from .errors import Block, KernelBug, SyscallError
+from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from .fdtable import FdTable
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
 from .loader import Image
-from .machine import TRAP_EXITED, TRAP_I386, TRAP_SIGNAL, TRAP_SYSCALL
+from .machine import OpError, TRAP_EXITED, TRAP_I386, TRAP_SIGNAL, TRAP_SYSCALL
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import ENOSYS_REASONS, TABLE
-from .task import FsContext, Task
+from .syscalls.futex import futex_wake
+from .task import FsContext, Process, Task
 from .vfs import Vfs
 
 log = logging.getLogger("umlskas")
+
+CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_PIDFD = 0x100, 0x200, 0x400, 0x800, 0x1000
+CLONE_VFORK, CLONE_PARENT, CLONE_THREAD, CLONE_NEWNS = 0x4000, 0x8000, 0x10000, 0x20000
+CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
+CLONE_CHILD_SETTID, CLONE_NEWUSER = 0x01000000, 0x10000000
+CLONE_NAMESPACES = 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | \
+    0x40000000 | 0x00000080 | CLONE_NEWNS
+SA_NOCLDWAIT = 2
+SIG_DFL, SIG_IGN = 0, 1
+DEFAULT_IGNORE = {signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, signal.SIGCONT}
+DEFAULT_STOP = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
+WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
 
 # Host signals that mean the guest faulted; with no guest handler they kill it.
 FATAL_BY_DEFAULT = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
@@ -45,10 +59,6 @@ FATAL_BY_DEFAULT = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
                     signal.SIGXFSZ, signal.SIGKILL, signal.SIGTERM, signal.SIGINT,
                     signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE, signal.SIGALRM,
                     signal.SIGUSR1, signal.SIGUSR2, signal.SIGPROF, signal.SIGVTALRM}
-
-
-class TaskGone(Exception):
-    """Raised through a handler when its task no longer exists (exit, exit_group)."""
 
 
 class HostClock:
@@ -70,6 +80,7 @@ class Kernel:
         self.hostname = hostname or socket.gethostname()
         self.domainname = _read_text("/proc/sys/kernel/domainname", "(none)")
         self.tasks = {}                           # vpid (tid) -> Task
+        self.current = None                       # the task whose syscall is running
         self.futexes = {}
         self.next_pid = 1
         self.init = None
@@ -130,6 +141,8 @@ class Kernel:
         task.files = FdTable(task.rlimits[7][0])
         task.mm = AddressSpace(proc, self.mode.guest_top)
         task.start_ticks = 0
+        task.process = self.new_process(tid, None)
+        task.process.threads.append(task)
         self.tasks[tid] = task
         self.init = task
         self._install_stdio(task)
@@ -137,6 +150,7 @@ class Kernel:
             image = Image(self, task, filename, argv, envp)
         except BaseException:
             self.tasks.pop(tid)
+            proc.task = None
             proc.kill()
             raise
         self._start_image(task, image)
@@ -188,48 +202,271 @@ class Kernel:
         image = Image(self, task, path, argv, envp)
         # The point of no return: from here a failure kills the process.
         try:
-            mm.clear()
+            if mm.users > 1:
+                # The address space is shared (a vfork child): unmapping it would
+                # destroy the parent's. The new image gets a fresh stub.
+                old = task.proc
+                task.proc = self.mode.spawn()
+                task.proc.task = task
+                old.task = None
+                old.kill()
+                mm.users -= 1
+                task.mm = AddressSpace(task.proc, self.mode.guest_top)
+            else:
+                mm.clear()
             task.files.close_on_exec()
+            task.sighand = task.sighand.copy()
             task.sighand.actions = {s: a for s, a in task.sighand.actions.items() if a[0] == 1}
             task.restart.clear()
             task.clear_child_tid = 0
             task.robust_list = (0, 0)
+            task.altstack = None
             self._start_image(task, image)
         except SyscallError as e:
             log.error("execve of %r failed after the point of no return: %s", path, e)
             self.kill_group(task, signal.SIGSEGV)
+        self.release_vfork(task.process)
         raise TaskResumes()
 
-    # ---- exits -----------------------------------------------------------------
+    # ---- the process lifecycle: clone, exit, wait ------------------------------
+
+    def new_process(self, tgid, parent):
+        process = Process(tgid, parent)
+        if parent is not None:
+            parent.children.append(process)
+            process.pgid, process.sid = parent.pgid, parent.sid
+        return process
+
+    def clone(self, task, flags, stack, ptid, ctid, tls, exit_signal):
+        """clone(2)/fork(2)/vfork(2)/clone3(2): a real host clone of the stub
+        (copy-on-write memory, or a shared address space for CLONE_VM), with
+        every kernel object shared or copied as the flags say."""
+        restart = task.restart
+        if "vfork_child" in restart:
+            child = restart["vfork_child"]
+            if child.process.vfork_done is None:
+                return child.tid
+            raise Block(queue=child.process.vfork_done)
+        if flags & CLONE_THREAD and not flags & CLONE_SIGHAND or \
+                flags & CLONE_SIGHAND and not flags & CLONE_VM or \
+                flags & CLONE_FS and flags & (CLONE_NEWNS | CLONE_NEWUSER):
+            raise SyscallError(errno.EINVAL)
+        if flags & CLONE_NAMESPACES:
+            raise SyscallError(errno.EPERM)
+        if flags & CLONE_PIDFD:
+            raise SyscallError(errno.EINVAL)
+        host_flags = CLONE_VM if flags & CLONE_VM else 0
+        if flags & CLONE_THREAD:
+            host_flags |= CLONE_THREAD | CLONE_SIGHAND | CLONE_VM
+        else:
+            host_flags |= signal.SIGCHLD
+        try:
+            child_proc = task.proc.clone(host_flags)
+        except OpError as e:
+            raise SyscallError(e.errno) from None
+        regs = task.proc.get_regs()
+        regs.rax = 0
+        regs.orig_rax = 0xFFFFFFFFFFFFFFFF
+        if stack:
+            regs.rsp = stack
+        if flags & CLONE_SETTLS:
+            regs.fs_base = tls
+        child_proc.set_regs(regs)
+
+        tid = self._alloc_pid()
+        thread = bool(flags & CLONE_THREAD)
+        child = Task(self, child_proc, tid, task.tgid if thread else tid)
+        child_proc.task = child
+        if thread:
+            child.process = task.process
+        else:
+            parent = task.process.parent if flags & CLONE_PARENT else task.process
+            child.process = self.new_process(tid, parent)
+            child.process.pgid, child.process.sid = task.pgid, task.sid
+            child.exit_signal = exit_signal
+        child.process.threads.append(child)
+        if flags & CLONE_VM:
+            child.mm = task.mm
+            task.mm.users += 1
+        else:
+            child.mm = task.mm.fork(child_proc)
+        child.files = task.files if flags & CLONE_FILES else task.files.copy()
+        child.files.users += 1 if flags & CLONE_FILES else 0
+        child.fs = task.fs if flags & CLONE_FS else task.fs.copy()
+        child.sighand = task.sighand if flags & CLONE_SIGHAND else task.sighand.copy()
+        child.sigmask = task.sigmask
+        child.creds = task.creds.copy()
+        child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
+        child.comm, child.exe, child.cmdline, child.environ = (
+            task.comm, task.exe, task.cmdline, task.environ)
+        child.altstack = getattr(task, "altstack", None) if not flags & CLONE_VM else None
+        self.tasks[tid] = child
+        if flags & CLONE_PARENT_SETTID:
+            task.mm.write(ptid, struct.pack("<i", tid))
+        if flags & CLONE_CHILD_SETTID:
+            child.mm.write(ctid, struct.pack("<i", tid))
+        if flags & CLONE_CHILD_CLEARTID:
+            child.clear_child_tid = ctid
+        self.mode.start(child_proc)
+        if flags & CLONE_VFORK:
+            child.process.vfork_done = WaitQueue()
+            restart["vfork_child"] = child
+            raise Block(queue=child.process.vfork_done)
+        return tid
+
+    def release_vfork(self, process):
+        """The vfork child exec'd or exited: its parent runs again."""
+        queue = process.vfork_done
+        if queue is not None:
+            process.vfork_done = None
+            queue.wake()
 
     def exit_thread(self, task, wstatus):
-        if len(self.threads_of(task)) <= 1:
+        """exit(2): the thread ends; the process with its last thread."""
+        others = [t for t in task.process.threads if t is not task]
+        if not others:
             self.exit_group(task, wstatus)
-        self._reap_task(task, wstatus)
+        self._clear_child_tid(task)
+        self._retire(task)
+        task.proc.exit_thread()
         raise TaskGone()
 
     def exit_group(self, task, wstatus):
-        """End every thread of task's process with wait status wstatus."""
-        for t in self.threads_of(task):
-            self._reap_task(t, wstatus)
+        """exit_group(2): end every thread of task's process with wait status wstatus."""
+        self.end_process(task.process, wstatus)
         raise TaskGone()
 
     def kill_group(self, task, sig):
         self.exit_group(task, sig & 0x7F)
 
-    def _reap_task(self, task, wstatus):
-        if self.tasks.pop(task.tid, None) is None:
-            return
-        task.exit_code = wstatus
+    def _clear_child_tid(self, task):
+        if task.clear_child_tid and task.mm.users > 1 or task.clear_child_tid and \
+                len(task.process.threads) > 1:
+            try:
+                task.mm.write(task.clear_child_tid, b"\0\0\0\0")
+                futex_wake(task, task.clear_child_tid, 1)
+            except SyscallError:
+                pass
+
+    def _retire(self, task):
+        """Take a thread out of the running tables and stop its host thread."""
+        self.tasks.pop(task.tid, None)
         self._unpark(task)
-        task.proc.kill()
-        if task.files is not None and not any(t.files is task.files for t in self.tasks.values()):
-            task.files.close_all()
-        if task is self.init or task.tgid == self.init.tgid:
+        if task in task.process.threads:
+            task.process.threads.remove(task)
+        task.proc.task = None
+
+    def end_process(self, process, wstatus):
+        """Everything Linux's do_exit does for the last thread of a process."""
+        threads = list(process.threads)
+        if not threads or process.zombie:
+            return
+        for t in threads:
+            self._clear_child_tid(t)
+        for t in threads:
+            self._retire(t)
+            t.proc.kill()
+        leader = threads[0]
+        files = leader.files
+        files.users -= 1
+        if files.users <= 0:
+            files.close_all()
+        leader.mm.users -= 1
+        self.release_vfork(process)
+        init = self.init.process
+        for child in list(process.children):
+            reaper = init
+            if child.zombie and reaper is process:
+                continue
+            child.parent = reaper
+            reaper.children.append(child)
+            if child.zombie:
+                reaper.child_exit.wake()
+        process.children = []
+        process.exit_status = wstatus
+        if process is init:
             self.exit_status = _status_to_code(wstatus)
             # init is gone: like a pid namespace, everything else goes with it.
-            for other in list(self.tasks.values()):
-                self._reap_task(other, signal.SIGKILL)
+            for other in list(self.processes()):
+                self.end_process(other, signal.SIGKILL)
+            return
+        parent = process.parent
+        action = leader.sighand.actions.get(signal.SIGCHLD) if parent is None else \
+            self._sigchld_action(parent)
+        if parent is None or action is not None and (action[0] == 1 or action[1] & SA_NOCLDWAIT):
+            if parent is not None and process in parent.children:
+                parent.children.remove(process)
+            return
+        process.zombie = True
+        parent.child_exit.wake()
+
+    def send_signal(self, process, sig, current=None):
+        """Send sig to a process. Until handler delivery lands, only default
+        actions happen: ignore, or terminate the process. Raises TaskGone when
+        that ends the calling task's own process."""
+        if sig == 0 or process.zombie or not process.threads:
+            return
+        leader = process.threads[0]
+        handler = leader.sighand.actions.get(sig, (SIG_DFL,))[0]
+        if handler == SIG_IGN or (handler == SIG_DFL and sig in DEFAULT_IGNORE):
+            return
+        if handler != SIG_DFL and sig != signal.SIGKILL:
+            key = f"signal:{sig}"
+            if key not in self.unsupported_logged:
+                self.unsupported_logged.add(key)
+                log.warning("signal %d to a guest handler is not delivered yet", sig)
+            return
+        if sig in DEFAULT_STOP:
+            return
+        self.end_process(process, sig)
+        if current is not None and current.process is process:
+            raise TaskGone()
+
+    def _sigchld_action(self, process):
+        for t in process.threads:
+            return t.sighand.actions.get(signal.SIGCHLD)
+        return None
+
+    def zombie_by_pid(self, pid):
+        for process in self.processes():
+            for child in process.children:
+                if child.zombie and child.tgid == pid:
+                    return child
+        return None
+
+    def processes(self):
+        seen = {}
+        for t in self.tasks.values():
+            seen[id(t.process)] = t.process
+        return list(seen.values())
+
+    def wait_child(self, task, pid, options, want_exited=True):
+        """The first zombie child matching pid (wait4 rules), None if only live ones
+        match; ECHILD if none match at all."""
+        process = task.process
+        if pid > 0:
+            match = [c for c in process.children if c.tgid == pid]
+        elif pid == 0:
+            match = [c for c in process.children if c.pgid == process.pgid]
+        elif pid == -1:
+            match = list(process.children)
+        else:
+            match = [c for c in process.children if c.pgid == -pid]
+        if options & WCLONE_ONLY:
+            match = [c for c in match if getattr(c, "exit_signal", 17) != 17]
+        elif not options & WALL_CHILDREN:
+            match = [c for c in match if getattr(c, "exit_signal", 17) == 17 or True]
+        if not match:
+            raise SyscallError(errno.ECHILD)
+        for child in match:
+            if child.zombie:
+                return child
+        return None
+
+    def reap(self, task, child):
+        if child in task.process.children:
+            task.process.children.remove(child)
+        child.zombie = False
 
     # ---- parking -------------------------------------------------------------------
 
@@ -239,20 +476,22 @@ class Kernel:
             self.fd_waits.setdefault(fd, []).append((task, events))
         if block.deadline is not None:
             heapq.heappush(self.deadlines, (block.deadline, next(self._seq), task))
-        if block.queue is not None:
-            block.queue.waiters.append(task)
-            task.blocked_queue = block.queue
+        queues = block.queue
+        if queues is not None:
+            queues = queues if isinstance(queues, tuple) else (queues,)
+            for q in queues:
+                q.waiters.append(task)
+            task.blocked_queues = queues
 
     def _unpark(self, task):
         for fd, waiters in list(self.fd_waits.items()):
             waiters[:] = [w for w in waiters if w[0] is not task]
             if not waiters:
                 del self.fd_waits[fd]
-        q = getattr(task, "blocked_queue", None)
-        if q is not None:
+        for q in getattr(task, "blocked_queues", ()):
             if task in q.waiters:
                 q.waiters.remove(task)
-            task.blocked_queue = None
+        task.blocked_queues = ()
         task.blocked_was = task.blocked
         task.blocked = None
 
@@ -340,8 +579,10 @@ class Kernel:
             proc, kind, nr, raw = trap
             task = proc.task
             if kind == TRAP_SYSCALL:
-                if task is None or task.tid not in tasks:
+                if task is None:
                     continue
+                task.mm.proc = proc     # address-space ops run in the stopped caller
+                self.current = task
                 entry = table[nr] if nr < ntable else None
                 if entry is None or entry.handler is None:
                     self._unsupported(task, nr, entry, raw)
@@ -377,6 +618,8 @@ class Kernel:
 
     def _dispatch(self, task, entry, args):
         """Run one handler and answer the guest (the general path: retries, tracing)."""
+        task.mm.proc = task.proc
+        self.current = task
         start = time.perf_counter_ns()
         try:
             result = entry.handler(task, *args)
@@ -401,6 +644,7 @@ class Kernel:
 
     def _after_gone(self, task, exc):
         if isinstance(exc, TaskResumes) and task.tid in self.tasks:
+            task.proc.task = task
             self.mode.resume_plain(task.proc)
 
     def _unsupported(self, task, nr, entry, raw):
@@ -445,15 +689,13 @@ class Kernel:
         if task is None or task.tid not in self.tasks:
             return
         # The host process went away without the kernel ending it.
-        wstatus = (code & 0xFF) << 8 if code >= 0 else (-code) & 0x7F
-        for t in self.threads_of(task):
-            self._reap_task(t, wstatus)
+        self.end_process(task.process, (code & 0xFF) << 8 if code >= 0 else (-code) & 0x7F)
 
     def _kernel_bug(self, task, entry):
         self.bug = (f"kernel bug in {entry.name} (guest pid {task.tid}):\n"
                     + traceback.format_exc())
-        for t in list(self.tasks.values()):
-            self._reap_task(t, signal.SIGKILL)
+        for process in self.processes():
+            self.end_process(process, signal.SIGKILL)
 
     def shutdown(self):
         self.mode.close()

@@ -90,7 +90,7 @@ class Elf:
                     raise SyscallError(errno.ENOEXEC)
                 self.interp = raw[:-1]
         self.min_vaddr = min(p[3] for p in self.loads) & PAGE_MASK
-        self.max_vaddr = page_up(max(p[3] + p[5] for p in self.loads))
+        self.max_vaddr = page_up(max(p[3] + p[6] for p in self.loads))
         self.phdr_vaddr = None
         for p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ in self.phdrs:
             if p_type == PT_PHDR:
@@ -162,12 +162,15 @@ def parse_shebang(head):
             raise SyscallError(errno.ENOEXEC)
     else:
         line = line[:nl]
+    # fs/binfmt_script.c splits at spaces and tabs only (a CR stays in the name).
     line = line.strip(b" \t")
     if not line:
         raise SyscallError(errno.ENOEXEC)
-    parts = line.split(None, 1)
-    interp = parts[0]
-    arg = parts[1].strip(b" \t") if len(parts) > 1 else None
+    end = 0
+    while end < len(line) and line[end] not in b" \t":
+        end += 1
+    interp = line[:end]
+    arg = line[end:].strip(b" \t")
     return interp, arg or None
 
 

@@ -63,6 +63,32 @@ class SigHand:
         return new
 
 
+class Process:
+    """A thread group: what the threads of one process share, and its place in the
+    process tree (parent, children, zombie state, process group and session)."""
+
+    def __init__(self, tgid, parent):
+        from .errors import WaitQueue
+        self.tgid = tgid
+        self.parent = parent              # Process, or None for init
+        self.children = []                # Processes, live and zombie
+        self.threads = []                 # live Tasks
+        self.pgid = tgid
+        self.sid = tgid
+        self.zombie = False
+        self.exit_status = None           # wait status once it has exited
+        self.child_exit = WaitQueue()     # wait4/waitid callers of this process
+        self.vfork_done = None            # WaitQueue while a vfork parent waits on us
+        self.subreaper = False
+
+    @property
+    def ppid(self):
+        return self.parent.tgid if self.parent is not None else 0
+
+    def __repr__(self):
+        return f"<Process {self.tgid}{' zombie' if self.zombie else ''}>"
+
+
 class Task:
     """One guest thread. Fields shared between threads point at shared objects."""
 
@@ -71,9 +97,7 @@ class Task:
         self.proc = proc                  # the host thread (GuestProc)
         self.tid = tid
         self.tgid = tgid
-        self.ppid = 0
-        self.pgid = tgid
-        self.sid = tgid
+        self.process = None               # the thread group (Process)
         self.mm = None
         self.files = None
         self.fs = None
@@ -91,6 +115,18 @@ class Task:
         self.robust_list = (0, 0)
         self.start_ticks = 0
         self.exit_code = None
+
+    @property
+    def ppid(self):
+        return self.process.ppid
+
+    @property
+    def pgid(self):
+        return self.process.pgid
+
+    @property
+    def sid(self):
+        return self.process.sid
 
     def __repr__(self):
         return f"<Task {self.tid} {self.comm.decode(errors='replace')}>"

@@ -11,7 +11,7 @@ from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
-                     O_WRONLY, SETFL_MASK, FIONBIO, HostFile, dirent64, host_call, pack_stat)
+                     O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, HostFile, dirent64, host_call, pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
                    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath)
@@ -347,6 +347,17 @@ def sys_fcntl(task, fd, cmd, arg):
         return 0
     if cmd == F_DUPFD_QUERY:
         return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
+    pipe = getattr(file, "pipe", None)
+    if pipe is not None and cmd == F_GETPIPE_SZ:
+        return pipe.capacity
+    if pipe is not None and cmd == F_SETPIPE_SZ:
+        if arg < 0 or arg > 1048576:
+            raise SyscallError(errno.EPERM if arg > 0 else errno.EINVAL)
+        size = max(4096, 1 << max(0, (arg - 1).bit_length()))
+        if size < len(pipe.buf):
+            raise SyscallError(errno.EBUSY)
+        pipe.capacity = size
+        return size
     if cmd == F_GETPIPE_SZ or cmd == F_SETPIPE_SZ or cmd == F_ADD_SEALS or cmd == F_GET_SEALS:
         raise SyscallError(errno.EINVAL if cmd in (F_ADD_SEALS, F_GET_SEALS) else errno.EBADF)
     raise SyscallError(errno.EINVAL)
@@ -394,6 +405,9 @@ def sys_ioctl(task, fd, cmd, arg):
         return 0
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
+    if cmd == FIONREAD and hasattr(file, "fionread"):
+        task.mm.write(arg, struct.pack("<i", file.fionread()))
+        return 0
     return file.ioctl(task, cmd, arg)
 
 

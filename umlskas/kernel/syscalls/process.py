@@ -5,7 +5,7 @@ import os
 import struct
 
 from .. import hostsys
-from ..errors import SyscallError
+from ..errors import Block, SyscallError
 from ..task import RLIM_NLIMITS
 
 RLIMIT_NOFILE = 7
@@ -320,3 +320,156 @@ HANDLERS = {
     "sched_yield": sys_sched_yield, "getcpu": sys_getcpu,
     "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper"),
 }
+
+
+# ---- creating and waiting for processes -------------------------------------------
+
+SIGCHLD = 17
+CSIGNAL = 0xFF
+WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
+WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
+P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
+CLD_EXITED, CLD_KILLED = 1, 2
+RUSAGE_SIZE = 144
+CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")   # struct clone_args up to cgroup
+
+
+def sys_fork(task):
+    """fork(2)."""
+    return task.kernel.clone(task, 0, 0, 0, 0, 0, SIGCHLD)
+
+
+def sys_vfork(task):
+    """vfork(2): the parent waits until the child execs or exits (the memory is shared)."""
+    return task.kernel.clone(task, 0x4000 | 0x100, 0, 0, 0, 0, SIGCHLD)
+
+
+def sys_clone(task, flags, stack, parent_tid, child_tid, tls):
+    """clone(2) (x86-64 argument order: flags, stack, ptid, ctid, tls)."""
+    return task.kernel.clone(task, flags & ~CSIGNAL, stack, parent_tid, child_tid, tls,
+                             flags & CSIGNAL)
+
+
+def sys_clone3(task, cl_args, size):
+    """clone3(2)."""
+    if size < 64 or size > 4096:
+        raise SyscallError(errno.EINVAL)
+    raw = task.mm.read(cl_args, size)
+    if size > CLONE_ARGS.size and any(raw[CLONE_ARGS.size:]):
+        raise SyscallError(errno.E2BIG)
+    raw = raw[:CLONE_ARGS.size].ljust(CLONE_ARGS.size, b"\0")
+    (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+     set_tid_size, cgroup) = CLONE_ARGS.unpack(raw)
+    if exit_signal > 64 or flags & CSIGNAL or set_tid or set_tid_size:
+        raise SyscallError(errno.EINVAL)
+    if (stack == 0) != (stack_size == 0):
+        raise SyscallError(errno.EINVAL)
+    return task.kernel.clone(task, flags, stack + stack_size if stack else 0, parent_tid,
+                             child_tid, tls, exit_signal)
+
+
+def _wait_options_ok(options, allowed):
+    if options & ~allowed:
+        raise SyscallError(errno.EINVAL)
+
+
+def sys_wait4(task, pid, wstatus, options, rusage):
+    """wait4(2)."""
+    _wait_options_ok(options, WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)
+    if pid == -0x80000000:
+        raise SyscallError(errno.ESRCH)
+    kernel = task.kernel
+    child = kernel.wait_child(task, pid, options)
+    if child is None:
+        if options & WNOHANG:
+            return 0
+        raise Block(queue=task.process.child_exit)
+    if wstatus:
+        task.mm.write(wstatus, struct.pack("<i", child.exit_status))
+    if rusage:
+        task.mm.write(rusage, bytes(RUSAGE_SIZE))
+    kernel.reap(task, child)
+    return child.tgid
+
+
+def sys_waitid(task, idtype, id_, infop, options, rusage):
+    """waitid(2)."""
+    _wait_options_ok(options, WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WNOTHREAD
+                     | WALL | WCLONE)
+    if not options & (WEXITED | WUNTRACED | WCONTINUED):
+        raise SyscallError(errno.EINVAL)
+    if idtype == P_ALL:
+        pid = -1
+    elif idtype == P_PID:
+        if id_ <= 0:
+            raise SyscallError(errno.EINVAL)
+        pid = id_
+    elif idtype == P_PGID:
+        if id_ < 0:
+            raise SyscallError(errno.EINVAL)
+        pid = -id_ if id_ else 0
+    else:
+        raise SyscallError(errno.EINVAL)
+    kernel = task.kernel
+    child = kernel.wait_child(task, pid, options) if options & WEXITED else None
+    if child is None and not options & WEXITED:
+        kernel.wait_child(task, pid, options)
+    if child is None:
+        if options & WNOHANG:
+            if infop:
+                task.mm.write(infop, bytes(28))
+            return 0
+        raise Block(queue=task.process.child_exit)
+    status = child.exit_status
+    if status & 0x7F:
+        code, value = CLD_KILLED, status & 0x7F
+    else:
+        code, value = CLD_EXITED, (status >> 8) & 0xFF
+    if infop:
+        info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, child.tgid, task.creds.uid, value)
+        task.mm.write(infop, info.ljust(128, b"\0")[:128])
+    if rusage:
+        task.mm.write(rusage, bytes(RUSAGE_SIZE))
+    if not options & WNOWAIT:
+        kernel.reap(task, child)
+    return 0
+
+
+def sys_setpgid(task, pid, pgid):
+    """setpgid(2)."""
+    if pgid < 0:
+        raise SyscallError(errno.EINVAL)
+    kernel = task.kernel
+    target = task.process if pid == 0 else None
+    if target is None:
+        t = kernel.task_by_vpid(pid)
+        if t is None or (t.process is not task.process and t.process.parent is not task.process):
+            raise SyscallError(errno.ESRCH)
+        target = t.process
+    if target.sid == target.tgid:
+        raise SyscallError(errno.EPERM)
+    if target is not task.process and target.sid != task.sid:
+        raise SyscallError(errno.EPERM)
+    pgid = pgid or target.tgid
+    if pgid != target.tgid and not any(p.pgid == pgid and p.sid == task.sid
+                                       for p in kernel.processes()):
+        raise SyscallError(errno.EPERM)
+    target.pgid = pgid
+    return 0
+
+
+def sys_setsid(task):
+    """setsid(2)."""
+    process = task.process
+    if any(p.pgid == process.tgid for p in task.kernel.processes()):
+        raise SyscallError(errno.EPERM)
+    process.sid = process.pgid = process.tgid
+    return process.sid
+
+
+HANDLERS.update({
+    "fork": sys_fork, "vfork": sys_vfork, "clone": sys_clone, "clone3": sys_clone3,
+    "wait4": (sys_wait4, "partial: exited children; no stop/continue reports; zero rusage"),
+    "waitid": (sys_waitid, "partial: exited children; zero rusage"),
+    "setpgid": sys_setpgid, "setsid": sys_setsid,
+})

@@ -78,49 +78,59 @@ def sys_sigaltstack(task, ss, old_ss):
     return 0
 
 
-def _signal_self(task, sig):
-    """Until delivery lands: default actions only (ignore, or terminate the process)."""
-    if sig == 0:
-        return 0
+def _check_signal(sig):
     if sig < 0 or sig > 64:
         raise SyscallError(errno.EINVAL)
-    handler = task.sighand.actions.get(sig, (SIG_DFL,))[0]
-    if handler == SIG_IGN or (handler == SIG_DFL and sig in DEFAULT_IGNORE):
-        return 0
-    if handler == SIG_DFL and not task.sigmask & (1 << (sig - 1)) or sig == SIGKILL:
-        task.kernel.kill_group(task, sig)
-    raise SyscallError(errno.ENOSYS)
 
 
 def sys_kill(task, pid, sig):
-    """kill(2): the caller's own process only, for now."""
-    if sig < 0 or sig > 64:
-        raise SyscallError(errno.EINVAL)
-    if pid not in (task.tgid, 0, -task.pgid):
-        target = task.kernel.task_by_vpid(pid) if pid > 0 else None
+    """kill(2): pid > 0 a process, 0 the caller's group, -1 all but init, < -1 a group."""
+    _check_signal(sig)
+    kernel = task.kernel
+    if pid > 0:
+        target = kernel.task_by_vpid(pid)
         if target is None:
+            if kernel.zombie_by_pid(pid) is not None:
+                return 0
             raise SyscallError(errno.ESRCH)
-    return _signal_self(task, sig)
+        kernel.send_signal(target.process, sig, task)
+        return 0
+    if pid == -1:
+        targets = [p for p in kernel.processes() if p.tgid != 1 and p is not task.process]
+        targets.append(task.process)
+    else:
+        pgid = task.pgid if pid == 0 else -pid
+        targets = [p for p in kernel.processes() if p.pgid == pgid]
+        targets.sort(key=lambda p: p is task.process)   # the caller last
+    if not targets:
+        raise SyscallError(errno.ESRCH)
+    for process in targets:
+        kernel.send_signal(process, sig, task)
+    return 0
 
 
 def sys_tgkill(task, tgid, tid, sig):
     """tgkill(2)."""
-    if tgid <= 0 or tid <= 0 or sig < 0 or sig > 64:
+    if tgid <= 0 or tid <= 0:
         raise SyscallError(errno.EINVAL)
+    _check_signal(sig)
     target = task.kernel.task_by_vpid(tid)
     if target is None or target.tgid != tgid:
         raise SyscallError(errno.ESRCH)
-    return _signal_self(target, sig)
+    task.kernel.send_signal(target.process, sig, task)
+    return 0
 
 
 def sys_tkill(task, tid, sig):
     """tkill(2)."""
-    if tid <= 0 or sig < 0 or sig > 64:
+    if tid <= 0:
         raise SyscallError(errno.EINVAL)
+    _check_signal(sig)
     target = task.kernel.task_by_vpid(tid)
     if target is None:
         raise SyscallError(errno.ESRCH)
-    return _signal_self(target, sig)
+    task.kernel.send_signal(target.process, sig, task)
+    return 0
 
 
 HANDLERS = {

@@ -1,0 +1,219 @@
+"""pipe(2)/pipe2(2) and the readiness calls: poll, ppoll, select, pselect6.
+
+A file reports readiness through poll() (kernel files) or, for host files that
+can block, by asking the host. A call that has to wait parks on the host fds
+and the kernel wait queues involved, with its timeout as the deadline.
+"""
+
+import errno
+import select as hostselect
+import struct
+import time
+
+from ..errors import Block, SyscallError
+from ..files import O_CLOEXEC, O_DIRECT, O_NONBLOCK
+from ..pipe import make_pipe
+
+POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND = 0x40, 0x80, 0x100, 0x200
+DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
+POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR
+POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR
+POLLEX_SET = POLLPRI
+
+
+def sys_pipe2(task, pipefd, flags):
+    """pipe2(2)."""
+    if flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT):
+        raise SyscallError(errno.EINVAL)
+    reader, writer = make_pipe(task.kernel, flags)
+    files = task.files
+    rfd = files.install(reader, cloexec=bool(flags & O_CLOEXEC))
+    try:
+        wfd = files.install(writer, cloexec=bool(flags & O_CLOEXEC))
+    except SyscallError:
+        files.close(rfd)
+        writer.release()
+        raise
+    try:
+        task.mm.write(pipefd, struct.pack("<ii", rfd, wfd))
+    except SyscallError:
+        files.close(rfd)
+        files.close(wfd)
+        raise
+    return 0
+
+
+def sys_pipe(task, pipefd):
+    """pipe(2)."""
+    return sys_pipe2(task, pipefd, 0)
+
+
+def file_events(file):
+    """What a file is ready for now, as poll bits."""
+    ready = getattr(file, "poll", None)
+    if ready is not None:
+        ev = ready()
+        if ev & POLLIN:
+            ev |= POLLRDNORM
+        if ev & POLLOUT:
+            ev |= POLLWRNORM
+        return ev
+    if file.host_fd is not None and getattr(file, "may_block", False):
+        poller = hostselect.poll()
+        poller.register(file.host_fd, POLLIN | POLLOUT | POLLPRI)
+        got = poller.poll(0)
+        ev = got[0][1] if got else 0
+        if ev & POLLIN:
+            ev |= POLLRDNORM
+        if ev & POLLOUT:
+            ev |= POLLWRNORM
+        return ev
+    return DEFAULT_POLLMASK
+
+
+def _park(task, files_events, deadline):
+    """Block until one of the files may have changed, or the deadline."""
+    fds = []
+    queues = []
+    for file, events in files_events:
+        waits = getattr(file, "wait_queues", None)
+        if waits is not None:
+            queues.extend(waits())
+        elif file.host_fd is not None and getattr(file, "may_block", False):
+            fds.append((file.host_fd, events & (POLLIN | POLLOUT | POLLPRI) or POLLIN))
+    raise Block(fds=tuple(fds), deadline=deadline, queue=tuple(queues) or None)
+
+
+def _deadline(task, timeout_ns):
+    """The monotonic deadline of this call, fixed on its first run."""
+    restart = task.restart
+    if "poll_deadline" not in restart:
+        restart["poll_deadline"] = None if timeout_ns is None else \
+            time.monotonic() + timeout_ns / 1e9
+    return restart["poll_deadline"]
+
+
+def do_poll(task, fds_ptr, nfds, timeout_ns):
+    if nfds > task.rlimits[7][0] or nfds > 0x7FFFFFFF:
+        raise SyscallError(errno.EINVAL)
+    raw = task.mm.read(fds_ptr, 8 * nfds)
+    entries = list(struct.iter_unpack("<ihh", raw))
+    deadline = _deadline(task, timeout_ns)
+    out = []
+    count = 0
+    watched = []
+    for fd, events, _ in entries:
+        revents = 0
+        if fd >= 0:
+            file = task.files.files.get(fd)
+            if file is None:
+                revents = POLLNVAL
+            else:
+                revents = file_events(file) & ((events & 0xFFFF) | POLLERR | POLLHUP)
+                watched.append((file, events))
+        if revents:
+            count += 1
+        out.append(struct.pack("<ihh", fd, events, revents - 0x10000 if revents & 0x8000 else revents))
+    expired = deadline is not None and time.monotonic() >= deadline
+    if count or timeout_ns == 0 or expired:
+        task.mm.write(fds_ptr, b"".join(out))
+        return count
+    _park(task, watched, deadline)
+
+
+def sys_poll(task, fds, nfds, timeout):
+    """poll(2)."""
+    return do_poll(task, fds, nfds & 0xFFFFFFFF, None if timeout < 0 else timeout * 10**6)
+
+
+def _timespec_ns(task, ptr):
+    if not ptr:
+        return None
+    sec, nsec = struct.unpack("<qq", task.mm.read(ptr, 16))
+    if sec < 0 or not 0 <= nsec < 10**9:
+        raise SyscallError(errno.EINVAL)
+    return sec * 10**9 + nsec
+
+
+def sys_ppoll(task, fds, nfds, tsp, sigmask, sigsetsize):
+    """ppoll(2): the signal mask is applied for the call's duration (bookkeeping)."""
+    if sigmask and sigsetsize != 8:
+        raise SyscallError(errno.EINVAL)
+    return do_poll(task, fds, nfds & 0xFFFFFFFF, _timespec_ns(task, tsp))
+
+
+def do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns):
+    if nfds < 0:
+        raise SyscallError(errno.EINVAL)
+    nfds = min(nfds, max(task.files.files, default=-1) + 1) if nfds > 1024 else nfds
+    nbytes = (nfds + 63) // 64 * 8
+    sets = []
+    for ptr in (readfds, writefds, exceptfds):
+        sets.append(int.from_bytes(task.mm.read(ptr, nbytes), "little") if ptr else 0)
+    deadline = _deadline(task, timeout_ns)
+    results = [0, 0, 0]
+    count = 0
+    watched = []
+    wanted = sets[0] | sets[1] | sets[2]
+    for fd in range(nfds):
+        if not wanted >> fd & 1:
+            continue
+        file = task.files.files.get(fd)
+        if file is None:
+            raise SyscallError(errno.EBADF)
+        ev = file_events(file)
+        watched.append((file, (POLLIN if sets[0] >> fd & 1 else 0) |
+                        (POLLOUT if sets[1] >> fd & 1 else 0)))
+        for i, mask in enumerate((POLLIN_SET, POLLOUT_SET, POLLEX_SET)):
+            if sets[i] >> fd & 1 and ev & mask:
+                results[i] |= 1 << fd
+                count += 1
+    expired = deadline is not None and time.monotonic() >= deadline
+    if count or timeout_ns == 0 or expired:
+        for ptr, value in zip((readfds, writefds, exceptfds), results):
+            if ptr:
+                task.mm.write(ptr, value.to_bytes(nbytes, "little"))
+        return count
+    _park(task, watched, deadline)
+
+
+def _remaining_ns(task):
+    deadline = task.restart.get("poll_deadline")
+    return 0 if deadline is None else max(0, int((deadline - time.monotonic()) * 1e9))
+
+
+def sys_select(task, nfds, readfds, writefds, exceptfds, timeout):
+    """select(2); the timeval is updated with the time left, as Linux does."""
+    timeout_ns = None
+    if timeout:
+        sec, usec = struct.unpack("<qq", task.mm.read(timeout, 16))
+        if sec < 0 or not 0 <= usec < 10**6:
+            raise SyscallError(errno.EINVAL)
+        timeout_ns = sec * 10**9 + usec * 1000
+    count = do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns)
+    if timeout:
+        left = _remaining_ns(task) if timeout_ns else 0
+        task.mm.write(timeout, struct.pack("<qq", left // 10**9, left % 10**9 // 1000))
+    return count
+
+
+def sys_pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
+    """pselect6(2)."""
+    if sig:
+        mask_ptr, size = struct.unpack("<QQ", task.mm.read(sig, 16))
+        if mask_ptr and size != 8:
+            raise SyscallError(errno.EINVAL)
+    timeout_ns = _timespec_ns(task, tsp)
+    count = do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns)
+    if tsp:
+        left = _remaining_ns(task) if timeout_ns else 0
+        task.mm.write(tsp, struct.pack("<qq", left // 10**9, left % 10**9))
+    return count
+
+
+HANDLERS = {
+    "pipe": sys_pipe, "pipe2": sys_pipe2,
+    "poll": sys_poll, "ppoll": (sys_ppoll, "partial: the signal mask is not applied"),
+    "select": sys_select, "pselect6": (sys_pselect6, "partial: the signal mask is not applied"),
+}
