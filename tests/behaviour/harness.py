@@ -9,7 +9,8 @@ stdout plus exit status must match byte for byte.
 * C guests live in ``tests/guests/*.c``; the session fixture ``guests``
   compiles them once into a cache directory keyed by a hash of the sources,
   the compiler and the flags.  A source containing the marker comment
-  ``/* build: static */`` is also built with ``-static`` (``name-static``).
+  ``/* build: static */`` is also built with ``-static`` (``name-static``);
+  see VARIANT_FLAGS for the other variants (static-pie, no-pie).
 * ``run_guest(mode, argv, **kw)`` runs ``argv`` natively or under umlskas and
   returns a ``subprocess.CompletedProcess`` (bytes).  After each umlskas run it
   asserts that no ``umlskas-stub`` process was left behind.
@@ -60,7 +61,6 @@ GUEST_TIMEOUT = float(os.environ.get("UMLSKAS_GUEST_TIMEOUT", "45"))
 DEFAULT_ENV = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "TZ": "UTC"}
 GUEST_UMASK = 0o022
 
-STATIC_MARKER = "/* build: static */"
 CFLAGS = ["-O1", "-g0", "-Wall", "-Wextra", "-Werror=implicit-function-declaration"]
 
 
@@ -94,38 +94,51 @@ def _cc_version(cc):
 
 
 class Guests:
-    """Compiled guest binaries: ``guests.path("mmap")``, ``path("mmap", static=True)``."""
+    """Compiled guest binaries: ``guests.path("mmap")``, ``path("mmap", static=True)``,
+    ``path("hello", variant="static-pie")``."""
 
     def __init__(self, cache_dir: Path, binaries: dict, errors: dict):
         self.cache_dir = cache_dir
         self._bin = binaries
         self._err = errors
 
-    def names(self, static=False):
-        return sorted(n for (n, s) in list(self._bin) + list(self._err) if s == static)
-
-    def path(self, name, static=False) -> str:
-        key = (name, static)
+    def path(self, name, static=False, variant=None) -> str:
+        variant = variant or ("static" if static else "")
+        key = (name, variant)
+        label = f"{name}{' (' + variant + ')' if variant else ''}"
         if key in self._err:
-            pytest.fail(f"guest {name}{' (static)' if static else ''} failed to build:\n{self._err[key]}")
+            pytest.fail(f"guest {label} failed to build:\n{self._err[key]}")
         if key not in self._bin:
-            pytest.fail(f"no such guest: {name}{' (static)' if static else ''}")
+            pytest.fail(f"no such guest: {label}")
         return str(self._bin[key])
 
 
+# Extra build variants a guest can ask for with a comment such as
+# /* build: static static-pie no-pie */  (the default dynamic PIE is always built).
+VARIANT_FLAGS = {
+    "static": ["-static"],
+    "static-pie": ["-static-pie"],
+    "no-pie": ["-no-pie"],
+}
+_BUILD_RE = re.compile(r"/\*\s*build:([^*]*)\*/")
+
+
+def _variants(text: str):
+    m = _BUILD_RE.search(text)
+    words = m.group(1).split() if m else []
+    return [w for w in words if w in VARIANT_FLAGS]
+
+
 def guest_sources():
-    """[(name, has_static_variant)] for every tests/guests/*.c (at import time)."""
-    out = []
-    for src in sorted(GUESTS_SRC.glob("*.c")):
-        out.append((src.stem, STATIC_MARKER in src.read_text(errors="replace")))
-    return out
+    """[(name, [extra variants])] for every tests/guests/*.c (at import time)."""
+    return [(src.stem, _variants(src.read_text(errors="replace"))) for src in sorted(GUESTS_SRC.glob("*.c"))]
 
 
-def _build_one(cc, src: Path, out: Path, static: bool):
+def _build_one(cc, src: Path, out: Path, variant: str):
     if out.exists():
         return None
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    cmd = [cc, *CFLAGS, *(["-static"] if static else []), "-o", str(tmp), str(src)]
+    cmd = [cc, *CFLAGS, *VARIANT_FLAGS.get(variant, []), "-o", str(tmp), str(src)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
@@ -149,18 +162,17 @@ def build_guests() -> Guests:
     jobs = {}
     for src in sorted(GUESTS_SRC.glob("*.c")):
         text = src.read_bytes()
-        variants = [False] + ([True] if STATIC_MARKER.encode() in text else [])
-        for static in variants:
+        for variant in [""] + _variants(text.decode(errors="replace")):
             h = base.copy()
             h.update(text)
-            h.update(b"static" if static else b"dynamic")
+            h.update(b"variant:" + variant.encode())
             digest = h.hexdigest()[:16]
-            out = cache / f"{src.stem}{'-static' if static else ''}-{digest}"
-            jobs[(src.stem, static)] = (src, out, static)
+            out = cache / f"{src.stem}{'-' + variant if variant else ''}-{digest}"
+            jobs[(src.stem, variant)] = (src, out, variant)
 
     binaries, errors = {}, {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        futs = {key: pool.submit(_build_one, cc, src, out, static) for key, (src, out, static) in jobs.items()}
+        futs = {key: pool.submit(_build_one, cc, src, out, variant) for key, (src, out, variant) in jobs.items()}
         for key, fut in futs.items():
             err = fut.result()
             if err:
@@ -326,7 +338,7 @@ def skas_command(mode, argv):
     return [sys.executable, "-m", "umlskas", "run", *MODE_FLAGS.get(mode, ["--mode", mode]), "--", *argv]
 
 
-def run_guest(mode, argv, *, cwd=None, env=None, input=None, timeout=None,
+def run_guest(mode, argv, *, cwd=None, env=None, input=None, stdin=None, timeout=None,
               check_leaks=True) -> subprocess.CompletedProcess:
     """Run argv natively or under umlskas; returns CompletedProcess (bytes).
 
@@ -334,12 +346,17 @@ def run_guest(mode, argv, *, cwd=None, env=None, input=None, timeout=None,
     package without touching the guest's environment), env to DEFAULT_ENV.
     Natively, "command not found" maps to exit 127 and "not executable" to
     126 (shell convention), which umlskas run must reproduce.
+    stdin: bytes via ``input``, or an open file/fd via ``stdin`` (default
+    /dev/null).
     """
     argv = [str(a) for a in argv]
     env = dict(DEFAULT_ENV if env is None else env)
     cwd = str(cwd or REPO_ROOT)
     timeout = GUEST_TIMEOUT if timeout is None else timeout
-    stdin = subprocess.DEVNULL if input is None else subprocess.PIPE
+    if input is not None and stdin is not None:
+        raise ValueError("give input or stdin, not both")
+    if stdin is None:
+        stdin = subprocess.DEVNULL if input is None else subprocess.PIPE
     if isinstance(input, str):
         input = input.encode()
 
@@ -347,7 +364,7 @@ def run_guest(mode, argv, *, cwd=None, env=None, input=None, timeout=None,
         try:
             return subprocess.run(argv, cwd=cwd, env=env, input=input, capture_output=True,
                                   timeout=timeout, umask=GUEST_UMASK,
-                                  **({} if input is not None else {"stdin": subprocess.DEVNULL}))
+                                  **({} if input is not None else {"stdin": stdin}))
         except FileNotFoundError as e:
             return subprocess.CompletedProcess(argv, 127, b"", str(e).encode())
         except PermissionError as e:

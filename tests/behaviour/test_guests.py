@@ -39,6 +39,7 @@ CASES = [
     Case("exit42", rc=42),
     # guests working in a scratch directory
     Case("efault", needs_dir=True),
+    Case("efault_prot", needs_dir=True),
     Case("ebadf", needs_dir=True),
     Case("file_io", needs_dir=True),
     Case("stat", needs_dir=True),
@@ -57,9 +58,9 @@ CASES = [
 _SOURCES = dict(guest_sources())
 _PARAMS = []
 for _c in CASES:
-    _PARAMS.append(pytest.param(_c, False, id=_c.name))
-    if _SOURCES.get(_c.name):
-        _PARAMS.append(pytest.param(_c, True, id=f"{_c.name}-static"))
+    _PARAMS.append(pytest.param(_c, "", id=_c.name))
+    for _v in _SOURCES.get(_c.name, []):
+        _PARAMS.append(pytest.param(_c, _v, id=f"{_c.name}-{_v}"))
 
 
 def test_every_guest_has_a_case():
@@ -69,9 +70,9 @@ def test_every_guest_has_a_case():
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("case,static", _PARAMS)
-def test_guest(mode, case, static, guests, tmp_path):
-    binary = guests.path(case.name, static=static)
+@pytest.mark.parametrize("case,variant", _PARAMS)
+def test_guest(mode, case, variant, guests, tmp_path):
+    binary = guests.path(case.name, variant=variant)
 
     def argv(tag):
         extra = [str(make_tree(tmp_path / tag))] if case.needs_dir else []

@@ -76,3 +76,30 @@ def test_stdin_is_passed_through(mode):
     r = run_guest(mode, [BUSYBOX, "cat"], input=data)
     assert r.returncode == 0, describe(r)
     assert r.stdout == data, describe(r)
+
+
+@pytest.mark.timeout(60)
+def test_stdin_file_offset_is_shared(mode, tmp_path):
+    """stdin is an inherited regular-file description: the guest starts at the
+    caller's offset and its reads move that shared offset."""
+    if BUSYBOX is None:
+        pytest.skip("busybox not installed")
+    f = tmp_path / "input.txt"
+    f.write_bytes(b"0123456789" + b"rest of the file\n")
+    with open(f, "rb", buffering=0) as fh:
+        fh.read(10)
+        r = run_guest(mode, [BUSYBOX, "head", "-c", "4"], stdin=fh)
+        after = os.lseek(fh.fileno(), 0, os.SEEK_CUR)
+    assert r.returncode == 0, describe(r)
+    assert r.stdout == b"rest", describe(r)
+    native_after = _native_offset_after_head(tmp_path)
+    assert after == native_after, f"offset after guest: {after}, natively {native_after}"
+
+
+def _native_offset_after_head(tmp_path):
+    f = tmp_path / "input-native.txt"
+    f.write_bytes(b"0123456789" + b"rest of the file\n")
+    with open(f, "rb", buffering=0) as fh:
+        fh.read(10)
+        run_guest("native", [BUSYBOX, "head", "-c", "4"], stdin=fh)
+        return os.lseek(fh.fileno(), 0, os.SEEK_CUR)

@@ -1,4 +1,4 @@
-/* build: static */
+/* build: static static-pie no-pie */
 /* brk: query, grow, shrink, invalid requests.  argv[1]: scratch directory. */
 #include "common.h"
 

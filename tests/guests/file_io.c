@@ -1,4 +1,4 @@
-/* build: static */
+/* build: static static-pie no-pie */
 /* open/openat/creat/close, read/write, pread64/pwrite64, readv/writev, lseek.
  * argv[1]: scratch directory prepared by the test (see make_tree()). */
 #include "common.h"

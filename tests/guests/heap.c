@@ -1,4 +1,4 @@
-/* build: static */
+/* build: static static-pie no-pie */
 /* malloc/realloc/free/calloc (brk and mmap under the hood) and a deep stack. */
 #include "common.h"
 

@@ -1,4 +1,4 @@
-/* build: static */
+/* build: static static-pie no-pie */
 /* argv, envp and the auxiliary vector as the kernel sets them up. */
 #include "common.h"
 #include <elf.h>

@@ -1,4 +1,4 @@
-/* build: static */
+/* build: static static-pie no-pie */
 /* mmap/munmap/mprotect/mremap/madvise, anonymous and file-backed.
  * argv[1]: scratch directory prepared by the test (pattern.bin is
  * 3*4096+100 bytes, byte i == i % 251).  Accessibility is probed through

@@ -173,21 +173,27 @@ class SkasMode:
             return (proc, TRAP_EXITED, code, None)
 
     def close(self):
-        for proc in list(self.procs.values()):
+        """Kill every stub and reap it. Stops on the way out (PTRACE_EVENT_EXIT,
+        a group-exit of threads) are resumed until each host process is gone."""
+        procs = self.procs
+        for proc in list(procs.values()):
             proc.kill()
-        for pid, proc in list(self.procs.items()):
+        while procs:
             try:
-                while True:  # skip any last ptrace stop until the exit itself
-                    _, status = os.waitpid(pid, _WALL)
-                    if status & 0xFF != 0x7F:
-                        break
-                    try:
-                        ptrace.cont(pid)
-                    except ptrace.HostError:
-                        pass
+                pid, status = os.waitpid(-1, _WALL)
             except ChildProcessError:
-                pass
+                break
+            if status & 0xFF == 0x7F:
+                try:
+                    ptrace.cont(pid)
+                except ptrace.HostError:
+                    pass
+                continue
+            proc = procs.pop(pid, None)
+            if proc is not None:
+                proc.release()
+        for proc in procs.values():
             proc.release()
-        self.procs.clear()
+        procs.clear()
         self.channel.reaped.clear()
         self.channel.close()

@@ -41,11 +41,20 @@ SYS_getdents64 = 217
 KERNEL_PID = os.getpid()
 
 
+def make_stat(mode, ino, size=0, nlink=1, dev=0x16, uid=0, gid=0, time_ns=0):
+    """A complete os.stat_result for a kernel-made file (all fields set)."""
+    t = time_ns / 1e9
+    return os.stat_result((mode, ino, dev, nlink, uid, gid, size, t, t, t),
+                          {"st_atime_ns": time_ns, "st_mtime_ns": time_ns,
+                           "st_ctime_ns": time_ns, "st_blksize": 4096, "st_blocks": 0,
+                           "st_rdev": 0})
+
+
 def pack_stat(st):
     """struct stat (x86-64) from an os.stat_result."""
     return STAT_STRUCT.pack(
         st.st_dev, st.st_ino, st.st_nlink, st.st_mode, st.st_uid, st.st_gid, 0,
-        st.st_rdev, st.st_size, st.st_blksize, st.st_blocks,
+        st.st_rdev or 0, st.st_size, st.st_blksize or 4096, st.st_blocks or 0,
         st.st_atime_ns // 10**9, st.st_atime_ns % 10**9,
         st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9,
         st.st_ctime_ns // 10**9, st.st_ctime_ns % 10**9)
@@ -298,8 +307,7 @@ class MemoryFile(File):
         return self.pos
 
     def stat(self):
-        return os.stat_result((statmod.S_IFREG | 0o444, 0x1000 + hash(self.path) % 100000, 22, 1,
-                               0, 0, 0, 0, 0, 0))
+        return make_stat(statmod.S_IFREG | 0o444, 0x1000 + hash(self.path) % 100000)
 
 
 class SyntheticDir(File):
@@ -307,7 +315,7 @@ class SyntheticDir(File):
 
     def __init__(self, entries, path, flags=O_RDONLY | O_DIRECTORY):
         super().__init__(flags, path)
-        self.entries = [(b".", 4), (b"..", 4)] + list(entries)   # (name, d_type)
+        self.entries = [(b".", 4), (b"..", 4)] + [(os.fsencode(n), t) for n, t in entries]
         self.pos = 0
 
     def read(self, size):
@@ -333,5 +341,4 @@ class SyntheticDir(File):
         return offset
 
     def stat(self):
-        return os.stat_result((statmod.S_IFDIR | 0o555, 0x2000 + hash(self.path) % 100000, 22,
-                               2, 0, 0, 0, 0, 0, 0))
+        return make_stat(statmod.S_IFDIR | 0o555, 0x2000 + hash(self.path) % 100000, nlink=2)

@@ -10,7 +10,7 @@ import os
 import stat as statmod
 
 from .errors import Block, SyscallError, WaitQueue
-from .files import O_NONBLOCK, O_RDONLY, O_WRONLY, File
+from .files import O_NONBLOCK, O_RDONLY, O_WRONLY, File, make_stat
 
 PIPE_BUF = 4096
 SIGPIPE = 13
@@ -31,8 +31,8 @@ class Pipe:
         self.ino = next(_inodes)
 
     def stat(self):
-        return os.stat_result((statmod.S_IFIFO | 0o600, self.ino, 0xD, 1, os.getuid(), os.getgid(),
-                               0, 0, 0, 0))
+        return make_stat(statmod.S_IFIFO | 0o600, self.ino, dev=0xD, uid=os.getuid(),
+                         gid=os.getgid())
 
 
 class PipeEnd(File):

@@ -11,7 +11,8 @@ from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
-                     O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, HostFile, dirent64, host_call, pack_stat)
+                     O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, HostFile, dirent64, host_call, make_stat,
+                     pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
                    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath)
@@ -79,7 +80,10 @@ def sys_pread64(task, fd, buf, count, offset):
         raise SyscallError(errno.EINVAL)
     if count == 0:
         return 0
-    data = file.pread(min(count, MAX_RW_COUNT), offset)
+    room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
+    if room == 0:
+        raise SyscallError(errno.EFAULT)
+    data = file.pread(room, offset)
     task.mm.write(buf, data)
     return len(data)
 
@@ -91,7 +95,10 @@ def sys_pwrite64(task, fd, buf, count, offset):
         raise SyscallError(errno.EINVAL)
     if count == 0:
         return 0
-    return file.pwrite(task.mm.read(buf, min(count, MAX_RW_COUNT)), offset)
+    avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
+    if avail == 0:
+        raise SyscallError(errno.EFAULT)
+    return file.pwrite(task.mm.read(buf, avail), offset)
 
 
 def _iovecs(task, iov, iovcnt):
@@ -415,8 +422,8 @@ def sys_ioctl(task, fd, cmd, arg):
 
 def _synthetic_stat(node):
     if isinstance(node, ProcLink):
-        return os.stat_result((statmod.S_IFLNK | 0o777, 0x3000 + hash(node.path) % 100000, 22,
-                               1, 0, 0, len(node.target), 0, 0, 0))
+        return make_stat(statmod.S_IFLNK | 0o777, 0x3000 + hash(node.path) % 100000,
+                         size=len(node.target))
     file = node.open(0) if not isinstance(node, FileNode) else node.file
     return file.stat()
 

@@ -207,6 +207,9 @@ def sys_getrandom(task, buf, buflen, flags):
     count = min(buflen, 0x1FFFFFF)
     if count == 0:
         return 0
+    count = task.mm.extent(buf, count, True)
+    if count == 0:
+        raise SyscallError(errno.EFAULT)
     task.mm.write(buf, task.kernel.random_bytes(count))
     return count
 

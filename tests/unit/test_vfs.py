@@ -1,0 +1,331 @@
+"""Unit tests of path resolution (umlskas.kernel.vfs.Vfs) and the kernel's /proc (procfs.ProcFs)."""
+
+import errno
+import os
+import stat as statmod
+from types import SimpleNamespace
+
+import pytest
+
+from umlskas.kernel.errors import SyscallError
+from umlskas.kernel.fdtable import FdTable
+from umlskas.kernel.procfs import ProcDir, ProcFile, ProcFs, ProcLink
+from umlskas.kernel.vfs import AT_FDCWD, MAX_SYMLINKS, FileNode, HostPath, Vfs
+
+
+class FakeKernel:
+    def __init__(self):
+        self.tasks = {}
+
+    def task_by_vpid(self, vpid):
+        return self.tasks.get(vpid)
+
+    def threads_of(self, task):
+        return [t for t in self.tasks.values() if t.tgid == task.tgid]
+
+
+class FakeFile:
+    """An open file: host-backed ones have a mode, pipes and sockets may not."""
+
+    def __init__(self, path, mode=None):
+        self.path = path
+        if mode is not None:
+            self.mode = mode
+        self.flags = 0
+
+    def release(self):
+        pass
+
+
+def make_task(kernel, tid, tgid=None, cwd="/"):
+    t = SimpleNamespace(tid=tid, tgid=tgid or tid, fs=SimpleNamespace(cwd=cwd, umask=0o22),
+                        files=FdTable(), exe="/bin/true", kernel=kernel)
+    kernel.tasks[tid] = t
+    return t
+
+
+@pytest.fixture
+def kernel():
+    return FakeKernel()
+
+
+@pytest.fixture
+def vfs(kernel):
+    return Vfs(ProcFs(kernel))
+
+
+@pytest.fixture
+def task(kernel, tree):
+    return make_task(kernel, 1, cwd=str(tree))
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """
+    root/
+      d/sub/file        "data"
+      d/f               a regular file
+      abs -> <root>/d   absolute symlink
+      rel -> d/sub      relative symlink
+      up -> ../root/d   relative symlink with ..   (root is named 'root')
+      c1 -> c2 -> c3 -> d/sub/file     a chain
+      dangling -> nowhere
+      loop -> loop
+      flink -> d/f
+    """
+    root = tmp_path / "root"
+    (root / "d" / "sub").mkdir(parents=True)
+    (root / "d" / "sub" / "file").write_text("data")
+    (root / "d" / "f").write_text("f")
+    os.symlink(str(root / "d"), root / "abs")
+    os.symlink("d/sub", root / "rel")
+    os.symlink("../root/d", root / "up")
+    os.symlink("c2", root / "c1")
+    os.symlink("c3", root / "c2")
+    os.symlink("d/sub/file", root / "c3")
+    os.symlink("nowhere", root / "dangling")
+    os.symlink("loop", root / "loop")
+    os.symlink("d/f", root / "flink")
+    return root
+
+
+def host(node):
+    assert isinstance(node, HostPath), node
+    return node.path
+
+
+def err(fn, *args, **kw):
+    with pytest.raises(SyscallError) as info:
+        fn(*args, **kw)
+    return info.value.errno
+
+
+# ---- plain host paths ------------------------------------------------------------------
+
+
+def test_walk_plain_paths(vfs, task, tree):
+    assert host(vfs.walk(task, "/", str(tree / "d" / "sub" / "file"), True)) == \
+        str(tree / "d" / "sub" / "file")
+    assert host(vfs.walk(task, str(tree), "d/./sub//file", True)) == str(tree / "d/sub/file")
+    assert host(vfs.walk(task, str(tree), "d/sub/../f", True)) == str(tree / "d/f")
+    assert host(vfs.walk(task, str(tree), ".", True)) == str(tree)
+
+
+def test_lookup_relative_absolute_and_empty(vfs, task, tree):
+    assert host(vfs.lookup(task, AT_FDCWD, b"d/f")) == str(tree / "d/f")
+    assert host(vfs.lookup(task, AT_FDCWD, str(tree / "d/f").encode())) == str(tree / "d/f")
+    assert err(vfs.lookup, task, AT_FDCWD, b"") == errno.ENOENT
+    assert host(vfs.lookup(task, AT_FDCWD, b"", empty_ok=True)) == str(tree)
+    assert err(vfs.lookup, task, 42, b"x") == errno.EBADF
+
+
+def test_lookup_relative_to_dirfd(vfs, task, tree):
+    fd = task.files.install(FakeFile(str(tree / "d"), statmod.S_IFDIR | 0o755))
+    assert host(vfs.lookup(task, fd, b"sub/file")) == str(tree / "d/sub/file")
+    ffd = task.files.install(FakeFile(str(tree / "d/f"), statmod.S_IFREG | 0o644))
+    assert err(vfs.lookup, task, ffd, b"x") == errno.ENOTDIR
+    # An absolute path ignores dirfd, even a bad one.
+    assert host(vfs.lookup(task, 999, str(tree).encode())) == str(tree)
+    node = vfs.lookup(task, ffd, b"", empty_ok=True)
+    assert isinstance(node, FileNode) and node.file is task.files.get(ffd)
+
+
+def test_dotdot_at_root_stays_root(vfs, task, tree):
+    assert host(vfs.walk(task, "/", "..", True)) == "/"
+    assert host(vfs.walk(task, "/", "/../../..", True)) == "/"
+    assert host(vfs.lookup(task, AT_FDCWD, b"/../../tmp/..")) == "/"
+    real_tmp = os.path.realpath("/tmp")
+    assert host(vfs.lookup(task, AT_FDCWD, b"/../tmp")) == real_tmp
+
+
+def test_missing_last_component_is_a_host_path(vfs, task, tree):
+    assert host(vfs.walk(task, str(tree), "d/newfile", True)) == str(tree / "d/newfile")
+
+
+def test_missing_middle_component_enoent(vfs, task, tree):
+    assert err(vfs.walk, task, str(tree), "nope/file", True) == errno.ENOENT
+
+
+def test_file_in_the_middle_enotdir(vfs, task, tree):
+    assert err(vfs.walk, task, str(tree), "d/f/x", True) == errno.ENOTDIR
+    assert err(vfs.walk, task, str(tree), "d/f/..", True) == errno.ENOTDIR
+    assert err(vfs.walk, task, str(tree), "flink/x", True) == errno.ENOTDIR
+
+
+# ---- symlinks ---------------------------------------------------------------------------
+
+
+def test_absolute_symlink(vfs, task, tree):
+    assert host(vfs.walk(task, str(tree), "abs/sub/file", True)) == str(tree / "d/sub/file")
+    assert host(vfs.walk(task, str(tree), "abs", True)) == str(tree / "d")
+
+
+def test_relative_symlink(vfs, task, tree):
+    assert host(vfs.walk(task, str(tree), "rel/file", True)) == str(tree / "d/sub/file")
+    assert host(vfs.walk(task, str(tree), "up/sub", True)) == str(tree / "d/sub")
+
+
+def test_dotdot_after_symlink_is_physical(vfs, task, tree):
+    # rel -> d/sub, so rel/.. is d, not the directory holding rel.
+    assert host(vfs.walk(task, str(tree), "rel/..", True)) == str(tree / "d")
+    assert host(vfs.walk(task, str(tree), "rel/../f", True)) == str(tree / "d/f")
+
+
+def test_symlink_chain(vfs, task, tree):
+    assert host(vfs.walk(task, str(tree), "c1", True)) == str(tree / "d/sub/file")
+
+
+def test_nofollow_last_component(vfs, task, tree):
+    assert host(vfs.walk(task, str(tree), "c1", False)) == str(tree / "c1")
+    assert host(vfs.walk(task, str(tree), "loop", False)) == str(tree / "loop")
+    # Links in the middle are still followed.
+    assert host(vfs.walk(task, str(tree), "abs/sub", False)) == str(tree / "d/sub")
+    assert host(vfs.lookup(task, AT_FDCWD, b"abs", follow=False)) == str(tree / "abs")
+
+
+def test_dangling_symlink_resolves_to_its_target(vfs, task, tree):
+    assert host(vfs.walk(task, str(tree), "dangling", True)) == str(tree / "nowhere")
+    assert host(vfs.walk(task, str(tree), "dangling", False)) == str(tree / "dangling")
+
+
+def test_self_loop_eloop(vfs, task, tree):
+    assert err(vfs.walk, task, str(tree), "loop", True) == errno.ELOOP
+    assert err(vfs.walk, task, str(tree), "loop/x", False) == errno.ELOOP
+
+
+def test_eloop_after_40_links(vfs, task, tmp_path):
+    chain = tmp_path / "chain"
+    chain.mkdir()
+    (chain / "target").write_text("t")
+    n = MAX_SYMLINKS + 1
+    # l0 -> l1 -> ... -> l40 -> target: following l0 takes 41 links.
+    for i in range(n):
+        os.symlink(f"l{i + 1}" if i + 1 < n else "target", chain / f"l{i}")
+    assert MAX_SYMLINKS == 40
+    assert host(vfs.walk(task, str(chain), "l1", True)) == str(chain / "target")   # 40 links
+    assert err(vfs.walk, task, str(chain), "l0", True) == errno.ELOOP             # 41 links
+    assert host(vfs.walk(task, str(chain), "l0", False)) == str(chain / "l0")
+
+
+def test_trailing_slash(vfs, task, tree):
+    assert host(vfs.walk(task, str(tree), "d/", True)) == str(tree / "d") + "/"
+    # A trailing slash follows the last link even when asked not to (Linux's LOOKUP_FOLLOW).
+    assert host(vfs.walk(task, str(tree), "abs/", False)) == str(tree / "d") + "/"
+    assert host(vfs.walk(task, "/", "/", False)) == "/"
+    # A regular file with a slash keeps it, so the host's call fails with ENOTDIR.
+    p = host(vfs.walk(task, str(tree), "d/f/", True))
+    assert p.endswith("/")
+    with pytest.raises(NotADirectoryError):
+        os.stat(p)
+
+
+# ---- /proc ------------------------------------------------------------------------------
+
+
+def test_proc_self_is_the_guest_pid(vfs, kernel, tree):
+    t = make_task(kernel, 7, cwd=str(tree))
+    assert os.getpid() != 7
+    node = vfs.lookup(t, AT_FDCWD, b"/proc/self")
+    assert isinstance(node, ProcDir) and node.path == "/proc/7"
+    link = vfs.lookup(t, AT_FDCWD, b"/proc/self", follow=False)
+    assert isinstance(link, ProcLink) and link.target == "7"
+    comm = vfs.lookup(t, AT_FDCWD, b"/proc/self/comm")
+    assert isinstance(comm, ProcFile) and comm.path == "/proc/7/comm"
+    exe = vfs.lookup(t, AT_FDCWD, b"/proc/self/exe", follow=False)
+    assert isinstance(exe, ProcLink) and exe.target == "/bin/true"
+    assert host(vfs.lookup(t, AT_FDCWD, b"/proc/self/exe")) == os.path.realpath("/bin/true")
+    cwd = vfs.lookup(t, AT_FDCWD, b"/proc/self/cwd/d/f")
+    assert host(cwd) == str(tree / "d/f")
+
+
+def test_proc_thread_self(vfs, kernel, tree):
+    make_task(kernel, 3)
+    t = make_task(kernel, 4, tgid=3)
+    node = vfs.lookup(t, AT_FDCWD, b"/proc/thread-self")
+    assert isinstance(node, ProcDir) and node.path == "/proc/3/task/4"
+    assert isinstance(vfs.lookup(t, AT_FDCWD, b"/proc/3/task"), ProcDir)
+    assert err(vfs.lookup, t, AT_FDCWD, b"/proc/3/task/99") == errno.ENOENT
+
+
+def test_proc_of_host_pid_not_a_guest_is_enoent(vfs, kernel, task):
+    host_pid = os.getpid()
+    assert kernel.task_by_vpid(host_pid) is None
+    assert err(vfs.lookup, task, AT_FDCWD, f"/proc/{host_pid}".encode()) == errno.ENOENT
+    assert err(vfs.lookup, task, AT_FDCWD, f"/proc/{host_pid}/status".encode()) == errno.ENOENT
+    assert err(vfs.lookup, task, AT_FDCWD, f"/proc/{host_pid}".encode(),
+               follow=False) == errno.ENOENT
+
+
+def test_proc_host_files_stay_host_paths(vfs, task):
+    assert host(vfs.lookup(task, AT_FDCWD, b"/proc/cpuinfo")) == "/proc/cpuinfo"
+    assert host(vfs.lookup(task, AT_FDCWD, b"/proc")) == "/proc"
+    assert host(vfs.lookup(task, AT_FDCWD, b"/proc/self/..")) == "/proc"
+
+
+def test_proc_self_fd(vfs, task, tree):
+    host_file = task.files.install(FakeFile(str(tree / "d/f"), statmod.S_IFREG | 0o644))
+    pipe = task.files.install(FakeFile("pipe:[1234]"))
+    node = vfs.lookup(task, AT_FDCWD, b"/proc/self/fd")
+    assert isinstance(node, ProcDir) and node.path == "/proc/1/fd"
+    assert [os.fsdecode(name) for name, _ in node.entries] == [str(host_file), str(pipe)]
+    # A host-backed file's link leads to its host path; a pipe's to the open file itself.
+    assert host(vfs.lookup(task, AT_FDCWD, f"/proc/self/fd/{host_file}".encode())) == \
+        str(tree / "d/f")
+    fnode = vfs.lookup(task, AT_FDCWD, f"/proc/self/fd/{pipe}".encode())
+    assert isinstance(fnode, FileNode) and fnode.file is task.files.get(pipe)
+    link = vfs.lookup(task, AT_FDCWD, f"/proc/self/fd/{pipe}".encode(), follow=False)
+    assert isinstance(link, ProcLink) and link.target == "pipe:[1234]"
+    assert err(vfs.lookup, task, AT_FDCWD, b"/proc/self/fd/77") == errno.ENOENT
+
+
+def test_dev_fd_resolves_into_the_kernels_proc(vfs, task, tree):
+    if os.path.realpath("/dev/fd") != "/proc/self/fd" and not os.path.islink("/dev/fd"):
+        pytest.skip("no /dev/fd symlink on this host")
+    pipe = task.files.install(FakeFile("pipe:[99]"))
+    node = vfs.lookup(task, AT_FDCWD, b"/dev/fd")
+    assert isinstance(node, (ProcDir, FileNode)), node
+    assert isinstance(node, ProcDir) and node.path == "/proc/1/fd"
+    fnode = vfs.lookup(task, AT_FDCWD, f"/dev/fd/{pipe}".encode())
+    assert isinstance(fnode, FileNode) and fnode.file is task.files.get(pipe)
+    assert err(vfs.lookup, task, AT_FDCWD, b"/dev/fd/55") == errno.ENOENT
+
+
+def test_own_link_to_proc_self_fd_never_reaches_host_proc(vfs, task, tree):
+    os.symlink("/proc/self/fd", tree / "myfd")
+    fd = task.files.install(FakeFile("socket:[5]"))
+    for follow in (True, False):
+        node = vfs.walk(task, str(tree), f"myfd/{fd}", follow)
+        assert isinstance(node, (FileNode, ProcLink)), node
+    node = vfs.walk(task, str(tree), "myfd", True)
+    assert isinstance(node, ProcDir) and node.path == "/proc/1/fd"
+    # Whatever comes back, it is never the host's /proc/<kernel pid>.
+    assert str(os.getpid()) not in node.path
+
+
+def test_proc_fd_dir_is_a_base_for_relative_walks(vfs, task, tree):
+    d = task.files.install(FakeFile(str(tree / "d"), statmod.S_IFDIR | 0o755))
+    assert host(vfs.lookup(task, AT_FDCWD, f"/proc/self/fd/{d}/sub/file".encode())) == \
+        str(tree / "d/sub/file")
+    p = task.files.install(FakeFile("pipe:[1]"))
+    assert err(vfs.lookup, task, AT_FDCWD, f"/proc/self/fd/{p}/x".encode()) == errno.ENOTDIR
+
+
+def test_proc_unknown_entry_enoent(vfs, task):
+    assert err(vfs.lookup, task, AT_FDCWD, b"/proc/1/nonesuch") == errno.ENOENT
+    assert err(vfs.lookup, task, AT_FDCWD, b"/proc/1/comm/x") == errno.ENOENT
+
+
+def test_proc_host_dir_filter(kernel):
+    fs = ProcFs(kernel)
+    assert not fs.host_dir_filter(b"1234")
+    assert not fs.host_dir_filter(b"self") and not fs.host_dir_filter(b"thread-self")
+    assert fs.host_dir_filter(b"cpuinfo") and fs.host_dir_filter(b"sys")
+    assert fs.host_dir_filter(b"0123")                       # not a pid spelling
+
+
+def test_proc_dir_listing_via_getdents64(vfs, task, tree):
+    task.files.install(FakeFile("pipe:[1]"))
+    for path in (b"/proc/self", b"/proc/self/fd", b"/proc/self/task"):
+        d = vfs.lookup(task, AT_FDCWD, path).open(0)
+        data = d.getdents64(4096)
+        assert b"." in data and len(data) > 0
