@@ -13,7 +13,7 @@ import signal
 
 from . import ptrace
 from .stub_channel import STUB_BASE, StubChannel
-from ..kernel.machine import TRAP_EXITED, TRAP_I386, TRAP_SIGNAL, TRAP_SYSCALL
+from ..kernel.machine import TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL, TRAP_SYSCALL
 
 _SYSCALL_STOP = signal.SIGTRAP | 0x80
 _WALL = ptrace.WALL
@@ -70,6 +70,19 @@ class StubProcess:
 
     def set_regs(self, regs):
         ptrace.setregs(self.host_pid, regs)
+
+    def get_fpregs(self):
+        return ptrace.getfpregs(self.host_pid)
+
+    def set_fpregs(self, data):
+        ptrace.setfpregs(self.host_pid, data)
+
+    def interrupt(self):
+        """Stop the running thread soon (a TRAP_INTERRUPT follows)."""
+        try:
+            ptrace.interrupt(self.host_pid)
+        except ptrace.HostError:
+            pass
 
     def set_tls(self, fs_base):
         ptrace.pokeuser(self.host_pid, ptrace.OFF_FS_BASE, fs_base)
@@ -161,8 +174,11 @@ class SkasMode:
                     ptrace.get_syscall_info(pid, info)
                     kind = TRAP_SYSCALL if info.arch == _X86_64 else TRAP_I386
                     return (proc, kind, info.nr, tuple(info.args))
-                if status >> 16:
-                    # PTRACE_EVENT_STOP / EXIT / ...: nothing for the kernel yet.
+                event = status >> 16
+                if event == ptrace.PTRACE_EVENT_STOP:
+                    return (proc, TRAP_INTERRUPT, 0, None)
+                if event:
+                    # PTRACE_EVENT_EXIT and the like: nothing for the kernel.
                     ptrace.sysemu(pid)
                     continue
                 si = ptrace.getsiginfo(pid)

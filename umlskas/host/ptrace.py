@@ -23,6 +23,8 @@ PTRACE_CONT = 7
 PTRACE_KILL = 8
 PTRACE_GETREGS = 12
 PTRACE_SETREGS = 13
+PTRACE_GETFPREGS = 14
+PTRACE_SETFPREGS = 15
 PTRACE_SETOPTIONS = 0x4200
 PTRACE_GETEVENTMSG = 0x4201
 PTRACE_GETSIGINFO = 0x4202
@@ -136,6 +138,20 @@ def getregs(pid, regs=None):
 def setregs(pid, regs):
     if _ptrace(PTRACE_SETREGS, pid, None, ctypes.addressof(regs)) < 0:
         _fail("PTRACE_SETREGS", pid)
+
+
+def getfpregs(pid):
+    """The FPU/SSE state in fxsave layout (struct user_fpregs_struct, 512 bytes)."""
+    buf = ctypes.create_string_buffer(512)
+    if _ptrace(PTRACE_GETFPREGS, pid, None, ctypes.addressof(buf)) < 0:
+        _fail("PTRACE_GETFPREGS", pid)
+    return buf.raw
+
+
+def setfpregs(pid, data):
+    buf = ctypes.create_string_buffer(bytes(data), 512)
+    if _ptrace(PTRACE_SETFPREGS, pid, None, ctypes.addressof(buf)) < 0:
+        _fail("PTRACE_SETFPREGS", pid)
 
 
 def peekuser(pid, offset):

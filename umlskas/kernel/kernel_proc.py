@@ -31,7 +31,9 @@ from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from .fdtable import FdTable
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
 from .loader import Image
-from .machine import OpError, TRAP_EXITED, TRAP_I386, TRAP_SIGNAL, TRAP_SYSCALL
+from . import signals
+from .machine import OpError, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL, TRAP_SYSCALL
+from .signals import NEVER_RESTART
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import ENOSYS_REASONS, TABLE
@@ -48,10 +50,9 @@ CLONE_CHILD_SETTID, CLONE_NEWUSER = 0x01000000, 0x10000000
 CLONE_NAMESPACES = 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | \
     0x40000000 | 0x00000080 | CLONE_NEWNS
 SA_NOCLDWAIT = 2
-SIG_DFL, SIG_IGN = 0, 1
-DEFAULT_IGNORE = {signal.SIGCHLD, signal.SIGURG, signal.SIGWINCH, signal.SIGCONT}
-DEFAULT_STOP = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
+# An interrupted syscall's result until delivery decides: restart or EINTR.
+ERESTARTSYS, ERESTARTNOHAND = -512, -514
 
 # Host signals that mean the guest faulted; with no guest handler they kill it.
 FATAL_BY_DEFAULT = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
@@ -88,6 +89,7 @@ class Kernel:
         self.ready = []                           # woken tasks whose handler must run again
         self.fd_waits = {}                        # host fd -> [(task, events)]
         self.deadlines = []                       # heap of (monotonic, seq, task)
+        self.timers = []                          # heap of (monotonic, seq, callback)
         self._seq = itertools.count()
         self.unsupported_logged = set()
         self.bug = None
@@ -399,28 +401,18 @@ class Kernel:
             return
         process.zombie = True
         parent.child_exit.wake()
-
-    def send_signal(self, process, sig, current=None):
-        """Send sig to a process. Until handler delivery lands, only default
-        actions happen: ignore, or terminate the process. Raises TaskGone when
-        that ends the calling task's own process."""
-        if sig == 0 or process.zombie or not process.threads:
-            return
-        leader = process.threads[0]
-        handler = leader.sighand.actions.get(sig, (SIG_DFL,))[0]
-        if handler == SIG_IGN or (handler == SIG_DFL and sig in DEFAULT_IGNORE):
-            return
-        if handler != SIG_DFL and sig != signal.SIGKILL:
-            key = f"signal:{sig}"
-            if key not in self.unsupported_logged:
-                self.unsupported_logged.add(key)
-                log.warning("signal %d to a guest handler is not delivered yet", sig)
-            return
-        if sig in DEFAULT_STOP:
-            return
-        self.end_process(process, sig)
-        if current is not None and current.process is process:
-            raise TaskGone()
+        exit_signal = getattr(leader, "exit_signal", signal.SIGCHLD)
+        if exit_signal:
+            if wstatus & 0x7F:
+                code, status = signals.CLD_KILLED, wstatus & 0x7F
+            else:
+                code, status = signals.CLD_EXITED, (wstatus >> 8) & 0xFF
+            info = signals.siginfo(exit_signal, code, pid=process.tgid, uid=leader.creds.uid,
+                                   status=status)
+            try:
+                self.send_signal(parent, exit_signal, info=info)
+            except TaskGone:
+                pass
 
     def _sigchld_action(self, process):
         for t in process.threads:
@@ -497,15 +489,19 @@ class Kernel:
 
     def wake(self, task):
         """Make a parked task run its syscall again."""
-        if task.blocked is None or task.tid not in self.tasks:
+        if task.blocked is None or task.tid not in self.tasks or task in self.ready:
             return
         pending = task.blocked
         self._unpark(task)
         task.blocked = pending
         self.ready.append(task)
 
+    def add_timer(self, when, callback):
+        """Run callback() at monotonic time `when` (from the loop; cancel by flagging)."""
+        heapq.heappush(self.timers, (when, next(self._seq), callback))
+
     def _poll_external(self):
-        """Wait for a parked task's fd or deadline, or for a host stop (SIGCHLD)."""
+        """Wait for a parked task's fd or deadline, a timer, or a host stop (SIGCHLD)."""
         now = time.monotonic()
         timeout = None
         while self.deadlines:
@@ -515,6 +511,9 @@ class Kernel:
                 continue
             timeout = max(0.0, deadline - now)
             break
+        if self.timers:
+            first = max(0.0, self.timers[0][0] - now)
+            timeout = first if timeout is None else min(timeout, first)
         poller = select.poll()
         poller.register(self._wakeup_r, select.POLLIN)
         for fd, waiters in self.fd_waits.items():
@@ -536,6 +535,13 @@ class Kernel:
         while self.deadlines and self.deadlines[0][0] <= now:
             _, _, task = heapq.heappop(self.deadlines)
             self.wake(task)
+        while self.timers and self.timers[0][0] <= now:
+            _, _, callback = heapq.heappop(self.timers)
+            self.current = None
+            try:
+                callback()
+            except TaskGone:
+                pass
 
     # ---- the run loop ----------------------------------------------------------------
 
@@ -545,7 +551,13 @@ class Kernel:
         old_handler = signal.signal(signal.SIGCHLD, lambda *a: None)
         old_wakeup = signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
         try:
-            self._loop()
+            try:
+                self._loop()
+            except Exception:
+                # Outside any handler (a host error in the loop): still our bug, still loud.
+                self.bug = "kernel bug in the run loop:\n" + traceback.format_exc()
+                for process in self.processes():
+                    self.end_process(process, signal.SIGKILL)
         finally:
             signal.set_wakeup_fd(old_wakeup)
             signal.signal(signal.SIGCHLD, old_handler)
@@ -565,11 +577,13 @@ class Kernel:
         while tasks:
             if self.ready:
                 task = self.ready.pop(0)
+                if task.blocked is None or task.tid not in tasks:
+                    continue
                 entry, args = task.blocked
                 task.blocked = None
                 self._dispatch(task, entry, args)
                 continue
-            if self.fd_waits or self.deadlines:
+            if self.fd_waits or self.deadlines or self.timers:
                 trap = mode.wait(False)
                 if trap is None:
                     self._poll_external()
@@ -594,7 +608,7 @@ class Kernel:
                     except SyscallError as e:
                         result = -e.errno
                     except Block as b:
-                        self._park(task, entry, entry.decode(raw), b)
+                        self._blocked(task, entry, entry.decode(raw), b)
                         continue
                     except (TaskGone, TaskResumes) as e:
                         self._after_gone(task, e)
@@ -604,9 +618,16 @@ class Kernel:
                         return
                     if task.restart:
                         task.restart.clear()
-                    mode.resume(proc, result)
+                    if proc.task is None:
+                        continue        # the call ended its own task (a signal to init, say)
+                    if task.sigpending:
+                        self.deliver_signals(task, result, entry)
+                    else:
+                        mode.resume(proc, result)
                 else:
                     self._dispatch(task, entry, entry.decode(raw))
+            elif kind == TRAP_INTERRUPT:
+                self._interrupted(task, proc)
             elif kind == TRAP_I386:
                 self._refuse_i386(task, nr)
             elif kind == TRAP_SIGNAL:
@@ -626,7 +647,7 @@ class Kernel:
         except SyscallError as e:
             result = -e.errno
         except Block as b:
-            self._park(task, entry, args, b)
+            self._blocked(task, entry, args, b)
             return
         except (TaskGone, TaskResumes) as e:
             if self.tracer is not None:
@@ -640,12 +661,107 @@ class Kernel:
             task.restart.clear()
         if self.tracer is not None:
             self.tracer(task, entry, args, result, time.perf_counter_ns() - start)
-        self.mode.resume(task.proc, result)
+        if task.proc.task is None:
+            return
+        if task.sigpending:
+            self.deliver_signals(task, result, entry)
+        else:
+            self.mode.resume(task.proc, result)
+
+    def _blocked(self, task, entry, args, block):
+        """A handler must wait: park it, unless a signal ends the wait first."""
+        if task.sigpending:
+            task.restart.clear()
+            code = ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS
+            if self.tracer is not None:
+                self.tracer(task, entry, args, -errno.EINTR, 0)
+            self.deliver_signals(task, code, entry)
+            return
+        self._park(task, entry, args, block)
 
     def _after_gone(self, task, exc):
         if isinstance(exc, TaskResumes) and task.tid in self.tasks:
             task.proc.task = task
-            self.mode.resume_plain(task.proc)
+            if task.sigpending:
+                self.deliver_signals(task, None, None)
+            else:
+                self.mode.resume_plain(task.proc)
+
+    # ---- signals -----------------------------------------------------------------------
+
+    def send_signal(self, process, sig, current=None, info=None, thread=None):
+        """Send sig to a process (or one thread of it); see signals.send."""
+        if info is None:
+            sender = current if current is not None else self.current
+            info = signals.siginfo(sig, signals.SI_USER if thread is None else signals.SI_TKILL,
+                                   pid=sender.tgid if sender is not None else 0,
+                                   uid=sender.creds.uid if sender is not None else 0)
+        signals.send(self, process, sig, info, thread, current)
+
+    def signal_wake(self, task):
+        """task has a signal to take: end its wait, or stop it if it runs."""
+        if task.tid not in self.tasks:
+            return
+        if task.blocked is not None:
+            self.wake(task)
+        elif task is not self.current and task not in self.ready:
+            task.proc.interrupt()
+
+    def deliver_signals(self, task, result, entry):
+        """Return to the guest through its pending signals: a handler frame, a default
+        action, or (for an interrupted syscall no handler sees) a transparent restart."""
+        proc = task.proc
+        regs = proc.get_regs()
+        restarting = result in (ERESTARTSYS, ERESTARTNOHAND)
+        if result is not None and not restarting:
+            regs.rax = result & 0xFFFFFFFFFFFFFFFF
+        # sigsuspend and friends run with a temporary mask; the frame keeps the real one.
+        old_mask = task.saved_sigmask if task.saved_sigmask is not None else task.sigmask
+        task.saved_sigmask = None
+        handled = False
+        while True:
+            taken = signals.dequeue(task, ~task.sigmask)
+            if taken is None:
+                break
+            sig, info = taken
+            handler, flags = signals.action_of(task, sig)[:2]
+            if handler == signals.SIG_IGN or (handler == signals.SIG_DFL and
+                                              sig in signals.DEFAULT_IGNORE | signals.DEFAULT_STOP):
+                continue
+            if handler == signals.SIG_DFL:
+                self.end_process(task.process, sig)
+                return
+            if restarting:
+                if result == ERESTARTSYS and flags & signals.SA_RESTART:
+                    regs.rip -= 2
+                    regs.rax = regs.orig_rax
+                else:
+                    regs.rax = (-errno.EINTR) & 0xFFFFFFFFFFFFFFFF
+                restarting = False
+            if not signals.setup_frame(task, sig, info, regs, old_mask):
+                self.end_process(task.process, signals.SIGSEGV)
+                return
+            handled = True
+            break
+        if restarting:
+            # No handler ran: the interrupted call starts again, as if never stopped.
+            regs.rip -= 2
+            regs.rax = regs.orig_rax
+        if not handled:
+            task.sigmask = old_mask
+        signals.recalc(task)
+        regs.orig_rax = 0xFFFFFFFFFFFFFFFF
+        proc.set_regs(regs)
+        self.mode.resume_plain(proc)
+
+    def _interrupted(self, task, proc):
+        if task is None or task.tid not in self.tasks:
+            self.mode.resume_plain(proc)
+            return
+        if task.sigpending:
+            self.deliver_signals(task, None, None)
+        else:
+            self.mode.resume_plain(proc)
 
     def _unsupported(self, task, nr, entry, raw):
         name = entry.name if entry is not None else f"syscall_{nr}"
@@ -670,20 +786,35 @@ class Kernel:
         self.mode.resume(task.proc, -errno.ENOSYS)
 
     def _host_signal(self, task, sig, info):
+        """A host signal stopped a guest thread: a fault of its own (SIGSEGV...), or
+        one sent from outside. Either becomes the guest's signal."""
         if task is None or task.tid not in self.tasks:
-            return
-        if sig in (signal.SIGCHLD, signal.SIGWINCH, signal.SIGURG, signal.SIGCONT):
-            self.mode.resume_plain(task.proc)
             return
         code, addr = info
         if log.isEnabledFor(logging.DEBUG):
             regs = task.proc.get_regs()
             log.debug("guest %d got host signal %d (code %d, addr %#x) at rip %#x rsp %#x",
                       task.tid, sig, code, addr, regs.rip, regs.rsp)
+        self.current = task
+        if sig in signals.SYNCHRONOUS and code > 0:
+            # A fault: a blocked or ignored one cannot be taken, so it kills (force_sig).
+            handler = signals.action_of(task, sig)[0]
+            if handler in (signals.SIG_DFL, signals.SIG_IGN) or task.sigmask & signals.sigbit(sig):
+                self.end_process(task.process, sig)
+                return
+            signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, code, addr=addr))
+            signals.recalc(task)
+            self.deliver_signals(task, None, None)
+            return
         try:
-            self.kill_group(task, sig)
+            self.send_signal(task.process, sig, info=signals.siginfo(sig, code), current=task)
         except TaskGone:
-            pass
+            return
+        if task.tid in self.tasks:
+            if task.sigpending:
+                self.deliver_signals(task, None, None)
+            else:
+                self.mode.resume_plain(task.proc)
 
     def _host_exited(self, task, code):
         if task is None or task.tid not in self.tasks:

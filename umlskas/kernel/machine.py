@@ -37,6 +37,12 @@ Trap kinds and their (a, b):
   TRAP_I386     a = i386 syscall number (int $0x80), b = args
   TRAP_SIGNAL   a = host signal number, b = (si_code, si_addr)
   TRAP_EXITED   a = exit status or -signal of the host process, b = None
+  TRAP_INTERRUPT  the thread stopped for the kernel (interrupt()), a = 0, b = None
+
+A GuestProc also offers get_fpregs()/set_fpregs(bytes) (fxsave layout, 512
+bytes, for signal frames), interrupt() (stop a running thread soon),
+clone(host_flags) (a real host clone of this process or thread, returned
+stopped) and exit_thread() (end this host thread alone).
 """
 
 from typing import NamedTuple
@@ -45,6 +51,7 @@ TRAP_SYSCALL = 0
 TRAP_I386 = 1
 TRAP_SIGNAL = 2
 TRAP_EXITED = 3
+TRAP_INTERRUPT = 4
 
 # Host syscall numbers the kernel may put in MapOps.
 HOST_MMAP = 9

@@ -3,6 +3,8 @@
 import os
 import resource
 
+from .signals import SignalState
+
 NSIG = 64
 
 RLIM_NLIMITS = 16
@@ -80,6 +82,8 @@ class Process:
         self.child_exit = WaitQueue()     # wait4/waitid callers of this process
         self.vfork_done = None            # WaitQueue while a vfork parent waits on us
         self.subreaper = False
+        self.shared_pending = {}          # process-wide pending signals: signo -> [siginfo]
+        self.itimer = None                # ITIMER_REAL: (deadline, interval) or None
 
     @property
     def ppid(self):
@@ -104,6 +108,10 @@ class Task:
         self.creds = Creds()
         self.sighand = SigHand()
         self.sigmask = 0
+        self.sigstate = SignalState()
+        self.sigpending = False           # a deliverable signal is pending (signals.recalc)
+        self.saved_sigmask = None         # the real mask while sigsuspend's is in force
+        self.altstack = None              # (ss_sp, ss_flags, ss_size) or None
         self.rlimits = host_rlimits()
         self.comm = b""
         self.exe = None

@@ -1,22 +1,27 @@
-"""Signal syscalls. Dispositions and masks are kept; delivery into guest handlers is not done yet."""
+"""Signal syscalls: dispositions, masks, sending, waiting, sigreturn, alternate stacks, alarms."""
 
 import errno
 import struct
+import time
 
-from ..errors import SyscallError
+from .. import signals
+from ..errors import Block, SyscallError, TaskGone
+from ..signals import UNBLOCKABLE, recalc, sigbit
 
 SIGKILL, SIGSTOP = 9, 19
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
-UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 SIGACTION = struct.Struct("<QQQQ")   # handler, flags, restorer, mask
 SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
 MINSIGSTKSZ = 2048
 STACK_T = struct.Struct("<QiiQ")     # ss_sp, ss_flags, pad, ss_size
-# Signals whose default action is to ignore them.
-DEFAULT_IGNORE = {17, 23, 28}        # SIGCHLD, SIGURG, SIGWINCH
-SIG_DFL, SIG_IGN = 0, 1
 # sa_flags Linux keeps (UAPI_SA_FLAGS; SA_EXPOSE_TAGBITS is arm64's): others read back as 0.
 SA_KNOWN = 0x1 | 0x2 | 0x4 | 0x04000000 | 0x08000000 | 0x10000000 | 0x40000000 | 0x80000000
+ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
+
+
+def _check_signal(sig):
+    if sig < 0 or sig > 64:
+        raise SyscallError(errno.EINVAL)
 
 
 def sys_rt_sigaction(task, sig, act, oact, sigsetsize):
@@ -32,6 +37,13 @@ def sys_rt_sigaction(task, sig, act, oact, sigsetsize):
     if new is not None:
         handler, flags, restorer, mask = new
         actions[sig] = (handler, flags & SA_KNOWN, restorer, mask & ~UNBLOCKABLE)
+        if signals.is_ignored(task, sig):
+            # Setting a disposition to ignore discards the pending signal (POSIX).
+            for t in task.process.threads:
+                t.sigstate.pending.pop(sig, None)
+            task.process.shared_pending.pop(sig, None)
+        for t in task.process.threads:
+            recalc(t)
     return 0
 
 
@@ -51,17 +63,96 @@ def sys_rt_sigprocmask(task, how, set_ptr, oset_ptr, sigsetsize):
         else:
             raise SyscallError(errno.EINVAL)
         task.sigmask = mask & ~UNBLOCKABLE
+        recalc(task)
     if oset_ptr:
         task.mm.write(oset_ptr, struct.pack("<Q", old))
     return 0
 
 
+def sys_rt_sigpending(task, set_ptr, sigsetsize):
+    """rt_sigpending(2)."""
+    if sigsetsize > 8:
+        raise SyscallError(errno.EINVAL)
+    mask = signals.pending_mask(task.sigstate.pending) | \
+        signals.pending_mask(task.process.shared_pending)
+    task.mm.write(set_ptr, struct.pack("<Q", mask & task.sigmask)[:sigsetsize])
+    return 0
+
+
+def sys_rt_sigreturn(task):
+    """rt_sigreturn(2): back from a handler to the context saved in its frame."""
+    regs = signals.sigreturn(task)
+    task.proc.set_regs(regs)
+    from ..kernel_proc import TaskResumes
+    raise TaskResumes()
+
+
+def sys_rt_sigsuspend(task, mask_ptr, sigsetsize):
+    """rt_sigsuspend(2): wait with a temporary mask; always -EINTR after a handler."""
+    if sigsetsize != 8:
+        raise SyscallError(errno.EINVAL)
+    if "suspended" not in task.restart:
+        mask, = struct.unpack("<Q", task.mm.read(mask_ptr, 8))
+        task.saved_sigmask = task.sigmask
+        task.sigmask = mask & ~UNBLOCKABLE
+        task.restart["suspended"] = True
+        recalc(task)
+    raise Block(queue=_signal_queue(task))
+
+
+def _signal_queue(task):
+    from ..errors import WaitQueue
+    q = getattr(task, "signal_queue", None)
+    if q is None:
+        q = task.signal_queue = WaitQueue()
+    return q
+
+
+def sys_pause(task):
+    """pause(2)."""
+    raise Block(queue=_signal_queue(task))
+
+
+def sys_rt_sigtimedwait(task, set_ptr, info_ptr, timeout_ptr, sigsetsize):
+    """rt_sigtimedwait(2)."""
+    if sigsetsize != 8:
+        raise SyscallError(errno.EINVAL)
+    restart = task.restart
+    if "sigwait_set" not in restart:
+        wanted, = struct.unpack("<Q", task.mm.read(set_ptr, 8))
+        wanted &= ~UNBLOCKABLE
+        deadline = None
+        if timeout_ptr:
+            sec, nsec = struct.unpack("<qq", task.mm.read(timeout_ptr, 16))
+            if sec < 0 or not 0 <= nsec < 10**9:
+                raise SyscallError(errno.EINVAL)
+            deadline = time.monotonic() + sec + nsec / 1e9
+        restart["sigwait_set"] = wanted
+        restart["sigwait_deadline"] = deadline
+    wanted = restart["sigwait_set"]
+    taken = signals.dequeue(task, wanted)
+    if taken is not None:
+        sig, info = taken
+        recalc(task)
+        if info_ptr:
+            task.mm.write(info_ptr, info)
+        return sig
+    deadline = restart["sigwait_deadline"]
+    if deadline is not None and time.monotonic() >= deadline:
+        raise SyscallError(errno.EAGAIN)
+    raise Block(deadline=deadline, queue=_signal_queue(task))
+
+
 def sys_sigaltstack(task, ss, old_ss):
     """sigaltstack(2)."""
-    cur = getattr(task, "altstack", (0, SS_DISABLE, 0))
+    cur = task.altstack or (0, SS_DISABLE, 0)
+    regs_sp = task.proc.get_regs().rsp if ss or old_ss else 0
+    onstack = signals.on_altstack(task, regs_sp)
     new = None
     if ss:
         sp, flags, _, size = STACK_T.unpack(task.mm.read(ss, 24))
+        if onstack:
+            raise SyscallError(errno.EPERM)
         mode = flags & ~SS_AUTODISARM
         if mode not in (0, SS_DISABLE, SS_ONSTACK):
             raise SyscallError(errno.EINVAL)
@@ -72,15 +163,11 @@ def sys_sigaltstack(task, ss, old_ss):
                 raise SyscallError(errno.ENOMEM)
             new = (sp, flags & SS_AUTODISARM, size)
     if old_ss:
-        task.mm.write(old_ss, STACK_T.pack(cur[0], cur[1], 0, cur[2]))
+        flags = signals.altstack_flags(task, regs_sp)
+        task.mm.write(old_ss, STACK_T.pack(cur[0], flags, 0, cur[2]))
     if new is not None:
         task.altstack = new
     return 0
-
-
-def _check_signal(sig):
-    if sig < 0 or sig > 64:
-        raise SyscallError(errno.EINVAL)
 
 
 def sys_kill(task, pid, sig):
@@ -97,7 +184,6 @@ def sys_kill(task, pid, sig):
         return 0
     if pid == -1:
         targets = [p for p in kernel.processes() if p.tgid != 1 and p is not task.process]
-        targets.append(task.process)
     else:
         pgid = task.pgid if pid == 0 else -pid
         targets = [p for p in kernel.processes() if p.pgid == pgid]
@@ -109,15 +195,20 @@ def sys_kill(task, pid, sig):
     return 0
 
 
+def _thread_target(task, tgid, tid):
+    target = task.kernel.task_by_vpid(tid)
+    if target is None or (tgid is not None and target.tgid != tgid):
+        raise SyscallError(errno.ESRCH)
+    return target
+
+
 def sys_tgkill(task, tgid, tid, sig):
     """tgkill(2)."""
     if tgid <= 0 or tid <= 0:
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
-    target = task.kernel.task_by_vpid(tid)
-    if target is None or target.tgid != tgid:
-        raise SyscallError(errno.ESRCH)
-    task.kernel.send_signal(target.process, sig, task)
+    target = _thread_target(task, tgid, tid)
+    task.kernel.send_signal(target.process, sig, task, thread=target)
     return 0
 
 
@@ -126,18 +217,137 @@ def sys_tkill(task, tid, sig):
     if tid <= 0:
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
-    target = task.kernel.task_by_vpid(tid)
+    target = _thread_target(task, None, tid)
+    task.kernel.send_signal(target.process, sig, task, thread=target)
+    return 0
+
+
+def _queueinfo(task, tgid, tid, sig, uinfo):
+    _check_signal(sig)
+    info = bytearray(task.mm.read(uinfo, 128))
+    code, = struct.unpack_from("<i", info, 8)
+    if (code >= 0 or code == signals.SI_TKILL) and task.tgid != (tgid or tid):
+        raise SyscallError(errno.EPERM)
+    struct.pack_into("<i", info, 0, sig)
+    return bytes(info)
+
+
+def sys_rt_sigqueueinfo(task, tgid, sig, uinfo):
+    """rt_sigqueueinfo(2)."""
+    info = _queueinfo(task, tgid, 0, sig, uinfo)
+    target = task.kernel.task_by_vpid(tgid)
     if target is None:
         raise SyscallError(errno.ESRCH)
-    task.kernel.send_signal(target.process, sig, task)
+    task.kernel.send_signal(target.process, sig, task, info=info)
+    return 0
+
+
+def sys_rt_tgsigqueueinfo(task, tgid, tid, sig, uinfo):
+    """rt_tgsigqueueinfo(2)."""
+    info = _queueinfo(task, tgid, tid, sig, uinfo)
+    target = _thread_target(task, tgid, tid)
+    task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
+    return 0
+
+
+# ---- alarms and interval timers --------------------------------------------------
+
+def _itimer_left(process):
+    timer = process.itimer
+    if timer is None:
+        return 0, 0
+    deadline, interval = timer
+    return max(0.0, deadline - time.monotonic()), interval
+
+
+def _arm(task, value, interval):
+    """Arm (or with value 0 disarm) the process's ITIMER_REAL."""
+    process = task.process
+    kernel = task.kernel
+    if not value:
+        process.itimer = None
+        return
+    deadline = time.monotonic() + value
+    timer = process.itimer = (deadline, interval)
+
+    def fire():
+        if process.itimer is not timer or process.zombie or not process.threads:
+            return
+        if interval:
+            nxt = (timer[0] + interval, interval)
+            process.itimer = nxt
+            _rearm(kernel, process, nxt)
+        else:
+            process.itimer = None
+        kernel.send_signal(process, signals.SIGALRM,
+                           info=signals.siginfo(signals.SIGALRM, 0x80))
+    kernel.add_timer(deadline, fire)
+
+
+def _rearm(kernel, process, timer):
+    def fire():
+        if process.itimer is not timer or process.zombie or not process.threads:
+            return
+        nxt = (timer[0] + timer[1], timer[1])
+        process.itimer = nxt
+        _rearm(kernel, process, nxt)
+        kernel.send_signal(process, signals.SIGALRM, info=signals.siginfo(signals.SIGALRM, 0x80))
+    kernel.add_timer(timer[0], fire)
+
+
+def sys_alarm(task, seconds):
+    """alarm(2): returns the seconds left of the previous alarm (rounded up)."""
+    left, _ = _itimer_left(task.process)
+    _arm(task, seconds & 0xFFFFFFFF, 0)
+    return int(left + 0.999999) if left else 0
+
+
+TIMEVAL2 = struct.Struct("<qqqq")   # it_interval, it_value (timeval each)
+
+
+def sys_setitimer(task, which, new_value, old_value):
+    """setitimer(2): ITIMER_REAL; the CPU-time timers run on real time."""
+    if which not in (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF):
+        raise SyscallError(errno.EINVAL)
+    new = None
+    if new_value:
+        isec, iusec, vsec, vusec = TIMEVAL2.unpack(task.mm.read(new_value, 32))
+        for sec, usec in ((isec, iusec), (vsec, vusec)):
+            if sec < 0 or not 0 <= usec < 10**6:
+                raise SyscallError(errno.EINVAL)
+        new = (vsec + vusec / 1e6, isec + iusec / 1e6)
+    if old_value:
+        task.mm.write(old_value, _itimerval(task.process) if which == ITIMER_REAL else bytes(32))
+    if new is not None and which == ITIMER_REAL:
+        _arm(task, new[0], new[1])
+    return 0
+
+
+def _itimerval(process):
+    left, interval = _itimer_left(process)
+    def tv(x):
+        us = int(round(x * 1e6))
+        return us // 10**6, us % 10**6
+    return TIMEVAL2.pack(*tv(interval), *tv(left))
+
+
+def sys_getitimer(task, which, curr_value):
+    """getitimer(2)."""
+    if which not in (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF):
+        raise SyscallError(errno.EINVAL)
+    task.mm.write(curr_value, _itimerval(task.process) if which == ITIMER_REAL else bytes(32))
     return 0
 
 
 HANDLERS = {
-    "rt_sigaction": (sys_rt_sigaction, "partial: dispositions kept; handlers not yet run"),
-    "rt_sigprocmask": sys_rt_sigprocmask,
-    "sigaltstack": sys_sigaltstack,
-    "kill": (sys_kill, "partial: default actions on the caller's own process"),
-    "tgkill": (sys_tgkill, "partial: default actions only"),
-    "tkill": (sys_tkill, "partial: default actions only"),
+    "rt_sigaction": sys_rt_sigaction, "rt_sigprocmask": sys_rt_sigprocmask,
+    "rt_sigpending": sys_rt_sigpending, "rt_sigreturn": sys_rt_sigreturn,
+    "rt_sigsuspend": sys_rt_sigsuspend, "pause": sys_pause,
+    "rt_sigtimedwait": sys_rt_sigtimedwait, "sigaltstack": sys_sigaltstack,
+    "kill": (sys_kill, "partial: job-control stop signals are dropped"),
+    "tgkill": sys_tgkill, "tkill": sys_tkill,
+    "rt_sigqueueinfo": sys_rt_sigqueueinfo, "rt_tgsigqueueinfo": sys_rt_tgsigqueueinfo,
+    "alarm": sys_alarm,
+    "setitimer": (sys_setitimer, "partial: ITIMER_VIRTUAL/PROF are not run"),
+    "getitimer": sys_getitimer,
 }
