@@ -128,7 +128,6 @@ def run(trace, env_pairs, cwd, mode, verbose, program, args):
     if not os.path.isdir(cwd):
         click.echo(f"umlskas: --cwd {cwd}: No such directory", err=True)
         sys.exit(125)
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(128 + signal.SIGTERM))
     from .kernel.errors import KernelBug
     try:
         status = run_program([program, *args], env=env, cwd=cwd, trace=trace, mode_name=mode)

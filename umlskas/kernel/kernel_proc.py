@@ -51,6 +51,7 @@ CLONE_NAMESPACES = 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x2000000
     0x40000000 | 0x00000080 | CLONE_NEWNS
 SA_NOCLDWAIT = 2
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
 ERESTARTSYS, ERESTARTNOHAND = -512, -514
 
@@ -72,7 +73,7 @@ class HostClock:
 class Kernel:
     """One guest world: its tasks, and the loop that runs them on a Mode."""
 
-    def __init__(self, mode, *, hostname=None, tracer=None):
+    def __init__(self, mode, *, hostname=None, tracer=None, forward_host_signals=True):
         self.mode = mode
         self.tracer = tracer                      # callable(task, entry, args, result) or None
         self.procfs = ProcFs(self)
@@ -94,6 +95,9 @@ class Kernel:
         self.unsupported_logged = set()
         self.bug = None
         self.boot_ns = time.monotonic_ns()
+        self.forward_host_signals = forward_host_signals
+        self.forwarded = []                       # host signals on their way to the guest
+        self.forward_count = 0
         os.umask(0)   # the guest's umask is applied by the kernel, exactly once
 
     # ---- tasks -----------------------------------------------------------------
@@ -545,11 +549,36 @@ class Kernel:
 
     # ---- the run loop ----------------------------------------------------------------
 
+    def _host_terminal_signal(self, sig, frame):
+        """SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to umlskas itself: the first is passed to
+        the guest's foreground process group; a second one ends the run."""
+        self.forward_count += 1
+        if self.forward_count > 1:
+            raise KeyboardInterrupt
+        self.forwarded.append(sig)
+        # Wake the loop: a running thread's interrupt stop ends a blocking waitpid
+        # (one already stopped just re-traps later); the poll path has the wakeup fd.
+        for task in list(self.tasks.values()):
+            task.proc.interrupt()
+
+    def _forward_host_signals(self):
+        """Pass signals sent to umlskas to the guest's foreground process group."""
+        while self.forwarded:
+            sig = self.forwarded.pop(0)
+            pgid = self.init.pgid
+            for process in self.processes():
+                if process.pgid == pgid:
+                    self.send_signal(process, sig, info=signals.siginfo(sig, signals.SI_KERNEL))
+
     def run(self):
         """Run until init's process is gone; returns its status (code, or -signal)."""
         self._wakeup_r, wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         old_handler = signal.signal(signal.SIGCHLD, lambda *a: None)
         old_wakeup = signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
+        old_terminal = {}
+        if self.forward_host_signals:
+            for sig in FORWARDED_SIGNALS:
+                old_terminal[sig] = signal.signal(sig, self._host_terminal_signal)
         try:
             try:
                 self._loop()
@@ -559,6 +588,8 @@ class Kernel:
                 for process in self.processes():
                     self.end_process(process, signal.SIGKILL)
         finally:
+            for sig, handler in old_terminal.items():
+                signal.signal(sig, handler)
             signal.set_wakeup_fd(old_wakeup)
             signal.signal(signal.SIGCHLD, old_handler)
             os.close(self._wakeup_r)
@@ -575,6 +606,10 @@ class Kernel:
         tracer = self.tracer
         tasks = self.tasks
         while tasks:
+            if self.forwarded:
+                self.current = None
+                self._forward_host_signals()
+                continue
             if self.ready:
                 task = self.ready.pop(0)
                 if task.blocked is None or task.tid not in tasks:
