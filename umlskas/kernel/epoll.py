@@ -66,20 +66,53 @@ def can_poll(file):
     return True
 
 
+class KeyedWaitQueue(WaitQueue):
+    """A WaitQueue whose wake() can say which poll events it is about (the key
+    of Linux's wake_up_poll), so epoll ignores wakes its entries do not want."""
+
+    __slots__ = ("key",)
+
+    def __init__(self):
+        super().__init__()
+        self.key = 0
+
+    def wake(self, count=None, key=0):
+        self.key = key
+        try:
+            return super().wake(count)
+        finally:
+            self.key = 0
+
+
+def _queue_events(file, queue):
+    """The events a plain queue of a kernel file is woken for (0: any)."""
+    pipe = getattr(file, "pipe", None)
+    if pipe is not None:
+        if queue is getattr(pipe, "readq", None):
+            return EPOLLIN | EPOLLRDNORM
+        if queue is getattr(pipe, "writeq", None):
+            return EPOLLOUT | EPOLLWRNORM
+    return 0
+
+
 class _Hook:
     """Stands in a watched file's wait queue like a parked task: the queue's
     wake() calls `waiter.kernel.wake(waiter)`, which lands here."""
 
-    __slots__ = ("kernel", "queue", "entry")
+    __slots__ = ("kernel", "queue", "entry", "mask")
 
     def __init__(self, entry, queue):
         self.kernel = self
         self.queue = queue
         self.entry = entry
+        self.mask = _queue_events(entry.file, queue)
         queue.waiters.append(self)
 
     def wake(self, _self):
         self.queue.waiters.append(self)       # stay armed
+        key = getattr(self.queue, "key", 0) or self.mask
+        if key and not key & self.entry.events:
+            return
         self.entry.epoll.callback(self.entry)
 
     def remove(self):

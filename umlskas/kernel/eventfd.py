@@ -1,8 +1,8 @@
 """eventfd: a 64-bit counter as a file (fs/eventfd.c).
 
 read takes the whole count (or 1 with EFD_SEMAPHORE) and waits while it is 0;
-write adds to it and waits while the sum would pass 0xfffffffffffffffe. Both
-need an 8-byte buffer. Waiters park on the counter's one wait queue, which
+write adds to it and waits while the sum would pass 0xfffffffffffffffe. read
+needs at least 8 bytes, write exactly 8. Waiters park on the counter's one wait queue, which
 every change wakes (so epoll and poll see the changes too).
 """
 
@@ -11,7 +11,8 @@ import itertools
 import os
 import struct
 
-from .errors import Block, SyscallError, WaitQueue
+from .epoll import EPOLLIN, EPOLLOUT, KeyedWaitQueue
+from .errors import Block, SyscallError
 from .files import O_NONBLOCK, O_RDWR, File, make_stat
 
 EFD_SEMAPHORE = 1
@@ -30,7 +31,7 @@ class EventFd(File):
         super().__init__(O_RDWR | (flags & O_NONBLOCK), "anon_inode:[eventfd]")
         self.count = count
         self.semaphore = bool(flags & EFD_SEMAPHORE)
-        self.queue = WaitQueue()
+        self.queue = KeyedWaitQueue()
         self.ino = next(_inodes)
 
     def read(self, size):
@@ -42,11 +43,12 @@ class EventFd(File):
             raise Block(queue=self.queue)
         value = 1 if self.semaphore else self.count
         self.count -= value
-        self.queue.wake()
+        self.queue.wake(key=EPOLLOUT)
         return struct.pack("<Q", value)
 
     def write(self, data):
-        if len(data) < 8:
+        # Current kernels want exactly 8 bytes here (the man page says "at least").
+        if len(data) != 8:
             raise SyscallError(errno.EINVAL)
         value, = struct.unpack_from("<Q", data)
         if value == ULLONG_MAX:
@@ -56,8 +58,7 @@ class EventFd(File):
                 raise SyscallError(errno.EAGAIN)
             raise Block(queue=self.queue)
         self.count += value
-        if value:
-            self.queue.wake()
+        self.queue.wake(key=EPOLLIN)
         return 8
 
     def poll(self):

@@ -50,6 +50,7 @@ CLONE_CHILD_SETTID, CLONE_NEWUSER = 0x01000000, 0x10000000
 CLONE_NAMESPACES = 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | \
     0x40000000 | 0x00000080 | CLONE_NEWNS
 SA_NOCLDWAIT = 2
+SIG_IGN = 1
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
@@ -289,7 +290,7 @@ class Kernel:
             parent = task.process.parent if flags & CLONE_PARENT else task.process
             child.process = self.new_process(tid, parent)
             child.process.pgid, child.process.sid = task.pgid, task.sid
-            child.exit_signal = exit_signal
+            child.process.exit_signal = exit_signal
         child.process.threads.append(child)
         if flags & CLONE_VM:
             child.mm = task.mm
@@ -397,26 +398,34 @@ class Kernel:
                 self.end_process(other, signal.SIGKILL)
             return
         parent = process.parent
-        action = leader.sighand.actions.get(signal.SIGCHLD) if parent is None else \
-            self._sigchld_action(parent)
-        if parent is None or action is not None and (action[0] == 1 or action[1] & SA_NOCLDWAIT):
-            if parent is not None and process in parent.children:
+        action = self._sigchld_action(parent) if parent is not None else None
+        exit_signal = process.exit_signal
+        if action is not None and (action[0] == SIG_IGN or action[1] & SA_NOCLDWAIT) \
+                and exit_signal == signal.SIGCHLD:
+            # Auto-reaped: no zombie. A waiter must look again (it may now get ECHILD).
+            if process in parent.children:
                 parent.children.remove(process)
+            parent.child_exit.wake()
+            if action[0] != SIG_IGN:
+                self._notify_parent(parent, process, leader, wstatus, exit_signal)
             return
         process.zombie = True
         parent.child_exit.wake()
-        exit_signal = getattr(leader, "exit_signal", signal.SIGCHLD)
-        if exit_signal:
-            if wstatus & 0x7F:
-                code, status = signals.CLD_KILLED, wstatus & 0x7F
-            else:
-                code, status = signals.CLD_EXITED, (wstatus >> 8) & 0xFF
-            info = signals.siginfo(exit_signal, code, pid=process.tgid, uid=leader.creds.uid,
-                                   status=status)
-            try:
-                self.send_signal(parent, exit_signal, info=info)
-            except TaskGone:
-                pass
+        self._notify_parent(parent, process, leader, wstatus, exit_signal)
+
+    def _notify_parent(self, parent, process, leader, wstatus, exit_signal):
+        if not exit_signal:
+            return
+        if wstatus & 0x7F:
+            code, status = signals.CLD_KILLED, wstatus & 0x7F
+        else:
+            code, status = signals.CLD_EXITED, (wstatus >> 8) & 0xFF
+        info = signals.siginfo(exit_signal, code, pid=process.tgid, uid=leader.creds.uid,
+                               status=status)
+        try:
+            self.send_signal(parent, exit_signal, info=info)
+        except TaskGone:
+            pass
 
     def _sigchld_action(self, process):
         for t in process.threads:
@@ -448,10 +457,8 @@ class Kernel:
             match = list(process.children)
         else:
             match = [c for c in process.children if c.pgid == -pid]
-        if options & WCLONE_ONLY:
-            match = [c for c in match if getattr(c, "exit_signal", 17) != 17]
-        elif not options & WALL_CHILDREN:
-            match = [c for c in match if getattr(c, "exit_signal", 17) == 17 or True]
+        if options & WCLONE_ONLY and not options & WALL_CHILDREN:
+            match = [c for c in match if c.exit_signal != signal.SIGCHLD]
         if not match:
             raise SyscallError(errno.ECHILD)
         for child in match:

@@ -233,7 +233,7 @@ def setup_frame(task, sig, info, regs, old_mask):
         new_mask |= sigbit(sig)
     task.sigmask = new_mask & ~UNBLOCKABLE
     if flags & SA_RESETHAND:
-        task.sighand.actions[sig] = (SIG_DFL, 0, 0, 0)
+        task.sighand.actions[sig] = (SIG_DFL, flags, restorer, mask)   # flags are kept
     return True
 
 

@@ -82,6 +82,7 @@ class Process:
         self.child_exit = WaitQueue()     # wait4/waitid callers of this process
         self.vfork_done = None            # WaitQueue while a vfork parent waits on us
         self.subreaper = False
+        self.exit_signal = 17             # what the parent gets on our exit (clone's CSIGNAL)
         self.shared_pending = {}          # process-wide pending signals: signo -> [siginfo]
         self.itimer = None                # ITIMER_REAL: (deadline, interval) or None
 

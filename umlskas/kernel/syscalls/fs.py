@@ -348,6 +348,11 @@ def sys_fcntl(task, fd, cmd, arg):
         return 0
     if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
         return _lock(task, file, cmd, arg)
+    if cmd == F_NOTIFY:
+        # dnotify: accepted on directories; no notification signals are sent.
+        if not statmod.S_ISDIR(getattr(file, "mode", 0)):
+            raise SyscallError(errno.ENOTDIR)
+        return 0
     if cmd in (F_GETOWN, F_GETSIG, F_GETLEASE):
         return 0 if cmd != F_GETLEASE else 2
     if cmd in (F_SETOWN, F_SETSIG):
@@ -390,6 +395,29 @@ def _lock(task, file, cmd, arg):
         raise SyscallError(e.errno) from None
     if cmd in (F_GETLK, F_OFD_GETLK):
         task.mm.write(arg, out)
+    return 0
+
+
+LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
+
+
+def sys_flock(task, fd, operation):
+    """flock(2): the host's lock on the kernel's host fd; a waiting lock polls."""
+    import fcntl as hostfcntl
+    file = task.files.get(fd)
+    if file.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    op = operation & ~LOCK_NB
+    if op not in (LOCK_SH, LOCK_EX, LOCK_UN):
+        raise SyscallError(errno.EINVAL)
+    if file.host_fd is None:
+        return 0
+    try:
+        hostfcntl.flock(file.host_fd, op | (LOCK_NB if op != LOCK_UN else 0))
+    except OSError as e:
+        if e.errno == errno.EWOULDBLOCK and not operation & LOCK_NB:
+            raise Block(deadline=time.monotonic() + 0.005) from None
+        raise SyscallError(e.errno) from None
     return 0
 
 
@@ -902,7 +930,7 @@ HANDLERS = {
     "symlink": sys_symlink, "symlinkat": sys_symlinkat, "chmod": sys_chmod,
     "fchmod": sys_fchmod, "fchmodat": sys_fchmodat, "truncate": sys_truncate,
     "ftruncate": sys_ftruncate, "fsync": sys_fsync, "fdatasync": sys_fdatasync,
-    "utimensat": sys_utimensat,
+    "utimensat": sys_utimensat, "flock": (sys_flock, "partial: a blocking lock polls"),
 }
 
 
