@@ -52,6 +52,7 @@ CLONE_NAMESPACES = 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x2000000
 SA_NOCLDWAIT = 2
 SIG_IGN = 1
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
+KILL_GRACE = 5.0
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
 ERESTARTSYS, ERESTARTNOHAND = -512, -514
@@ -204,20 +205,29 @@ class Kernel:
         if dirfd != -100 and not path.startswith(b"/"):
             base = self.vfs.base_dir(task, dirfd)
             path = os.fsencode(base.rstrip("/") + "/") + path
-        if len(self.threads_of(task)) > 1:
-            raise SyscallError(errno.ENOSYS)
         image = Image(self, task, path, argv, envp)
+        task.mm.proc = task.proc
         # The point of no return: from here a failure kills the process.
         try:
-            if mm.users > 1:
-                # The address space is shared (a vfork child): unmapping it would
-                # destroy the parent's. The new image gets a fresh stub.
+            others = [t for t in task.process.threads if t is not task]
+            if mm.users > 1 or others:
+                # The address space is shared (a vfork child, or other threads, which
+                # exec ends): unmapping it in place would pull it from under them.
+                # The new image gets a fresh stub; the old host process goes.
+                for other in others:
+                    self._retire(other)
+                if task.tid != task.tgid:
+                    # The exec'ing thread becomes the leader, with the process's pid.
+                    del self.tasks[task.tid]
+                    task.tid = task.tgid
+                    self.tasks[task.tid] = task
                 old = task.proc
                 task.proc = self.mode.spawn()
                 task.proc.task = task
                 old.task = None
                 old.kill()
-                mm.users -= 1
+                if mm.users > 1:
+                    mm.users -= 1
                 task.mm = AddressSpace(task.proc, self.mode.guest_top)
             else:
                 mm.clear()
@@ -292,13 +302,15 @@ class Kernel:
             child.process.pgid, child.process.sid = task.pgid, task.sid
             child.process.exit_signal = exit_signal
         child.process.threads.append(child)
+        # users counts the processes (not threads) sharing an mm or fd table.
         if flags & CLONE_VM:
             child.mm = task.mm
-            task.mm.users += 1
+            task.mm.users += 0 if thread else 1
         else:
             child.mm = task.mm.fork(child_proc)
         child.files = task.files if flags & CLONE_FILES else task.files.copy()
-        child.files.users += 1 if flags & CLONE_FILES else 0
+        if flags & CLONE_FILES and not thread:
+            child.files.users += 1
         child.fs = task.fs if flags & CLONE_FS else task.fs.copy()
         child.sighand = task.sighand if flags & CLONE_SIGHAND else task.sighand.copy()
         child.sigmask = task.sigmask
@@ -556,6 +568,11 @@ class Kernel:
 
     # ---- the run loop ----------------------------------------------------------------
 
+    def _kill_everything(self):
+        log.warning("the guest did not end after a forwarded signal: killing it")
+        for process in self.processes():
+            self.end_process(process, signal.SIGKILL)
+
     def _host_terminal_signal(self, sig, frame):
         """SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to umlskas itself: the first is passed to
         the guest's foreground process group; a second one ends the run."""
@@ -569,9 +586,13 @@ class Kernel:
             task.proc.interrupt()
 
     def _forward_host_signals(self):
-        """Pass signals sent to umlskas to the guest's foreground process group."""
+        """Pass signals sent to umlskas to the guest's foreground process group. After
+        SIGTERM or SIGHUP a guest that has not ended in KILL_GRACE seconds is killed
+        (SIGINT is the terminal's Ctrl-C, which an interactive guest may well survive)."""
         while self.forwarded:
             sig = self.forwarded.pop(0)
+            if sig != signal.SIGINT:
+                self.add_timer(time.monotonic() + KILL_GRACE, self._kill_everything)
             pgid = self.init.pgid
             for process in self.processes():
                 if process.pgid == pgid:
