@@ -14,18 +14,25 @@ class BuildWithStub(build_py):
 
     def run(self):
         sys.path.insert(0, HERE)
-        from umlskas.host.stub_channel import STUB_BINARY, StubBuildError, build_stub
+        from umlskas.host import build
         try:
-            build_stub()
-        except StubBuildError as e:
+            build.build_stub()
+            built = [build.STUB_BINARY]
+            try:
+                build.build_fastpath()
+                built.append(build.FASTPATH_MODULE)
+            except build.BuildError as e:   # optional: the ctypes path works without it
+                print(f"umlskas: the C hot path was not built ({e}); using ctypes")
+        except build.BuildError as e:
             raise SystemExit(f"umlskas install failed: {e}") from None
         finally:
             sys.path.remove(HERE)
         super().run()
-        target = os.path.join(self.build_lib, "umlskas", "host", "umlskas-stub")
-        if os.path.isdir(os.path.dirname(target)):
-            self.copy_file(STUB_BINARY, target)
-            os.chmod(target, 0o755)
+        for path in built:
+            target = os.path.join(self.build_lib, "umlskas", "host", os.path.basename(path))
+            if os.path.isdir(os.path.dirname(target)):
+                self.copy_file(path, target)
+                os.chmod(target, 0o755)
 
 
 setup(cmdclass={"build_py": BuildWithStub})

@@ -8,10 +8,12 @@ the result with one POKEUSER into rax and resumes with PTRACE_SYSEMU again.
 Three ptrace requests and one waitpid per guest syscall.
 """
 
+import errno
 import os
 import signal
 
 from . import ptrace
+from .build import load_fastpath
 from .stub_channel import STUB_BASE, StubChannel
 from ..kernel.machine import TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL, TRAP_SYSCALL
 
@@ -129,15 +131,21 @@ class SkasMode:
     stops_per_syscall = 1
     guest_top = STUB_BASE
 
-    def __init__(self, pin_cpu=True):
+    def __init__(self, pin_cpu=True, fast=True):
         if pin_cpu:
             pin_to_current_cpu()
         self.channel = StubChannel()
         self.channel.mode = self
         self.procs = {}
         self._info = ptrace.SyscallInfo()
+        # With the C hot path, resume() is deferred and done by the next wait() in
+        # the same C call (POKEUSER, SYSEMU, waitpid, GET_SYSCALL_INFO).
+        self._fast = load_fastpath() if fast else None
+        self._pending = None              # (host pid, result) not yet resumed
+        self._unhandled = None            # a step() result reply_and_wait passed on
 
     def spawn(self):
+        self.flush()
         pid = self.channel.launch()
         proc = StubProcess(pid, self.channel)
         self.procs[pid] = proc
@@ -147,9 +155,40 @@ class SkasMode:
         ptrace.sysemu(proc.host_pid)
 
     def resume(self, proc, result):
+        if self._fast is not None:
+            if self._pending is not None:
+                self.flush()
+            self._pending = (proc.host_pid, result)
+            return
         pid = proc.host_pid
         ptrace.pokeuser(pid, ptrace.OFF_RAX, result)
         ptrace.sysemu(pid)
+
+    def reply_and_wait(self, proc, result):
+        """resume(proc, result) and wait(True) in one: the hot path's single C call."""
+        fast = self._fast
+        if fast is None or self._pending is not None or self.channel.reaped:
+            self.resume(proc, result)
+            return self.wait(True)
+        try:
+            got = fast.step(self.procs, proc.host_pid, result, 1)
+        except OSError as e:
+            if e.errno != errno.ESRCH:
+                raise
+            return self.wait(True)
+        if got is not None and len(got) == 4:
+            return got
+        self._unhandled = got
+        return self.wait(True)
+
+    def flush(self):
+        """Carry out a deferred resume now."""
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            pid, result = pending
+            ptrace.pokeuser(pid, ptrace.OFF_RAX, result)
+            ptrace.sysemu(pid)
 
     def resume_plain(self, proc):
         """Let the guest run on without touching rax (after a signal stop)."""
@@ -157,9 +196,44 @@ class SkasMode:
 
     def wait(self, block=True):
         channel = self.channel
+        fast = self._fast
         while True:
-            if channel.reaped:
+            if self._unhandled is not None:
+                if len(self._unhandled) == 4:
+                    got, self._unhandled = self._unhandled, None
+                    return got
+                pid, status, nr, args, arch = self._unhandled
+                self._unhandled = None
+                if nr >= 0:
+                    proc = self.procs.get(pid)
+                    if proc is None:
+                        continue
+                    return (proc, TRAP_SYSCALL if arch == _X86_64 else TRAP_I386, nr, args)
+            elif channel.reaped:
+                self.flush()
                 pid, status = channel.reaped.popitem()
+            elif fast is not None:
+                pending = self._pending
+                self._pending = None
+                try:
+                    got = fast.step(self.procs, pending[0], pending[1], block) \
+                        if pending is not None else fast.step(self.procs, 0, 0, block)
+                except OSError as e:
+                    if pending is not None and e.errno == errno.ESRCH:
+                        continue     # the tracee died under us; its exit status follows
+                    raise
+                if got is None:
+                    if block:
+                        continue     # EINTR: the interpreter ran its signal handlers
+                    return None
+                if len(got) == 4:
+                    return got
+                pid, status, nr, args, arch = got
+                if nr >= 0:
+                    proc = self.procs.get(pid)
+                    if proc is None:
+                        continue
+                    return (proc, TRAP_SYSCALL if arch == _X86_64 else TRAP_I386, nr, args)
             else:
                 pid, status = os.waitpid(-1, _WALL if block else _WALL | _WNOHANG)
                 if pid == 0:
@@ -191,6 +265,7 @@ class SkasMode:
     def close(self):
         """Kill every stub and reap it. Stops on the way out (PTRACE_EVENT_EXIT,
         a group-exit of threads) are resumed until each host process is gone."""
+        self._pending = None
         procs = self.procs
         for proc in list(procs.values()):
             proc.kill()

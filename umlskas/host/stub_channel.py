@@ -13,17 +13,13 @@ See the opening comment of stub.c for the stub's side.
 import errno
 import mmap
 import os
-import shutil
 import signal
 import struct
-import subprocess
 
 from . import ptrace
 from ..kernel.machine import OP_ARG0_FD, OP_ARG4_FD, OpError
+from .build import BuildError as StubBuildError, stub_path
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-STUB_SOURCE = os.path.join(HERE, "stub.c")
-STUB_BINARY = os.path.join(HERE, "umlskas-stub")
 STUB_NAME = "umlskas-stub"
 
 STUB_BASE = 0x7FFBE0000000          # lowest stub address: guests live below it
@@ -33,37 +29,6 @@ STUB_END = STUB_OPS_ADDR + STUB_OPS_SIZE
 OP_SIZE = 64
 STRINGS_AT = 0x8000                 # strings live in the second half of the page
 MAX_OPS = STRINGS_AT // OP_SIZE
-
-BUILD_FLAGS = ["-static", "-nostdlib", "-nostartfiles", "-fno-pie", "-no-pie", "-O2",
-               "-fno-asynchronous-unwind-tables", "-Wl,-Ttext-segment=0x7ffbe0000000",
-               "-Wl,--build-id=none", "-Wl,-z,noexecstack"]
-
-
-class StubBuildError(RuntimeError):
-    pass
-
-
-def build_stub(source=STUB_SOURCE, output=STUB_BINARY, cc=None):
-    """Compile the stub; raises StubBuildError with the reason."""
-    cc = cc or os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not cc:
-        raise StubBuildError("umlskas needs a C compiler (cc) to build its stub: "
-                             "install gcc (apt-get install -y gcc)")
-    tmp = output + ".tmp"
-    proc = subprocess.run([cc, *BUILD_FLAGS, "-o", tmp, source], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise StubBuildError(f"building the stub failed:\n{proc.stderr}")
-    os.replace(tmp, output)
-    return output
-
-
-def stub_path():
-    """The stub binary; built on first use in a source checkout."""
-    if not os.path.exists(STUB_BINARY) or (
-            os.path.exists(STUB_SOURCE)
-            and os.path.getmtime(STUB_SOURCE) > os.path.getmtime(STUB_BINARY)):
-        build_stub()
-    return STUB_BINARY
 
 
 def _elf_symbols(path, wanted):

@@ -32,3 +32,17 @@ def with_buffer(nr, size, *args):
     buf = ctypes.create_string_buffer(size)
     r = call(nr, *args, buf)
     return r, buf.raw
+
+
+def signalfd(signals, flags=0o4000 | 0o2000000):
+    """A host signalfd(2) for the given signal numbers (SFD_NONBLOCK|SFD_CLOEXEC)."""
+    mask = ctypes.create_string_buffer(128)
+    bits = 0
+    for sig in signals:
+        bits |= 1 << (sig - 1)
+    ctypes.memmove(mask, bits.to_bytes(8, "little"), 8)
+    fd = _libc.signalfd(-1, mask, flags)
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "signalfd")
+    return fd

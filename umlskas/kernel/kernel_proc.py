@@ -27,6 +27,7 @@ import time
 import traceback
 
 from .address_space import AddressSpace
+from . import hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from .fdtable import FdTable
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
@@ -53,6 +54,7 @@ SA_NOCLDWAIT = 2
 SIG_IGN = 1
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
 KILL_GRACE = 5.0
+SIGCHLD_ONLY = (signal.SIGCHLD,)
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
 ERESTARTSYS, ERESTARTNOHAND = -512, -514
@@ -539,6 +541,7 @@ class Kernel:
             timeout = first if timeout is None else min(timeout, first)
         poller = select.poll()
         poller.register(self._wakeup_r, select.POLLIN)
+        poller.register(self._sigchld_fd, select.POLLIN)
         for fd, waiters in self.fd_waits.items():
             ev = 0
             for _, e in waiters:
@@ -546,9 +549,9 @@ class Kernel:
             poller.register(fd, ev)
         events = poller.poll(None if timeout is None else timeout * 1000 + 0.5)
         for fd, ev in events:
-            if fd == self._wakeup_r:
+            if fd == self._wakeup_r or fd == self._sigchld_fd:
                 try:
-                    os.read(self._wakeup_r, 4096)
+                    os.read(fd, 4096)
                 except BlockingIOError:
                     pass
                 continue
@@ -601,7 +604,10 @@ class Kernel:
     def run(self):
         """Run until init's process is gone; returns its status (code, or -signal)."""
         self._wakeup_r, wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        old_handler = signal.signal(signal.SIGCHLD, lambda *a: None)
+        # SIGCHLD (sent for every ptrace stop) stays at SIG_DFL, which discards it at
+        # no cost; only while the loop polls is it blocked and read from a signalfd.
+        old_handler = signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        self._sigchld_fd = hostsys.signalfd([signal.SIGCHLD])
         old_wakeup = signal.set_wakeup_fd(wakeup_w, warn_on_full_buffer=False)
         old_terminal = {}
         if self.forward_host_signals:
@@ -622,6 +628,7 @@ class Kernel:
             signal.signal(signal.SIGCHLD, old_handler)
             os.close(self._wakeup_r)
             os.close(wakeup_w)
+            os.close(self._sigchld_fd)
             self.mode.close()
         if self.bug is not None:
             raise KernelBug(self.bug)
@@ -629,31 +636,42 @@ class Kernel:
 
     def _loop(self):
         mode = self.mode
+        reply_and_wait = getattr(mode, "reply_and_wait", None)
         table = TABLE
         ntable = len(table)
         tracer = self.tracer
         tasks = self.tasks
+        # The same list and dict objects for the whole run: local names are faster.
+        ready, forwarded, fd_waits = self.ready, self.forwarded, self.fd_waits
+        deadlines, timers = self.deadlines, self.timers
+        trap = None
         while tasks:
-            if self.forwarded:
-                self.current = None
-                self._forward_host_signals()
-                continue
-            if self.ready:
-                task = self.ready.pop(0)
-                if task.blocked is None or task.tid not in tasks:
+            if trap is None:
+                if forwarded:
+                    self.current = None
+                    self._forward_host_signals()
                     continue
-                entry, args = task.blocked
-                task.blocked = None
-                self._dispatch(task, entry, args)
-                continue
-            if self.fd_waits or self.deadlines or self.timers:
-                trap = mode.wait(False)
-                if trap is None:
-                    self._poll_external()
+                if ready:
+                    task = ready.pop(0)
+                    if task.blocked is None or task.tid not in tasks:
+                        continue
+                    entry, args = task.blocked
+                    task.blocked = None
+                    self._dispatch(task, entry, args)
                     continue
-            else:
-                trap = mode.wait(True)
+                if fd_waits or deadlines or timers:
+                    signal.pthread_sigmask(signal.SIG_BLOCK, SIGCHLD_ONLY)
+                    try:
+                        trap = mode.wait(False)
+                        if trap is None:
+                            self._poll_external()
+                            continue
+                    finally:
+                        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGCHLD_ONLY)
+                else:
+                    trap = mode.wait(True)
             proc, kind, nr, raw = trap
+            trap = None
             task = proc.task
             if kind == TRAP_SYSCALL:
                 if task is None:
@@ -665,9 +683,12 @@ class Kernel:
                     self._unsupported(task, nr, entry, raw)
                     continue
                 if tracer is None:
-                    # The hot path, inlined: decode, call, reply.
+                    # The hot path, inlined: decode, call, reply (and wait, in one step).
                     try:
-                        result = entry.handler(task, *entry.decode(raw))
+                        if entry.plain:
+                            result = entry.handler(task, *raw[:entry.nargs])
+                        else:
+                            result = entry.handler(task, *entry.decode(raw))
                     except SyscallError as e:
                         result = -e.errno
                     except Block as b:
@@ -685,6 +706,9 @@ class Kernel:
                         continue        # the call ended its own task (a signal to init, say)
                     if task.sigpending:
                         self.deliver_signals(task, result, entry)
+                    elif reply_and_wait is not None and not (
+                            ready or forwarded or fd_waits or deadlines or timers):
+                        trap = reply_and_wait(proc, result)
                     else:
                         mode.resume(proc, result)
                 else:

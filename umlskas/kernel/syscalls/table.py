@@ -28,7 +28,7 @@ class Entry:
     """One row of the table."""
 
     __slots__ = ("nr", "name", "handler", "kinds", "ret", "nargs", "signed32", "signed64",
-                 "unsigned32", "support")
+                 "unsigned32", "support", "plain")
 
     def __init__(self, nr, name, ret, kinds, handler, support):
         self.nr = nr
@@ -41,6 +41,8 @@ class Entry:
         self.signed64 = tuple(i for i, k in enumerate(kinds) if k in SIGNED_64)
         self.unsigned32 = tuple(i for i, k in enumerate(kinds) if k in UNSIGNED_32)
         self.support = support
+        # No argument needs more than slicing: the dispatcher skips decode().
+        self.plain = not (self.signed32 or self.signed64 or self.unsigned32)
 
     def decode(self, raw):
         """The handler's arguments from six raw unsigned registers."""
