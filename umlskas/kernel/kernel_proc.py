@@ -395,14 +395,25 @@ class Kernel:
         leader.mm.users -= 1
         self.release_vfork(process)
         init = self.init.process
-        for child in list(process.children):
+        reaper = process.parent
+        while reaper is not None and not reaper.subreaper:
+            reaper = reaper.parent
+        if reaper is None or reaper.zombie or not reaper.threads:
             reaper = init
+        for child in list(process.children):
             if child.zombie and reaper is process:
                 continue
             child.parent = reaper
             reaper.children.append(child)
             if child.zombie:
                 reaper.child_exit.wake()
+            for t in child.threads:
+                # PR_SET_PDEATHSIG: the parent (thread) is gone.
+                if t.pdeathsig:
+                    try:
+                        self.send_signal(child, t.pdeathsig, info=signals.siginfo(t.pdeathsig))
+                    except TaskGone:
+                        pass
         process.children = []
         process.exit_status = wstatus
         if process is init:
@@ -459,8 +470,9 @@ class Kernel:
             seen[id(t.process)] = t.process
         return list(seen.values())
 
-    def wait_child(self, task, pid, options, want_exited=True):
-        """The first zombie child matching pid (wait4 rules), None if only live ones
+    def wait_child(self, task, pid, options, exited=True, stopped=False, continued=False):
+        """The first child matching pid (wait4 rules) with something to report, as
+        (child, what) with what in "exit", "stop", "cont"; None if only quiet ones
         match; ECHILD if none match at all."""
         process = task.process
         if pid > 0:
@@ -476,9 +488,61 @@ class Kernel:
         if not match:
             raise SyscallError(errno.ECHILD)
         for child in match:
-            if child.zombie:
-                return child
+            if exited and child.zombie:
+                return child, "exit"
+            if stopped and child.stop_report and not child.zombie:
+                return child, "stop"
+            if continued and child.cont_report and not child.zombie:
+                return child, "cont"
         return None
+
+    # ---- job control ---------------------------------------------------------------
+
+    def stop_process(self, process, sig):
+        """The default action of SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU: every thread stops
+        at its next return to the guest, until SIGCONT."""
+        if process.stopped or process.zombie:
+            return
+        process.stopped = True
+        process.stop_report = sig
+        process.cont_report = False
+        for t in process.threads:
+            t.sigpending = True
+            self.signal_wake(t)
+        self._job_change(process, signals.CLD_STOPPED, sig)
+
+    def continue_process(self, process):
+        if not process.stopped:
+            return
+        process.stopped = False
+        process.stop_report = None
+        process.cont_report = True
+        process.cont_queue.wake()
+        for t in process.threads:
+            signals.recalc(t)
+        self._job_change(process, signals.CLD_CONTINUED, signal.SIGCONT)
+
+    def _job_change(self, process, code, sig):
+        parent = process.parent
+        if parent is None:
+            return
+        parent.child_exit.wake()
+        action = self._sigchld_action(parent)
+        if action is not None and action[1] & signals.SA_NOCLDSTOP:
+            return
+        leader = process.threads[0] if process.threads else None
+        uid = leader.creds.uid if leader is not None else 0
+        try:
+            self.send_signal(parent, signal.SIGCHLD, info=signals.siginfo(
+                signal.SIGCHLD, code, pid=process.tgid, uid=uid, status=sig))
+        except TaskGone:
+            pass
+
+    def _park_stopped(self, task, result):
+        """Hold a thread of a stopped process; continue_process lets it return."""
+        task.blocked = (STOPPED, (result,))
+        task.process.cont_queue.waiters.append(task)
+        task.blocked_queues = (task.process.cont_queue,)
 
     def reap(self, task, child):
         if child in task.process.children:
@@ -728,6 +792,10 @@ class Kernel:
         """Run one handler and answer the guest (the general path: retries, tracing)."""
         task.mm.proc = task.proc
         self.current = task
+        if entry is STOPPED:
+            # Continued after a job-control stop: return what the syscall had.
+            self.deliver_signals(task, args[0], None)
+            return
         start = time.perf_counter_ns()
         try:
             result = entry.handler(task, *args)
@@ -797,6 +865,9 @@ class Kernel:
     def deliver_signals(self, task, result, entry):
         """Return to the guest through its pending signals: a handler frame, a default
         action, or (for an interrupted syscall no handler sees) a transparent restart."""
+        if task.process.stopped:
+            self._park_stopped(task, result)
+            return
         proc = task.proc
         regs = proc.get_regs()
         restarting = result in (ERESTARTSYS, ERESTARTNOHAND)
@@ -917,6 +988,15 @@ class Kernel:
 
     def shutdown(self):
         self.mode.close()
+
+
+class _Stopped:
+    """The pseudo syscall a thread of a stopped process is parked in."""
+    name = "(stopped)"
+    handler = None
+
+
+STOPPED = _Stopped()
 
 
 class TaskResumes(Exception):

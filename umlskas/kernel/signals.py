@@ -40,7 +40,7 @@ UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 SYNCHRONOUS = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS}
 
 SI_USER, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL = 0, 0x80, -1, -2, -6
-CLD_EXITED, CLD_KILLED, CLD_DUMPED = 1, 2, 3
+CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_TRAPPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 4, 5, 6
 
 # Syscalls that, interrupted by a handled signal, fail with EINTR even with
 # SA_RESTART (Linux's ERESTARTNOHAND and ERESTART_RESTARTBLOCK): the rest
@@ -104,7 +104,7 @@ def pending_mask(pending):
 def recalc(task):
     """Refresh task.sigpending: is a signal deliverable to it now?"""
     mask = pending_mask(task.sigstate.pending) | pending_mask(task.process.shared_pending)
-    task.sigpending = bool(mask & ~task.sigmask)
+    task.sigpending = bool(mask & ~task.sigmask) or task.process.stopped
     return task.sigpending
 
 
@@ -121,6 +121,15 @@ def send(kernel, process, sig, info, thread=None, current=None):
     if sig == 0 or process.zombie or not process.threads:
         return
     leader = process.threads[0]
+    if sig == SIGCONT:
+        # Continues a stopped process whatever its disposition; pending stops go.
+        for pending in [process.shared_pending] + [t.sigstate.pending for t in process.threads]:
+            for stop in DEFAULT_STOP:
+                pending.pop(stop, None)
+        kernel.continue_process(process)
+    elif sig in DEFAULT_STOP:
+        for pending in [process.shared_pending] + [t.sigstate.pending for t in process.threads]:
+            pending.pop(SIGCONT, None)
     if is_ignored(leader, sig) and sig not in (SIGKILL, SIGSTOP):
         return
     handler = action_of(leader, sig)[0]
@@ -130,8 +139,9 @@ def send(kernel, process, sig, info, thread=None, current=None):
         if current is not None and current.process is process:
             raise TaskGone()
         return
-    if handler == SIG_DFL and sig in DEFAULT_STOP:
-        return      # job-control stops are not emulated yet: the signal is dropped
+    if sig == SIGSTOP or (handler == SIG_DFL and sig in DEFAULT_STOP):
+        kernel.stop_process(process, sig)
+        return
     if thread is not None:
         queue(thread.sigstate.pending, sig, info)
         targets = [thread]

@@ -3,6 +3,7 @@
 import os
 import resource
 
+from .errors import WaitQueue
 from .signals import SignalState
 
 NSIG = 64
@@ -70,7 +71,6 @@ class Process:
     process tree (parent, children, zombie state, process group and session)."""
 
     def __init__(self, tgid, parent):
-        from .errors import WaitQueue
         self.tgid = tgid
         self.parent = parent              # Process, or None for init
         self.children = []                # Processes, live and zombie
@@ -83,6 +83,10 @@ class Process:
         self.vfork_done = None            # WaitQueue while a vfork parent waits on us
         self.subreaper = False
         self.exit_signal = 17             # what the parent gets on our exit (clone's CSIGNAL)
+        self.stopped = False              # job-control stop in force
+        self.stop_report = None           # a stop signal not yet reported to wait(WUNTRACED)
+        self.cont_report = False          # a continue not yet reported to wait(WCONTINUED)
+        self.cont_queue = WaitQueue()     # threads held while stopped
         self.shared_pending = {}          # process-wide pending signals: signo -> [siginfo]
         self.itimer = None                # ITIMER_REAL: (deadline, interval) or None
 
@@ -113,6 +117,7 @@ class Task:
         self.sigpending = False           # a deliverable signal is pending (signals.recalc)
         self.saved_sigmask = None         # the real mask while sigsuspend's is in force
         self.altstack = None              # (ss_sp, ss_flags, ss_size) or None
+        self.pdeathsig = 0                # PR_SET_PDEATHSIG
         self.rlimits = host_rlimits()
         self.comm = b""
         self.exe = None

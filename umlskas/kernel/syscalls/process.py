@@ -277,13 +277,13 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
         task.pdeathsig = arg2
         return 0
     if option == PR_GET_PDEATHSIG:
-        task.mm.write(arg2, struct.pack("<i", getattr(task, "pdeathsig", 0)))
+        task.mm.write(arg2, struct.pack("<i", task.pdeathsig))
         return 0
     if option == PR_SET_CHILD_SUBREAPER:
-        task.subreaper = bool(arg2)
+        task.process.subreaper = bool(arg2)
         return 0
     if option == PR_GET_CHILD_SUBREAPER:
-        task.mm.write(arg2, struct.pack("<i", int(getattr(task, "subreaper", False))))
+        task.mm.write(arg2, struct.pack("<i", int(task.process.subreaper)))
         return 0
     if option == PR_SET_NO_NEW_PRIVS:
         if arg2 != 1 or arg3 or arg4 or arg5:
@@ -332,7 +332,7 @@ CSIGNAL = 0xFF
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
-CLD_EXITED, CLD_KILLED = 1, 2
+CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 5, 6
 RUSAGE_SIZE = 144
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")   # struct clone_args up to cgroup
 
@@ -376,22 +376,42 @@ def _wait_options_ok(options, allowed):
         raise SyscallError(errno.EINVAL)
 
 
+def _report_status(child, what):
+    """The wait status word for what a child has to report."""
+    if what == "stop":
+        return (child.stop_report << 8) | 0x7F
+    if what == "cont":
+        return 0xFFFF
+    return child.exit_status
+
+
+def _consume(kernel, task, child, what):
+    if what == "exit":
+        kernel.reap(task, child)
+    elif what == "stop":
+        child.stop_report = None
+    else:
+        child.cont_report = False
+
+
 def sys_wait4(task, pid, wstatus, options, rusage):
     """wait4(2)."""
     _wait_options_ok(options, WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE)
     if pid == -0x80000000:
         raise SyscallError(errno.ESRCH)
     kernel = task.kernel
-    child = kernel.wait_child(task, pid, options)
-    if child is None:
+    found = kernel.wait_child(task, pid, options, stopped=bool(options & WUNTRACED),
+                              continued=bool(options & WCONTINUED))
+    if found is None:
         if options & WNOHANG:
             return 0
         raise Block(queue=task.process.child_exit)
+    child, what = found
     if wstatus:
-        task.mm.write(wstatus, struct.pack("<i", child.exit_status))
+        task.mm.write(wstatus, struct.pack("<i", _report_status(child, what)))
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))
-    kernel.reap(task, child)
+    _consume(kernel, task, child, what)
     return child.tgid
 
 
@@ -414,27 +434,31 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     else:
         raise SyscallError(errno.EINVAL)
     kernel = task.kernel
-    child = kernel.wait_child(task, pid, options) if options & WEXITED else None
-    if child is None and not options & WEXITED:
-        kernel.wait_child(task, pid, options)
-    if child is None:
+    found = kernel.wait_child(task, pid, options, exited=bool(options & WEXITED),
+                              stopped=bool(options & WUNTRACED),
+                              continued=bool(options & WCONTINUED))
+    if found is None:
         if options & WNOHANG:
             if infop:
                 task.mm.write(infop, bytes(28))
             return 0
         raise Block(queue=task.process.child_exit)
-    status = child.exit_status
-    if status & 0x7F:
-        code, value = CLD_KILLED, status & 0x7F
+    child, what = found
+    if what == "stop":
+        code, value = CLD_STOPPED, child.stop_report
+    elif what == "cont":
+        code, value = CLD_CONTINUED, 18
+    elif child.exit_status & 0x7F:
+        code, value = CLD_KILLED, child.exit_status & 0x7F
     else:
-        code, value = CLD_EXITED, (status >> 8) & 0xFF
+        code, value = CLD_EXITED, (child.exit_status >> 8) & 0xFF
     if infop:
         info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, child.tgid, task.creds.uid, value)
         task.mm.write(infop, info.ljust(128, b"\0")[:128])
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))
     if not options & WNOWAIT:
-        kernel.reap(task, child)
+        _consume(kernel, task, child, what)
     return 0
 
 
