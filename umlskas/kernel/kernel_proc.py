@@ -40,7 +40,7 @@ from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
 from .task import FsContext, Process, Task
-from .vfs import Vfs
+from .vfs import AT_EMPTY_PATH, Vfs
 
 log = logging.getLogger("umlskas")
 
@@ -204,7 +204,13 @@ class Kernel:
             if envp_ptr else []
         if flags & ~0x1100:
             raise SyscallError(errno.EINVAL)
-        if dirfd != -100 and not path.startswith(b"/"):
+        if flags & AT_EMPTY_PATH and not path:
+            # fexecve: the file the fd refers to.
+            file = task.files.get(dirfd)
+            if getattr(file, "mode", None) is None:
+                raise SyscallError(errno.EACCES)
+            path = os.fsencode(file.path)
+        elif dirfd != -100 and not path.startswith(b"/"):
             base = self.vfs.base_dir(task, dirfd)
             path = os.fsencode(base.rstrip("/") + "/") + path
         image = Image(self, task, path, argv, envp)
@@ -316,6 +322,8 @@ class Kernel:
         child.fs = task.fs if flags & CLONE_FS else task.fs.copy()
         child.sighand = task.sighand if flags & CLONE_SIGHAND else task.sighand.copy()
         child.sigmask = task.sigmask
+        child.nice, child.sched_policy, child.sched_priority = (
+            task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
         child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
         child.comm, child.exe, child.cmdline, child.environ = (

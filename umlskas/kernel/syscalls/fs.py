@@ -30,6 +30,7 @@ F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS = 1030, 10
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
 STATX_BUF = 256
 UTIME_NOW, UTIME_OMIT = 0x3FFFFFFF, 0x3FFFFFFE
+S_IFMT = 0o170000
 STATFS_BUF = 120
 
 
@@ -1118,4 +1119,118 @@ HANDLERS.update({
     "removexattr": sys_removexattr, "lremovexattr": sys_lremovexattr,
     "fremovexattr": sys_fremovexattr, "fadvise64": sys_fadvise64,
     "copy_file_range": sys_copy_file_range, "sendfile": sys_sendfile,
+})
+
+
+# ---- ownership, special files, space, anonymous files ------------------------------------
+
+def sys_fchownat(task, dirfd, pathname, owner, group, flags):
+    """fchownat(2)."""
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(errno.EINVAL)
+    path = task.mm.read_cstr(pathname)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
+                                  empty_ok=bool(flags & AT_EMPTY_PATH))
+    uid = -1 if owner == 0xFFFFFFFF else owner
+    gid = -1 if group == 0xFFFFFFFF else group
+    if isinstance(node, FileNode) and node.file.host_fd is not None:
+        host_call(os.fchown, node.file.host_fd, uid, gid)
+    elif isinstance(node, HostPath):
+        host_call(os.chown, node.path, uid, gid, follow_symlinks=False)
+    else:
+        raise SyscallError(errno.EPERM)
+    return 0
+
+
+def sys_chown(task, pathname, owner, group):
+    """chown(2)."""
+    return sys_fchownat(task, AT_FDCWD, pathname, owner, group, 0)
+
+
+def sys_lchown(task, pathname, owner, group):
+    """lchown(2)."""
+    return sys_fchownat(task, AT_FDCWD, pathname, owner, group, AT_SYMLINK_NOFOLLOW)
+
+
+def sys_fchown(task, fd, owner, group):
+    """fchown(2)."""
+    file = task.files.get(fd)
+    if file.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    if file.host_fd is None:
+        raise SyscallError(errno.EPERM)
+    host_call(os.fchown, file.host_fd, -1 if owner == 0xFFFFFFFF else owner,
+              -1 if group == 0xFFFFFFFF else group)
+    return 0
+
+
+def sys_mknodat(task, dirfd, pathname, mode, dev):
+    """mknodat(2): regular files, FIFOs and sockets; device nodes are refused (EPERM)."""
+    kind = mode & S_IFMT
+    if kind == 0:
+        kind = statmod.S_IFREG
+    if kind in (statmod.S_IFCHR, statmod.S_IFBLK):
+        raise SyscallError(errno.EPERM)
+    if kind not in (statmod.S_IFREG, statmod.S_IFIFO, statmod.S_IFSOCK):
+        raise SyscallError(errno.EINVAL)
+    perm = mode & 0o7777 & ~task.fs.umask
+    return _path_op(task, dirfd, pathname, lambda p: os.mknod(p, kind | perm))
+
+
+def sys_mknod(task, pathname, mode, dev):
+    """mknod(2)."""
+    return sys_mknodat(task, AT_FDCWD, pathname, mode, dev)
+
+
+def sys_fallocate(task, fd, mode, offset, length):
+    """fallocate(2), by the host on the kernel's host fd."""
+    file = task.files.get(fd)
+    if offset < 0 or length <= 0:
+        raise SyscallError(errno.EINVAL)
+    if not file.writable:
+        raise SyscallError(errno.EBADF)
+    host_mode = getattr(file, "mode", None)
+    if file.host_fd is None or host_mode is None:
+        raise SyscallError(errno.ESPIPE if getattr(file, "pipe", None) else errno.ENODEV)
+    if statmod.S_ISFIFO(host_mode):
+        raise SyscallError(errno.ESPIPE)
+    r = hostsys.call(285, file.host_fd, mode, offset, length)
+    if r < 0:
+        raise SyscallError(-r)
+    return 0
+
+
+def sys_sync(task):
+    """sync(2)."""
+    os.sync()
+    return 0
+
+
+def sys_syncfs(task, fd):
+    """syncfs(2)."""
+    task.files.get(fd)
+    os.sync()
+    return 0
+
+
+MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC = 1, 2, 4, 8, 16
+
+
+def sys_memfd_create(task, name_ptr, flags):
+    """memfd_create(2): a host memfd owned by the kernel (so mmap of it is real)."""
+    name = task.mm.read_cstr(name_ptr, 250, errno.EINVAL)
+    if flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC) or \
+            flags & MFD_HUGETLB:
+        raise SyscallError(errno.EINVAL)
+    hfd = host_call(os.memfd_create, os.fsdecode(name), os.MFD_CLOEXEC)
+    file = HostFile(hfd, 2 | O_LARGEFILE, f"/memfd:{os.fsdecode(name)} (deleted)")
+    return task.files.install(file, cloexec=bool(flags & MFD_CLOEXEC))
+
+
+HANDLERS.update({
+    "chown": sys_chown, "lchown": sys_lchown, "fchown": sys_fchown, "fchownat": sys_fchownat,
+    "mknod": (sys_mknod, "partial: device nodes are refused with EPERM"),
+    "mknodat": (sys_mknodat, "partial: device nodes are refused with EPERM"),
+    "fallocate": sys_fallocate, "sync": sys_sync, "syncfs": sys_syncfs,
+    "memfd_create": (sys_memfd_create, "partial: no file seals"),
 })

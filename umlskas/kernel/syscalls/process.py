@@ -229,7 +229,9 @@ def sys_sched_getaffinity(task, pid, size, mask):
 def sys_sched_setaffinity(task, pid, size, mask):
     """sched_setaffinity(2): accepted and remembered nowhere (the host schedules stubs)."""
     task.kernel.task_for_pid(task, pid)
-    task.mm.read(mask, min(size, 8))
+    bits = int.from_bytes(task.mm.read(mask, min(size, 8)), "little")
+    if not bits & sum(1 << c for c in os.sched_getaffinity(0)):
+        raise SyscallError(errno.EINVAL)
     return 0
 
 
@@ -499,4 +501,264 @@ HANDLERS.update({
     "wait4": (sys_wait4, "partial: exited children; no stop/continue reports; zero rusage"),
     "waitid": (sys_waitid, "partial: exited children; zero rusage"),
     "setpgid": sys_setpgid, "setsid": sys_setsid,
+})
+
+
+# ---- credentials (recorded by the kernel; see the support notes) ----------------------
+
+CREDS_NOTE = "partial: recorded per task; the host still checks file access as umlskas's user"
+NGROUPS_MAX = 65536
+NO_CHANGE = 0xFFFFFFFF
+
+
+def _capable(task):
+    return task.creds.euid == 0
+
+
+def _set_res(task, kind, r, e, s):
+    """setres[ug]id rules: an unprivileged caller may only pick among its current ids."""
+    c = task.creds
+    ids = (getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+    for v in (r, e, s):
+        if v != NO_CHANGE and not _capable(task) and v not in ids:
+            raise SyscallError(errno.EPERM)
+    if r != NO_CHANGE:
+        setattr(c, kind, r)
+    if e != NO_CHANGE:
+        setattr(c, "e" + kind, e)
+        setattr(c, "fs" + kind, e)
+    if s != NO_CHANGE:
+        setattr(c, "s" + kind, s)
+    return 0
+
+
+def sys_setresuid(task, ruid, euid, suid):
+    """setresuid(2)."""
+    return _set_res(task, "uid", ruid, euid, suid)
+
+
+def sys_setresgid(task, rgid, egid, sgid):
+    """setresgid(2)."""
+    return _set_res(task, "gid", rgid, egid, sgid)
+
+
+def sys_setreuid(task, ruid, euid):
+    """setreuid(2): the saved id follows the effective one when the real one is set."""
+    c = task.creds
+    if not _capable(task):
+        if ruid != NO_CHANGE and ruid not in (c.uid, c.euid):
+            raise SyscallError(errno.EPERM)
+        if euid != NO_CHANGE and euid not in (c.uid, c.euid, c.suid):
+            raise SyscallError(errno.EPERM)
+    new_e = euid if euid != NO_CHANGE else c.euid
+    save = ruid != NO_CHANGE or (euid != NO_CHANGE and euid != c.uid)
+    return _apply(c, "uid", ruid, euid, new_e if save else NO_CHANGE)
+
+
+def sys_setregid(task, rgid, egid):
+    """setregid(2)."""
+    c = task.creds
+    if not _capable(task):
+        if rgid != NO_CHANGE and rgid not in (c.gid, c.egid):
+            raise SyscallError(errno.EPERM)
+        if egid != NO_CHANGE and egid not in (c.gid, c.egid, c.sgid):
+            raise SyscallError(errno.EPERM)
+    new_e = egid if egid != NO_CHANGE else c.egid
+    save = rgid != NO_CHANGE or (egid != NO_CHANGE and egid != c.gid)
+    return _apply(c, "gid", rgid, egid, new_e if save else NO_CHANGE)
+
+
+def _apply(c, kind, r, e, s):
+    if r != NO_CHANGE:
+        setattr(c, kind, r)
+    if e != NO_CHANGE:
+        setattr(c, "e" + kind, e)
+        setattr(c, "fs" + kind, e)
+    if s != NO_CHANGE:
+        setattr(c, "s" + kind, s)
+    return 0
+
+
+def sys_setuid(task, uid):
+    """setuid(2): privileged callers set all three ids."""
+    c = task.creds
+    if _capable(task):
+        return _apply(c, "uid", uid, uid, uid)
+    if uid not in (c.uid, c.suid):
+        raise SyscallError(errno.EPERM)
+    return _apply(c, "uid", NO_CHANGE, uid, NO_CHANGE)
+
+
+def sys_setgid(task, gid):
+    """setgid(2)."""
+    c = task.creds
+    if _capable(task):
+        return _apply(c, "gid", gid, gid, gid)
+    if gid not in (c.gid, c.sgid):
+        raise SyscallError(errno.EPERM)
+    return _apply(c, "gid", NO_CHANGE, gid, NO_CHANGE)
+
+
+def sys_setfsuid(task, fsuid):
+    """setfsuid(2): returns the previous fsuid."""
+    c = task.creds
+    old = c.fsuid
+    if _capable(task) or fsuid in (c.uid, c.euid, c.suid, c.fsuid):
+        c.fsuid = fsuid
+    return old
+
+
+def sys_setfsgid(task, fsgid):
+    """setfsgid(2)."""
+    c = task.creds
+    old = c.fsgid
+    if _capable(task) or fsgid in (c.gid, c.egid, c.sgid, c.fsgid):
+        c.fsgid = fsgid
+    return old
+
+
+def sys_setgroups(task, size, listp):
+    """setgroups(2)."""
+    if size < 0 or size > NGROUPS_MAX:
+        raise SyscallError(errno.EINVAL)
+    groups = list(struct.unpack(f"<{size}I", task.mm.read(listp, 4 * size))) if size else []
+    if not _capable(task):
+        raise SyscallError(errno.EPERM)
+    task.creds.groups = sorted(set(groups))
+    return 0
+
+
+# ---- priorities and scheduling parameters (recorded; the host schedules the stubs) ------
+
+PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
+SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE = 0, 1, 2, 3, 5
+
+
+def _prio_targets(task, which, who):
+    kernel = task.kernel
+    if which == PRIO_PROCESS:
+        return [kernel.task_for_pid(task, who)]
+    if which == PRIO_PGRP:
+        pgid = who or task.pgid
+        return [t for t in kernel.tasks.values() if t.pgid == pgid]
+    if which == PRIO_USER:
+        uid = who or task.creds.uid
+        return [t for t in kernel.tasks.values() if t.creds.uid == uid]
+    raise SyscallError(errno.EINVAL)
+
+
+def sys_getpriority(task, which, who):
+    """getpriority(2): returns 20 - nice, as the raw syscall does."""
+    targets = _prio_targets(task, which, who)
+    if not targets:
+        raise SyscallError(errno.ESRCH)
+    return max(20 - t.nice for t in targets)
+
+
+def sys_setpriority(task, which, who, prio):
+    """setpriority(2)."""
+    targets = _prio_targets(task, which, who)
+    if not targets:
+        raise SyscallError(errno.ESRCH)
+    nice = max(-20, min(19, prio))
+    for t in targets:
+        if nice < t.nice and not _capable(task):
+            raise SyscallError(errno.EACCES)
+        t.nice = nice
+    return 0
+
+
+def sys_sched_getscheduler(task, pid):
+    """sched_getscheduler(2)."""
+    if pid < 0:
+        raise SyscallError(errno.EINVAL)
+    return task.kernel.task_for_pid(task, pid).sched_policy
+
+
+def sys_sched_getparam(task, pid, param):
+    """sched_getparam(2)."""
+    if pid < 0 or not param:
+        raise SyscallError(errno.EINVAL)
+    target = task.kernel.task_for_pid(task, pid)
+    task.mm.write(param, struct.pack("<i", target.sched_priority))
+    return 0
+
+
+def _sched_check(policy, prio):
+    policy &= ~0x40000000            # SCHED_RESET_ON_FORK
+    if policy not in (SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE):
+        raise SyscallError(errno.EINVAL)
+    if policy in (SCHED_FIFO, SCHED_RR):
+        if not 1 <= prio <= 99:
+            raise SyscallError(errno.EINVAL)
+    elif prio != 0:
+        raise SyscallError(errno.EINVAL)
+    return policy
+
+
+def sys_sched_setscheduler(task, pid, policy, param):
+    """sched_setscheduler(2): recorded only."""
+    if pid < 0 or not param:
+        raise SyscallError(errno.EINVAL)
+    prio, = struct.unpack("<i", task.mm.read(param, 4))
+    target = task.kernel.task_for_pid(task, pid)
+    policy = _sched_check(policy, prio)
+    if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task):
+        raise SyscallError(errno.EPERM)
+    target.sched_policy, target.sched_priority = policy, prio
+    return 0
+
+
+def sys_sched_setparam(task, pid, param):
+    """sched_setparam(2)."""
+    if pid < 0 or not param:
+        raise SyscallError(errno.EINVAL)
+    prio, = struct.unpack("<i", task.mm.read(param, 4))
+    target = task.kernel.task_for_pid(task, pid)
+    _sched_check(target.sched_policy, prio)
+    target.sched_priority = prio
+    return 0
+
+
+def sys_sched_get_priority_max(task, policy):
+    """sched_get_priority_max(2)."""
+    if policy in (SCHED_FIFO, SCHED_RR):
+        return 99
+    if policy in (SCHED_OTHER, SCHED_BATCH, SCHED_IDLE):
+        return 0
+    raise SyscallError(errno.EINVAL)
+
+
+def sys_sched_get_priority_min(task, policy):
+    """sched_get_priority_min(2)."""
+    if policy in (SCHED_FIFO, SCHED_RR):
+        return 1
+    if policy in (SCHED_OTHER, SCHED_BATCH, SCHED_IDLE):
+        return 0
+    raise SyscallError(errno.EINVAL)
+
+
+def sys_sched_rr_get_interval(task, pid, tp):
+    """sched_rr_get_interval(2): 100 ms for SCHED_RR, 0 otherwise (as CFS reports)."""
+    if pid < 0:
+        raise SyscallError(errno.EINVAL)
+    target = task.kernel.task_for_pid(task, pid)
+    ns = 100_000_000 if target.sched_policy == SCHED_RR else 0
+    task.mm.write(tp, struct.pack("<qq", ns // 10**9, ns % 10**9))
+    return 0
+
+
+HANDLERS.update({
+    "setuid": (sys_setuid, CREDS_NOTE), "setgid": (sys_setgid, CREDS_NOTE),
+    "setreuid": (sys_setreuid, CREDS_NOTE), "setregid": (sys_setregid, CREDS_NOTE),
+    "setresuid": (sys_setresuid, CREDS_NOTE), "setresgid": (sys_setresgid, CREDS_NOTE),
+    "setfsuid": (sys_setfsuid, CREDS_NOTE), "setfsgid": (sys_setfsgid, CREDS_NOTE),
+    "setgroups": (sys_setgroups, CREDS_NOTE),
+    "getpriority": sys_getpriority, "setpriority": (sys_setpriority, "partial: recorded"),
+    "sched_getscheduler": sys_sched_getscheduler, "sched_getparam": sys_sched_getparam,
+    "sched_setscheduler": (sys_sched_setscheduler, "partial: recorded"),
+    "sched_setparam": (sys_sched_setparam, "partial: recorded"),
+    "sched_get_priority_max": sys_sched_get_priority_max,
+    "sched_get_priority_min": sys_sched_get_priority_min,
+    "sched_rr_get_interval": sys_sched_rr_get_interval,
 })
