@@ -150,6 +150,7 @@ def send(kernel, process, sig, info, thread=None, current=None):
         targets = list(process.threads)
     for t in targets:
         recalc(t)
+    process.signalfd_queue.wake()
     for t in targets:
         if t.sigpending or _waits_for(t, sig):
             kernel.signal_wake(t)

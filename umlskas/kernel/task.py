@@ -88,7 +88,9 @@ class Process:
         self.cont_report = False          # a continue not yet reported to wait(WCONTINUED)
         self.cont_queue = WaitQueue()     # threads held while stopped
         self.shared_pending = {}          # process-wide pending signals: signo -> [siginfo]
-        self.itimer = None                # ITIMER_REAL: (deadline, interval) or None
+        self.itimers = {}                 # which -> (monotonic deadline, interval)
+        self.posix_timers = {}            # timer id -> PosixTimer
+        self.signalfd_queue = WaitQueue()  # signalfd readers: woken by any queued signal
 
     @property
     def ppid(self):

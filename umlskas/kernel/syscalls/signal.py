@@ -252,62 +252,68 @@ def sys_rt_tgsigqueueinfo(task, tgid, tid, sig, uinfo):
 
 # ---- alarms and interval timers --------------------------------------------------
 
-def _itimer_left(process):
-    timer = process.itimer
+ITIMER_SIGNAL = {ITIMER_REAL: signals.SIGALRM, ITIMER_VIRTUAL: signals.SIGVTALRM,
+                 ITIMER_PROF: signals.SIGPROF}
+TIMEVAL2 = struct.Struct("<qqqq")   # it_interval, it_value (timeval each)
+
+
+def _itimer_left(process, which):
+    timer = process.itimers.get(which)
     if timer is None:
-        return 0, 0
+        return 0.0, 0.0
     deadline, interval = timer
     return max(0.0, deadline - time.monotonic()), interval
 
 
-def _arm(task, value, interval):
-    """Arm (or with value 0 disarm) the process's ITIMER_REAL."""
+def _arm(task, which, value, interval):
+    """Arm (value 0: disarm) one of the process's interval timers. The CPU-time
+    ones (VIRTUAL, PROF) count real time: the guest's CPU time is the host's."""
     process = task.process
     kernel = task.kernel
     if not value:
-        process.itimer = None
+        process.itimers.pop(which, None)
         return
-    deadline = time.monotonic() + value
-    timer = process.itimer = (deadline, interval)
+    timer = (time.monotonic() + value, interval)
+    process.itimers[which] = timer
+    _schedule(kernel, process, which, timer)
 
+
+def _schedule(kernel, process, which, timer):
     def fire():
-        if process.itimer is not timer or process.zombie or not process.threads:
+        if process.itimers.get(which) is not timer or process.zombie or not process.threads:
             return
-        if interval:
-            nxt = (timer[0] + interval, interval)
-            process.itimer = nxt
-            _rearm(kernel, process, nxt)
+        if timer[1]:
+            nxt = (max(timer[0] + timer[1], time.monotonic()), timer[1])
+            process.itimers[which] = nxt
+            _schedule(kernel, process, which, nxt)
         else:
-            process.itimer = None
-        kernel.send_signal(process, signals.SIGALRM,
-                           info=signals.siginfo(signals.SIGALRM, 0x80))
-    kernel.add_timer(deadline, fire)
-
-
-def _rearm(kernel, process, timer):
-    def fire():
-        if process.itimer is not timer or process.zombie or not process.threads:
-            return
-        nxt = (timer[0] + timer[1], timer[1])
-        process.itimer = nxt
-        _rearm(kernel, process, nxt)
-        kernel.send_signal(process, signals.SIGALRM, info=signals.siginfo(signals.SIGALRM, 0x80))
+            del process.itimers[which]
+        sig = ITIMER_SIGNAL[which]
+        kernel.send_signal(process, sig, info=signals.siginfo(sig, signals.SI_KERNEL))
     kernel.add_timer(timer[0], fire)
 
 
 def sys_alarm(task, seconds):
     """alarm(2): returns the seconds left of the previous alarm (rounded up)."""
-    left, _ = _itimer_left(task.process)
-    _arm(task, seconds & 0xFFFFFFFF, 0)
+    left, _ = _itimer_left(task.process, ITIMER_REAL)
+    _arm(task, ITIMER_REAL, seconds & 0xFFFFFFFF, 0)
     return int(left + 0.999999) if left else 0
 
 
-TIMEVAL2 = struct.Struct("<qqqq")   # it_interval, it_value (timeval each)
+def _itimerval(process, which):
+    left, interval = _itimer_left(process, which)
+
+    def tv(x):
+        us = int(round(x * 1e6))
+        if x and not us:
+            us = 1
+        return us // 10**6, us % 10**6
+    return TIMEVAL2.pack(*tv(interval), *tv(left))
 
 
 def sys_setitimer(task, which, new_value, old_value):
-    """setitimer(2): ITIMER_REAL; the CPU-time timers run on real time."""
-    if which not in (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF):
+    """setitimer(2). ITIMER_VIRTUAL and ITIMER_PROF run on real time."""
+    if which not in ITIMER_SIGNAL:
         raise SyscallError(errno.EINVAL)
     new = None
     if new_value:
@@ -317,25 +323,17 @@ def sys_setitimer(task, which, new_value, old_value):
                 raise SyscallError(errno.EINVAL)
         new = (vsec + vusec / 1e6, isec + iusec / 1e6)
     if old_value:
-        task.mm.write(old_value, _itimerval(task.process) if which == ITIMER_REAL else bytes(32))
-    if new is not None and which == ITIMER_REAL:
-        _arm(task, new[0], new[1])
+        task.mm.write(old_value, _itimerval(task.process, which))
+    if new is not None:
+        _arm(task, which, new[0], new[1])
     return 0
-
-
-def _itimerval(process):
-    left, interval = _itimer_left(process)
-    def tv(x):
-        us = int(round(x * 1e6))
-        return us // 10**6, us % 10**6
-    return TIMEVAL2.pack(*tv(interval), *tv(left))
 
 
 def sys_getitimer(task, which, curr_value):
     """getitimer(2)."""
-    if which not in (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF):
+    if which not in ITIMER_SIGNAL:
         raise SyscallError(errno.EINVAL)
-    task.mm.write(curr_value, _itimerval(task.process) if which == ITIMER_REAL else bytes(32))
+    task.mm.write(curr_value, _itimerval(task.process, which))
     return 0
 
 
@@ -348,6 +346,6 @@ HANDLERS = {
     "tgkill": sys_tgkill, "tkill": sys_tkill,
     "rt_sigqueueinfo": sys_rt_sigqueueinfo, "rt_tgsigqueueinfo": sys_rt_tgsigqueueinfo,
     "alarm": sys_alarm,
-    "setitimer": (sys_setitimer, "partial: ITIMER_VIRTUAL/PROF are not run"),
+    "setitimer": (sys_setitimer, "partial: ITIMER_VIRTUAL/PROF count real time"),
     "getitimer": sys_getitimer,
 }
