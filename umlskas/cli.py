@@ -74,13 +74,14 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas"):
     from .kernel.errors import SyscallError
     from .kernel.kernel_proc import Kernel
     from .host.mode_skas import SkasMode
+    from .host.mode_tt import TTMode
     from .trace import TextTracer
 
     filename = resolve_program(argv[0], env.get("PATH"))
     if filename is None:
         click.echo(f"umlskas: '{argv[0]}': No such file or directory", err=True)
         return 127
-    mode = SkasMode()
+    mode = TTMode() if mode_name == "tt" else SkasMode()
     kernel = Kernel(mode, tracer=TextTracer() if trace else None)
     envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
     try:
@@ -109,7 +110,7 @@ def main():
 @click.option("--trace", is_flag=True, help="Print one strace-like line per guest syscall to stderr.")
 @click.option("--env", "env_pairs", multiple=True, metavar="K=V", help="Set a variable in the guest's environment.")
 @click.option("--cwd", type=click.Path(file_okay=False), default=None, help="The guest's working directory.")
-@click.option("--mode", type=click.Choice(["skas"]), default="skas", show_default=True,
+@click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
               help="How guest syscalls reach the kernel.")
 @click.option("-v", "--verbose", count=True, help="More kernel log output.")
 @click.argument("program")

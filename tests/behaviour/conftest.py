@@ -16,7 +16,7 @@ import harness
 # The execution modes every behaviour test runs in.  "native" is the oracle.
 # Adding "tt" here (once `umlskas run --mode tt` exists) is all that is needed;
 # harness.MODE_FLAGS maps a mode to its extra `umlskas run` options.
-MODES = ["native", "skas"]
+MODES = ["native", "skas", "tt"]
 
 
 def pytest_configure(config):

@@ -29,6 +29,7 @@ SCRIPTS = {
     "forks": (0, ""),
     "traps": (5, ""),
     "jobs": (0, ""),
+    "fifo": (0, ""),
 }
 # (script, shell) -> skas xfail reason, for failures specific to one shell
 SCRIPT_SHELL_XFAIL: dict = {}

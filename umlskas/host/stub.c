@@ -118,4 +118,49 @@ __asm__(
     "    jmp 1b\n"
     "9:  int3\n"
     "    hlt\n"
+
+    /*
+     * TT mode (umlskas/host/mode_tt.py): the host signal handlers of User-mode
+     * Linux's tracing-thread protocol. mode_tt installs them at spawn through
+     * stub_batch (rt_sigaction with SA_ONSTACK, a sigaltstack in writable stub
+     * memory it maps at 0x7ffbe0200000). They use no stack of their own beyond
+     * the signal frame the host built on that altstack.
+     *
+     * stub_tt_usr2 is sig_handler_common_tt -> usr2_handler -> syscall_handler_tt:
+     * the tracer nullified the guest's syscall and delivered SIGUSR2; the int3
+     * hands the saved registers (the ucontext at rdx) to the kernel, which
+     * emulates the call and stores the result in the saved rax
+     * (SC_SET_SYSCALL_RETURN) before resuming us with tracing still off.
+     * stub_tt_return is set_user_mode: OP_TRACE_ON, i.e. SIGUSR1 to this very
+     * thread (tgkill: a real host syscall made while tracing is off); the
+     * tracer suppresses it and resumes with PTRACE_SYSCALL. The `ret` pops
+     * the frame's pretcode, stub_tt_restorer, whose rt_sigreturn the tracer
+     * recognises by its rip and lets through.
+     */
+    ".globl stub_tt_usr2\n"
+    "stub_tt_usr2:\n"
+    "    int3\n"
+    ".globl stub_tt_return\n"
+    "stub_tt_return:\n"
+    "    mov $39, %eax\n"              /* getpid: the thread group */
+    "    syscall\n"
+    "    mov %rax, %r12\n"
+    "    mov $186, %eax\n"             /* gettid */
+    "    syscall\n"
+    "    mov %rax, %rsi\n"
+    "    mov %r12, %rdi\n"
+    "    mov $10, %edx\n"              /* SIGUSR1 */
+    "    mov $234, %eax\n"             /* tgkill(tgid, tid, SIGUSR1) */
+    "    syscall\n"
+    "    ret\n"
+    ".globl stub_tt_usr1\n"
+    "stub_tt_usr1:\n"                  /* never runs: the tracer suppresses SIGUSR1 */
+    "    ret\n"
+    ".globl stub_tt_restorer\n"
+    "stub_tt_restorer:\n"
+    "    mov $15, %eax\n"              /* rt_sigreturn */
+    "    syscall\n"
+    "    hlt\n"
+    ".globl stub_tt_end\n"
+    "stub_tt_end:\n"
 );

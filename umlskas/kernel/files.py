@@ -167,7 +167,15 @@ class HostFile(File):
         self._ready(select.POLLOUT)
         if self.flags & O_APPEND and statmod.S_ISREG(self.mode):
             host_call(os.lseek, self.host_fd, 0, os.SEEK_END)
-        return host_call(os.write, self.host_fd, data)
+        try:
+            return os.write(self.host_fd, data)
+        except BlockingIOError:
+            # The host end is non-blocking (a FIFO) but the guest's is not.
+            if self.flags & O_NONBLOCK:
+                raise SyscallError(errno.EAGAIN) from None
+            raise Block(fds=((self.host_fd, select.POLLOUT),)) from None
+        except OSError as e:
+            raise SyscallError(e.errno) from None
 
     def pread(self, size, offset):
         if not self.readable:
@@ -257,6 +265,47 @@ class HostFile(File):
     def release(self):
         os.close(self.host_fd)
         self.host_fd = None
+
+
+class FifoState:
+    """The guest-side opens of one host FIFO, so a blocking open can wait for the other end."""
+
+    def __init__(self):
+        from .errors import WaitQueue
+        self.readers = 0
+        self.writers = 0
+        self.waiting_writers = 0
+        self.queue = WaitQueue()
+
+
+class FifoFile(HostFile):
+    """A host FIFO opened by the kernel (its host end non-blocking)."""
+
+    def __init__(self, host_fd, flags, path, state):
+        super().__init__(host_fd, flags, path)
+        self.may_block = True
+        self.state = state
+        if self.readable:
+            state.readers += 1
+        if self.writable:
+            state.writers += 1
+        state.queue.wake()
+
+    def read(self, size):
+        try:
+            return super().read(size)
+        except SyscallError as e:
+            if e.errno == errno.EAGAIN and not self.flags & O_NONBLOCK:
+                raise Block(fds=((self.host_fd, select.POLLIN),)) from None
+            raise
+
+    def release(self):
+        if self.readable:
+            self.state.readers -= 1
+        if self.writable:
+            self.state.writers -= 1
+        self.state.queue.wake()
+        super().release()
 
 
 def filter_dirents(data, keep):

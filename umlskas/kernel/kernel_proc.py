@@ -88,6 +88,7 @@ class Kernel:
         self.tasks = {}                           # vpid (tid) -> Task
         self.current = None                       # the task whose syscall is running
         self.futexes = {}
+        self.fifos = {}                           # (st_dev, st_ino) -> FifoState
         self.next_pid = 1
         self.init = None
         self.exit_status = None                   # of init: exit code, or -signal

@@ -2,6 +2,7 @@
 
 import errno
 import os
+import select as hostselect
 import stat as statmod
 import struct
 import time
@@ -11,7 +12,7 @@ from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
-                     O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, HostFile, dirent64, host_call, make_stat,
+                     O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, dirent64, host_call, make_stat,
                      pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
@@ -227,6 +228,9 @@ def open_node(task, node, flags, mode):
     kernel = task.kernel
     if isinstance(node, HostPath):
         host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_CLOEXEC | O_NOCTTY
+        fifo = _fifo_key(node.path) if not flags & O_PATH else None
+        if fifo is not None:
+            return open_fifo(task, node.path, fifo, flags)
         try:
             hfd = os.open(node.path, host_flags, mode & 0o7777 & ~task.fs.umask)
         except OSError as e:
@@ -256,6 +260,51 @@ def open_node(task, node, flags, mode):
             raise SyscallError(errno.ENOTDIR)
         return node.open(flags)
     raise SyscallError(errno.ENOENT)
+
+
+def _fifo_key(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if statmod.S_ISFIFO(st.st_mode) else None
+
+
+def open_fifo(task, path, key, flags):
+    """open(2) of a FIFO. The host end is always opened non-blocking (a blocking open
+    would stop the kernel); the guest's blocking open waits, as Linux's does, for the
+    other side: a reader for a writer (the host says ENXIO until then), a writer for a
+    reader (another guest's open, or data arriving)."""
+    kernel = task.kernel
+    state = kernel.fifos.get(key)
+    if state is None:
+        state = kernel.fifos[key] = FifoState()
+    acc = flags & O_ACCMODE
+    host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY | O_CREAT | O_EXCL | O_TRUNC)) | \
+        O_CLOEXEC | O_NOCTTY | O_NONBLOCK
+    nonblock = bool(flags & O_NONBLOCK)
+    restart = task.restart
+    hfd = restart.pop("fifo_fd", None)
+    if hfd is None:
+        try:
+            hfd = os.open(path, host_flags)
+        except OSError as e:
+            if e.errno == errno.ENXIO and not nonblock:
+                state.waiting_writers += 1
+                restart["fifo_waiting"] = True
+                raise Block(deadline=time.monotonic() + 0.01, queue=state.queue) from None
+            raise SyscallError(e.errno) from None
+    if acc == 0 and not nonblock and state.writers == 0:
+        poller = hostselect.poll()
+        poller.register(hfd, hostselect.POLLIN)
+        if not poller.poll(0) and not state.waiting_writers:
+            restart["fifo_fd"] = hfd
+            state.queue.wake()
+            raise Block(deadline=time.monotonic() + 0.01, queue=state.queue)
+    if restart.pop("fifo_waiting", False):
+        state.waiting_writers -= 1
+    kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
+    return FifoFile(hfd, kept, path, state)
 
 
 def sys_openat(task, dirfd, pathname, flags, mode):
