@@ -931,6 +931,8 @@ class Kernel:
             self.mode.resume_plain(proc)
 
     def _unsupported(self, task, nr, entry, raw):
+        if nr >= 1 << 63:
+            nr -= 1 << 64       # orig_rax is signed: syscall(-1) is -1
         name = entry.name if entry is not None else f"syscall_{nr}"
         if name not in self.unsupported_logged:
             self.unsupported_logged.add(name)
