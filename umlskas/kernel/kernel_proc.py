@@ -425,6 +425,7 @@ class Kernel:
                         pass
         process.children = []
         process.exit_status = wstatus
+        process.exit_queue.wake()
         if process is init:
             self.exit_status = _status_to_code(wstatus)
             # init is gone: like a pid namespace, everything else goes with it.

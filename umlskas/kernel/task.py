@@ -87,6 +87,7 @@ class Process:
         self.stop_report = None           # a stop signal not yet reported to wait(WUNTRACED)
         self.cont_report = False          # a continue not yet reported to wait(WCONTINUED)
         self.cont_queue = WaitQueue()     # threads held while stopped
+        self.exit_queue = WaitQueue()     # pidfd pollers: woken when the process ends
         self.shared_pending = {}          # process-wide pending signals: signo -> [siginfo]
         self.itimers = {}                 # which -> (monotonic deadline, interval)
         self.posix_timers = {}            # timer id -> PosixTimer

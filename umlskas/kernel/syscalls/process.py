@@ -433,6 +433,12 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
         if id_ < 0:
             raise SyscallError(errno.EINVAL)
         pid = -id_ if id_ else 0
+    elif idtype == P_PIDFD:
+        from .splice import PidFd
+        file = task.files.get(id_)
+        if not isinstance(file, PidFd):
+            raise SyscallError(errno.EINVAL)
+        pid = file.process.tgid
     else:
         raise SyscallError(errno.EINVAL)
     kernel = task.kernel
