@@ -63,16 +63,20 @@ def page_up(x):
 class Vma:
     """One mapping: [start, end), protections, MAP_* flags and what backs it."""
 
-    __slots__ = ("start", "end", "prot", "flags", "name", "offset", "file")
+    __slots__ = ("start", "end", "prot", "flags", "name", "offset", "file", "shared_key")
 
-    def __init__(self, start, end, prot, flags, name="", offset=0, file=None):
+    def __init__(self, start, end, prot, flags, name="", offset=0, file=None, shared_key=None):
         self.start, self.end, self.prot, self.flags = start, end, prot, flags
         self.name, self.offset, self.file = name, offset, file
+        # What the memory is, for keys that must match across processes (shared
+        # futexes): (st_dev, st_ino) of a shared file, or a token for shared anonymous
+        # memory that fork copies along. None for private memory.
+        self.shared_key = shared_key
 
     def split_at(self, addr):
         """Cut in two at addr; self keeps the low part, the high part is returned."""
         high = Vma(addr, self.end, self.prot, self.flags, self.name,
-                   self.offset + (addr - self.start) if self.file is not None else 0, self.file)
+                   self.offset + (addr - self.start), self.file, self.shared_key)
         self.end = addr
         return high
 
@@ -113,6 +117,15 @@ class AddressSpace:
             return
         if addr < 0 or addr + size > self.top or self.proc.write(addr, data) != size:
             raise SyscallError(errno.EFAULT)
+
+    def futex_key(self, addr, private):
+        """Where a futex word lives: private words by (mm, address); words in shared
+        memory by what is mapped there, so processes sharing it meet (futex(2))."""
+        if not private:
+            vma = self.find(addr)
+            if vma is not None and vma.shared_key is not None:
+                return (vma.shared_key, vma.offset + (addr - vma.start))
+        return (id(self), addr)
 
     def extent(self, addr, size, writing):
         """How many bytes from addr on the guest can hand us (writing=False) or
@@ -272,10 +285,13 @@ class AddressSpace:
                    MapOp(HOST_MMAP, (start, size, prot & 7, host_flags, 0, offset), OP_ARG4_FD),
                    MapOp(HOST_CLOSE, (0,), OP_ARG0_FD)]
         self._host(ops)
+        shared_key = None
+        if maptype == MAP_SHARED:
+            shared_key = file.identity() if file is not None else object()
         self._carve(start, start + size)
         self._insert(Vma(start, start + size, prot & 7, (flags & ~MAP_TYPE) | maptype,
                          name or (file.path_name() if file is not None else ""),
-                         offset if file is not None else 0, file))
+                         offset if file is not None else 0, file, shared_key))
         return start
 
     def map_fixed_ops(self, start, end, prot, flags, offset=0, name="", from_saved_fd=False):
@@ -426,7 +442,7 @@ class AddressSpace:
             self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, 0, 0))])
             self._carve(old, old + new_len)
             grown = Vma(old, old + new_len, vma.prot, vma.flags, vma.name,
-                        vma.offset + (old - vma.start) if vma.file is not None else 0, vma.file)
+                        vma.offset + (old - vma.start), vma.file, vma.shared_key)
             self._insert(grown)
             return old
         if not flags & MREMAP_MAYMOVE:
@@ -438,7 +454,7 @@ class AddressSpace:
         self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, host_flags, new_addr))])
         self._carve(new_addr, new_addr + new_len)
         moved = Vma(new_addr, new_addr + new_len, vma.prot, vma.flags, vma.name,
-                    vma.offset + (old - vma.start) if vma.file is not None else 0, vma.file)
+                    vma.offset + (old - vma.start), vma.file, vma.shared_key)
         if not flags & MREMAP_DONTUNMAP:
             self._carve(old, old + old_len)
         self._insert(moved)
@@ -471,7 +487,7 @@ class AddressSpace:
         child.__dict__.update(self.__dict__)
         child.proc = proc
         child.users = 1
-        child.vmas = [Vma(v.start, v.end, v.prot, v.flags, v.name, v.offset, v.file)
+        child.vmas = [Vma(v.start, v.end, v.prot, v.flags, v.name, v.offset, v.file, v.shared_key)
                       for v in self.vmas]
         child.starts = list(self.starts)
         return child

@@ -128,6 +128,10 @@ class File:
     def path_name(self):
         return self.path
 
+    def identity(self):
+        """What this file is, across opens (shared-memory keys)."""
+        return ("file", id(self))
+
 
 class HostFile(File):
     """A file, directory or device of the host, opened by the kernel."""
@@ -244,6 +248,10 @@ class HostFile(File):
             raise SyscallError(errno.EACCES)
         if self.flags & O_APPEND and maptype == 1 and prot & 2:
             raise SyscallError(errno.EACCES)
+
+    def identity(self):
+        st = os.fstat(self.host_fd)
+        return ("inode", st.st_dev, st.st_ino)
 
     def stub_path(self):
         """A path by which a stub can open this same file."""

@@ -54,6 +54,8 @@ SA_NOCLDWAIT = 2
 SIG_IGN = 1
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
 KILL_GRACE = 5.0
+ROBUST_LIST_LIMIT = 2048
+FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 SIGCHLD_ONLY = (signal.SIGCHLD,)
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
@@ -370,13 +372,43 @@ class Kernel:
         self.exit_group(task, sig & 0x7F)
 
     def _clear_child_tid(self, task):
-        if task.clear_child_tid and task.mm.users > 1 or task.clear_child_tid and \
-                len(task.process.threads) > 1:
+        """What Linux's mm_release does for an exiting thread whose memory others
+        may still see: release its robust futexes, clear and wake CLEARTID."""
+        if task.mm.users <= 1 and len(task.process.threads) <= 1:
+            return
+        self._exit_robust_list(task)
+        if task.clear_child_tid:
             try:
                 task.mm.write(task.clear_child_tid, b"\0\0\0\0")
                 futex_wake(task, task.clear_child_tid, 1)
             except SyscallError:
                 pass
+
+    def _exit_robust_list(self, task):
+        """Mark the futexes a dying thread still holds FUTEX_OWNER_DIED (robust mutexes)."""
+        head, _ = task.robust_list
+        if not head:
+            return
+        mm = task.mm
+        try:
+            first, offset, pending = struct.unpack("<QqQ", mm.read(head, 24))
+            entries = []
+            entry = first
+            while entry != head and len(entries) < ROBUST_LIST_LIMIT:
+                entries.append(entry)
+                entry, = struct.unpack("<Q", mm.read(entry, 8))
+            if pending:
+                entries.append(pending)
+            for entry in entries:
+                addr = (entry & ~1) + offset
+                word, = struct.unpack("<I", mm.read(addr, 4))
+                if word & FUTEX_TID_MASK != task.tid:
+                    continue
+                mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
+                if word & FUTEX_WAITERS:
+                    futex_wake(task, addr, 1)
+        except SyscallError:
+            pass
 
     def _retire(self, task):
         """Take a thread out of the running tables and stop its host thread."""

@@ -12,8 +12,8 @@ FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
 
 
-def _queue(task, uaddr, create):
-    key = (id(task.mm), uaddr)
+def _queue(task, uaddr, create, private=True):
+    key = task.mm.futex_key(uaddr, private)
     queues = task.kernel.futexes
     q = queues.get(key)
     if q is None and create:
@@ -55,34 +55,36 @@ def sys_futex(task, uaddr, futex_op, val, timeout, uaddr2, val3):
             if deadline is not None and time.monotonic() >= deadline:
                 raise SyscallError(errno.ETIMEDOUT)
         task.futex_bitset = val3 & 0xFFFFFFFF if cmd == FUTEX_WAIT_BITSET else FUTEX_BITSET_MATCH_ANY
-        raise Block(deadline=restart["futex"], queue=_queue(task, uaddr, True))
+        raise Block(deadline=restart["futex"],
+                    queue=_queue(task, uaddr, True, bool(futex_op & FUTEX_PRIVATE_FLAG)))
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         if cmd == FUTEX_WAKE_BITSET and (val3 & 0xFFFFFFFF) == 0:
             raise SyscallError(errno.EINVAL)
         mask = val3 & 0xFFFFFFFF if cmd == FUTEX_WAKE_BITSET else FUTEX_BITSET_MATCH_ANY
-        return futex_wake(task, uaddr, val, mask)
+        return futex_wake(task, uaddr, val, mask, bool(futex_op & FUTEX_PRIVATE_FLAG))
     if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
         if cmd == FUTEX_CMP_REQUEUE:
             word, = struct.unpack("<I", task.mm.read(uaddr, 4))
             if word != val3 & 0xFFFFFFFF:
                 raise SyscallError(errno.EAGAIN)
-        woken = futex_wake(task, uaddr, val, FUTEX_BITSET_MATCH_ANY)
-        src = _queue(task, uaddr, False)
+        private = bool(futex_op & FUTEX_PRIVATE_FLAG)
+        woken = futex_wake(task, uaddr, val, FUTEX_BITSET_MATCH_ANY, private)
+        src = _queue(task, uaddr, False, private)
         if src is not None and timeout:
-            dst = _queue(task, uaddr2, True)
+            dst = _queue(task, uaddr2, True, private)
             moved = src.waiters[:timeout & 0x7FFFFFFF]
             del src.waiters[:len(moved)]
             dst.waiters.extend(moved)
             for t in moved:
-                t.blocked_queue = dst
+                t.blocked_queues = (dst,)
             woken += len(moved) if cmd == FUTEX_CMP_REQUEUE else 0
         return woken
     raise SyscallError(errno.ENOSYS)
 
 
-def futex_wake(task, uaddr, count, mask=FUTEX_BITSET_MATCH_ANY):
+def futex_wake(task, uaddr, count, mask=FUTEX_BITSET_MATCH_ANY, private=False):
     """Wake up to count waiters on uaddr whose bitset matches mask."""
-    q = _queue(task, uaddr, False)
+    q = _queue(task, uaddr, False, private)
     if q is None or count <= 0:
         return 0
     woken = 0
