@@ -156,5 +156,23 @@ def syscalls(implemented):
         click.echo(f"{entry.nr:4d} {entry.name:24s} {entry.support}")
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
+              help="How guest syscalls reach the kernel.")
+@click.option("--count", type=click.IntRange(0), default=20, show_default=True,
+              help="Show the host events of the first N guest syscalls.")
+@click.option("--json", "json_path", metavar="FILE", default=None,
+              help="Also write the events and the summary as JSON to FILE ('-' for stdout).")
+@click.option("--stub-ops", is_flag=True, help="Also show the events of injected stub ops.")
+@click.argument("program")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def explain(mode, count, json_path, stub_ops, program, args):
+    """Run PROGRAM and show, per guest syscall, the ptrace stops and requests behind it."""
+    from .host.explain import explain as run_explain
+    status = run_explain([program, *args], mode_name=mode, count=count, json_path=json_path,
+                         env=launch_environment(), stub_ops=stub_ops)
+    sys.exit(status if status >= 0 else 128 - status)
+
+
 if __name__ == "__main__":
     main()

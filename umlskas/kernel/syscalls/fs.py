@@ -290,8 +290,9 @@ def open_fifo(task, path, key, flags):
             hfd = os.open(path, host_flags)
         except OSError as e:
             if e.errno == errno.ENXIO and not nonblock:
-                state.waiting_writers += 1
-                restart["fifo_waiting"] = True
+                if not restart.get("fifo_waiting"):
+                    state.waiting_writers += 1
+                    restart["fifo_waiting"] = True
                 raise Block(deadline=time.monotonic() + 0.01, queue=state.queue) from None
             raise SyscallError(e.errno) from None
     if acc == 0 and not nonblock and state.writers == 0:
