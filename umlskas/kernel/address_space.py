@@ -60,6 +60,13 @@ def page_up(x):
     return (x + PAGE - 1) & PAGE_MASK
 
 
+def _offset_at(vma, addr):
+    """The offset into what backs vma at addr (0 for private anonymous memory)."""
+    if vma.file is None and vma.shared_key is None:
+        return 0
+    return vma.offset + (addr - vma.start)
+
+
 class Vma:
     """One mapping: [start, end), protections, MAP_* flags and what backs it."""
 
@@ -75,8 +82,10 @@ class Vma:
 
     def split_at(self, addr):
         """Cut in two at addr; self keeps the low part, the high part is returned."""
+        backed = self.file is not None or self.shared_key is not None
         high = Vma(addr, self.end, self.prot, self.flags, self.name,
-                   self.offset + (addr - self.start), self.file, self.shared_key)
+                   self.offset + (addr - self.start) if backed else 0, self.file,
+                   self.shared_key)
         self.end = addr
         return high
 
@@ -442,7 +451,7 @@ class AddressSpace:
             self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, 0, 0))])
             self._carve(old, old + new_len)
             grown = Vma(old, old + new_len, vma.prot, vma.flags, vma.name,
-                        vma.offset + (old - vma.start), vma.file, vma.shared_key)
+                        _offset_at(vma, old), vma.file, vma.shared_key)
             self._insert(grown)
             return old
         if not flags & MREMAP_MAYMOVE:
@@ -454,7 +463,7 @@ class AddressSpace:
         self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, host_flags, new_addr))])
         self._carve(new_addr, new_addr + new_len)
         moved = Vma(new_addr, new_addr + new_len, vma.prot, vma.flags, vma.name,
-                    vma.offset + (old - vma.start), vma.file, vma.shared_key)
+                    _offset_at(vma, old), vma.file, vma.shared_key)
         if not flags & MREMAP_DONTUNMAP:
             self._carve(old, old + old_len)
         self._insert(moved)

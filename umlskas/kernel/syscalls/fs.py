@@ -120,18 +120,18 @@ def _iovecs(task, iov, iovcnt):
     return vecs
 
 
-def _usable(task, vecs, writing):
-    """The prefix of vecs the guest memory allows (a short or bad iovec ends it);
-    EFAULT if nothing is usable but something was asked for."""
+def _usable(task, vecs, writing, limit=MAX_RW_COUNT):
+    """The prefix of vecs the guest memory allows (a short or bad iovec ends it),
+    at most `limit` bytes in all; EFAULT if nothing is usable but something was asked for."""
     out = []
     total = 0
     for base, length in vecs:
-        length = min(length, MAX_RW_COUNT - total)
+        length = min(length, limit - total)
         ext = task.mm.extent(base, length, writing) if length else 0
         if ext:
             out.append((base, ext))
             total += ext
-        if ext < length or total >= MAX_RW_COUNT:
+        if ext < length or total >= limit:
             break
     if not out and any(length for _, length in vecs):
         raise SyscallError(errno.EFAULT)

@@ -10,6 +10,8 @@ import errno
 import os
 import stat as statmod
 import struct
+
+from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 import time
 
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
@@ -557,41 +559,12 @@ def sys_setsockopt(task, fd, level, optname, optval, optlen):
 
 
 def _iovecs(task, iov, iovcnt):
-    """import_iovec(): (base, len) pairs the guest memory allows, in order."""
-    vecs = list(struct.iter_unpack("<QQ", task.mm.read(iov, 16 * iovcnt))) if iovcnt else []
-    for _, length in vecs:
-        if length > 0x7FFFFFFFFFFFFFFF:
-            raise SyscallError(errno.EINVAL)
-    for base, length in vecs:
-        if base + length > TASK_SIZE_MAX:
-            raise SyscallError(errno.EFAULT)
-    return vecs
+    """import_iovec() for msghdr iovecs (their count is checked by the caller)."""
+    return fs_iovecs(task, iov, iovcnt)
 
 
 def _usable(task, vecs, writing):
-    out = []
-    total = 0
-    for base, length in vecs:
-        length = min(length, INT_MAX - total)
-        ext = task.mm.extent(base, length, writing) if length else 0
-        if ext:
-            out.append((base, ext))
-            total += ext
-        if ext < length:
-            break
-    if not out and any(length for _, length in vecs):
-        raise SyscallError(errno.EFAULT)
-    return out
-
-
-def _scatter(task, vecs, data):
-    pos = 0
-    for base, length in vecs:
-        if pos >= len(data):
-            break
-        piece = data[pos:pos + length]
-        task.mm.write(base, piece)
-        pos += len(piece)
+    return fs_usable(task, vecs, writing, INT_MAX)
 
 
 def _read_msghdr(task, msg):
