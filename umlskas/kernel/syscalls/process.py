@@ -528,14 +528,7 @@ def _set_res(task, kind, r, e, s):
     for v in (r, e, s):
         if v != NO_CHANGE and not _capable(task) and v not in ids:
             raise SyscallError(errno.EPERM)
-    if r != NO_CHANGE:
-        setattr(c, kind, r)
-    if e != NO_CHANGE:
-        setattr(c, "e" + kind, e)
-        setattr(c, "fs" + kind, e)
-    if s != NO_CHANGE:
-        setattr(c, "s" + kind, s)
-    return 0
+    return _apply(c, kind, r, e, s)
 
 
 def sys_setresuid(task, ruid, euid, suid):
