@@ -39,6 +39,7 @@ from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
+from .deterministic import OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task
 from .vfs import AT_EMPTY_PATH, Vfs
 
@@ -72,6 +73,8 @@ FATAL_BY_DEFAULT = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
 class HostClock:
     """Time as the host has it."""
 
+    virtual = False
+
     def now_ns(self, clk):
         return time.clock_gettime_ns(clk)
 
@@ -79,14 +82,22 @@ class HostClock:
 class Kernel:
     """One guest world: its tasks, and the loop that runs them on a Mode."""
 
-    def __init__(self, mode, *, hostname=None, tracer=None, forward_host_signals=True):
+    def __init__(self, mode, *, hostname=None, tracer=None, forward_host_signals=True,
+                 deterministic=None):
+        """deterministic: None, or a seed for a deterministic run (see deterministic.py)."""
+        self.deterministic = deterministic is not None
+        if self.deterministic:
+            mode = OneAtATime(mode)
+            hostname = hostname or "umlskas"
         self.mode = mode
         self.tracer = tracer                      # callable(task, entry, args, result) or None
         self.procfs = ProcFs(self)
         self.vfs = Vfs(self.procfs)
-        self.clock = HostClock()
+        self.clock = VirtualClock() if self.deterministic else HostClock()
+        self.rng = SeededRandom(deterministic) if self.deterministic else None
         self.hostname = hostname or socket.gethostname()
-        self.domainname = _read_text("/proc/sys/kernel/domainname", "(none)")
+        self.domainname = "(none)" if self.deterministic else \
+            _read_text("/proc/sys/kernel/domainname", "(none)")
         self.tasks = {}                           # vpid (tid) -> Task
         self.current = None                       # the task whose syscall is running
         self.futexes = {}
@@ -126,6 +137,8 @@ class Kernel:
 
     def cpu_time_ns(self, task, clk):
         """CPU time of the guest's host thread(s), from the host's schedstat."""
+        if self.deterministic:
+            return self.clock.elapsed
         total = 0
         for t in (self.threads_of(task) if clk == 2 else [task]):
             try:
@@ -136,7 +149,7 @@ class Kernel:
         return total
 
     def random_bytes(self, n):
-        return os.urandom(n)
+        return self.rng.bytes(n) if self.rng is not None else os.urandom(n)
 
     def _alloc_pid(self):
         pid = self.next_pid

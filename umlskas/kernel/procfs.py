@@ -66,6 +66,22 @@ class ProcFs:
         text = name.decode(errors="replace")
         return not (_is_pid(text) or text in ("self", "thread-self"))
 
+    def root_dir(self, task, flags):
+        """/proc itself: the host's entries that are not processes, then the guest's
+        processes (in pid order) and self/thread-self."""
+        entries = []
+        for entry in sorted(os.scandir("/proc"), key=lambda e: e.name):
+            if self.host_dir_filter(os.fsencode(entry.name)):
+                dtype = DT_DIR if entry.is_dir(follow_symlinks=False) else \
+                    DT_LNK if entry.is_symlink() else DT_REG
+                entries.append((entry.name, dtype))
+        entries += [("self", DT_LNK), ("thread-self", DT_LNK)]
+        entries += [(str(p.tgid), DT_DIR) for p in sorted(self.kernel.processes(),
+                                                          key=lambda p: p.tgid)]
+        directory = SyntheticDir(entries, "/proc", flags)
+        directory.stat = lambda: os.stat("/proc")
+        return directory
+
     def _parts(self, path):
         return path[len("/proc/"):].split("/")
 

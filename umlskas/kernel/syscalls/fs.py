@@ -10,7 +10,7 @@ import time
 from .. import hostsys
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
-from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+from ..files import (File, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, dirent64, host_call, make_stat,
                      pack_stat)
@@ -226,6 +226,9 @@ def sys_lseek(task, fd, offset, whence):
 def open_node(task, node, flags, mode):
     """Open a resolved node; returns a File."""
     kernel = task.kernel
+    if isinstance(node, HostPath) and kernel.deterministic and \
+            node.path in ("/dev/urandom", "/dev/random") and not flags & O_PATH:
+        return SeededRandomFile(kernel, flags, node.path)
     if isinstance(node, HostPath):
         host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_CLOEXEC | O_NOCTTY
         fifo = _fifo_key(node.path) if not flags & O_PATH else None
@@ -239,10 +242,10 @@ def open_node(task, node, flags, mode):
             kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)
         else:
             kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
-        file = HostFile(hfd, kept, node.path.rstrip("/") or "/")
-        if node.path.rstrip("/") == "/proc":
-            file.dir_filter = kernel.procfs.host_dir_filter
-        return file
+        if node.path.rstrip("/") == "/proc" and not flags & O_PATH:
+            os.close(hfd)
+            return kernel.procfs.root_dir(task, kept)
+        return HostFile(hfd, kept, node.path.rstrip("/") or "/")
     if isinstance(node, FileNode):
         return node.file
     if isinstance(node, ProcLink):
@@ -260,6 +263,27 @@ def open_node(task, node, flags, mode):
             raise SyscallError(errno.ENOTDIR)
         return node.open(flags)
     raise SyscallError(errno.ENOENT)
+
+
+class SeededRandomFile(File):
+    """/dev/urandom in a deterministic run: the kernel's seeded generator."""
+
+    def __init__(self, kernel, flags, path):
+        super().__init__(flags | O_LARGEFILE, path)
+        self.kernel = kernel
+        self.mode = os.stat(path).st_mode
+
+    def read(self, size):
+        return self.kernel.random_bytes(size)
+
+    def write(self, data):
+        return len(data)
+
+    def poll(self):
+        return 5
+
+    def stat(self):
+        return host_call(os.stat, self.path)
 
 
 def _fifo_key(path):

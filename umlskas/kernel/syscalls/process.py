@@ -183,8 +183,12 @@ def sys_setrlimit(task, resource, rlim):
 
 def sys_uname(task, buf):
     """uname(2): the host's kernel identity, the kernel's host name."""
-    u = os.uname()
-    fields = ("Linux", task.kernel.hostname, u.release, u.version, "x86_64",
+    if task.kernel.deterministic:
+        release, version = "6.1.0-umlskas", "#1 SMP PREEMPT_DYNAMIC"
+    else:
+        u = os.uname()
+        release, version = u.release, u.version
+    fields = ("Linux", task.kernel.hostname, release, version, "x86_64",
               task.kernel.domainname)
     task.mm.write(buf, b"".join(os.fsencode(f)[:64].ljust(65, b"\0") for f in fields))
     return 0
@@ -195,6 +199,10 @@ def sys_sysinfo(task, info):
     r, raw = hostsys.with_buffer(hostsys.SYS_SYSINFO, 112)
     if r < 0:
         raise SyscallError(-r)
+    if task.kernel.deterministic:
+        # Fixed figures: 8 GiB of RAM, half free, no load, uptime from the virtual clock.
+        uptime = task.kernel.clock.elapsed // 10**9
+        raw = struct.pack("<q3QQQQQQQ", uptime, 0, 0, 0, 8 << 30, 4 << 30, 0, 0, 0, 0) + raw[80:]
     raw = raw[:80] + struct.pack("<H", min(len(task.kernel.tasks), 0xFFFF)) + raw[82:]
     task.mm.write(info, raw)
     return 0

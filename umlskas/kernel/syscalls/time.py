@@ -73,6 +73,9 @@ def sleep_until(task, clk, deadline_ns, rem):
     now = clock_ns(task, clk)
     if now >= deadline_ns:
         return 0
+    if task.kernel.clock.virtual:
+        task.kernel.clock.advance_to(clk, deadline_ns)   # virtual time: no waiting
+        return 0
     # Parking uses the monotonic clock; an absolute realtime deadline is converted once.
     raise Block(deadline=time.monotonic() + (deadline_ns - now) / NSEC)
 
