@@ -69,8 +69,12 @@ def reraise_signal(sig):
     os._exit(128 + sig)
 
 
-def run_program(argv, *, env, cwd, trace=False, mode_name="skas"):
-    """Run argv in a new kernel; returns the guest's status (code, or -signal)."""
+def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=None, info=None):
+    """Run argv in a new kernel; returns the guest's status (code, or -signal).
+
+    trace: True for the text trace on stderr, or a tracer callable (see trace.py).
+    deterministic: None, or the seed of a deterministic run (Kernel's deterministic=).
+    info: a dict to receive facts about the run (stops_per_syscall)."""
     from .kernel.errors import SyscallError
     from .kernel.kernel_proc import Kernel
     from .host.mode_skas import SkasMode
@@ -82,7 +86,10 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas"):
         click.echo(f"umlskas: '{argv[0]}': No such file or directory", err=True)
         return 127
     mode = TTMode() if mode_name == "tt" else SkasMode()
-    kernel = Kernel(mode, tracer=TextTracer() if trace else None)
+    if info is not None:
+        info["stops_per_syscall"] = getattr(mode, "stops_per_syscall", None)
+    tracer = TextTracer() if trace is True else trace or None
+    kernel = Kernel(mode, tracer=tracer, deterministic=deterministic)
     envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
     try:
         kernel.spawn_init(os.fsencode(filename), [os.fsencode(a) for a in argv], envp,
@@ -106,8 +113,45 @@ def main():
     and is emulated in Python; the guest never makes a host system call."""
 
 
-@main.command(epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
-@click.option("--trace", is_flag=True, help="Print one strace-like line per guest syscall to stderr.")
+class _RunCommand(click.Command):
+    """`run`, where `--trace=NAMES` (with '=') selects syscalls and bare `--trace` stays a
+    flag, so `umlskas run --trace prog` still runs prog."""
+
+    VALUED = {"--env", "--cwd", "--mode", "--trace-json", "--seed", "--stats-json",
+              "--trace-filter"}
+
+    def parse_args(self, ctx, args):
+        args = list(args)
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--" or not arg.startswith("-"):
+                break
+            if arg.startswith("--trace="):
+                args[i:i + 1] = ["--trace", "--trace-filter", arg[len("--trace="):]]
+                i += 3
+                continue
+            i += 2 if arg in self.VALUED else 1
+        return super().parse_args(ctx, args)
+
+
+@main.command(cls=_RunCommand, epilog=EXAMPLES, context_settings={"ignore_unknown_options": True})
+@click.option("--trace", is_flag=True,
+              help="Print one strace-like line per guest syscall to stderr; --trace=NAMES "
+                   "(comma list of syscall names and %file %process %signal %memory %desc "
+                   "%network %ipc %creds %clock %stat, '!' to negate) traces only those.")
+@click.option("--trace-filter", hidden=True, default=None)
+@click.option("--trace-json", "trace_json", metavar="FILE", default=None,
+              type=click.Path(dir_okay=False),
+              help="Write one JSON object per guest syscall to FILE ('-' for stderr).")
+@click.option("--summary", is_flag=True,
+              help="At exit, print a count/time/errors table per syscall to stderr (strace -c).")
+@click.option("--verify", is_flag=True,
+              help="Run twice; report the first difference in stdout or the trace, exit 1 if any.")
+@click.option("--deterministic", is_flag=True, help="Deterministic time, randomness and ids.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="The seed of --deterministic.")
+@click.option("--stats-json", hidden=True, default=None)
 @click.option("--env", "env_pairs", multiple=True, metavar="K=V", help="Set a variable in the guest's environment.")
 @click.option("--cwd", type=click.Path(file_okay=False), default=None, help="The guest's working directory.")
 @click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
@@ -115,7 +159,8 @@ def main():
 @click.option("-v", "--verbose", count=True, help="More kernel log output.")
 @click.argument("program")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run(trace, env_pairs, cwd, mode, verbose, program, args):
+def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, stats_json,
+        env_pairs, cwd, mode, verbose, program, args):
     """Run PROGRAM with ARGS under the kernel; its exit status becomes ours."""
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else
                         logging.WARNING, format="umlskas: %(message)s", stream=sys.stderr)
@@ -129,18 +174,61 @@ def run(trace, env_pairs, cwd, mode, verbose, program, args):
     if not os.path.isdir(cwd):
         click.echo(f"umlskas: --cwd {cwd}: No such directory", err=True)
         sys.exit(125)
-    from .kernel.errors import KernelBug
+    from .trace import parse_filter
     try:
-        status = run_program([program, *args], env=env, cwd=cwd, trace=trace, mode_name=mode)
+        names = parse_filter(trace_filter)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--trace")
+    if verify:
+        from .api import verify_cli
+        sys.exit(verify_cli([program, *args], env=env, cwd=cwd, mode=mode,
+                            deterministic=deterministic, seed=seed, trace=trace_filter))
+    import time
+    from .kernel.errors import KernelBug
+    from .trace import JsonTracer, SummaryTracer, TextTracer, Tracers
+    json_stream = None
+    if trace_json is not None:
+        json_stream = sys.stderr if trace_json == "-" else open(trace_json, "w", encoding="utf-8")
+    summarizer = SummaryTracer() if summary else None
+    tracer = None
+    if trace or json_stream is not None or summarizer is not None:
+        tracer = Tracers([TextTracer() if trace else None,
+                          JsonTracer(json_stream) if json_stream is not None else None,
+                          summarizer], names)
+    info = {}
+    wall0 = time.perf_counter()
+    status = None
+    try:
+        status = run_program([program, *args], env=env, cwd=cwd, trace=tracer, mode_name=mode,
+                             deterministic=seed if deterministic else None, info=info)
     except KernelBug as e:
         click.echo(f"umlskas: the kernel stopped the guest: {e}", err=True)
-        sys.exit(KERNEL_FAULT_STATUS)
+        status = KERNEL_FAULT_STATUS
     except KeyboardInterrupt:
-        sys.exit(128 + signal.SIGINT)
+        status = 128 + signal.SIGINT
+    finally:
+        if json_stream is not None and json_stream is not sys.stderr:
+            json_stream.close()
+        if summarizer is not None:
+            summarizer.report(sys.stderr)
+        if stats_json is not None:
+            _write_run_stats(stats_json, mode, info, time.perf_counter() - wall0, status)
     sys.stdout.flush()
     if status < 0:
         reraise_signal(-status)
     sys.exit(status)
+
+
+def _write_run_stats(path, mode, info, wall, status):
+    """The kernel's own numbers for the Python API (umlskas.api): wall and CPU times."""
+    import json
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"mode": mode, "status": status, "wall_s": wall,
+                   "kernel_cpu_s": {"user": me.ru_utime, "system": me.ru_stime},
+                   "guest_cpu_s": {"user": kids.ru_utime, "system": kids.ru_stime},
+                   "kernel_maxrss_kb": me.ru_maxrss, **info}, f)
 
 
 @main.command()
@@ -168,10 +256,24 @@ def syscalls(implemented):
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def explain(mode, count, json_path, stub_ops, program, args):
     """Run PROGRAM and show, per guest syscall, the ptrace stops and requests behind it."""
-    from .host.explain import explain as run_explain
+    from .explain import explain as run_explain
     status = run_explain([program, *args], mode_name=mode, count=count, json_path=json_path,
                          env=launch_environment(), stub_ops=stub_ops)
     sys.exit(status if status >= 0 else 128 - status)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Short run (under a minute).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write every number to FILE.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Draw a PNG bar chart (needs matplotlib).")
+@click.option("--rounds", type=click.IntRange(1), help="Interleaved rounds (default 5, quick 3).")
+@click.option("--only", metavar="NAMES", help="Comma list of workload and/or mechanism names.")
+@click.option("--no-pin", is_flag=True, help="Do not pin runs to one CPU with taskset.")
+def bench(quick, json_path, plot_path, rounds, only, no_pin):
+    """Benchmark umlskas against native and the peers on this machine."""
+    from .bench import run_bench
+    run_bench(quick=quick, json_path=json_path, plot_path=plot_path, rounds=rounds, only=only,
+              pin=not no_pin)
 
 
 if __name__ == "__main__":

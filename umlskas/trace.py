@@ -1,8 +1,11 @@
 """strace-like formatting of guest syscalls, from the syscall table's argument kinds."""
 
+import collections
 import errno
+import json
 import os
 import sys
+import time
 
 from .kernel.errors import SyscallError
 
@@ -51,39 +54,85 @@ def _quote(data, limit=STRING_LIMIT):
     return '"' + "".join(out) + '"' + ("..." if len(data) > limit else "")
 
 
-def format_arg(task, kind, value, size=None, result=None):
+class Buf:
+    """Bytes read from the guest (a string or buffer argument), shown up to limit."""
+
+    __slots__ = ("data", "limit")
+
+    def __init__(self, data, limit):
+        self.data = data
+        self.limit = limit
+
+    @property
+    def truncated(self):
+        return len(self.data) > self.limit
+
+    def text(self):
+        """The shown part as str (undecodable bytes as backslash escapes)."""
+        return self.data[:self.limit].decode("utf-8", "backslashreplace")
+
+
+class Sym(str):
+    """A symbolic or hexadecimal rendering (flags, constants, pointers)."""
+
+
+def decode_arg(task, kind, value, size=None, result=None):
+    """One argument as Buf (guest bytes), Sym (names, pointers) or int.
+
+    Both the text trace (format_arg) and the JSON trace are rendered from this."""
     mm = task.mm
     try:
         if kind in ("path", "str"):
-            return _quote(mm.read_cstr(value, 4096), 4096 if kind == "path" else STRING_LIMIT) \
-                if value else "NULL"
+            if not value:
+                return Sym("NULL")
+            return Buf(mm.read_cstr(value, 4096), 4096 if kind == "path" else STRING_LIMIT)
         if kind == "inbuf" and size is not None:
-            return _quote(mm.read(value, min(size, STRING_LIMIT + 1)))
+            return Buf(mm.read(value, min(size, STRING_LIMIT + 1)), STRING_LIMIT)
         if kind == "outbuf" and size is not None:
             if result is None or result < 0:
-                return hex(value)
-            return _quote(mm.read(value, min(result, STRING_LIMIT + 1)))
+                return Sym(hex(value))
+            return Buf(mm.read(value, min(result, STRING_LIMIT + 1)), STRING_LIMIT)
     except (SyscallError, OSError):
-        return hex(value)
+        return Sym(hex(value))
     if kind == "dirfd" and value == AT_FDCWD:
-        return "AT_FDCWD"
+        return Sym("AT_FDCWD")
     if kind == "oflags":
         acc = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")[value & 3]
         rest = _flags(value & ~3 & ~0o100000, OPEN_FLAGS, "")
-        return acc + ("|" + rest if rest else "")
+        return Sym(acc + ("|" + rest if rest else ""))
     if kind == "prot":
-        return _flags(value, PROT_FLAGS, "PROT_NONE")
+        return Sym(_flags(value, PROT_FLAGS, "PROT_NONE"))
     if kind == "mmapflags":
         base = {1: "MAP_SHARED", 2: "MAP_PRIVATE", 3: "MAP_SHARED_VALIDATE"}.get(value & 0xF, hex(value & 0xF))
         rest = _flags(value & ~0xF, MAP_FLAGS, "")
-        return base + ("|" + rest if rest else "")
+        return Sym(base + ("|" + rest if rest else ""))
     if kind == "atflags":
-        return _flags(value, AT_FLAGS)
+        return Sym(_flags(value, AT_FLAGS))
     if kind == "mode":
-        return f"0{value:o}"
+        return Sym(f"0{value:o}")
     if kind in ("ptr", "struct", "sigset", "argv") or kind.endswith("buf"):
-        return "NULL" if value == 0 else hex(value)
+        return Sym("NULL" if value == 0 else hex(value))
+    return value
+
+
+def render_text(value):
+    """A decoded argument as strace shows it."""
+    if isinstance(value, Buf):
+        return _quote(value.data, value.limit)
     return str(value)
+
+
+def render_json(value):
+    """A decoded argument as a JSON value: str for strings and names, int for numbers."""
+    if isinstance(value, Buf):
+        return value.text() + ("..." if value.truncated else "")
+    if isinstance(value, Sym):
+        return str(value)
+    return value
+
+
+def format_arg(task, kind, value, size=None, result=None):
+    return render_text(decode_arg(task, kind, value, size, result))
 
 
 def format_result(entry, result):
@@ -121,19 +170,134 @@ def constant_names(name):
     return _CONSTANT_NAMES.get(name, {})
 
 
-def format_call(task, entry, args, result):
-    """One strace-style line: name(args) = result."""
+def decode_args(task, entry, args, result):
+    """Every argument of one call, decoded (see decode_arg)."""
     shown = []
     kinds = entry.kinds
     named = constant_names(entry.name)
     for i, kind in enumerate(kinds):
         values = named.get(i)
         if values is not None and args[i] in values:
-            shown.append(values[args[i]])
+            shown.append(Sym(values[args[i]]))
             continue
         size = args[i + 1] if i + 1 < len(args) and kinds[i + 1] == "size" else None
-        shown.append(format_arg(task, kind, args[i], size, result))
+        shown.append(decode_arg(task, kind, args[i], size, result))
+    return shown
+
+
+def format_call(task, entry, args, result):
+    """One strace-style line: name(args) = result."""
+    shown = [render_text(v) for v in decode_args(task, entry, args, result)]
     return f"{entry.name}({', '.join(shown)}) = {format_result(entry, result)}"
+
+
+def call_record(task, entry, args, result, start_ns, duration_ns):
+    """One call as a JSON-ready dict (the --trace-json line)."""
+    error = None
+    if result is not None and result < 0 and -result < 4096:
+        error = errno.errorcode.get(-result, str(-result))
+    return {
+        "tid": task.tid, "tgid": task.tgid, "nr": entry.nr, "name": entry.name,
+        "args": [render_json(v) for v in decode_args(task, entry, args, result)],
+        "result": result, "errno": error, "start_ns": start_ns, "duration_ns": duration_ns,
+    }
+
+
+# strace-style classes for --trace=%CLASS, from the table's names and argument kinds.
+def _names_with_kind(*kinds):
+    from .kernel.syscalls.names import SYSCALLS
+    return frozenset(name for _, name, _, ks in SYSCALLS if any(k in kinds for k in ks))
+
+
+def _all_names():
+    from .kernel.syscalls.names import SYSCALLS
+    return frozenset(name for _, name, _, _ in SYSCALLS)
+
+
+PROCESS_CALLS = frozenset({
+    "clone", "clone3", "fork", "vfork", "execve", "execveat", "exit", "exit_group", "wait4",
+    "waitid", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+    "pidfd_send_signal", "pidfd_open", "unshare", "setns"})
+MEMORY_CALLS = frozenset({
+    "mmap", "mprotect", "munmap", "brk", "mremap", "msync", "mincore", "madvise", "mlock",
+    "munlock", "mlockall", "munlockall", "remap_file_pages", "mbind", "set_mempolicy",
+    "get_mempolicy", "mlock2", "pkey_mprotect", "pkey_alloc", "pkey_free", "process_madvise",
+    "set_mempolicy_home_node", "map_shadow_stack", "shmat", "shmdt", "io_setup", "memfd_secret"})
+NETWORK_CALLS = frozenset({
+    "socket", "connect", "accept", "accept4", "sendto", "recvfrom", "sendmsg", "recvmsg",
+    "sendmmsg", "recvmmsg", "shutdown", "bind", "listen", "getsockname", "getpeername",
+    "socketpair", "setsockopt", "getsockopt"})
+IPC_CALLS = frozenset({
+    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop", "msgget",
+    "msgsnd", "msgrcv", "msgctl"})
+
+
+def trace_class(name):
+    """The syscall names of one strace class (%file, %process, %signal, %memory, %desc,
+    %network, %ipc, %creds, %clock, %stat)."""
+    all_names = _all_names()
+    if name == "file":
+        return _names_with_kind("path")
+    if name == "process":
+        return PROCESS_CALLS & all_names
+    if name == "signal":
+        return frozenset(n for n in all_names if "sig" in n or n in (
+            "kill", "tkill", "tgkill", "pause", "pidfd_send_signal", "restart_syscall"))
+    if name == "memory":
+        return MEMORY_CALLS & all_names
+    if name == "desc":
+        return _names_with_kind("fd", "dirfd") | frozenset(
+            n for n in all_names if n in ("pipe", "pipe2", "eventfd", "eventfd2", "epoll_create",
+                                          "epoll_create1", "memfd_create", "timerfd_create",
+                                          "signalfd", "signalfd4", "inotify_init",
+                                          "inotify_init1", "userfaultfd", "select", "pselect6",
+                                          "poll", "ppoll", "open", "creat"))
+    if name == "network" or name == "net":
+        return NETWORK_CALLS & all_names
+    if name == "ipc":
+        return IPC_CALLS & all_names
+    if name == "creds":
+        return frozenset(n for n in all_names if n.startswith(("getres", "setres")) or n in (
+            "getuid", "geteuid", "getgid", "getegid", "setuid", "setgid", "setreuid", "setregid",
+            "getgroups", "setgroups", "setfsuid", "setfsgid", "capget", "capset", "prctl"))
+    if name == "clock":
+        return frozenset(n for n in all_names if n.startswith(("clock_", "timer_")) or n in (
+            "gettimeofday", "settimeofday", "time", "adjtimex", "nanosleep"))
+    if name == "stat":
+        return frozenset(n for n in ("stat", "lstat", "fstat", "newfstatat", "statx")
+                         if n in all_names)
+    raise ValueError(f"unknown syscall class %{name}")
+
+
+TRACE_CLASSES = ("file", "process", "signal", "memory", "desc", "network", "ipc", "creds",
+                 "clock", "stat")
+
+
+def parse_filter(spec):
+    """The set of syscall names a --trace=SPEC selects (None for all).
+
+    SPEC is a comma list of syscall names and %CLASS names, as strace's -e trace=;
+    a leading '!' negates the whole set; 'all' selects everything."""
+    if spec is None or spec in ("", "all", True):
+        return None
+    negate = spec.startswith("!")
+    if negate:
+        spec = spec[1:]
+    all_names = _all_names()
+    chosen = set()
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item == "all":
+            chosen |= all_names
+        elif item.startswith("%"):
+            chosen |= trace_class(item[1:])
+        elif item in all_names:
+            chosen.add(item)
+        else:
+            raise ValueError(f"unknown syscall name {item!r}")
+    return frozenset(all_names - chosen) if negate else frozenset(chosen)
 
 
 class TextTracer:
@@ -146,3 +310,70 @@ class TextTracer:
         prefix = f"[pid {task.tid}] " if task.kernel.next_pid > 2 else ""
         self.stream.write(prefix + format_call(task, entry, args, result) + "\n")
         self.stream.flush()
+
+
+class JsonTracer:
+    """Writes one JSON object per guest syscall (see call_record) to a stream.
+
+    start_ns counts from the tracer's creation (just before the guest starts)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.t0 = time.perf_counter_ns()
+
+    def __call__(self, task, entry, args, result, duration_ns):
+        start = time.perf_counter_ns() - duration_ns - self.t0
+        record = call_record(task, entry, args, result, start, duration_ns)
+        self.stream.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+    def close(self):
+        self.stream.flush()
+
+
+class SummaryTracer:
+    """Counts calls, kernel time and errors per syscall; report() prints strace -c's table."""
+
+    def __init__(self):
+        self.calls = collections.Counter()
+        self.errors = collections.Counter()
+        self.time_ns = collections.Counter()
+
+    def __call__(self, task, entry, args, result, duration_ns):
+        name = entry.name
+        self.calls[name] += 1
+        self.time_ns[name] += duration_ns
+        if result is not None and -4096 < result < 0:
+            self.errors[name] += 1
+
+    def report(self, stream=None):
+        stream = stream or sys.stderr
+        total_ns = sum(self.time_ns.values())
+        rule = "------ ----------- ----------- --------- --------- ----------------"
+        lines = ["% time     seconds  usecs/call     calls    errors syscall", rule]
+        order = sorted(self.calls, key=lambda n: (-self.time_ns[n], -self.calls[n], n))
+        for name in order:
+            ns, calls, errs = self.time_ns[name], self.calls[name], self.errors[name]
+            pct = 100.0 * ns / total_ns if total_ns else 0.0
+            lines.append(f"{pct:6.2f} {ns / 1e9:11.6f} {ns / 1000 / calls:11.0f} {calls:9d} "
+                         f"{errs if errs else '':>9} {name}")
+        lines.append(rule)
+        ncalls, nerrs = sum(self.calls.values()), sum(self.errors.values())
+        lines.append(f"{100.0 if total_ns else 0.0:6.2f} {total_ns / 1e9:11.6f} "
+                     f"{total_ns / 1000 / ncalls if ncalls else 0:11.0f} {ncalls:9d} "
+                     f"{nerrs if nerrs else '':>9} total")
+        stream.write("\n".join(lines) + "\n")
+        stream.flush()
+
+
+class Tracers:
+    """Several tracers behind one name filter (a set of syscall names, or None for all)."""
+
+    def __init__(self, tracers, names=None):
+        self.tracers = [t for t in tracers if t is not None]
+        self.names = names
+
+    def __call__(self, task, entry, args, result, duration_ns):
+        if self.names is not None and entry.name not in self.names:
+            return
+        for tracer in self.tracers:
+            tracer(task, entry, args, result, duration_ns)

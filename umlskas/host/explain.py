@@ -28,10 +28,8 @@ Events made inside a stub-channel op (the kernel's injected mmap/munmap...,
 
 import collections
 import contextlib
-import json
 import os
 import signal
-import sys
 import time
 
 from . import mode_skas, mode_tt, ptrace, stub_channel
@@ -66,12 +64,7 @@ def _signame(sig):
 
 
 def _syscall_name(nr):
-    try:
-        from ..kernel.syscalls.table import TABLE
-        entry = TABLE[nr] if 0 <= nr < len(TABLE) else None
-        return entry.name if entry is not None else f"syscall_{nr}"
-    except Exception:      # noqa: BLE001 - a name is only decoration
-        return f"syscall_{nr}"
+    return f"syscall_{nr}"
 
 
 def _signed(v):
@@ -130,8 +123,9 @@ class Group:
 class Recorder:
     """Collects events; groups them per guest syscall (see the module docstring)."""
 
-    def __init__(self, count=20):
+    def __init__(self, count=20, syscall_name=None):
         self.count = count
+        self.name = syscall_name or _syscall_name     # nr -> name, given by the caller
         self.mode = None
         self.t0 = time.perf_counter_ns()
         self.stub = []                 # stack of stub-channel op labels
@@ -194,7 +188,7 @@ class Recorder:
             t0 = evs[0][0] if evs else time.perf_counter_ns() - self.t0
             group = Group(len(self.groups) + 1, pid, t0, len(self.groups) < self.count)
             group.nr = a
-            group.name = _syscall_name(a) if kind == TRAP_SYSCALL else f"i386 syscall {a}"
+            group.name = self.name(a) if kind == TRAP_SYSCALL else f"i386 syscall {a}"
             group.args = tuple(b)
             self.groups.append(group)
             self.current[pid] = group
@@ -209,16 +203,13 @@ class Recorder:
         else:
             self.event(pid, KERNEL, f"{_TRAPS.get(kind, kind)} -> kernel")
 
-    def traced(self, task, entry, args, result):
+    def traced(self, pid, name, line, result):
         """From the kernel's tracer hook: the call as `run --trace` prints it."""
-        from ..trace import format_call
-        pid = task.proc.host_pid if task.proc is not None else 0
-        line = format_call(task, entry, args, result)
         self.event(pid, KERNEL, "handled", line)
         group = self.current.get(pid)
         if group is not None and group.index is not None and group.call is None:
             group.call = line
-            group.name = entry.name
+            group.name = name
             group.result = result
 
     # ---- classification ---------------------------------------------------------
@@ -479,7 +470,7 @@ class _PtraceShim:
         op = {0: "none", 1: "entry", 2: "exit", 3: "seccomp"}.get(info.op, info.op)
         if info.op == 1:
             args = ", ".join(hex(a) for a in info.args)
-            detail = (f"{op}: nr={info.nr} ({_syscall_name(info.nr)}) args=({args})"
+            detail = (f"{op}: nr={info.nr} ({self._rec.name(info.nr)}) args=({args})"
                       f" ip={info.instruction_pointer:#x}")
         else:
             detail = f"{op} ip={info.instruction_pointer:#x}"
@@ -579,10 +570,10 @@ class _Explaining:
             label = name
             if name == "run_batch":
                 ops = args[1]
-                label = "run_batch(" + ", ".join(_syscall_name(o[0]) for o in ops[:4]) + \
+                label = "run_batch(" + ", ".join(rec.name(o[0]) for o in ops[:4]) + \
                     (", ..." if len(ops) > 4 else "") + ")"
             elif name == "inject":
-                label = f"inject({_syscall_name(args[1])})"
+                label = f"inject({rec.name(args[1])})"
             pid = args[0] if args else 0
             rec.event(pid, KERNEL, f"stub op: {label}",
                       "host syscalls run inside the stub (saved regs, PTRACE_CONT, int3)")
@@ -625,66 +616,3 @@ class ExplainingTTMode(_Explaining, TTMode):
     def __init__(self, rec, pin_cpu=True):
         TTMode.__init__(self, pin_cpu=pin_cpu)
         self._explain_setup(rec)
-
-
-class ExplainTracer:
-    """The kernel's tracer hook: hands each answered call to the recorder."""
-
-    def __init__(self, rec):
-        self.rec = rec
-
-    def __call__(self, task, entry, args, result, duration_ns):
-        self.rec.traced(task, entry, args, result)
-
-
-# ---- the command --------------------------------------------------------------------
-
-
-def explain(argv, *, mode_name="skas", count=20, json_path=None, env=None, cwd=None,
-            stub_ops=False, out=None):
-    """Run argv under a recording mode, print the explanation; returns the guest's status."""
-    from ..cli import resolve_program
-    from ..kernel.errors import SyscallError
-    from ..kernel.kernel_proc import Kernel
-
-    out = out or sys.stdout
-    env = dict(os.environ) if env is None else env
-    filename = resolve_program(argv[0], env.get("PATH"))
-    if filename is None:
-        print(f"umlskas: '{argv[0]}': No such file or directory", file=sys.stderr)
-        return 127
-    from ..trace import constant_names
-    constant_names("")         # load the constant tables now, not inside the first syscall
-    rec = Recorder(count)
-    with recording(rec):
-        mode = ExplainingTTMode(rec) if mode_name == "tt" else ExplainingSkasMode(rec)
-        kernel = Kernel(mode, tracer=ExplainTracer(rec))
-        envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
-        try:
-            kernel.spawn_init(os.fsencode(filename), [os.fsencode(a) for a in argv], envp,
-                              os.path.abspath(cwd or os.getcwd()))
-        except SyscallError as e:
-            mode.close()
-            print(f"umlskas: '{argv[0]}': {os.strerror(e.errno)}", file=sys.stderr)
-            return 127
-        except BaseException:
-            mode.close()
-            raise
-        try:
-            status = kernel.run()
-        finally:
-            rec.finish()
-    sys.stdout.flush()
-    rec.render(out, verbose_stub=stub_ops)
-    out.flush()
-    if json_path:
-        data = rec.to_json(argv)
-        data["status"] = status
-        if json_path == "-":
-            json.dump(data, sys.stdout, indent=1)
-            sys.stdout.write("\n")
-        else:
-            with open(json_path, "w") as f:
-                json.dump(data, f, indent=1)
-                f.write("\n")
-    return status

@@ -1,0 +1,185 @@
+"""The `umlskas` fixture and the Python API (umlskas.run, Sandbox, the exceptions)."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+import umlskas as umlskas_pkg
+from umlskas.api import Result, Changes, _check
+
+pytestmark = pytest.mark.timeout(120)
+
+GUEST = r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    const char *msg = argc > 1 ? argv[1] : "hello";
+    int fd = open("written.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return 2;
+    write(fd, msg, strlen(msg));
+    close(fd);
+    unlink("doomed.txt");
+    printf("wrote %s\n", msg);
+    return 7;
+}
+"""
+
+MODES = [pytest.param("skas", marks=pytest.mark.umlskas_mode("skas")),
+         pytest.param("tt", marks=pytest.mark.umlskas_mode("tt"))]
+
+
+def compile_guest(directory, source=GUEST, name="guest"):
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    src = os.path.join(directory, name + ".c")
+    with open(src, "w") as f:
+        f.write(source)
+    exe = os.path.join(directory, name)
+    subprocess.run([cc, "-O", "-o", exe, src], check=True)
+    os.unlink(src)
+    return exe
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_guest_in_fixture(umlskas, mode):
+    assert umlskas.mode == mode
+    exe = compile_guest(umlskas.cwd)
+    umlskas.write("doomed.txt", "bye")
+    r = umlskas.run([exe, "from-test"], trace=True)
+    assert r.returncode == 7
+    assert r.stdout == b"wrote from-test\n"
+    names = r.names()
+    assert "openat" in names and "write" in names and names[-1] == "exit_group"
+    opened = [c for c in r.syscalls if c["name"] == "openat" and c["args"][1] == "written.txt"]
+    assert opened and opened[0]["args"][2] == "O_WRONLY|O_CREAT|O_TRUNC"
+    assert opened[0]["result"] >= 0 and opened[0]["errno"] is None
+    assert all(c["tgid"] == 1 for c in r.syscalls)
+    # The file it wrote, through the snapshot of the watched directory (its cwd).
+    assert r.changes.paths("created") == ["written.txt"]
+    assert r.changes.get("written.txt").read() == b"from-test"
+    assert r.changes.paths("deleted") == ["doomed.txt"]
+    assert r.stats["syscalls"]["write"] >= 2
+    assert r.stats["total_syscalls"] == len(r.syscalls)
+    assert r.stats["stops"] >= len(r.syscalls)
+    assert r.stats["kernel_cpu_s"]["user"] >= 0 and "guest_cpu_s" in r.stats
+
+
+def test_fixture_default_mode_and_scratch(umlskas, tmp_path):
+    assert umlskas.mode == "skas"
+    assert umlskas.cwd == str(tmp_path)
+
+
+def test_sandbox_runs_share_the_directory(umlskas):
+    first = umlskas.run(["sh", "-c", "echo one > note.txt"])
+    assert first.returncode == 0 and first.changes.paths() == ["note.txt"]
+    second = umlskas.run(["cat", "note.txt"])
+    assert second.stdout == b"one\n"
+    assert not second.changes
+    assert second.syscalls == [] and second.stats["syscalls"] is None
+    assert len(umlskas.results) == 2
+
+
+def test_trace_filter(umlskas):
+    r = umlskas.run(["sh", "-c", "echo hi > f"], trace="%file,write")
+    names = set(r.names())
+    assert "write" in names and "mmap" not in names and names
+
+
+def test_env_input_and_signal(umlskas):
+    r = umlskas.run(["sh", "-c", "read x; echo $x $FOO"], env={"FOO": "bar", "PATH": "/usr/bin:/bin"},
+                    input=b"in\n")
+    assert r.stdout == b"in bar\n"
+    r = umlskas.run(["sh", "-c", "kill -TERM $$"])
+    assert r.returncode == -15
+
+
+def test_program_not_found(umlskas):
+    with pytest.raises(umlskas_pkg.ProgramNotFound) as info:
+        umlskas.run(["no-such-program-anywhere"])
+    assert info.value.result.returncode == 127
+    # A guest's own 127 is a plain result.
+    assert umlskas.run(["sh", "-c", "exit 127"]).returncode == 127
+
+
+def test_timeout_kills_everything(umlskas):
+    start = time.monotonic()
+    with pytest.raises(umlskas_pkg.Timeout) as info:
+        umlskas.run(["sh", "-c", "sleep 30 & sleep 30; wait"], timeout=1)
+    assert time.monotonic() - start < 15
+    assert info.value.result.returncode < 0
+    me = psutil.Process()
+    stubs = [p for p in psutil.process_iter(["name", "ppid", "status"])
+             if "umlskas-stub" in (p.info["name"] or "") and p.info["status"] != psutil.STATUS_ZOMBIE
+             and p.info["ppid"] in (1, me.pid)]
+    # None of ours: the stubs of this run died with their kernel (PTRACE_O_EXITKILL).
+    assert not [p for p in stubs if p.info["ppid"] == me.pid]
+
+
+def test_kernel_fault_is_recognised():
+    result = Result(["x"], 125, b"", b"umlskas: the kernel stopped the guest: kernel bug in read\nTraceback\n",
+                    [], Changes(), {})
+    with pytest.raises(umlskas_pkg.KernelFault) as info:
+        _check(result)
+    assert info.value.message.startswith("kernel bug in read")
+    _check(Result(["x"], 125, b"", b"guest said 125\n", [], Changes(), {}))   # no raise
+
+
+def test_package_import_is_lazy():
+    code = ("import sys, umlskas; assert 'umlskas.api' not in sys.modules; "
+            "umlskas.Sandbox; assert 'umlskas.api' in sys.modules; "
+            "assert 'umlskas.kernel.kernel_proc' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- CLI additions
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "umlskas", "run", *args], cwd=cwd,
+                          capture_output=True, stdin=subprocess.DEVNULL)
+
+
+def test_cli_trace_json_and_summary(tmp_path):
+    out = tmp_path / "t.jsonl"
+    p = cli("--trace-json", str(out), "--summary", "--", "sh", "-c", "echo hi; cat /nonexistent",
+            cwd=tmp_path)
+    assert p.returncode == 1 and p.stdout == b"hi\n"
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {"tid", "tgid", "nr", "name", "args", "result", "errno", "start_ns",
+            "duration_ns"} <= set(records[0])
+    failed = [r for r in records if r["errno"] == "ENOENT" and "/nonexistent" in r["args"]]
+    assert failed and failed[0]["result"] == -2
+    assert len({r["tgid"] for r in records}) == 2         # sh and its cat
+    err = p.stderr.decode()
+    assert "% time     seconds  usecs/call     calls    errors syscall" in err
+    assert err.rstrip().splitlines()[-1].endswith(" total")
+
+
+def test_cli_trace_flag_and_filter(tmp_path):
+    p = cli("--trace", "--", "/bin/true", cwd=tmp_path)
+    assert p.returncode == 0 and b"exit_group(0) = ?" in p.stderr
+    p = cli("--trace", "/bin/true", cwd=tmp_path)           # no "--": still a flag
+    assert p.returncode == 0 and b"exit_group(0) = ?" in p.stderr
+    p = cli("--trace=%process,openat", "--", "/bin/true", cwd=tmp_path)
+    lines = p.stderr.decode().splitlines()
+    assert lines and all(line.startswith(("openat(", "exit_group(")) for line in lines)
+    p = cli("--trace=nosuchcall", "--", "/bin/true", cwd=tmp_path)
+    assert p.returncode == 2 and b"nosuchcall" in p.stderr
+
+
+def test_cli_verify(tmp_path):
+    p = cli("--verify", "--deterministic", "--", "sh", "-c", "echo same", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout == b"same\n", p.stderr
+    assert b"two runs, same stdout and trace" in p.stderr
+    p = cli("--verify", "--", "sh", "-c", "if [ -e mark ]; then echo two; else echo one; touch mark; fi",
+            cwd=tmp_path)
+    assert p.returncode == 1 and p.stdout == b"one\n"
+    assert b"stdout line 1 differs" in p.stderr

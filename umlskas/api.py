@@ -1,0 +1,472 @@
+"""The Python API for CI harnesses: run a program under umlskas and inspect what it did.
+
+    import umlskas
+    r = umlskas.run(["./prog", "arg"], trace=True, timeout=30)
+    r.returncode, r.stdout, r.stderr       # as subprocess.run gives them
+    [c["name"] for c in r.syscalls]        # the structured trace (--trace-json records)
+    r.changes.created                      # files the run created in the watched directories
+    r.stats["syscalls"]["openat"]          # counts by name, CPU and wall times
+
+Every run is a separate `python -m umlskas run` process: the kernel pins its CPU and
+installs signal handlers, which must not happen in the caller's process.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+__all__ = ["run", "Sandbox", "Result", "Changes", "FileChange", "UmlskasError",
+           "ProgramNotFound", "Timeout", "KernelFault"]
+
+KERNEL_FAULT_STATUS = 125
+NOT_FOUND_STATUS = 127
+TERM_GRACE = 3.0        # seconds between SIGTERM and SIGKILL on a timeout
+STUB_NAME = "umlskas-stub"
+
+
+# ---------------------------------------------------------------- exceptions
+
+class UmlskasError(Exception):
+    """Base of the API's exceptions; .result holds what the run produced."""
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+class ProgramNotFound(UmlskasError):
+    """The program could not be found or executed (umlskas exited 127 or 126 for it)."""
+
+
+class Timeout(UmlskasError):
+    """The run exceeded its timeout: umlskas and every guest process were killed."""
+
+
+class KernelFault(UmlskasError):
+    """The kernel hit one of its own bugs (exit status 125); .message is its report."""
+
+    def __init__(self, message, result=None):
+        super().__init__(message, result)
+        self.message = message
+
+
+# ---------------------------------------------------------------- file changes
+
+@dataclasses.dataclass(frozen=True)
+class FileChange:
+    """A file created, modified or deleted under a watched directory."""
+
+    kind: str           # "created", "modified" or "deleted"
+    path: str           # absolute host path
+    relpath: str        # relative to its watched directory
+    root: str           # the watched directory
+
+    def read(self) -> bytes:
+        """The file's content now (FileNotFoundError for a deleted file)."""
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    def read_text(self, encoding="utf-8") -> str:
+        return self.read().decode(encoding)
+
+
+@dataclasses.dataclass
+class Changes:
+    """created/modified/deleted files of a run, in the watched HOST directories only
+    (umlskas has no writable overlay yet, so this is a before/after snapshot of them)."""
+
+    created: list = dataclasses.field(default_factory=list)
+    modified: list = dataclasses.field(default_factory=list)
+    deleted: list = dataclasses.field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.created + self.modified + self.deleted)
+
+    def __len__(self):
+        return len(self.created) + len(self.modified) + len(self.deleted)
+
+    def __bool__(self):
+        return len(self) > 0
+
+    def get(self, path):
+        """The change of PATH (absolute, or relative to a watched directory), or None."""
+        for change in self:
+            if path in (change.path, change.relpath):
+                return change
+        return None
+
+    def paths(self, kind=None):
+        return [c.relpath for c in self if kind is None or c.kind == kind]
+
+
+def snapshot(roots):
+    """{(root, relpath): (type, size, mtime_ns, ctime_ns, ino)} of everything under roots."""
+    state = {}
+    for root in roots:
+        root = os.path.abspath(root)
+        for dirpath, dirnames, filenames in os.walk(root):
+            for name in dirnames + filenames:
+                full = os.path.join(dirpath, name)
+                try:
+                    st = os.lstat(full)
+                except OSError:
+                    continue
+                if os.path.isdir(full) and not os.path.islink(full):
+                    continue        # directories: their entries are what changes
+                state[(root, os.path.relpath(full, root))] = (
+                    st.st_mode & 0o170000, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return state
+
+
+def diff_snapshots(before, after):
+    changes = Changes()
+    for key in sorted(after.keys() | before.keys()):
+        root, rel = key
+        change = lambda kind: FileChange(kind, os.path.join(root, rel), rel, root)  # noqa: E731
+        if key not in before:
+            changes.created.append(change("created"))
+        elif key not in after:
+            changes.deleted.append(change("deleted"))
+        elif before[key] != after[key]:
+            changes.modified.append(change("modified"))
+    return changes
+
+
+# ---------------------------------------------------------------- results
+
+@dataclasses.dataclass
+class Result:
+    """What one run produced."""
+
+    argv: list
+    returncode: int             # the guest's exit status; -N if a signal N ended it
+    stdout: bytes
+    stderr: bytes
+    syscalls: list              # one dict per syscall (trace=True): tid, tgid, nr, name,
+                                # args, result, errno, start_ns, duration_ns
+    changes: Changes            # files created/modified/deleted in the watched host dirs
+    stats: dict                 # syscall counts, errors, stops, wall and CPU times
+    mode: str = "skas"
+
+    def names(self):
+        """The syscall names of the trace, in order."""
+        return [c["name"] for c in self.syscalls]
+
+    def check_returncode(self):
+        if self.returncode != 0:
+            raise subprocess.CalledProcessError(self.returncode, self.argv, self.stdout,
+                                                self.stderr)
+        return self
+
+
+def _descendants(pid):
+    try:
+        import psutil
+        return psutil.Process(pid).children(recursive=True)
+    except Exception:
+        return []
+
+
+def _kill_tree(proc, grace=TERM_GRACE):
+    """SIGTERM, then SIGKILL, umlskas; then make sure no guest process (stub) survives.
+    Returns the pids of the stray processes it had to kill itself (normally none)."""
+    import psutil
+    tree = _descendants(proc.pid)
+    try:
+        proc.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    # Its stubs die with it (PTRACE_O_EXITKILL); check, and clean up if not.
+    gone, alive = psutil.wait_procs(tree, timeout=grace)
+    strays = []
+    for p in alive:
+        try:
+            strays.append(p.pid)
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
+    return strays
+
+
+def surviving_stubs(pids):
+    """The umlskas-stub processes among pids that are still alive (not zombies)."""
+    import psutil
+    out = []
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            if p.status() != psutil.STATUS_ZOMBIE and STUB_NAME in p.name():
+                out.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def _read_trace(path):
+    records = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError:
+                        break       # a last line cut short by a kill
+    except FileNotFoundError:
+        pass
+    return records
+
+
+def _make_stats(records, kernel_stats, wall, traced):
+    stats = {"wall_s": wall}
+    if traced:
+        counts = collections.Counter(r["name"] for r in records)
+        stats["syscalls"] = dict(counts.most_common())
+        stats["total_syscalls"] = len(records)
+        stats["errors"] = dict(collections.Counter(r["name"] for r in records if r["errno"]))
+        stats["syscall_time_ns"] = sum(r["duration_ns"] for r in records)
+    else:
+        stats["syscalls"] = None        # counting needs the tracer: run with trace=True
+    per = kernel_stats.get("stops_per_syscall")
+    if per is not None and traced:
+        # The mode's ptrace stops per guest syscall times the calls: an estimate.
+        stats["stops"] = per * len(records)
+    stats["stops_per_syscall"] = per
+    for key in ("wall_s", "kernel_cpu_s", "guest_cpu_s", "kernel_maxrss_kb"):
+        if key in kernel_stats:
+            stats["kernel_wall_s" if key == "wall_s" else key] = kernel_stats[key]
+    return stats
+
+
+def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, mounts=None,
+        deterministic=False, seed=None, trace=False, watch=None, check_errors=True):
+    """Run argv under umlskas in a subprocess and return a Result.
+
+    mode: "skas" or "tt".  env: the guest's whole environment (default: ours).
+    cwd: the guest's working directory (default: ours).  input: bytes for its stdin
+    (default: /dev/null).  timeout: seconds; on expiry umlskas gets SIGTERM then
+    SIGKILL, its stubs die with it, and Timeout is raised.
+    deterministic/seed: `umlskas run --deterministic --seed N`.
+    trace: False, True (record every syscall in Result.syscalls and count them in
+    Result.stats) or a filter as `--trace=` takes ("%file,write").
+    watch: host directories whose files are snapshotted before and after the run
+    (default: [cwd]); Result.changes lists what was created, modified or deleted in
+    them.  It covers the watched host directories only.
+    mounts: not supported yet (umlskas has no mount table); must be None.
+    check_errors: raise ProgramNotFound (exit 127/126 with umlskas' own message) and
+    KernelFault (exit 125 with the kernel's bug report) instead of returning.
+    """
+    if mounts:
+        raise NotImplementedError("umlskas has no mount table yet: mounts must be None")
+    if isinstance(argv, str):
+        argv = shlex.split(argv)
+    argv = [os.fsdecode(a) for a in argv]
+    if not argv:
+        raise ValueError("argv is empty")
+    cwd = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
+    watch = [os.fspath(w) for w in (watch if watch is not None else [cwd])]
+    if input is not None and isinstance(input, str):
+        input = input.encode()
+
+    fd, trace_path = tempfile.mkstemp(prefix="umlskas-trace-", suffix=".jsonl")
+    os.close(fd)
+    fd, stats_path = tempfile.mkstemp(prefix="umlskas-stats-", suffix=".json")
+    os.close(fd)
+    cmd = [sys.executable, "-m", "umlskas", "run", "--mode", mode, "--cwd", cwd,
+           "--stats-json", stats_path]
+    if trace:
+        cmd += ["--trace-json", trace_path]
+        if isinstance(trace, str):
+            cmd += ["--trace-filter", trace]
+    if deterministic:
+        cmd += ["--deterministic", "--seed", str(seed or 0)]
+    cmd += ["--", *argv]
+
+    before = snapshot(watch)
+    t0 = time.perf_counter()
+    timed_out = False
+    strays = []
+    try:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env) if env is not None else None,
+                                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            stdout, stderr = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            strays = _kill_tree(proc)
+            stdout, stderr = proc.communicate()
+        except BaseException:
+            _kill_tree(proc)
+            raise
+        wall = time.perf_counter() - t0
+        records = _read_trace(trace_path) if trace else []
+        try:
+            with open(stats_path, encoding="utf-8") as f:
+                kernel_stats = json.load(f)
+        except (OSError, ValueError):
+            kernel_stats = {}
+    finally:
+        for path in (trace_path, stats_path):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+    changes = diff_snapshots(before, snapshot(watch))
+    result = Result(argv, proc.returncode, stdout, stderr, records, changes,
+                    _make_stats(records, kernel_stats, wall, bool(trace)), mode)
+    if timed_out:
+        message = f"{argv[0]}: timed out after {timeout}s; umlskas and its guests were killed"
+        if strays:
+            message += f" (stray processes killed: {strays})"
+        raise Timeout(message, result)
+    if check_errors:
+        _check(result)
+    return result
+
+
+def _check(result):
+    err = result.stderr.decode("utf-8", "replace")
+    name = result.argv[0]
+    if result.returncode in (NOT_FOUND_STATUS, 126):
+        prefix = f"umlskas: '{name}': "
+        for line in err.splitlines():
+            if line.startswith(prefix):
+                raise ProgramNotFound(f"{name}: {line[len(prefix):]}", result)
+    if result.returncode == KERNEL_FAULT_STATUS:
+        marker = "umlskas: the kernel stopped the guest: "
+        at = err.find(marker)
+        if at >= 0:
+            raise KernelFault(err[at + len(marker):].strip(), result)
+
+
+# ---------------------------------------------------------------- sandbox
+
+class Sandbox:
+    """Several runs over one filesystem view, with shared defaults (cwd, env, mode...).
+
+        with Sandbox(cwd="/tmp/work", mode="tt") as box:
+            box.run(["cc", "-c", "x.c"])
+            r = box.run(["./a.out"], trace=True)
+
+    With cwd=None the sandbox makes a private scratch directory, removed by close().
+    """
+
+    def __init__(self, cwd=None, *, env=None, mode="skas", watch=None, timeout=None,
+                 deterministic=False, seed=None, trace=False):
+        self._scratch = None
+        if cwd is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="umlskas-sandbox-")
+            cwd = self._scratch.name
+        self.cwd = os.path.abspath(os.fspath(cwd))
+        self.env = dict(env) if env is not None else None
+        self.mode = mode
+        self.watch = watch
+        self.timeout = timeout
+        self.deterministic = deterministic
+        self.seed = seed
+        self.trace = trace
+        self.results = []
+
+    def path(self, *parts):
+        """A path inside the sandbox's directory."""
+        return os.path.join(self.cwd, *parts)
+
+    def write(self, name, data, mode=None):
+        """Create a file in the sandbox's directory (str or bytes); returns its path."""
+        path = self.path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        if mode is not None:
+            os.chmod(path, mode)
+        return path
+
+    def run(self, argv, **kwargs):
+        """umlskas.run with this sandbox's defaults; keyword arguments override them."""
+        options = {"mode": self.mode, "env": self.env, "cwd": self.cwd, "timeout": self.timeout,
+                   "deterministic": self.deterministic, "seed": self.seed, "trace": self.trace,
+                   "watch": self.watch}
+        options.update(kwargs)
+        result = run(argv, **options)
+        self.results.append(result)
+        return result
+
+    def close(self):
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"<umlskas.Sandbox cwd={self.cwd!r} mode={self.mode}>"
+
+
+# ---------------------------------------------------------------- --verify
+
+def _comparable(record):
+    return {k: v for k, v in record.items() if k not in ("start_ns", "duration_ns")}
+
+
+def first_difference(a, b):
+    """The first difference between two Results' stdout and traces, as a message, or None."""
+    if a.stdout != b.stdout:
+        la, lb = a.stdout.splitlines(), b.stdout.splitlines()
+        for i in range(max(len(la), len(lb))):
+            x = la[i] if i < len(la) else None
+            y = lb[i] if i < len(lb) else None
+            if x != y:
+                return f"stdout line {i + 1} differs:\n  run 1: {x!r}\n  run 2: {y!r}"
+        return "stdout differs (line endings)"
+    for i in range(max(len(a.syscalls), len(b.syscalls))):
+        x = _comparable(a.syscalls[i]) if i < len(a.syscalls) else None
+        y = _comparable(b.syscalls[i]) if i < len(b.syscalls) else None
+        if x != y:
+            return (f"syscall {i + 1} of the trace differs:\n  run 1: {json.dumps(x)}\n"
+                    f"  run 2: {json.dumps(y)}")
+    if a.returncode != b.returncode:
+        return f"exit status differs: {a.returncode} then {b.returncode}"
+    return None
+
+
+def verify_cli(argv, *, env, cwd, mode, deterministic, seed, trace=None):
+    """`umlskas run --verify`: run twice, pass the first run's output through, exit 1 with
+    the first difference if the runs differ; else the guest's status."""
+    options = dict(env=env, cwd=cwd, mode=mode, deterministic=deterministic, seed=seed,
+                   trace=trace or True, watch=[], check_errors=False)
+    first = run(argv, **options)
+    second = run(argv, **options)
+    sys.stdout.buffer.write(first.stdout)
+    sys.stdout.flush()
+    sys.stderr.buffer.write(first.stderr)
+    difference = first_difference(first, second)
+    if difference is not None:
+        sys.stderr.write(f"umlskas: --verify: the two runs differ: {difference}\n")
+        sys.stderr.flush()
+        return 1
+    sys.stderr.write(f"umlskas: --verify: two runs, same stdout and trace "
+                     f"({len(first.syscalls)} syscalls)\n")
+    sys.stderr.flush()
+    status = first.returncode
+    return status if status >= 0 else 128 - status
