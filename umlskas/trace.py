@@ -10,6 +10,7 @@ import time
 from .kernel.errors import SyscallError
 
 STRING_LIMIT = 32
+ARGV_LIMIT = 4096
 AT_FDCWD = -100
 
 OPEN_FLAGS = [(0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),
@@ -82,6 +83,9 @@ def decode_arg(task, kind, value, size=None, result=None):
     Both the text trace (format_arg) and the JSON trace are rendered from this."""
     mm = task.mm
     try:
+        if kind == "argv" and value:
+            ptrs = mm.read_ptr_array(value, ARGV_LIMIT)
+            return Strings([Buf(mm.read_cstr(p, 4096), STRING_LIMIT) for p in ptrs])
         if kind in ("path", "str"):
             if not value:
                 return Sym("NULL")
@@ -115,10 +119,16 @@ def decode_arg(task, kind, value, size=None, result=None):
     return value
 
 
+class Strings(list):
+    """A decoded string array (execve's argv and envp)."""
+
+
 def render_text(value):
     """A decoded argument as strace shows it."""
     if isinstance(value, Buf):
         return _quote(value.data, value.limit)
+    if isinstance(value, Strings):
+        return "[" + ", ".join(render_text(v) for v in value) + "]"
     return str(value)
 
 
@@ -126,6 +136,8 @@ def render_json(value):
     """A decoded argument as a JSON value: str for strings and names, int for numbers."""
     if isinstance(value, Buf):
         return value.text() + ("..." if value.truncated else "")
+    if isinstance(value, Strings):
+        return [render_json(v) for v in value]
     if isinstance(value, Sym):
         return str(value)
     return value
@@ -181,7 +193,12 @@ def decode_args(task, entry, args, result):
             shown.append(Sym(values[args[i]]))
             continue
         size = args[i + 1] if i + 1 < len(args) and kinds[i + 1] == "size" else None
-        shown.append(decode_arg(task, kind, args[i], size, result))
+        value = decode_arg(task, kind, args[i], size, result)
+        if kind == "argv" and i == len(kinds) - 1 - (entry.name == "execveat") and \
+                isinstance(value, Strings):
+            # The environment, as strace abbreviates it.
+            value = Sym(f"{args[i]:#x} /* {len(value)} vars */")
+        shown.append(value)
     return shown
 
 

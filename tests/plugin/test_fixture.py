@@ -170,7 +170,8 @@ def test_cli_trace_flag_and_filter(tmp_path):
     assert p.returncode == 0 and b"exit_group(0) = ?" in p.stderr
     p = cli("--trace=%process,openat", "--", "/bin/true", cwd=tmp_path)
     lines = p.stderr.decode().splitlines()
-    assert lines and all(line.startswith(("openat(", "exit_group(")) for line in lines)
+    assert lines and all(line.startswith(("execve(", "openat(", "exit_group(")) for line in lines)
+    assert lines[0].startswith("execve(\"/bin/true\", [\"/bin/true\"]")
     p = cli("--trace=nosuchcall", "--", "/bin/true", cwd=tmp_path)
     assert p.returncode == 2 and b"nosuchcall" in p.stderr
 

@@ -37,7 +37,7 @@ from .machine import OpError, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNA
 from .signals import NEVER_RESTART
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
-from .syscalls.table import ENOSYS_REASONS, TABLE
+from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
 from .deterministic import OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task
@@ -180,6 +180,8 @@ class Kernel:
             proc.kill()
             raise
         self._start_image(task, image)
+        if self.tracer is not None:
+            self.tracer(task, BY_NAME["execve"], task.exec_args, 0, 0)
         self.mode.start(proc)
         return task
 
@@ -861,7 +863,13 @@ class Kernel:
             return
         except (TaskGone, TaskResumes) as e:
             if self.tracer is not None:
-                self.tracer(task, entry, args, None, time.perf_counter_ns() - start)
+                if entry.name in ("execve", "execveat") and isinstance(e, TaskResumes):
+                    # The old image is gone: show the call as strace does, from the
+                    # strings now on the new stack, with its result 0.
+                    self.tracer(task, BY_NAME["execve"], task.exec_args, 0,
+                                time.perf_counter_ns() - start)
+                else:
+                    self.tracer(task, entry, args, None, time.perf_counter_ns() - start)
             self._after_gone(task, e)
             return
         except Exception:

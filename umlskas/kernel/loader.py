@@ -277,6 +277,9 @@ class Image:
             (AT_PLATFORM, None), (AT_MINSIGSTKSZ, HOST_AUXV[AT_MINSIGSTKSZ]),
         ]
         sp = build_stack(mm, self.argv, self.envp, self.filename, auxv, random16)
+        # execve's arguments as they now stand on the new stack (for the trace).
+        task.exec_args = [mm.stack_top - 9 - len(self.filename), sp + 8,
+                          sp + 16 + 8 * len(self.argv)]
         task.exe = self.exe
         task.comm = os.path.basename(self.filename)[:15]
         task.cmdline = b"".join(a + b"\0" for a in self.argv)
