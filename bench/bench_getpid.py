@@ -48,26 +48,30 @@ NATIVE, FLOOR, UMLSKAS = "native", "C floor (SYSEMU)", "umlskas SKAS"
 # Building
 
 
+def build_c(cc, name, flags):
+    """Compile bench/NAME.c into bench/.build/NAME unless it is fresh (same source, same
+    command); returns the executable's path."""
+    os.makedirs(BUILD_DIR, exist_ok=True)
+    src = os.path.join(BENCH_DIR, name + ".c")
+    exe = os.path.join(BUILD_DIR, name)
+    cmd = [cc] + flags + ["-o", exe, src]
+    stamp = exe + ".cmd"
+    fresh = (os.path.exists(exe) and os.path.exists(stamp)
+             and os.path.getmtime(exe) >= os.path.getmtime(src)
+             and open(stamp).read() == " ".join(cmd))
+    if not fresh:
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("bench: build failed: %s\n%s" % (" ".join(cmd), r.stderr))
+        with open(stamp, "w") as f:
+            f.write(" ".join(cmd))
+    return exe
+
+
 def build(cc):
     """Compile the guest and the C floor into bench/.build/ when sources or flags change."""
-    os.makedirs(BUILD_DIR, exist_ok=True)
-    out = {}
-    for name, flags in (("getpid_loop", GUEST_CFLAGS), ("sysemu_floor", TRACER_CFLAGS)):
-        src = os.path.join(BENCH_DIR, name + ".c")
-        exe = os.path.join(BUILD_DIR, name)
-        cmd = [cc] + flags + ["-o", exe, src]
-        stamp = exe + ".cmd"
-        fresh = (os.path.exists(exe) and os.path.exists(stamp)
-                 and os.path.getmtime(exe) >= os.path.getmtime(src)
-                 and open(stamp).read() == " ".join(cmd))
-        if not fresh:
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            if r.returncode != 0:
-                sys.exit("bench: build failed: %s\n%s" % (" ".join(cmd), r.stderr))
-            with open(stamp, "w") as f:
-                f.write(" ".join(cmd))
-        out[name] = exe
-    return out
+    return {name: build_c(cc, name, flags)
+            for name, flags in (("getpid_loop", GUEST_CFLAGS), ("sysemu_floor", TRACER_CFLAGS))}
 
 
 # ---------------------------------------------------------------------------------------

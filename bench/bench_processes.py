@@ -34,7 +34,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_getpid import (BENCH_DIR, BUILD_DIR, GUEST_CFLAGS, REPO_DIR,  # noqa: E402
+from bench_getpid import (BENCH_DIR, BUILD_DIR, GUEST_CFLAGS, REPO_DIR, build_c,  # noqa: E402
                           Mechanism, RunFailed, umlskas_env)
 
 NATIVE, UMLSKAS = "native", "umlskas"
@@ -58,25 +58,9 @@ TARGET_MS = 1.0
 
 def build(cc):
     """Compile the three guests into bench/.build/ when a source or the flags change."""
-    os.makedirs(BUILD_DIR, exist_ok=True)
-    out = {}
-    for name, flags in (("tiny_exit", GUEST_CFLAGS), ("fork_exec_loop", LIBC_STATIC_CFLAGS),
-                        ("pipe_pingpong", LIBC_STATIC_CFLAGS)):
-        src = os.path.join(BENCH_DIR, name + ".c")
-        exe = os.path.join(BUILD_DIR, name)
-        cmd = [cc] + flags + ["-o", exe, src]
-        stamp = exe + ".cmd"
-        fresh = (os.path.exists(exe) and os.path.exists(stamp)
-                 and os.path.getmtime(exe) >= os.path.getmtime(src)
-                 and open(stamp).read() == " ".join(cmd))
-        if not fresh:
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            if r.returncode != 0:
-                sys.exit("bench: build failed: %s\n%s" % (" ".join(cmd), r.stderr))
-            with open(stamp, "w") as f:
-                f.write(" ".join(cmd))
-        out[name] = exe
-    return out
+    return {name: build_c(cc, name, flags)
+            for name, flags in (("tiny_exit", GUEST_CFLAGS), ("fork_exec_loop", LIBC_STATIC_CFLAGS),
+                                ("pipe_pingpong", LIBC_STATIC_CFLAGS))}
 
 
 # ---------------------------------------------------------------------------------------

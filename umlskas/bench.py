@@ -44,7 +44,8 @@ BUILD_DIR = os.path.join(BENCH_DIR, ".build")
 if BENCH_DIR not in sys.path:
     sys.path.insert(0, BENCH_DIR)
 try:
-    from bench_getpid import GUEST_CFLAGS, TRACER_CFLAGS, RunFailed, default_guest_python  # noqa: E402
+    from bench_getpid import (GUEST_CFLAGS, TRACER_CFLAGS, RunFailed,  # noqa: E402
+                              build_c, default_guest_python)
     from bench_processes import LIBC_STATIC_CFLAGS, SHELL_SCRIPT  # noqa: E402
 except ImportError:        # an installed umlskas without its checkout: keep the pure parts usable
     GUEST_CFLAGS = ["-O2", "-Wall", "-Wextra", "-static", "-nostdlib", "-ffreestanding",
@@ -62,6 +63,9 @@ except ImportError:        # an installed umlskas without its checkout: keep the
     def default_guest_python():
         return os.path.realpath("/usr/bin/python3") if os.path.exists("/usr/bin/python3") \
             else sys.executable
+
+    def build_c(cc, name, flags):
+        raise SystemExit("umlskas bench needs the bench/ directory of a umlskas checkout")
 
 SOURCES = {             # name: cflags
     "getpid_loop": GUEST_CFLAGS,
@@ -184,24 +188,7 @@ def detect_uml(which=shutil.which):
 
 def build(cc="cc", names=SOURCES):
     """Compile the C workloads into bench/.build/ when a source or its flags change."""
-    os.makedirs(BUILD_DIR, exist_ok=True)
-    out = {}
-    for name in names:
-        src = os.path.join(BENCH_DIR, name + ".c")
-        exe = os.path.join(BUILD_DIR, name)
-        cmd = [cc] + SOURCES[name] + ["-o", exe, src]
-        stamp = exe + ".cmd"
-        fresh = (os.path.exists(exe) and os.path.exists(stamp)
-                 and os.path.getmtime(exe) >= os.path.getmtime(src)
-                 and open(stamp).read() == " ".join(cmd))
-        if not fresh:
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            if r.returncode != 0:
-                raise SystemExit("bench: build failed: %s\n%s" % (" ".join(cmd), r.stderr))
-            with open(stamp, "w") as f:
-                f.write(" ".join(cmd))
-        out[name] = exe
-    return out
+    return {name: build_c(cc, name, SOURCES[name]) for name in names}
 
 
 # ---------------------------------------------------------------------------------------

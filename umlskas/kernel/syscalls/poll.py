@@ -12,6 +12,7 @@ import time
 
 from ..errors import Block, SyscallError
 from ..files import O_CLOEXEC, O_DIRECT, O_NONBLOCK
+from ..epoll import file_revents
 from ..pipe import make_pipe
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
@@ -50,26 +51,8 @@ def sys_pipe(task, pipefd):
 
 
 def file_events(file):
-    """What a file is ready for now, as poll bits."""
-    ready = getattr(file, "poll", None)
-    if ready is not None:
-        ev = ready()
-        if ev & POLLIN:
-            ev |= POLLRDNORM
-        if ev & POLLOUT:
-            ev |= POLLWRNORM
-        return ev
-    if file.host_fd is not None and getattr(file, "may_block", False):
-        poller = hostselect.poll()
-        poller.register(file.host_fd, POLLIN | POLLOUT | POLLPRI)
-        got = poller.poll(0)
-        ev = got[0][1] if got else 0
-        if ev & POLLIN:
-            ev |= POLLRDNORM
-        if ev & POLLOUT:
-            ev |= POLLWRNORM
-        return ev
-    return DEFAULT_POLLMASK
+    """What a file is ready for now, as poll bits (the same answer epoll gets)."""
+    return file_revents(file)
 
 
 def _park(task, files_events, deadline):
