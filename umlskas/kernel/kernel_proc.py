@@ -19,6 +19,7 @@ import heapq
 import itertools
 import logging
 import os
+import resource
 import select
 import signal
 import socket
@@ -40,7 +41,7 @@ from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
 from .deterministic import OneAtATime, SeededRandom, VirtualClock
-from .task import FsContext, Process, Task
+from .task import FsContext, Process, Task, host_rlimits
 from .vfs import AT_EMPTY_PATH, Vfs
 
 log = logging.getLogger("umlskas")
@@ -117,6 +118,17 @@ class Kernel:
         self.forwarded = []                       # host signals on their way to the guest
         self.forward_count = 0
         os.umask(0)   # the guest's umask is applied by the kernel, exactly once
+        # Guests start with the limits umlskas was given; the kernel itself holds a host fd
+        # for every file any guest has open, so its own fd limit goes up to the hard one.
+        self.initial_rlimits = host_rlimits()
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        for want in (int(_read_text("/proc/sys/fs/nr_open", "0")), hard):
+            if want > soft:
+                try:
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+                    break
+                except (ValueError, OSError):
+                    continue
 
     # ---- tasks -----------------------------------------------------------------
 
@@ -889,6 +901,9 @@ class Kernel:
     def _blocked(self, task, entry, args, block):
         """A handler must wait: park it, unless a signal ends the wait first."""
         if task.sigpending:
+            leftover = task.restart.get("fifo_fd")
+            if leftover is not None:
+                os.close(leftover)      # a FIFO open that a signal ends holds no host fd
             task.restart.clear()
             code = ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS
             if self.tracer is not None:

@@ -124,7 +124,7 @@ class Task:
         self.nice = 0                     # recorded scheduling parameters
         self.sched_policy = 0
         self.sched_priority = 0
-        self.rlimits = host_rlimits()
+        self.rlimits = [list(r) for r in kernel.initial_rlimits]
         self.comm = b""
         self.exe = None
         self.cmdline = b""
