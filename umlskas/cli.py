@@ -18,6 +18,10 @@ Examples:
   umlskas run -- busybox echo hello
   umlskas run --trace -- /bin/ls -la /usr/share
   umlskas run --env LANG=C --cwd /tmp -- python3 -c 'import os; print(os.getcwd())'
+  umlskas run --mode tt --trace=%process -- busybox sh -c 'echo a | cat'
+  umlskas run --deterministic --verify -- python3 -c 'import time; print(time.time())'
+  umlskas explain --mode tt --count 3 -- busybox true
+  umlskas bench --quick
   umlskas syscalls --implemented
 """
 
