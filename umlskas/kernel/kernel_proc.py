@@ -77,7 +77,10 @@ class HostClock:
     virtual = False
 
     def now_ns(self, clk):
-        return time.clock_gettime_ns(clk)
+        try:
+            return time.clock_gettime_ns(clk)
+        except OSError as e:       # a clock this host lacks (the RTC alarm clocks, say)
+            raise SyscallError(e.errno) from None
 
 
 class Kernel:
