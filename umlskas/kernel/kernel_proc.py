@@ -719,6 +719,11 @@ class Kernel:
         if self.forward_count > 1:
             raise KeyboardInterrupt
         self.forwarded.append(sig)
+        if sig != signal.SIGINT:
+            # Backstop: if the loop itself does not come back (a kernel bug that spins),
+            # SIGALRM ends the run anyway, and run() cleans up.
+            signal.signal(signal.SIGALRM, _give_up)
+            signal.alarm(int(KILL_GRACE) + 2)
         # Wake the loop: a running thread's interrupt stop ends a blocking waitpid
         # (one already stopped just re-traps later); the poll path has the wakeup fd.
         for task in list(self.tasks.values()):
@@ -758,6 +763,7 @@ class Kernel:
                 for process in self.processes():
                     self.end_process(process, signal.SIGKILL)
         finally:
+            signal.alarm(0)
             for sig, handler in old_terminal.items():
                 signal.signal(sig, handler)
             signal.set_wakeup_fd(old_wakeup)
@@ -1084,6 +1090,10 @@ STOPPED = _Stopped()
 
 class TaskResumes(Exception):
     """Raised by a handler that set the task's registers itself (execve): no result to write."""
+
+
+def _give_up(sig, frame):
+    raise KeyboardInterrupt("the kernel did not stop after a forwarded signal")
 
 
 def _status_to_code(wstatus):

@@ -283,7 +283,7 @@ def _schedule(kernel, process, which, timer):
         if process.itimers.get(which) is not timer or process.zombie or not process.threads:
             return
         if timer[1]:
-            nxt = (max(timer[0] + timer[1], time.monotonic()), timer[1])
+            nxt = (max(timer[0] + max(timer[1], 50e-6), time.monotonic()), timer[1])
             process.itimers[which] = nxt
             _schedule(kernel, process, which, nxt)
         else:
