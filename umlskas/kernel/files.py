@@ -207,7 +207,7 @@ class HostFile(File):
             n = _syscall(SYS_getdents64, self.host_fd, buf, size)
             if n < 0:
                 raise SyscallError(ctypes.get_errno())
-            data = buf.raw[:n]
+            data = ctypes.string_at(buf, n)
             if self.dir_filter is None or n == 0:
                 return data
             kept = filter_dirents(data, self.dir_filter)

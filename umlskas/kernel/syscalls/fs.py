@@ -20,6 +20,7 @@ from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMO
 
 MAX_RW_COUNT = 0x7FFFF000
 TASK_SIZE_MAX = 0x7FFFFFFFF000
+DIRENT_BUF_MAX = 1 << 16
 IOV_MAX = 1024
 FIOCLEX, FIONCLEX, FIOASYNC = 0x5451, 0x5450, 0x5452
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
@@ -652,7 +653,8 @@ def sys_getdents64(task, fd, dirp, count):
     count &= 0xFFFFFFFF
     if dirp + min(count, 1) > task.mm.top:
         raise SyscallError(errno.EFAULT)
-    data = file.getdents64(min(count, MAX_RW_COUNT))
+    # Fewer entries than fit is allowed: the host buffer stays small whatever count says.
+    data = file.getdents64(min(count, DIRENT_BUF_MAX))
     task.mm.write(dirp, data)
     return len(data)
 
@@ -661,7 +663,7 @@ def sys_getdents(task, fd, dirp, count):
     """getdents(2): the old record layout (d_type in the last byte), from getdents64."""
     file = task.files.get(fd)
     count &= 0xFFFFFFFF
-    data = file.getdents64(min(count, MAX_RW_COUNT) // 2 + 24)
+    data = file.getdents64(min(count, DIRENT_BUF_MAX) // 2 + 24)
     out = []
     total = 0
     pos = 0
