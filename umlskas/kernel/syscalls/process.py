@@ -549,30 +549,29 @@ def sys_setresgid(task, rgid, egid, sgid):
     return _set_res(task, "gid", rgid, egid, sgid)
 
 
-def sys_setreuid(task, ruid, euid):
-    """setreuid(2): the saved id follows the effective one when the real one is set."""
+def _set_re(task, kind, r, e):
+    """setre[ug]id rules: the saved id follows the effective one when the real one is
+    set or the effective one moves away from the real one."""
     c = task.creds
+    real, eff, saved = getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind)
     if not _capable(task):
-        if ruid != NO_CHANGE and ruid not in (c.uid, c.euid):
+        if r != NO_CHANGE and r not in (real, eff):
             raise SyscallError(errno.EPERM)
-        if euid != NO_CHANGE and euid not in (c.uid, c.euid, c.suid):
+        if e != NO_CHANGE and e not in (real, eff, saved):
             raise SyscallError(errno.EPERM)
-    new_e = euid if euid != NO_CHANGE else c.euid
-    save = ruid != NO_CHANGE or (euid != NO_CHANGE and euid != c.uid)
-    return _apply(c, "uid", ruid, euid, new_e if save else NO_CHANGE)
+    new_e = e if e != NO_CHANGE else eff
+    save = r != NO_CHANGE or (e != NO_CHANGE and e != real)
+    return _apply(c, kind, r, e, new_e if save else NO_CHANGE)
+
+
+def sys_setreuid(task, ruid, euid):
+    """setreuid(2)."""
+    return _set_re(task, "uid", ruid, euid)
 
 
 def sys_setregid(task, rgid, egid):
     """setregid(2)."""
-    c = task.creds
-    if not _capable(task):
-        if rgid != NO_CHANGE and rgid not in (c.gid, c.egid):
-            raise SyscallError(errno.EPERM)
-        if egid != NO_CHANGE and egid not in (c.gid, c.egid, c.sgid):
-            raise SyscallError(errno.EPERM)
-    new_e = egid if egid != NO_CHANGE else c.egid
-    save = rgid != NO_CHANGE or (egid != NO_CHANGE and egid != c.gid)
-    return _apply(c, "gid", rgid, egid, new_e if save else NO_CHANGE)
+    return _set_re(task, "gid", rgid, egid)
 
 
 def _apply(c, kind, r, e, s):
@@ -586,42 +585,44 @@ def _apply(c, kind, r, e, s):
     return 0
 
 
-def sys_setuid(task, uid):
-    """setuid(2): privileged callers set all three ids."""
+def _set_id(task, kind, value):
+    """set[ug]id rules: privileged callers set all three ids, others only the effective."""
     c = task.creds
     if _capable(task):
-        return _apply(c, "uid", uid, uid, uid)
-    if uid not in (c.uid, c.suid):
+        return _apply(c, kind, value, value, value)
+    if value not in (getattr(c, kind), getattr(c, "s" + kind)):
         raise SyscallError(errno.EPERM)
-    return _apply(c, "uid", NO_CHANGE, uid, NO_CHANGE)
+    return _apply(c, kind, NO_CHANGE, value, NO_CHANGE)
+
+
+def sys_setuid(task, uid):
+    """setuid(2)."""
+    return _set_id(task, "uid", uid)
 
 
 def sys_setgid(task, gid):
     """setgid(2)."""
+    return _set_id(task, "gid", gid)
+
+
+def _set_fs(task, kind, value):
+    """setfs[ug]id: returns the previous value; a refused change is silent (Linux)."""
     c = task.creds
-    if _capable(task):
-        return _apply(c, "gid", gid, gid, gid)
-    if gid not in (c.gid, c.sgid):
-        raise SyscallError(errno.EPERM)
-    return _apply(c, "gid", NO_CHANGE, gid, NO_CHANGE)
+    old = getattr(c, "fs" + kind)
+    if _capable(task) or value in (getattr(c, kind), getattr(c, "e" + kind),
+                                   getattr(c, "s" + kind), old):
+        setattr(c, "fs" + kind, value)
+    return old
 
 
 def sys_setfsuid(task, fsuid):
-    """setfsuid(2): returns the previous fsuid."""
-    c = task.creds
-    old = c.fsuid
-    if _capable(task) or fsuid in (c.uid, c.euid, c.suid, c.fsuid):
-        c.fsuid = fsuid
-    return old
+    """setfsuid(2)."""
+    return _set_fs(task, "uid", fsuid)
 
 
 def sys_setfsgid(task, fsgid):
     """setfsgid(2)."""
-    c = task.creds
-    old = c.fsgid
-    if _capable(task) or fsgid in (c.gid, c.egid, c.sgid, c.fsgid):
-        c.fsgid = fsgid
-    return old
+    return _set_fs(task, "gid", fsgid)
 
 
 def sys_setgroups(task, size, listp):
