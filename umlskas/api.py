@@ -18,13 +18,15 @@ import dataclasses
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-__all__ = ["run", "Sandbox", "Result", "Changes", "FileChange", "UmlskasError",
+__all__ = ["run", "Sandbox", "Result", "Changes", "FileChange", "Bind", "Tmpfs", "Overlay",
+           "UmlskasError",
            "ProgramNotFound", "Timeout", "KernelFault"]
 
 KERNEL_FAULT_STATUS = 125
@@ -59,19 +61,81 @@ class KernelFault(UmlskasError):
         self.message = message
 
 
+# ---------------------------------------------------------------- mounts
+
+@dataclasses.dataclass(frozen=True)
+class Bind:
+    """The host path `host` seen at `guest` (default: the same path)."""
+    host: str
+    guest: str = None
+    readonly: bool = False
+
+    def options(self):
+        spec = os.path.abspath(os.fspath(self.host))
+        if self.guest:
+            spec += ":" + self.guest
+        return ["--ro-bind" if self.readonly else "--bind", spec]
+
+
+@dataclasses.dataclass(frozen=True)
+class Tmpfs:
+    """An empty in-memory directory at `guest` (kept across a Sandbox's runs)."""
+    guest: str
+
+    def options(self):
+        return ["--tmpfs", self.guest]
+
+
+@dataclasses.dataclass(frozen=True)
+class Overlay:
+    """The host directory `host` seen at `guest` through a writable overlay: the host
+    directory is never changed; Result.changes lists what the guest did to it."""
+    host: str
+    guest: str = None
+
+    def options(self):
+        host = os.path.abspath(os.fspath(self.host))
+        return ["--overlay", f"{host}:{self.guest or host}"]
+
+
+def mount_options(mounts, root=None, sandbox=False):
+    """`umlskas run` options for a list of Bind/Tmpfs/Overlay (or option strings)."""
+    out = []
+    if root is not None:
+        out += ["--root", os.path.abspath(os.fspath(root))]
+    if sandbox:
+        out.append("--sandbox")
+    for m in mounts or ():
+        if isinstance(m, str):
+            out += shlex.split(m)
+        elif hasattr(m, "options"):
+            out += m.options()
+        else:
+            raise TypeError(f"mounts: {m!r} is not a Bind, Tmpfs or Overlay")
+    return out
+
+
 # ---------------------------------------------------------------- file changes
 
 @dataclasses.dataclass(frozen=True)
 class FileChange:
-    """A file created, modified or deleted under a watched directory."""
+    """A file created, modified or deleted under a watched directory or in a writable
+    layer (a tmpfs or an overlay's upper layer) of the guest's file tree."""
 
     kind: str           # "created", "modified" or "deleted"
-    path: str           # absolute host path
-    relpath: str        # relative to its watched directory
-    root: str           # the watched directory
+    path: str           # absolute host path (for a layer: the file in the layer)
+    relpath: str        # relative to its watched directory or mount point
+    root: str           # the watched directory, or the mount point in the guest
+    guest: str = None   # the path the guest saw (layers), else None
+    content: bytes = dataclasses.field(default=None, repr=False, compare=False)
 
     def read(self) -> bytes:
-        """The file's content now (FileNotFoundError for a deleted file)."""
+        """The file's content after the run (FileNotFoundError for a deleted file).
+        A layer's files are read when the run ends (layers of a one-off run are gone)."""
+        if self.kind == "deleted":
+            raise FileNotFoundError(self.guest or self.path)
+        if self.content is not None:
+            return self.content
         with open(self.path, "rb") as f:
             return f.read()
 
@@ -81,8 +145,9 @@ class FileChange:
 
 @dataclasses.dataclass
 class Changes:
-    """created/modified/deleted files of a run, in the watched HOST directories only
-    (umlskas has no writable overlay yet, so this is a before/after snapshot of them)."""
+    """created/modified/deleted files of a run: in the writable layers of its file tree
+    (tmpfs mounts, overlay uppers; by guest path) and in the watched host directories
+    (a before/after snapshot of them)."""
 
     created: list = dataclasses.field(default_factory=list)
     modified: list = dataclasses.field(default_factory=list)
@@ -98,9 +163,10 @@ class Changes:
         return len(self) > 0
 
     def get(self, path):
-        """The change of PATH (absolute, or relative to a watched directory), or None."""
+        """The change of PATH (a guest path, an absolute host path, or relative to a
+        watched directory or mount point), or None."""
         for change in self:
-            if path in (change.path, change.relpath):
+            if path in (change.guest, change.path, change.relpath):
                 return change
         return None
 
@@ -139,6 +205,67 @@ def diff_snapshots(before, after):
         elif before[key] != after[key]:
             changes.modified.append(change("modified"))
     return changes
+
+
+def layer_changes(layers_dir, before):
+    """Changes in the writable layers of a run (see Vfs.write_manifest): `before` is
+    snapshot([layers_dir]) taken before the run."""
+    try:
+        with open(os.path.join(layers_dir, "mounts.json"), encoding="utf-8") as f:
+            layers = json.load(f)
+    except (OSError, ValueError):
+        return Changes()
+    after = snapshot([layers_dir])
+    changes = Changes()
+    for layer in layers:
+        top = os.path.relpath(layer["dir"], layers_dir)
+        point = layer["point"].rstrip("/")
+        lower = layer.get("lower")
+        for key in sorted(after.keys() | before.keys()):
+            rel_in = os.path.relpath(key[1], top)
+            if rel_in.startswith(".."):
+                continue
+            if key in before and key in after and before[key] == after[key]:
+                continue
+            host = os.path.join(layers_dir, key[1])
+            head, name = os.path.split(rel_in)
+            if name.startswith(".wh."):
+                if key in after and name != ".wh..wh..opq":
+                    rel = os.path.join(head, name[4:])
+                    changes.deleted.append(FileChange("deleted", host, rel, point or "/",
+                                                      f"{point}/{rel}"))
+                continue
+            guest = f"{point}/{rel_in}"
+            if key not in after:
+                if lower is None or not os.path.lexists(os.path.join(lower, rel_in)):
+                    changes.deleted.append(FileChange("deleted", host, rel_in, point or "/",
+                                                      guest))
+                continue
+            in_lower = lower is not None and os.path.lexists(os.path.join(lower, rel_in))
+            kind = "modified" if key in before or in_lower else "created"
+            if in_lower and key not in before and _same_file(os.path.join(lower, rel_in), host):
+                continue            # copied up (opened for writing) but not changed
+            content = None
+            if os.path.isfile(host) and not os.path.islink(host):
+                with open(host, "rb") as f:
+                    content = f.read()
+            getattr(changes, kind).append(FileChange(kind, host, rel_in, point or "/", guest,
+                                                     content))
+    return changes
+
+
+def _same_file(a, b):
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+        if (sa.st_mode, sa.st_size, sa.st_uid, sa.st_gid) != (sb.st_mode, sb.st_size,
+                                                            sb.st_uid, sb.st_gid):
+            return False
+        if os.path.islink(a):
+            return os.readlink(a) == os.readlink(b)
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            return fa.read() == fb.read()
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------- results
@@ -255,7 +382,8 @@ def _make_stats(records, kernel_stats, wall, traced):
 
 
 def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, mounts=None,
-        deterministic=False, seed=None, trace=False, watch=None, check_errors=True):
+        deterministic=False, seed=None, trace=False, watch=None, check_errors=True,
+        root=None, sandbox=False, layers_dir=None, extra_args=()):
     """Run argv under umlskas in a subprocess and return a Result.
 
     mode: "skas" or "tt".  env: the guest's whole environment (default: ours).
@@ -268,12 +396,16 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
     watch: host directories whose files are snapshotted before and after the run
     (default: [cwd]); Result.changes lists what was created, modified or deleted in
     them.  It covers the watched host directories only.
-    mounts: not supported yet (umlskas has no mount table); must be None.
+    mounts: a list of Bind(host, guest, readonly), Tmpfs(guest), Overlay(host, guest)
+    (or `umlskas run` option strings such as "--tmpfs /work"), applied in order;
+    root: a host directory to see as /; sandbox: the --sandbox preset (the host's /
+    read-only through an overlay, private /tmp).  What the guest wrote to tmpfs
+    mounts and overlays is in Result.changes (by guest path, with the content).
+    layers_dir: keep the writable layers there (Sandbox does, so its runs share them).
     check_errors: raise ProgramNotFound (exit 127/126 with umlskas' own message) and
     KernelFault (exit 125 with the kernel's bug report) instead of returning.
     """
-    if mounts:
-        raise NotImplementedError("umlskas has no mount table yet: mounts must be None")
+    tree = mount_options(mounts, root, sandbox)
     if isinstance(argv, str):
         argv = shlex.split(argv)
     argv = [os.fsdecode(a) for a in argv]
@@ -296,9 +428,15 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
             cmd += ["--trace-filter", trace]
     if deterministic:
         cmd += ["--deterministic", "--seed", str(seed or 0)]
-    cmd += ["--", *argv]
+    own_layers = None
+    if tree and layers_dir is None:
+        layers_dir = own_layers = tempfile.mkdtemp(prefix="umlskas-layers-")
+    if tree:
+        cmd += [*tree, "--layers-dir", layers_dir]
+    cmd += [*extra_args, "--", *argv]
 
     before = snapshot(watch)
+    layers_before = snapshot([layers_dir]) if tree else None
     t0 = time.perf_counter()
     timed_out = False
     strays = []
@@ -329,6 +467,17 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
             except FileNotFoundError:
                 pass
     changes = diff_snapshots(before, snapshot(watch))
+    ours = tuple(p for p in (layers_dir + "/" if tree else None, trace_path, stats_path) if p)
+    changes = Changes(*([c for c in kind if not c.path.startswith(ours)]
+                        for kind in (changes.created, changes.modified, changes.deleted)))
+    if tree:
+        try:
+            layered = layer_changes(layers_dir, layers_before)
+        finally:
+            if own_layers is not None:
+                shutil.rmtree(own_layers, ignore_errors=True)
+        changes = Changes(layered.created + changes.created, layered.modified + changes.modified,
+                          layered.deleted + changes.deleted)
     result = Result(argv, proc.returncode, stdout, stderr, records, changes,
                     _make_stats(records, kernel_stats, wall, bool(trace)), mode)
     if timed_out:
@@ -369,8 +518,16 @@ class Sandbox:
     """
 
     def __init__(self, cwd=None, *, env=None, mode="skas", watch=None, timeout=None,
-                 deterministic=False, seed=None, trace=False):
+                 deterministic=False, seed=None, trace=False, mounts=None, root=None,
+                 sandbox=False):
         self._scratch = None
+        self.mounts = list(mounts or ())
+        self.root = root
+        self.sandbox = sandbox
+        self._layers = None
+        if self.mounts or root is not None or sandbox:
+            # One set of writable layers for all runs: one filesystem view.
+            self._layers = tempfile.mkdtemp(prefix="umlskas-layers-")
         if cwd is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="umlskas-sandbox-")
             cwd = self._scratch.name
@@ -402,13 +559,17 @@ class Sandbox:
         """umlskas.run with this sandbox's defaults; keyword arguments override them."""
         options = {"mode": self.mode, "env": self.env, "cwd": self.cwd, "timeout": self.timeout,
                    "deterministic": self.deterministic, "seed": self.seed, "trace": self.trace,
-                   "watch": self.watch}
+                   "watch": self.watch, "mounts": self.mounts, "root": self.root,
+                   "sandbox": self.sandbox, "layers_dir": self._layers}
         options.update(kwargs)
         result = run(argv, **options)
         self.results.append(result)
         return result
 
     def close(self):
+        if self._layers is not None:
+            shutil.rmtree(self._layers, ignore_errors=True)
+            self._layers = None
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
@@ -450,11 +611,11 @@ def first_difference(a, b):
     return None
 
 
-def verify_cli(argv, *, env, cwd, mode, deterministic, seed, trace=None):
+def verify_cli(argv, *, env, cwd, mode, deterministic, seed, trace=None, extra=()):
     """`umlskas run --verify`: run twice, pass the first run's output through, exit 1 with
     the first difference if the runs differ; else the guest's status."""
     options = dict(env=env, cwd=cwd, mode=mode, deterministic=deterministic, seed=seed,
-                   trace=trace or True, watch=[], check_errors=False)
+                   trace=trace or True, watch=[], check_errors=False, extra_args=extra)
     first = run(argv, **options)
     second = run(argv, **options)
     sys.stdout.buffer.write(first.stdout)

@@ -73,7 +73,8 @@ def reraise_signal(sig):
     os._exit(128 + sig)
 
 
-def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=None, info=None):
+def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=None, info=None,
+                mounts=None, hostname=None):
     """Run argv in a new kernel; returns the guest's status (code, or -signal).
 
     trace: True for the text trace on stderr, or a tracer callable (see trace.py).
@@ -85,25 +86,38 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
     from .host.mode_tt import TTMode
     from .trace import TextTracer
 
-    filename = resolve_program(argv[0], env.get("PATH"))
-    if filename is None:
-        click.echo(f"umlskas: '{argv[0]}': No such file or directory", err=True)
-        return 127
     mode = TTMode() if mode_name == "tt" else SkasMode()
     if info is not None:
         info["stops_per_syscall"] = getattr(mode, "stops_per_syscall", None)
     tracer = TextTracer() if trace is True else trace or None
-    kernel = Kernel(mode, tracer=tracer, deterministic=deterministic)
-    envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
     try:
-        kernel.spawn_init(os.fsencode(filename), [os.fsencode(a) for a in argv], envp,
-                          os.path.abspath(cwd))
-    except SyscallError as e:
+        kernel = Kernel(mode, tracer=tracer, deterministic=deterministic, mounts=mounts,
+                        hostname=hostname)
+    except (ValueError, OSError) as e:
         mode.close()
+        click.echo(f"umlskas: {e}", err=True)
+        return 125
+    try:
+        try:
+            cwd = kernel.guest_dir(os.path.abspath(cwd))
+        except SyscallError as e:
+            kernel.shutdown()
+            click.echo(f"umlskas: working directory {cwd}: {os.strerror(e.errno)} in the "
+                       "guest's file tree (see --cwd)", err=True)
+            return 125
+        filename = kernel.find_program(argv[0], env.get("PATH"), cwd)
+        if filename is None:
+            kernel.shutdown()
+            click.echo(f"umlskas: '{argv[0]}': No such file or directory", err=True)
+            return 127
+        envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
+        kernel.spawn_init(os.fsencode(filename), [os.fsencode(a) for a in argv], envp, cwd)
+    except SyscallError as e:
+        kernel.shutdown()
         click.echo(f"umlskas: '{argv[0]}': {os.strerror(e.errno)}", err=True)
         return 127 if e.errno == errno.ENOENT else 126
     except BaseException:
-        mode.close()
+        kernel.shutdown()
         raise
     return kernel.run()
 
@@ -122,6 +136,8 @@ class _RunCommand(click.Command):
     flag, so `umlskas run --trace prog` still runs prog."""
 
     VALUED = {"--env", "--cwd", "--mode", "--trace-json", "--seed", "--stats-json",
+              "--root", "--bind", "--ro-bind", "--tmpfs", "--overlay", "--hostname",
+              "--layers-dir",
               "--trace-filter"}
 
     def parse_args(self, ctx, args):
@@ -160,12 +176,37 @@ class _RunCommand(click.Command):
 @click.option("--cwd", type=click.Path(file_okay=False), default=None, help="The guest's working directory.")
 @click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
               help="How guest syscalls reach the kernel.")
+@click.option("--root", "root_dir", metavar="DIR", default=None,
+              help="The host directory the guest sees as / (the kernel's /proc and /dev "
+                   "are mounted on it).")
+@click.option("--bind", "binds", multiple=True, metavar="HOST[:GUEST]",
+              help="Mount the host path HOST at GUEST (default: the same path), read-write.")
+@click.option("--ro-bind", "ro_binds", multiple=True, metavar="HOST[:GUEST]",
+              help="Like --bind, read-only (writes fail with EROFS).")
+@click.option("--tmpfs", "tmpfses", multiple=True, metavar="GUEST",
+              help="Mount an empty in-memory filesystem at GUEST.")
+@click.option("--overlay", "overlays", multiple=True, metavar="HOST[:GUEST[:UPPER]]",
+              help="See HOST at GUEST through an overlay: writes go to an in-memory upper "
+                   "layer (or the directory UPPER), HOST is never changed.")
+@click.option("--sandbox", is_flag=True,
+              help="The host's / read-only through an in-memory overlay, private /tmp and "
+                   "/dev/shm: the guest sees its own changes, the host keeps none of them.")
+@click.option("--writable-cwd", is_flag=True,
+              help="With --sandbox: the current directory is bound read-write.")
+@click.option("--hostname", default=None, help="The guest's host name (uname -n).")
+@click.option("--layers-dir", default=None, hidden=True,
+              help="Keep tmpfs and overlay upper layers in this directory (for the API).")
 @click.option("-v", "--verbose", count=True, help="More kernel log output.")
 @click.argument("program")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, stats_json,
-        env_pairs, cwd, mode, verbose, program, args):
-    """Run PROGRAM with ARGS under the kernel; its exit status becomes ours."""
+        env_pairs, cwd, mode, root_dir, binds, ro_binds, tmpfses, overlays, sandbox,
+        writable_cwd, hostname, layers_dir, verbose, program, args):
+    """Run PROGRAM with ARGS under the kernel; its exit status becomes ours.
+
+    The file tree options are applied in this order: --root or --sandbox for /, the
+    kernel's /proc, /dev and /dev/shm, then every --bind, --ro-bind, --tmpfs and
+    --overlay in the order given."""
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else
                         logging.WARNING, format="umlskas: %(message)s", stream=sys.stderr)
     env = launch_environment()
@@ -174,8 +215,11 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
         if not sep or not key:
             raise click.BadParameter(f"{pair!r} is not K=V", param_hint="--env")
         env[key] = value
-    cwd = cwd or os.getcwd()
-    if not os.path.isdir(cwd):
+    mount_args = _mount_args(sys.argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox,
+                             writable_cwd, layers_dir)
+    guest_view = bool(mount_args.get("specs") or root_dir or sandbox)
+    cwd = cwd or ("/" if root_dir else os.getcwd())
+    if not guest_view and not os.path.isdir(cwd):
         click.echo(f"umlskas: --cwd {cwd}: No such directory", err=True)
         sys.exit(125)
     from .trace import parse_filter
@@ -186,7 +230,9 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
     if verify:
         from .api import verify_cli
         sys.exit(verify_cli([program, *args], env=env, cwd=cwd, mode=mode,
-                            deterministic=deterministic, seed=seed, trace=trace_filter))
+                            deterministic=deterministic, seed=seed, trace=trace_filter,
+                            extra=_tree_options(root_dir, binds, ro_binds, tmpfses, overlays,
+                                                sandbox, writable_cwd, hostname)))
     import time
     from .kernel.errors import KernelBug
     from .trace import JsonTracer, SummaryTracer, TextTracer, Tracers
@@ -204,7 +250,8 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
     status = None
     try:
         status = run_program([program, *args], env=env, cwd=cwd, trace=tracer, mode_name=mode,
-                             deterministic=seed if deterministic else None, info=info)
+                             deterministic=seed if deterministic else None, info=info,
+                             mounts=mount_args, hostname=hostname)
     except KernelBug as e:
         click.echo(f"umlskas: the kernel stopped the guest: {e}", err=True)
         status = KERNEL_FAULT_STATUS
@@ -221,6 +268,65 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
     if status < 0:
         reraise_signal(-status)
     sys.exit(status)
+
+
+def _split_spec(spec, parts):
+    """HOST[:GUEST[:...]] into `parts` fields (missing ones None)."""
+    fields = spec.split(":", parts - 1)
+    return fields + [None] * (parts - len(fields))
+
+
+def _mount_args(argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox, writable_cwd,
+                layers_dir):
+    """The Vfs arguments of the tree options, mounts in command-line order."""
+    by_option = {"--bind": [("bind", b) for b in binds],
+                 "--ro-bind": [("ro-bind", b) for b in ro_binds],
+                 "--tmpfs": [("tmpfs", t) for t in tmpfses],
+                 "--overlay": [("overlay", o) for o in overlays]}
+    order = []
+    for arg in argv:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if name in by_option and by_option[name]:
+            order.append(by_option[name].pop(0))
+    for rest in by_option.values():
+        order.extend(rest)
+    specs = []
+    if sandbox and writable_cwd:
+        specs.append(("bind", os.getcwd(), os.getcwd(), None))
+    for kind, spec in order:
+        if kind == "tmpfs":
+            specs.append(("tmpfs", None, spec, None))
+            continue
+        host, guest, upper = (_split_spec(spec, 3) if kind == "overlay" else
+                              _split_spec(spec, 2) + [None])
+        host = os.path.abspath(host)
+        specs.append((kind, host, guest or host, upper))
+    return {"specs": specs, "root": root_dir, "sandbox": sandbox, "layers_dir": layers_dir}
+
+
+def _tree_options(root_dir, binds, ro_binds, tmpfses, overlays, sandbox, writable_cwd,
+                  hostname):
+    """The same tree options again, for the runs --verify starts."""
+    out = []
+    if root_dir:
+        out += ["--root", root_dir]
+    for b in binds:
+        out += ["--bind", b]
+    for b in ro_binds:
+        out += ["--ro-bind", b]
+    for t in tmpfses:
+        out += ["--tmpfs", t]
+    for o in overlays:
+        out += ["--overlay", o]
+    if sandbox:
+        out.append("--sandbox")
+    if writable_cwd:
+        out.append("--writable-cwd")
+    if hostname:
+        out += ["--hostname", hostname]
+    return out
 
 
 def _write_run_stats(path, mode, info, wall, status):

@@ -10,7 +10,8 @@ Registered through the `pytest11` entry point, so installing umlskas enables it:
     def test_prog_tt(umlskas): ...
 
 The scratch directory (the test's tmp_path) is the Sandbox's cwd and is emptied
-after the test.
+after the test; the guest's /tmp is a private tmpfs (what the guest writes there is in
+Result.changes, by guest path), gone with the fixture.
 """
 
 import shutil
@@ -27,12 +28,14 @@ def pytest_configure(config):
 @pytest.fixture
 def umlskas(request, tmp_path):
     """A umlskas.Sandbox whose cwd is a private scratch directory (tmp_path)."""
-    from umlskas.api import Sandbox
+    from umlskas.api import Bind, Sandbox, Tmpfs
     marker = request.node.get_closest_marker("umlskas_mode")
     mode = marker.args[0] if marker and marker.args else "skas"
     if mode not in ("skas", "tt"):
         raise pytest.UsageError(f"umlskas_mode({mode!r}): the modes are skas and tt")
-    box = Sandbox(cwd=tmp_path, mode=mode)
+    # The guest's /tmp is a private tmpfs; the test's scratch directory stays visible
+    # through it (a bind mount), so inputs and outputs can be put and read there.
+    box = Sandbox(cwd=tmp_path, mode=mode, mounts=[Tmpfs("/tmp"), Bind(str(tmp_path))])
     try:
         yield box
     finally:

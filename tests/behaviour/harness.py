@@ -334,12 +334,13 @@ def _check_no_stub_left(started_after: float, what: str):
             raise AssertionError(f"{STUB_NAME} process(es) left behind after {what}: " + "; ".join(desc))
 
 
-def skas_command(mode, argv):
-    return [sys.executable, "-m", "umlskas", "run", *MODE_FLAGS.get(mode, ["--mode", mode]), "--", *argv]
+def skas_command(mode, argv, options=()):
+    return [sys.executable, "-m", "umlskas", "run", *MODE_FLAGS.get(mode, ["--mode", mode]),
+            *options, "--", *argv]
 
 
 def run_guest(mode, argv, *, cwd=None, env=None, input=None, stdin=None, timeout=None,
-              check_leaks=True) -> subprocess.CompletedProcess:
+              check_leaks=True, options=()) -> subprocess.CompletedProcess:
     """Run argv natively or under umlskas; returns CompletedProcess (bytes).
 
     cwd defaults to the repository root (so ``python -m umlskas`` finds the
@@ -347,7 +348,7 @@ def run_guest(mode, argv, *, cwd=None, env=None, input=None, stdin=None, timeout
     Natively, "command not found" maps to exit 127 and "not executable" to
     126 (shell convention), which umlskas run must reproduce.
     stdin: bytes via ``input``, or an open file/fd via ``stdin`` (default
-    /dev/null).
+    /dev/null).  options: `umlskas run` options (mounts...), ignored natively.
     """
     argv = [str(a) for a in argv]
     env = dict(DEFAULT_ENV if env is None else env)
@@ -372,7 +373,7 @@ def run_guest(mode, argv, *, cwd=None, env=None, input=None, stdin=None, timeout
 
     if not _umlskas_available():
         pytest.skip("umlskas is not runnable yet (no umlskas/__main__.py)")
-    cmd = skas_command(mode, argv)
+    cmd = skas_command(mode, argv, options)
     if Path(cwd).resolve() != REPO_ROOT:
         # `-m umlskas` is found via the cwd; elsewhere it needs PYTHONPATH
         # (which the guest may then see in its environment).

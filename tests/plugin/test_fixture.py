@@ -184,3 +184,52 @@ def test_cli_verify(tmp_path):
             cwd=tmp_path)
     assert p.returncode == 1 and p.stdout == b"one\n"
     assert b"stdout line 1 differs" in p.stderr
+
+
+BUSYBOX = shutil.which("busybox")
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox not installed")
+def test_fixture_tmp_is_a_private_tmpfs(umlskas):
+    name = f"/tmp/umlskas-fixture-{os.getpid()}-{time.monotonic_ns()}"
+    r = umlskas.run([BUSYBOX, "sh", "-c", f"echo private > {name}; cat {name}"])
+    assert r.stdout == b"private\n"
+    assert not os.path.exists(name)
+    change = r.changes.get(name)
+    assert change is not None and change.kind == "created" and change.read() == b"private\n"
+    # One filesystem view over the sandbox's runs.
+    assert umlskas.run([BUSYBOX, "cat", name]).stdout == b"private\n"
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox not installed")
+def test_api_overlay_changes_name_guest_paths_with_content(tmp_path):
+    lower = tmp_path / "lower"
+    lower.mkdir()
+    (lower / "keep").write_text("k\n")
+    (lower / "gone").write_text("g\n")
+    (lower / "mod").write_text("m\n")
+    (lower / "untouched-but-opened").write_text("u\n")
+    r = umlskas_pkg.run([BUSYBOX, "sh", "-c",
+                         "echo x >> /ov/mod; rm /ov/gone; echo c > /ov/new; "
+                         "cat /ov/keep; : >> /ov/untouched-but-opened; echo t > /w/t"],
+                        mounts=[umlskas_pkg.Overlay(str(lower), "/ov"), umlskas_pkg.Tmpfs("/w")],
+                        watch=[])
+    assert r.returncode == 0 and r.stdout == b"k\n"
+    assert sorted(c.guest for c in r.changes.created) == ["/ov/new", "/w/t"]
+    assert [c.guest for c in r.changes.modified] == ["/ov/mod"]
+    assert [c.guest for c in r.changes.deleted] == ["/ov/gone"]
+    assert r.changes.get("/ov/mod").read() == b"m\nx\n"
+    assert r.changes.get("/ov/new").read() == b"c\n"
+    with pytest.raises(FileNotFoundError):
+        r.changes.get("/ov/gone").read()
+    assert sorted(os.listdir(lower)) == ["gone", "keep", "mod", "untouched-but-opened"]
+    assert (lower / "mod").read_text() == "m\n"
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox not installed")
+def test_api_bind_readonly(tmp_path):
+    (tmp_path / "f").write_text("f\n")
+    r = umlskas_pkg.run([BUSYBOX, "sh", "-c", "cat /in/f; (echo x > /in/f) 2>&1"],
+                        mounts=[umlskas_pkg.Bind(str(tmp_path), "/in", readonly=True)])
+    assert r.stdout.startswith(b"f\n") and b"Read-only file system" in r.stdout
+    assert (tmp_path / "f").read_text() == "f\n"

@@ -256,10 +256,12 @@ def test_proc_of_host_pid_not_a_guest_is_enoent(vfs, kernel, task):
                follow=False) == errno.ENOENT
 
 
-def test_proc_host_files_stay_host_paths(vfs, task):
-    assert host(vfs.lookup(task, AT_FDCWD, b"/proc/cpuinfo")) == "/proc/cpuinfo"
-    assert host(vfs.lookup(task, AT_FDCWD, b"/proc")) == "/proc"
-    assert host(vfs.lookup(task, AT_FDCWD, b"/proc/self/..")) == "/proc"
+def test_proc_is_the_kernels_own(vfs, task):
+    """Nothing under /proc is a host path: /proc itself is the kernel's root node."""
+    for path in (b"/proc/cpuinfo", b"/proc", b"/proc/self/.."):
+        assert not isinstance(vfs.lookup(task, AT_FDCWD, path), HostPath), path
+    assert vfs.lookup(task, AT_FDCWD, b"/proc/self/..").path == "/proc"
+    assert err(vfs.lookup, task, AT_FDCWD, b"/proc/4194304") == errno.ENOENT
 
 
 def test_proc_self_fd(vfs, task, tree):
@@ -312,15 +314,7 @@ def test_proc_fd_dir_is_a_base_for_relative_walks(vfs, task, tree):
 
 def test_proc_unknown_entry_enoent(vfs, task):
     assert err(vfs.lookup, task, AT_FDCWD, b"/proc/1/nonesuch") == errno.ENOENT
-    assert err(vfs.lookup, task, AT_FDCWD, b"/proc/1/comm/x") == errno.ENOENT
-
-
-def test_proc_host_dir_filter(kernel):
-    fs = ProcFs(kernel)
-    assert not fs.host_dir_filter(b"1234")
-    assert not fs.host_dir_filter(b"self") and not fs.host_dir_filter(b"thread-self")
-    assert fs.host_dir_filter(b"cpuinfo") and fs.host_dir_filter(b"sys")
-    assert fs.host_dir_filter(b"0123")                       # not a pid spelling
+    assert err(vfs.lookup, task, AT_FDCWD, b"/proc/1/comm/x") == errno.ENOTDIR   # as Linux
 
 
 def test_proc_dir_listing_via_getdents64(vfs, task, tree):
@@ -329,3 +323,92 @@ def test_proc_dir_listing_via_getdents64(vfs, task, tree):
         d = vfs.lookup(task, AT_FDCWD, path).open(0)
         data = d.getdents64(4096)
         assert b"." in data and len(data) > 0
+
+
+# ---- the mount table ---------------------------------------------------------------
+
+def make_vfs(kernel, tmp_path, specs, **kw):
+    v = Vfs(ProcFs(kernel), specs=specs, layers_dir=str(tmp_path / "layers"), **kw)
+    return v
+
+
+def test_mounts_longest_point_wins_and_later_mounts_hide_earlier(kernel, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    v = make_vfs(kernel, tmp_path, [("bind", str(a), "/m", None), ("bind", str(b), "/m", None),
+                                    ("tmpfs", None, "/m/t", None)])
+    assert v.mount_at("/m/x").host == str(b)
+    assert v.mount_at("/m/t/y").fstype == "tmpfs"
+    assert v.mount_at("/mx").point == "/"
+    assert v.mount_at("/proc/self").fstype == "proc"
+    ids = {m.point: m for m in v.mounts}
+    assert ids["/m/t"].parent_id == v.mounts[-2].mount_id
+
+
+def test_ro_bind_refuses_changes(kernel, tmp_path, task):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "f").write_text("x")
+    v = make_vfs(kernel, tmp_path, [("ro-bind", str(ro), "/ro", None)])
+    node = v.lookup(task, AT_FDCWD, b"/ro/f")
+    assert node.path == str(ro / "f") and node.guest == "/ro/f"
+    assert err(v.writable, node) == errno.EROFS
+    assert err(v.creatable, v.lookup(task, AT_FDCWD, b"/ro/new")) == errno.EROFS
+
+
+def test_overlay_copy_up_whiteout_and_opaque(kernel, tmp_path, task):
+    lower = tmp_path / "lower"
+    (lower / "d").mkdir(parents=True)
+    (lower / "d" / "f").write_text("lower")
+    (lower / "g").write_text("g")
+    v = make_vfs(kernel, tmp_path, [("overlay", str(lower), "/ov", None)])
+    m = v.mount_at("/ov")
+    f = v.lookup(task, AT_FDCWD, b"/ov/d/f")
+    assert f.path == str(lower / "d" / "f")
+    up = v.writable(f)
+    assert up == m.upper + "/d/f" and open(up).read() == "lower"
+    assert v.lookup(task, AT_FDCWD, b"/ov/d/f").path == up
+    # Removing a lower file leaves a whiteout; the name is gone from the merged view.
+    g = v.lookup(task, AT_FDCWD, b"/ov/g", follow=False)
+    v.removed(g, v.lower_exists(g))
+    assert os.path.exists(m.upper + "/.wh.g")
+    assert v.lookup(task, AT_FDCWD, b"/ov/g").exists is False
+    assert sorted(v.merged_names(v.lookup(task, AT_FDCWD, b"/ov"))) == ["d"]
+    # A directory made where a removed one was hides the lower's content (opaque).
+    d = v.lookup(task, AT_FDCWD, b"/ov/d", follow=False)
+    import shutil
+    shutil.rmtree(m.upper + "/d")
+    v.removed(d, True)
+    new = v.lookup(task, AT_FDCWD, b"/ov/d", follow=False)
+    os.mkdir(v.creatable(new))
+    v.created_dir(new)
+    assert v.merged_names(v.lookup(task, AT_FDCWD, b"/ov/d")) == {}
+    assert err(v.lookup, task, AT_FDCWD, b"/ov/d/f/x") == errno.ENOENT
+    assert os.listdir(lower / "d") == ["f"] and (lower / "g").exists()
+
+
+def test_mount_point_ancestors_resolve_without_host_dirs(kernel, tmp_path, task):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "file").write_text("x")
+    v = make_vfs(kernel, tmp_path, [("tmpfs", None, "/scratch", None),
+                                    ("bind", str(src), "/scratch/a/b", None),
+                                    ("bind", str(src), "/nonexistent-umlskas/c", None)])
+    assert v.lookup(task, AT_FDCWD, b"/scratch/a/b/file").path == str(src / "file")
+    # Made in the tmpfs (like bwrap); on the host side only walked through.
+    assert os.path.isdir(v.mount_at("/scratch").host + "/a/b")
+    assert v.lookup(task, AT_FDCWD, b"/nonexistent-umlskas/c/file").path == str(src / "file")
+    assert not os.path.exists("/nonexistent-umlskas")
+
+
+def test_root_dotdot_and_symlinks_stay_inside(kernel, tmp_path, task):
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "abs").symlink_to(tmp_path)
+    (root / "etc" / "rel").symlink_to("../../..")
+    v = make_vfs(kernel, tmp_path, [], root=str(root))
+    assert v.lookup(task, AT_FDCWD, b"/../../..").path == str(root)
+    assert v.lookup(task, AT_FDCWD, b"/etc/rel").path == str(root)
+    # The absolute target is read in the guest's view, where it does not exist.
+    assert err(v.lookup, task, AT_FDCWD, b"/etc/abs") == errno.ENOENT

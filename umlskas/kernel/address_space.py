@@ -45,11 +45,18 @@ HOST_MAP_FLAGS = (MAP_TYPE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE | MAP
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 
 MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED = 0, 1, 2, 3, 4
-MADV_FREE, MADV_REMOVE = 8, 9
-# Advice that changes memory contents: the host must do it. The rest only hint.
-MADV_HOST = {MADV_DONTNEED, MADV_FREE, MADV_REMOVE}
+MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK = 8, 9, 10, 11
+MADV_WIPEONFORK, MADV_KEEPONFORK = 18, 19
+MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_DONTNEED_LOCKED = 22, 23, 24
+MADV_GUARD_INSTALL, MADV_GUARD_REMOVE = 102, 103
+# Advice that changes memory contents or what fork copies: the host must do it (and
+# its errors are the guest's: WIPEONFORK on shared memory is EINVAL). The rest only
+# hint; HWPOISON and SOFT_OFFLINE (100, 101) are accepted and never reach the host.
+MADV_HOST = {MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_DONTFORK, MADV_DOFORK,
+             MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_POPULATE_READ, MADV_POPULATE_WRITE,
+             MADV_DONTNEED_LOCKED, MADV_GUARD_INSTALL, MADV_GUARD_REMOVE}
 MADV_VALID = {0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
-              24, 25, 100, 101, 102}
+              24, 25, 100, 101, 102, 103}
 
 MMAP_MIN_ADDR = 0x10000
 STACK_SIZE = 8 << 20
@@ -70,22 +77,27 @@ def _offset_at(vma, addr):
 class Vma:
     """One mapping: [start, end), protections, MAP_* flags and what backs it."""
 
-    __slots__ = ("start", "end", "prot", "flags", "name", "offset", "file", "shared_key")
+    __slots__ = ("start", "end", "prot", "flags", "name", "offset", "file", "shared_key",
+                 "dontfork")
 
-    def __init__(self, start, end, prot, flags, name="", offset=0, file=None, shared_key=None):
+    def __init__(self, start, end, prot, flags, name="", offset=0, file=None, shared_key=None,
+                 dontfork=False):
         self.start, self.end, self.prot, self.flags = start, end, prot, flags
         self.name, self.offset, self.file = name, offset, file
         # What the memory is, for keys that must match across processes (shared
         # futexes): (st_dev, st_ino) of a shared file, or a token for shared anonymous
         # memory that fork copies along. None for private memory.
         self.shared_key = shared_key
+        self.dontfork = dontfork          # MADV_DONTFORK (VM_DONTCOPY): not in a fork child
+
+    def copy(self, start, end, offset):
+        return Vma(start, end, self.prot, self.flags, self.name, offset, self.file,
+                   self.shared_key, self.dontfork)
 
     def split_at(self, addr):
         """Cut in two at addr; self keeps the low part, the high part is returned."""
         backed = self.file is not None or self.shared_key is not None
-        high = Vma(addr, self.end, self.prot, self.flags, self.name,
-                   self.offset + (addr - self.start) if backed else 0, self.file,
-                   self.shared_key)
+        high = self.copy(addr, self.end, self.offset + (addr - self.start) if backed else 0)
         self.end = addr
         return high
 
@@ -412,6 +424,9 @@ class AddressSpace:
             for vma in vmas:
                 lo, hi = max(vma.start, addr), min(vma.end, end)
                 self._host([MapOp(HOST_MADVISE, (lo, hi - lo, advice))])
+            if advice in (MADV_DONTFORK, MADV_DOFORK):
+                dontfork = advice == MADV_DONTFORK
+                self._carve_keep(addr, end, lambda v: setattr(v, "dontfork", dontfork))
         if unmapped:
             raise SyscallError(errno.ENOMEM)
         return 0
@@ -450,8 +465,7 @@ class AddressSpace:
         if old + old_len == vma.end and self.is_free(vma.end, old + new_len):
             self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, 0, 0))])
             self._carve(old, old + new_len)
-            grown = Vma(old, old + new_len, vma.prot, vma.flags, vma.name,
-                        _offset_at(vma, old), vma.file, vma.shared_key)
+            grown = vma.copy(old, old + new_len, _offset_at(vma, old))
             self._insert(grown)
             return old
         if not flags & MREMAP_MAYMOVE:
@@ -462,8 +476,7 @@ class AddressSpace:
         host_flags = MREMAP_MAYMOVE | MREMAP_FIXED | (flags & MREMAP_DONTUNMAP)
         self._host([MapOp(HOST_MREMAP, (old, old_len, new_len, host_flags, new_addr))])
         self._carve(new_addr, new_addr + new_len)
-        moved = Vma(new_addr, new_addr + new_len, vma.prot, vma.flags, vma.name,
-                    _offset_at(vma, old), vma.file, vma.shared_key)
+        moved = vma.copy(new_addr, new_addr + new_len, _offset_at(vma, old))
         if not flags & MREMAP_DONTUNMAP:
             self._carve(old, old + old_len)
         self._insert(moved)
@@ -491,14 +504,14 @@ class AddressSpace:
         return addr
 
     def fork(self, proc):
-        """The child's copy after a host fork (the host copied the pages)."""
+        """The child's copy after a host fork (the host copied the pages, and left out
+        the MADV_DONTFORK ones as Linux's dup_mmap does)."""
         child = AddressSpace.__new__(AddressSpace)
         child.__dict__.update(self.__dict__)
         child.proc = proc
         child.users = 1
-        child.vmas = [Vma(v.start, v.end, v.prot, v.flags, v.name, v.offset, v.file, v.shared_key)
-                      for v in self.vmas]
-        child.starts = list(self.starts)
+        child.vmas = [v.copy(v.start, v.end, v.offset) for v in self.vmas if not v.dontfork]
+        child.starts = [v.start for v in child.vmas]
         return child
 
     def clear(self):

@@ -10,6 +10,8 @@ FD_CLOEXEC = 1
 class FdTable:
     """One process's fds (shared by CLONE_FILES threads)."""
 
+    posix_locks = None           # the kernel's LockManager while this table owns POSIX locks
+
     def __init__(self, limit=1024):
         self.files = {}          # fd -> File
         self.cloexec = set()     # fds with FD_CLOEXEC
@@ -52,6 +54,8 @@ class FdTable:
         old = self.files.get(fd)
         self._set(fd, file, cloexec)
         if old is not None:
+            if self.posix_locks is not None:
+                self.posix_locks.close_posix(self, old)
             drop(old)
 
     def close(self, fd):
@@ -59,11 +63,15 @@ class FdTable:
         if file is None:
             raise SyscallError(errno.EBADF)
         self.cloexec.discard(fd)
+        if self.posix_locks is not None:
+            self.posix_locks.close_posix(self, file)     # Linux's locks_remove_posix
         drop(file)
 
     def close_all(self):
         for fd in list(self.files):
             self.close(fd)
+        if self.posix_locks is not None:
+            self.posix_locks.release_owner(self)
 
     def close_on_exec(self):
         for fd in sorted(self.cloexec):
@@ -81,4 +89,7 @@ def drop(file):
     """One reference fewer; the description is released with its last fd."""
     file.refs -= 1
     if file.refs == 0:
+        locks = getattr(file, "file_locks", None)
+        if locks is not None:
+            locks.release_file(file)                    # its OFD and flock locks
         file.release()

@@ -31,7 +31,16 @@ STAT_STRUCT = struct.Struct("<QQQIIIiQqqqqqqqqq24x")
 TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
 TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ = 0x540F, 0x5410, 0x5413, 0x5414
 FIONREAD, FIONBIO = 0x541B, 0x5421
+TCXONC, TCFLSH = 0x540A, 0x540B
+TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK = 0x80045430, 0x40045431, 0x80045439
 TERMIOS_SIZE = 36
+TCSBRK, TCSBRKP, TIOCEXCL, TIOCNXCL, TIOCSCTTY, TIOCNOTTY, TIOCGSID = (
+    0x5409, 0x5425, 0x540C, 0x540D, 0x540E, 0x5422, 0x5429)
+TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 = 0x802C542A, 0x402C542B, 0x402C542C, 0x402C542D
+# Terminal requests that read (OUT) or write (IN) one int: TIOCOUTQ, TIOCGETD,
+# TIOCGPKT, TIOCGEXCL; TIOCPKT, TIOCSETD.
+TTY_INT_OUT = (0x5411, 0x5424, 0x80045438, 0x80045440)
+TTY_INT_IN = (0x5420, 0x5423)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
@@ -73,6 +82,7 @@ class File:
 
     host_fd = None
     refs = 0                        # fds pointing here, across all fd tables
+    vnode = None                    # the vfs.HostPath it was opened by, if any
 
     def __init__(self, flags, path):
         self.flags = flags
@@ -194,14 +204,48 @@ class HostFile(File):
         return host_call(os.pwrite, self.host_fd, data, offset)
 
     def lseek(self, offset, whence):
+        if self.merged is not None:
+            if whence != 0 or offset < 0:
+                raise SyscallError(errno.EINVAL)
+            self.merged_pos = offset
+            return offset
         return host_call(os.lseek, self.host_fd, offset, whence)
 
     def stat(self):
         return host_call(os.fstat, self.host_fd)
 
+    merged = None                   # an overlay directory's names -> host paths
+    merged_pos = 0
+
+    def merged_dents(self, size):
+        """getdents64 of an overlay directory: the upper's names, then the lower's."""
+        if not isinstance(self.merged, list):
+            entries = [(b".", 4, 1), (b"..", 4, 1)]
+            for name, host in sorted(self.merged.items()):
+                try:
+                    st = os.lstat(host)
+                except OSError:
+                    continue
+                entries.append((os.fsencode(name), statmod.S_IFMT(st.st_mode) >> 12,
+                                st.st_ino))
+            self.merged = entries
+        out = b""
+        while self.merged_pos < len(self.merged):
+            name, dtype, ino = self.merged[self.merged_pos]
+            rec = dirent64(ino, self.merged_pos + 1, dtype, name)
+            if len(out) + len(rec) > size:
+                if not out:
+                    raise SyscallError(errno.EINVAL)
+                break
+            out += rec
+            self.merged_pos += 1
+        return out
+
     def getdents64(self, size):
         if not statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.ENOTDIR)
+        if self.merged is not None:
+            return self.merged_dents(size)
         buf = ctypes.create_string_buffer(size)
         while True:
             n = _syscall(SYS_getdents64, self.host_fd, buf, size)
@@ -237,6 +281,36 @@ class HostFile(File):
         if cmd == TIOCSPGRP:
             task.mm.read(arg, 4)
             return 0
+        if cmd in (TIOCGPTN, TIOCGPTLCK):
+            # A host pty master (/dev/ptmx): its number and lock (grantpt, ptsname).
+            task.mm.write(arg, host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * 4))
+            return 0
+        if cmd == TIOCSPTLCK:
+            host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, 4))
+            return 0
+        if cmd in (TCFLSH, TCXONC, TCSBRK, TCSBRKP):
+            host_call(fcntl.ioctl, self.host_fd, cmd, arg & 0xFFFFFFFF)
+            return 0
+        if cmd in TTY_INT_OUT:
+            task.mm.write(arg, host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * 4))
+            return 0
+        if cmd in TTY_INT_IN:
+            host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, 4))
+            return 0
+        if cmd in (TIOCEXCL, TIOCNXCL):
+            host_call(fcntl.ioctl, self.host_fd, cmd, 0)
+            return 0
+        if cmd in (TCGETS2, TCSETS2, TCSETSW2, TCSETSF2):
+            if cmd == TCGETS2:
+                task.mm.write(arg, host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * 44))
+            else:
+                host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, 44))
+            return 0
+        if cmd in (TIOCSCTTY, TIOCNOTTY):
+            return 0        # sessions and their terminals are the kernel's (devfs)
+        if cmd == TIOCGSID:
+            task.mm.write(arg, struct.pack("<i", task.sid))
+            return 0
         raise SyscallError(errno.ENOTTY)
 
     def check_mmap(self, prot, maptype):
@@ -246,8 +320,8 @@ class HostFile(File):
             raise SyscallError(errno.EACCES)
         if maptype == 1 and prot & 2 and self.flags & O_ACCMODE != O_RDWR:
             raise SyscallError(errno.EACCES)
-        if self.flags & O_APPEND and maptype == 1 and prot & 2:
-            raise SyscallError(errno.EACCES)
+        # mm/mmap.c refuses an append-only *inode* (chattr +a), not an O_APPEND open;
+        # the host's own mmap of the reopened file enforces the inode flag.
 
     def identity(self):
         st = os.fstat(self.host_fd)

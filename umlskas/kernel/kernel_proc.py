@@ -26,6 +26,7 @@ import socket
 import struct
 import time
 import traceback
+import stat as statmod
 
 from .address_space import AddressSpace
 from . import hostsys
@@ -42,7 +43,11 @@ from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
 from .deterministic import OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
-from .vfs import AT_EMPTY_PATH, Vfs
+try:
+    from .devfs import DevFs
+except ImportError:           # not there yet
+    DevFs = None
+from .vfs import AT_EMPTY_PATH, HostPath, Vfs
 
 log = logging.getLogger("umlskas")
 
@@ -87,8 +92,9 @@ class Kernel:
     """One guest world: its tasks, and the loop that runs them on a Mode."""
 
     def __init__(self, mode, *, hostname=None, tracer=None, forward_host_signals=True,
-                 deterministic=None):
-        """deterministic: None, or a seed for a deterministic run (see deterministic.py)."""
+                 deterministic=None, mounts=None):
+        """deterministic: None, or a seed for a deterministic run (see deterministic.py).
+        mounts: keyword arguments for the Vfs (specs, root, sandbox, layers_dir)."""
         self.deterministic = deterministic is not None
         if self.deterministic:
             mode = OneAtATime(mode)
@@ -96,7 +102,8 @@ class Kernel:
         self.mode = mode
         self.tracer = tracer                      # callable(task, entry, args, result) or None
         self.procfs = ProcFs(self)
-        self.vfs = Vfs(self.procfs)
+        self.devfs = DevFs(self) if DevFs is not None else None
+        self.vfs = Vfs(self.procfs, self.devfs, **(mounts or {}))
         self.clock = VirtualClock() if self.deterministic else HostClock()
         self.rng = SeededRandom(deterministic) if self.deterministic else None
         self.hostname = hostname or socket.gethostname()
@@ -772,6 +779,7 @@ class Kernel:
             os.close(wakeup_w)
             os.close(self._sigchld_fd)
             self.mode.close()
+            self.vfs.close()
         if self.bug is not None:
             raise KernelBug(self.bug)
         return self.exit_status
@@ -1075,8 +1083,45 @@ class Kernel:
         for process in self.processes():
             self.end_process(process, signal.SIGKILL)
 
+    def guest_dir(self, path):
+        """The guest path of the directory the guest is to start in (links resolved in
+        the guest's view); SyscallError if the view has no such directory."""
+        node = self.vfs.walk(None, "/", path, True)
+        if isinstance(node, HostPath):
+            if not os.path.isdir(node.path):
+                raise SyscallError(errno.ENOTDIR if os.path.exists(node.path)
+                                   else errno.ENOENT)
+            return node.guest
+        if getattr(node, "is_dir", False):
+            return node.path
+        raise SyscallError(errno.ENOTDIR)
+
+    def find_program(self, name, path_env, cwd):
+        """PROGRAM as a shell finds it, in the guest's view; None if nowhere."""
+        if "/" in name:
+            return name
+        fallback = None
+        for d in (path_env if path_env is not None else os.defpath).split(os.pathsep):
+            candidate = (d or ".") + "/" + name
+            try:
+                node = self.vfs.walk(None, "/" if candidate[0] == "/" else cwd, candidate, True)
+            except SyscallError:
+                continue
+            if not isinstance(node, HostPath):
+                continue
+            try:
+                st = os.stat(node.path)
+            except OSError:
+                continue
+            if statmod.S_ISREG(st.st_mode):
+                if st.st_mode & 0o111:
+                    return candidate
+                fallback = fallback or candidate
+        return fallback
+
     def shutdown(self):
         self.mode.close()
+        self.vfs.close()
 
 
 class _Stopped:

@@ -20,7 +20,7 @@ from .address_space import (MAP_ANONYMOUS, MAP_PRIVATE, PAGE, PAGE_MASK, PROT_EX
 from .errors import SyscallError
 from .files import KERNEL_PID
 from .machine import HOST_CLOSE, HOST_OPENAT, OP_ARG0_FD, OP_SAVE_FD, MapOp
-from .vfs import AT_FDCWD, HostPath
+from .vfs import AT_FDCWD, HostPath, may_access
 
 BINPRM_BUF_SIZE = 256
 MAX_SCRIPT_DEPTH = 5
@@ -140,17 +140,16 @@ def open_exec(kernel, task, path):
     node = kernel.vfs.lookup(task, AT_FDCWD, path, follow=True)
     if not isinstance(node, HostPath):
         raise SyscallError(errno.EACCES)
-    host = node.path
     try:
-        fd = os.open(host, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(node.path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError as e:
         raise SyscallError(e.errno) from None
     st = os.fstat(fd)
-    if not statmod.S_ISREG(st.st_mode) or not os.access(host, os.X_OK) or \
+    if not statmod.S_ISREG(st.st_mode) or not may_access(task.creds, st, 1) or \
             not st.st_mode & 0o111:
         os.close(fd)
         raise SyscallError(errno.EACCES)
-    return fd, host, st
+    return fd, node.guest, st
 
 
 def parse_shebang(head):

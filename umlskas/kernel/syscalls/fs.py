@@ -3,11 +3,12 @@
 import errno
 import os
 import select as hostselect
+import shutil
 import stat as statmod
 import struct
 import time
 
-from .. import hostsys
+from .. import hostsys, locks
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (File, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -16,7 +17,7 @@ from ..files import (File, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY,
                      pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
-                   AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath)
+                   AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath, may_access)
 
 MAX_RW_COUNT = 0x7FFFF000
 TASK_SIZE_MAX = 0x7FFFFFFFF000
@@ -227,43 +228,80 @@ def sys_lseek(task, fd, offset, whence):
 def open_node(task, node, flags, mode):
     """Open a resolved node; returns a File."""
     kernel = task.kernel
-    if isinstance(node, HostPath) and kernel.deterministic and \
-            node.path in ("/dev/urandom", "/dev/random") and not flags & O_PATH:
-        return SeededRandomFile(kernel, flags, node.path)
     if isinstance(node, HostPath):
-        host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_CLOEXEC | O_NOCTTY
-        fifo = _fifo_key(node.path) if not flags & O_PATH else None
-        if fifo is not None:
-            return open_fifo(task, node.path, fifo, flags)
-        try:
-            hfd = os.open(node.path, host_flags, mode & 0o7777 & ~task.fs.umask)
-        except OSError as e:
-            raise SyscallError(e.errno) from None
-        if flags & O_PATH:
-            kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)
-        else:
-            kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
-        if node.path.rstrip("/") == "/proc" and not flags & O_PATH:
-            os.close(hfd)
-            return kernel.procfs.root_dir(task, kept)
-        return HostFile(hfd, kept, node.path.rstrip("/") or "/")
+        if kernel.deterministic and node.guest in ("/dev/urandom", "/dev/random") and \
+                not flags & O_PATH:
+            return SeededRandomFile(kernel, flags, node.path)
+        return open_host(task, node, flags, mode)
     if isinstance(node, FileNode):
         return node.file
     if isinstance(node, ProcLink):
-        if flags & O_PATH:
-            raise SyscallError(errno.ELOOP)
         raise SyscallError(errno.ELOOP)
     if flags & O_CREAT and flags & O_EXCL:
         raise SyscallError(errno.EEXIST)
-    if isinstance(node, ProcDir):
-        if flags & O_ACCMODE != 0 or flags & O_CREAT:
+    opener = getattr(node, "open", None)
+    if opener is None:
+        raise SyscallError(errno.ENOENT)
+    if isinstance(node, (ProcDir, ProcFile)) and opener.__code__.co_argcount == 2:
+        if isinstance(node, ProcDir) and (flags & O_ACCMODE != 0 or flags & O_CREAT):
             raise SyscallError(errno.EISDIR)
-        return node.open(flags)
-    if isinstance(node, ProcFile):
-        if flags & O_DIRECTORY:
+        if isinstance(node, ProcFile) and flags & O_DIRECTORY:
             raise SyscallError(errno.ENOTDIR)
-        return node.open(flags)
-    raise SyscallError(errno.ENOENT)
+        return opener(flags)
+    return opener(task, flags)
+
+
+def open_host(task, node, flags, mode):
+    """open(2) of a name in a host-backed mount: read-only mounts, overlay copy-up,
+    permission checks with the guest's credentials, then the host's open."""
+    vfs = task.kernel.vfs
+    acc = flags & O_ACCMODE
+    wants_write = not flags & O_PATH and (acc != 0 or flags & O_TRUNC)
+    creds = task.creds
+    if node.exists is None and (flags & O_CREAT or creds.fsuid != 0 or node.mount is not None
+                                and (node.mount.readonly or node.mount.is_overlay)):
+        node.exists = os.path.lexists(node.path.rstrip("/") or "/")
+    if not node.exists and flags & O_CREAT:
+        if node.path.endswith("/"):
+            raise SyscallError(errno.EISDIR)
+        _check_parent(task, node)
+        vfs.creatable(node)
+    elif node.exists:
+        if flags & O_CREAT and flags & O_EXCL:
+            raise SyscallError(errno.EEXIST)
+        if creds.fsuid != 0 or wants_write:
+            st = host_call(os.stat, node.path)
+            if creds.fsuid != 0 and not flags & O_PATH:
+                want = (4 if acc != 1 else 0) | (2 if wants_write else 0)
+                if not may_access(creds, st, want):
+                    raise SyscallError(errno.EACCES)
+            if wants_write and (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
+                if statmod.S_ISDIR(st.st_mode):
+                    raise SyscallError(errno.EISDIR)
+                vfs.writable(node)
+    fifo = _fifo_key(node.path) if not flags & O_PATH else None
+    if fifo is not None:
+        return open_fifo(task, node.path, fifo, flags, node.guest)
+    host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_CLOEXEC | O_NOCTTY
+    try:
+        hfd = os.open(node.path, host_flags, mode & 0o7777 & ~task.fs.umask)
+    except OSError as e:
+        raise SyscallError(e.errno) from None
+    if flags & O_PATH:
+        kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)
+    else:
+        kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
+    if node.guest.rstrip("/") == "/proc" and not flags & O_PATH:
+        os.close(hfd)
+        return task.kernel.procfs.root_dir(task, kept)
+    file = HostFile(hfd, kept, node.guest.rstrip("/") or "/")
+    file.vnode = node
+    if node.mount is not None and node.mount.is_overlay and statmod.S_ISDIR(file.mode) \
+            and not flags & O_PATH:
+        names = vfs.merged_names(node)
+        if names is not None:
+            file.merged = names
+    return file
 
 
 class SeededRandomFile(File):
@@ -295,7 +333,7 @@ def _fifo_key(path):
     return (st.st_dev, st.st_ino) if statmod.S_ISFIFO(st.st_mode) else None
 
 
-def open_fifo(task, path, key, flags):
+def open_fifo(task, path, key, flags, guest=None):
     """open(2) of a FIFO. The host end is always opened non-blocking (a blocking open
     would stop the kernel); the guest's blocking open waits, as Linux's does, for the
     other side: a reader for a writer (the host says ENXIO until then), a writer for a
@@ -330,7 +368,7 @@ def open_fifo(task, path, key, flags):
     if restart.pop("fifo_waiting", False):
         state.waiting_writers -= 1
     kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
-    return FifoFile(hfd, kept, path, state)
+    return FifoFile(hfd, kept, guest or path, state)
 
 
 def sys_openat(task, dirfd, pathname, flags, mode):
@@ -399,7 +437,7 @@ def sys_dup3(task, oldfd, newfd, flags):
 
 
 def sys_fcntl(task, fd, cmd, arg):
-    """fcntl(2): dup, fd and status flags, record locks through the host."""
+    """fcntl(2): dup, fd and status flags, record locks (the kernel's own)."""
     files = task.files
     file = files.get(fd)
     if file.flags & O_PATH and cmd not in (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD,
@@ -456,45 +494,13 @@ def _raise(err):
 
 
 def _lock(task, file, cmd, arg):
-    """Record locks are the host's, on the kernel's host fd: a waiting lock polls."""
-    import fcntl as hostfcntl
-    if file.host_fd is None:
-        raise SyscallError(errno.EINVAL)
-    raw = task.mm.read(arg, 32)
-    wait = cmd in (F_SETLKW, F_OFD_SETLKW)
-    host_cmd = {F_SETLKW: F_SETLK, F_OFD_SETLKW: F_OFD_SETLK}.get(cmd, cmd)
-    try:
-        out = hostfcntl.fcntl(file.host_fd, host_cmd, raw)
-    except OSError as e:
-        if wait and e.errno in (errno.EAGAIN, errno.EACCES):
-            raise Block(deadline=time.monotonic() + 0.005) from None
-        raise SyscallError(e.errno) from None
-    if cmd in (F_GETLK, F_OFD_GETLK):
-        task.mm.write(arg, out)
-    return 0
-
-
-LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
+    """Record locks (POSIX and open file description): the kernel's own, see locks.py."""
+    return locks.fcntl_lock(task, file, cmd, arg)
 
 
 def sys_flock(task, fd, operation):
-    """flock(2): the host's lock on the kernel's host fd; a waiting lock polls."""
-    import fcntl as hostfcntl
-    file = task.files.get(fd)
-    if file.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
-    op = operation & ~LOCK_NB
-    if op not in (LOCK_SH, LOCK_EX, LOCK_UN):
-        raise SyscallError(errno.EINVAL)
-    if file.host_fd is None:
-        return 0
-    try:
-        hostfcntl.flock(file.host_fd, op | (LOCK_NB if op != LOCK_UN else 0))
-    except OSError as e:
-        if e.errno == errno.EWOULDBLOCK and not operation & LOCK_NB:
-            raise Block(deadline=time.monotonic() + 0.005) from None
-        raise SyscallError(e.errno) from None
-    return 0
+    """flock(2): the kernel's own locks on the open file description, see locks.py."""
+    return locks.flock(task, fd, operation)
 
 
 def sys_ioctl(task, fd, cmd, arg):
@@ -696,14 +702,29 @@ def _access(task, dirfd, pathname, mode, flags):
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
                                   empty_ok=bool(flags & AT_EMPTY_PATH))
     if isinstance(node, HostPath):
-        r = hostsys.call(hostsys.SYS_FACCESSAT2, AT_FDCWD, os.fsencode(node.path), mode,
-                         AT_SYMLINK_NOFOLLOW | (flags & AT_EACCESS))
-        if r < 0:
-            raise SyscallError(-r)
+        st = host_call(os.stat, node.path, follow_symlinks=False)
+        if mode & 2 and node.mount is not None and node.mount.readonly and \
+                (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode) or
+                 statmod.S_ISLNK(st.st_mode)):
+            raise SyscallError(errno.EROFS)
+        c = task.creds
+        ids = (c.fsuid, c.fsgid) if flags & AT_EACCESS else (c.uid, c.gid)
+        who = AccessCreds(ids[0], ids[1], c.groups)
+        if mode and not may_access(who, st, mode):
+            raise SyscallError(errno.EACCES)
         return 0
     if mode & 2 and isinstance(node, (ProcDir, ProcFile)) and task.creds.fsuid != 0:
         raise SyscallError(errno.EACCES)
     return 0
+
+
+class AccessCreds:
+    """The ids access(2) checks with: the real ones unless AT_EACCESS."""
+
+    __slots__ = ("fsuid", "fsgid", "groups")
+
+    def __init__(self, uid, gid, groups):
+        self.fsuid, self.fsgid, self.groups = uid, gid, groups
 
 
 def sys_access(task, pathname, mode):
@@ -731,7 +752,7 @@ def sys_readlinkat(task, dirfd, pathname, buf, bufsiz):
         file = task.files.get(dirfd) if dirfd != AT_FDCWD else None
         if file is None or not statmod.S_ISLNK(getattr(file, "mode", 0)):
             raise SyscallError(errno.ENOENT)
-        node = HostPath(file.path)
+        node = file.vnode or HostPath(file.path)
     else:
         node = task.kernel.vfs.lookup(task, dirfd, path, follow=False)
     if isinstance(node, HostPath):
@@ -772,10 +793,16 @@ def sys_chdir(task, pathname):
     node = task.kernel.vfs.lookup(task, AT_FDCWD, path)
     if isinstance(node, HostPath):
         st = host_call(os.stat, node.path)
-        if statmod.S_ISDIR(st.st_mode) and not os.access(node.path, os.X_OK):
+        if statmod.S_ISDIR(st.st_mode) and not may_access(task.creds, st, 1):
             raise SyscallError(errno.EACCES)
-        return _enter_dir(task, node.path, st)
-    if isinstance(node, ProcDir):
+        return _enter_dir(task, node.guest, st)
+    if isinstance(node, FileNode):
+        path = task.kernel.vfs.dir_path_of(node.file)
+        if path is None:
+            raise SyscallError(errno.ENOTDIR)
+        task.fs.cwd = path
+        return 0
+    if getattr(node, "is_dir", isinstance(node, ProcDir)):
         task.fs.cwd = node.path
         return 0
     raise SyscallError(errno.ENOTDIR)
@@ -800,19 +827,89 @@ def sys_umask(task, mask):
 
 # ---- changing the tree: the host does it, on paths the kernel resolved ------------
 
-def _path_op(task, dirfd, pathname, fn, *args, follow=False):
-    path = task.mm.read_cstr(pathname)
-    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow)
+def _host_node(node):
+    """The resolved name as a HostPath, or the errno Linux gives for kernel-made files."""
     if not isinstance(node, HostPath):
         raise SyscallError(errno.EACCES if isinstance(node, (ProcFile, ProcLink))
                            else errno.EPERM)
-    host_call(fn, node.path, *args)
+    return node
+
+
+def _exists(node):
+    if node.exists is None:
+        node.exists = os.path.lexists(node.path.rstrip("/") or "/")
+    return node.exists
+
+
+def _check_parent(task, node, victim=None):
+    """Write and search permission on the directory a name is made in or removed from;
+    in a sticky directory only the owner of the victim or of the directory may remove."""
+    creds = task.creds
+    if creds.fsuid == 0:
+        return
+    parent = os.path.dirname(node.path.rstrip("/")) or "/"
+    st = host_call(os.stat, parent)
+    if not may_access(creds, st, 3):
+        raise SyscallError(errno.EACCES)
+    if victim is not None and st.st_mode & statmod.S_ISVTX and \
+            creds.fsuid not in (st.st_uid, victim.st_uid):
+        raise SyscallError(errno.EPERM)
+
+
+def _check_owner(task, st):
+    """chmod and friends: the owner or a privileged caller (EPERM otherwise)."""
+    if task.creds.fsuid not in (0, st.st_uid):
+        raise SyscallError(errno.EPERM)
+
+
+def _create(task, dirfd, pathname, make):
+    """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer."""
+    path = task.mm.read_cstr(pathname)
+    node = _host_node(task.kernel.vfs.lookup(task, dirfd, path, follow=False))
+    if node.mount is not None and (node.mount.readonly or node.mount.is_overlay) and \
+            _exists(node):
+        raise SyscallError(errno.EEXIST)
+    _check_parent(task, node)
+    host = task.kernel.vfs.creatable(node)
+    host_call(make, host)
+    return node
+
+
+def _modify(task, dirfd, pathname, change, follow=True, owner_only=True, flags=0):
+    """A change to an existing file (chmod, chown, truncate, utimes, xattrs): checks,
+    overlay copy-up, then the host's call on the host path."""
+    path = task.mm.read_cstr(pathname) if pathname or not flags & AT_EMPTY_PATH else b""
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow,
+                                  empty_ok=bool(flags & AT_EMPTY_PATH))
+    return _modify_node(task, node, change, owner_only)
+
+
+def _modify_node(task, node, change, owner_only=True):
+    if isinstance(node, FileNode):
+        file = node.file
+        if file.vnode is not None:
+            node = file.vnode
+        elif file.host_fd is not None:
+            if owner_only:
+                _check_owner(task, host_call(os.fstat, file.host_fd))
+            host_call(change, file.host_fd)
+            return 0
+        else:
+            raise SyscallError(errno.EPERM)
+    node = _host_node(node)
+    st = host_call(os.lstat, node.path)
+    if owner_only:
+        _check_owner(task, st)
+    host_call(change, task.kernel.vfs.writable(node))
     return 0
 
 
 def sys_mkdirat(task, dirfd, pathname, mode):
     """mkdirat(2)."""
-    return _path_op(task, dirfd, pathname, os.mkdir, mode & 0o7777 & ~task.fs.umask)
+    node = _create(task, dirfd, pathname,
+                   lambda p: os.mkdir(p, mode & 0o7777 & ~task.fs.umask))
+    task.kernel.vfs.created_dir(node)
+    return 0
 
 
 def sys_mkdir(task, pathname, mode):
@@ -821,10 +918,42 @@ def sys_mkdir(task, pathname, mode):
 
 
 def sys_unlinkat(task, dirfd, pathname, flags):
-    """unlinkat(2)."""
+    """unlinkat(2): EROFS before the name is looked at, as Linux; overlays leave a whiteout."""
     if flags & ~AT_REMOVEDIR:
         raise SyscallError(errno.EINVAL)
-    return _path_op(task, dirfd, pathname, os.rmdir if flags & AT_REMOVEDIR else os.unlink)
+    rmdir = bool(flags & AT_REMOVEDIR)
+    vfs = task.kernel.vfs
+    path = task.mm.read_cstr(pathname)
+    node = _host_node(vfs.lookup(task, dirfd, path, follow=False))
+    vfs.check_writable_mount(node)
+    m = node.mount
+    if rmdir and node.guest == m.point if m is not None else False:
+        raise SyscallError(errno.EBUSY)
+    if m is None or not m.is_overlay:
+        if task.creds.fsuid != 0:
+            _check_parent(task, node, host_call(os.lstat, node.path))
+        host_call(os.rmdir if rmdir else os.unlink, node.path)
+        return 0
+    st = host_call(os.lstat, node.path.rstrip("/"))
+    if rmdir and not statmod.S_ISDIR(st.st_mode):
+        raise SyscallError(errno.ENOTDIR)
+    if not rmdir and statmod.S_ISDIR(st.st_mode):
+        raise SyscallError(errno.EISDIR)
+    _check_parent(task, node, st)
+    if rmdir and vfs.merged_names(node):
+        raise SyscallError(errno.ENOTEMPTY)
+    in_lower = vfs.lower_exists(node)
+    upper = node.path.rstrip("/")
+    if m.in_upper(upper):
+        if rmdir:
+            shutil.rmtree(upper, ignore_errors=True)   # only whiteouts are left in it
+            m.opaque.discard(m.rel(node.guest))
+            prefix = m.rel(node.guest) + "/"
+            m.whiteouts = {w for w in m.whiteouts if not w.startswith(prefix)}
+        else:
+            host_call(os.unlink, upper)
+    vfs.removed(node, in_lower)
+    return 0
 
 
 def sys_unlink(task, pathname):
@@ -837,24 +966,82 @@ def sys_rmdir(task, pathname):
     return sys_unlinkat(task, AT_FDCWD, pathname, AT_REMOVEDIR)
 
 
-def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False):
+def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, empty=False):
     vfs = task.kernel.vfs
-    old = vfs.lookup(task, olddirfd, task.mm.read_cstr(oldpath), follow=follow_old)
+    old = vfs.lookup(task, olddirfd, task.mm.read_cstr(oldpath), follow=follow_old,
+                     empty_ok=empty)
     new = vfs.lookup(task, newdirfd, task.mm.read_cstr(newpath), follow=False)
+    if isinstance(old, FileNode) and old.file.vnode is not None:
+        old = old.file.vnode
     if not isinstance(old, HostPath) or not isinstance(new, HostPath):
         raise SyscallError(errno.EXDEV)
-    return old.path, new.path
+    if old.mount is not new.mount:
+        raise SyscallError(errno.EXDEV)
+    vfs.check_writable_mount(new)
+    return old, new
+
+
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
 
 
 def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
-    """renameat2(2): RENAME_NOREPLACE and RENAME_EXCHANGE through the host."""
-    if flags & ~7:
+    """renameat2(2): RENAME_NOREPLACE and RENAME_EXCHANGE through the host. In an
+    overlay a directory that has a lower part cannot move (EXDEV, as overlayfs
+    without redirect_dir: mv then copies)."""
+    if flags & ~7 or (flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)):
         raise SyscallError(errno.EINVAL)
+    vfs = task.kernel.vfs
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
+    m = old.mount
+    if task.creds.fsuid != 0:
+        _check_parent(task, old, host_call(os.lstat, old.path))
+        _check_parent(task, new, os.lstat(new.path) if _exists(new) else None)
+    if m is None or not m.is_overlay:
+        _host_rename(old.path, new.path, flags)
+        return 0
+    st = host_call(os.lstat, old.path.rstrip("/"))
+    old_in_lower = vfs.lower_exists(old)
+    new_in_lower = vfs.lower_exists(new)
+    if old_in_lower and statmod.S_ISDIR(st.st_mode):
+        raise SyscallError(errno.EXDEV)
+    if flags & RENAME_EXCHANGE:
+        if not _exists(new):
+            raise SyscallError(errno.ENOENT)
+        if new_in_lower and os.path.isdir(new.path):
+            raise SyscallError(errno.EXDEV)
+        vfs.writable(old)
+        vfs.writable(new)
+        _host_rename(old.path, new.path, flags)
+        return 0
+    if _exists(new):
+        if flags & RENAME_NOREPLACE:
+            raise SyscallError(errno.EEXIST)
+        nst = os.lstat(new.path.rstrip("/"))
+        if statmod.S_ISDIR(nst.st_mode):
+            if not statmod.S_ISDIR(st.st_mode):
+                raise SyscallError(errno.EISDIR)
+            if vfs.merged_names(new):
+                raise SyscallError(errno.ENOTEMPTY)
+        elif statmod.S_ISDIR(st.st_mode):
+            raise SyscallError(errno.ENOTDIR)
+    src = vfs.writable(old)
+    if _exists(new) and new.path.startswith(m.upper):
+        if os.path.isdir(new.path) and not os.path.islink(new.path):
+            shutil.rmtree(new.path, ignore_errors=True)
+    new.exists = False
+    dst = vfs.creatable(new)
+    _host_rename(src, dst, 0)
+    if statmod.S_ISDIR(st.st_mode) and new_in_lower:
+        new.exists = "whiteout"
+        vfs.created_dir(new)
+    vfs.removed(old, old_in_lower)
+    return 0
+
+
+def _host_rename(old, new, flags):
     r = hostsys.call(316, AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), flags)
     if r < 0:
         raise SyscallError(-r)
-    return 0
 
 
 def sys_renameat(task, olddirfd, oldpath, newdirfd, newpath):
@@ -872,8 +1059,18 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
         raise SyscallError(errno.EINVAL)
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath,
-                          follow_old=bool(flags & AT_SYMLINK_FOLLOW))
-    host_call(os.link, old, new, follow_symlinks=False)
+                          follow_old=bool(flags & AT_SYMLINK_FOLLOW),
+                          empty=bool(flags & AT_EMPTY_PATH))
+    if _exists(new):
+        raise SyscallError(errno.EEXIST)
+    if not _exists(old):
+        raise SyscallError(errno.ENOENT)
+    if os.path.isdir(old.path) and not os.path.islink(old.path):
+        raise SyscallError(errno.EPERM)
+    _check_parent(task, new)
+    src = task.kernel.vfs.writable(old)
+    dst = task.kernel.vfs.creatable(new)
+    host_call(os.link, src, dst, follow_symlinks=False)
     return 0
 
 
@@ -887,7 +1084,8 @@ def sys_symlinkat(task, target, newdirfd, linkpath):
     text = task.mm.read_cstr(target)
     if not text:
         raise SyscallError(errno.ENOENT)
-    return _path_op(task, newdirfd, linkpath, lambda p: os.symlink(text, os.fsencode(p)))
+    _create(task, newdirfd, linkpath, lambda p: os.symlink(text, os.fsencode(p)))
+    return 0
 
 
 def sys_symlink(task, target, linkpath):
@@ -897,7 +1095,7 @@ def sys_symlink(task, target, linkpath):
 
 def sys_fchmodat(task, dirfd, pathname, mode):
     """fchmodat(2)."""
-    return _path_op(task, dirfd, pathname, os.chmod, mode & 0o7777, follow=True)
+    return _modify(task, dirfd, pathname, lambda p: os.chmod(p, mode & 0o7777))
 
 
 def sys_chmod(task, pathname, mode):
@@ -908,17 +1106,25 @@ def sys_chmod(task, pathname, mode):
 def sys_fchmod(task, fd, mode):
     """fchmod(2)."""
     file = task.files.get(fd)
-    if file.host_fd is None:
-        raise SyscallError(errno.EPERM)
-    host_call(os.fchmod, file.host_fd, mode & 0o7777)
-    return 0
+    if file.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    return _modify_node(task, FileNode(file), lambda p: os.chmod(p, mode & 0o7777))
 
 
 def sys_truncate(task, pathname, length):
     """truncate(2)."""
     if length < 0:
         raise SyscallError(errno.EINVAL)
-    return _path_op(task, AT_FDCWD, pathname, os.truncate, length, follow=True)
+
+    def change(p):
+        if os.path.isdir(p):
+            raise IsADirectoryError(errno.EISDIR, "")
+        os.truncate(p, length)
+    path = task.mm.read_cstr(pathname)
+    node = _host_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
+    if task.creds.fsuid != 0 and not may_access(task.creds, host_call(os.stat, node.path), 2):
+        raise SyscallError(errno.EACCES)
+    return _modify_node(task, node, change, owner_only=False)
 
 
 def sys_ftruncate(task, fd, length):
@@ -950,22 +1156,28 @@ def sys_utimensat(task, dirfd, pathname, times, flags):
             if not (0 <= v < 10**9 or v in (UTIME_OMIT, UTIME_NOW)):
                 raise SyscallError(errno.EINVAL)
     if not pathname:
-        file = task.files.get(dirfd)
-        target = file.host_fd
-        if target is None:
-            raise SyscallError(errno.EPERM)
-        follow = True
+        node = FileNode(task.files.get(dirfd))
     else:
         path = task.mm.read_cstr(pathname)
         node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
                                       empty_ok=bool(flags & AT_EMPTY_PATH))
-        if isinstance(node, FileNode) and node.file.host_fd is not None:
-            target = node.file.host_fd
-        elif isinstance(node, HostPath):
-            target = node.path
-        else:
-            raise SyscallError(errno.EPERM)
-        follow = False
+    if isinstance(node, FileNode) and node.file.vnode is not None:
+        node = node.file.vnode
+    if isinstance(node, FileNode) and node.file.host_fd is not None:
+        target = node.file.host_fd
+    elif isinstance(node, HostPath):
+        cur_st = host_call(os.lstat, node.path)
+        now_only = ns is None or (ns[1] == UTIME_NOW and ns[3] == UTIME_NOW)
+        c = task.creds
+        if c.fsuid not in (0, cur_st.st_uid):
+            if not now_only:
+                raise SyscallError(errno.EPERM)
+            if not may_access(c, cur_st, 2):
+                raise SyscallError(errno.EACCES)
+        target = task.kernel.vfs.writable(node)
+    else:
+        raise SyscallError(errno.EPERM)
+    follow = False
     if ns is None:
         host_call(os.utime, target, None, **({} if isinstance(target, int)
                                              else {"follow_symlinks": follow}))
@@ -993,7 +1205,7 @@ HANDLERS = {
     "preadv2": sys_preadv2, "pwritev2": sys_pwritev2, "lseek": sys_lseek,
     "open": sys_open, "openat": sys_openat, "creat": sys_creat, "close": sys_close,
     "close_range": sys_close_range, "dup": sys_dup, "dup2": sys_dup2, "dup3": sys_dup3,
-    "fcntl": (sys_fcntl, "partial: no leases, seals or pipe sizes; F_SETLKW polls"),
+    "fcntl": (sys_fcntl, "partial: no leases or seals"),
     "ioctl": (sys_ioctl, "partial: FIOCLEX/FIONCLEX/FIONBIO/FIONREAD; tty requests to host ttys"),
     "stat": sys_stat, "lstat": sys_lstat, "fstat": sys_fstat, "newfstatat": sys_newfstatat,
     "statx": sys_statx, "statfs": sys_statfs, "fstatfs": sys_fstatfs,
@@ -1007,7 +1219,7 @@ HANDLERS = {
     "symlink": sys_symlink, "symlinkat": sys_symlinkat, "chmod": sys_chmod,
     "fchmod": sys_fchmod, "fchmodat": sys_fchmodat, "truncate": sys_truncate,
     "ftruncate": sys_ftruncate, "fsync": sys_fsync, "fdatasync": sys_fdatasync,
-    "utimensat": sys_utimensat, "flock": (sys_flock, "partial: a blocking lock polls"),
+    "utimensat": sys_utimensat, "flock": sys_flock,
 }
 
 
@@ -1017,7 +1229,7 @@ XATTR_CREATE, XATTR_REPLACE = 1, 2
 XATTR_NAME_MAX, XATTR_SIZE_MAX = 255, 65536
 
 
-def _xattr_target(task, pathname, follow, fd=None):
+def _xattr_target(task, pathname, follow, fd=None, writing=False):
     """A host path or host fd for an xattr call; ENOTSUP where the kernel has no backing store."""
     if fd is not None:
         file = task.files.get(fd)
@@ -1027,6 +1239,8 @@ def _xattr_target(task, pathname, follow, fd=None):
     node = task.kernel.vfs.lookup(task, AT_FDCWD, task.mm.read_cstr(pathname), follow=follow)
     if not isinstance(node, HostPath):
         raise SyscallError(errno.ENOTSUP)
+    if writing:
+        return task.kernel.vfs.writable(node), {"follow_symlinks": False}
     return node.path, {"follow_symlinks": False}
 
 
@@ -1105,32 +1319,32 @@ def sys_flistxattr(task, fd, lst, size):
 
 def sys_setxattr(task, pathname, name, value, size, flags):
     """setxattr(2)."""
-    return _setxattr(task, *_xattr_target(task, pathname, True), name, value, size, flags)
+    return _setxattr(task, *_xattr_target(task, pathname, True, writing=True), name, value, size, flags)
 
 
 def sys_lsetxattr(task, pathname, name, value, size, flags):
     """lsetxattr(2)."""
-    return _setxattr(task, *_xattr_target(task, pathname, False), name, value, size, flags)
+    return _setxattr(task, *_xattr_target(task, pathname, False, writing=True), name, value, size, flags)
 
 
 def sys_fsetxattr(task, fd, name, value, size, flags):
     """fsetxattr(2)."""
-    return _setxattr(task, *_xattr_target(task, 0, True, fd), name, value, size, flags)
+    return _setxattr(task, *_xattr_target(task, 0, True, fd, writing=True), name, value, size, flags)
 
 
 def sys_removexattr(task, pathname, name):
     """removexattr(2)."""
-    return _removexattr(task, *_xattr_target(task, pathname, True), name)
+    return _removexattr(task, *_xattr_target(task, pathname, True, writing=True), name)
 
 
 def sys_lremovexattr(task, pathname, name):
     """lremovexattr(2)."""
-    return _removexattr(task, *_xattr_target(task, pathname, False), name)
+    return _removexattr(task, *_xattr_target(task, pathname, False, writing=True), name)
 
 
 def sys_fremovexattr(task, fd, name):
     """fremovexattr(2)."""
-    return _removexattr(task, *_xattr_target(task, 0, True, fd), name)
+    return _removexattr(task, *_xattr_target(task, 0, True, fd, writing=True), name)
 
 
 def sys_fadvise64(task, fd, offset, length, advice):
@@ -1209,13 +1423,25 @@ def sys_fchownat(task, dirfd, pathname, owner, group, flags):
                                   empty_ok=bool(flags & AT_EMPTY_PATH))
     uid = -1 if owner == 0xFFFFFFFF else owner
     gid = -1 if group == 0xFFFFFFFF else group
-    if isinstance(node, FileNode) and node.file.host_fd is not None:
-        host_call(os.fchown, node.file.host_fd, uid, gid)
-    elif isinstance(node, HostPath):
-        host_call(os.chown, node.path, uid, gid, follow_symlinks=False)
-    else:
-        raise SyscallError(errno.EPERM)
-    return 0
+    return _chown_node(task, node, uid, gid)
+
+
+def _chown_node(task, node, uid, gid):
+    """chown's rule: only a privileged caller changes the owner; the owner may set the
+    group to one of its own groups."""
+    c = task.creds
+
+    def change(target):
+        if c.fsuid != 0:
+            st = os.fstat(target) if isinstance(target, int) else os.lstat(target)
+            if uid not in (-1, st.st_uid) or st.st_uid != c.fsuid or \
+                    gid not in (-1, st.st_gid, c.fsgid) and gid not in c.groups:
+                raise PermissionError(errno.EPERM, "")
+        if isinstance(target, int):
+            os.fchown(target, uid, gid)
+        else:
+            os.chown(target, uid, gid, follow_symlinks=False)
+    return _modify_node(task, node, change, owner_only=False)
 
 
 def sys_chown(task, pathname, owner, group):
@@ -1233,11 +1459,8 @@ def sys_fchown(task, fd, owner, group):
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
-    if file.host_fd is None:
-        raise SyscallError(errno.EPERM)
-    host_call(os.fchown, file.host_fd, -1 if owner == 0xFFFFFFFF else owner,
-              -1 if group == 0xFFFFFFFF else group)
-    return 0
+    return _chown_node(task, FileNode(file), -1 if owner == 0xFFFFFFFF else owner,
+                       -1 if group == 0xFFFFFFFF else group)
 
 
 def sys_mknodat(task, dirfd, pathname, mode, dev):
@@ -1250,7 +1473,8 @@ def sys_mknodat(task, dirfd, pathname, mode, dev):
     if kind not in (statmod.S_IFREG, statmod.S_IFIFO, statmod.S_IFSOCK):
         raise SyscallError(errno.EINVAL)
     perm = mode & 0o7777 & ~task.fs.umask
-    return _path_op(task, dirfd, pathname, lambda p: os.mknod(p, kind | perm))
+    _create(task, dirfd, pathname, lambda p: os.mknod(p, kind | perm))
+    return 0
 
 
 def sys_mknod(task, pathname, mode, dev):

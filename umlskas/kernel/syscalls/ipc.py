@@ -362,6 +362,9 @@ def sys_bind(task, fd, addr, addrlen):
         if not isinstance(node, HostPath):
             raise SyscallError(errno.EADDRINUSE)
         mode = statmod.S_IFSOCK | (0o777 & ~task.fs.umask)
+        if node.exists or (node.exists is None and os.path.lexists(node.path)):
+            raise SyscallError(errno.EADDRINUSE)
+        task.kernel.vfs.creatable(node)
         try:
             os.mknod(node.path, mode)
             st = os.lstat(node.path)

@@ -1,9 +1,12 @@
 """Memory syscalls: thin handlers over AddressSpace (see address_space.py for the semantics)."""
 
 import errno
+import os
+import stat as statmod
 import struct
 
-from ..address_space import MAP_ANONYMOUS, MAP_HUGETLB, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE
+from ..address_space import (MAP_ANONYMOUS, MAP_HUGETLB, MAP_PRIVATE, MAP_SHARED,
+                             MAP_SHARED_VALIDATE, MAP_TYPE, PAGE, PROT_WRITE)
 from ..errors import SyscallError
 from ..files import O_PATH
 from ..machine import MapOp
@@ -14,6 +17,7 @@ HOST_MSYNC = 26
 MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
 # MAP_SHARED_VALIDATE accepts only flags Linux knows (others: EOPNOTSUPP).
 MAP_KNOWN = 0x1FFFFF & ~0x0040
+DEV_ZERO = os.makedev(1, 5)
 
 
 def sys_brk(task, addr):
@@ -26,15 +30,39 @@ def sys_mmap(task, addr, length, prot, flags, fd, offset):
     if offset & (PAGE - 1):
         raise SyscallError(errno.EINVAL)
     file = None
+    name = ""
     if not flags & MAP_ANONYMOUS:
         file = task.files.get(fd)
         if file.flags & O_PATH:
             raise SyscallError(errno.EBADF)
+        if _is_dev_zero(file):
+            # drivers/char/mem.c mmap_zero: shared or private anonymous memory, after
+            # do_mmap's checks of the open mode.
+            if not file.readable or (flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
+                                     and prot & PROT_WRITE and not file.writable):
+                raise SyscallError(errno.EACCES)
+            if flags & MAP_TYPE != MAP_PRIVATE:
+                name = "/dev/zero (deleted)"
+            file = None
+            flags |= MAP_ANONYMOUS
     elif flags & MAP_HUGETLB:
         raise SyscallError(errno.ENOMEM)
     if flags & MAP_TYPE == MAP_SHARED_VALIDATE and flags & ~MAP_KNOWN:
         raise SyscallError(errno.EOPNOTSUPP)
-    return task.mm.mmap(addr, length, prot, flags, file, offset if file is not None else 0)
+    return task.mm.mmap(addr, length, prot, flags, file, offset if file is not None else 0,
+                        name)
+
+
+def _is_dev_zero(file):
+    """Is this open file the zero device (char 1:5), the host's or a kernel-made one?"""
+    mode = getattr(file, "mode", None)
+    if mode is not None and not statmod.S_ISCHR(mode):
+        return False                      # a regular file: no fstat on every mmap
+    try:
+        st = file.stat()
+    except SyscallError:
+        return False
+    return statmod.S_ISCHR(st.st_mode) and (st.st_rdev or 0) == DEV_ZERO
 
 
 def sys_munmap(task, addr, length):
