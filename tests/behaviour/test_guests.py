@@ -54,6 +54,7 @@ CASES = [
     Case("umask", needs_dir=True),
     Case("statfs", needs_dir=True),
     Case("perm", needs_dir=True),
+    Case("openat2", needs_dir=True),
 ]
 
 _SOURCES = dict(guest_sources())
@@ -66,7 +67,8 @@ for _c in CASES:
 
 # Guests with these prefixes belong to their own test files (test_processes.py,
 # test_signals.py, test_ipc.py ...).
-OTHER_FILES_PREFIXES = ("proc_", "sig_", "thr_", "ipc_", "fuzz_", "locks", "dev_")
+OTHER_FILES_PREFIXES = ("proc_", "sig_", "thr_", "ipc_", "fuzz_", "locks", "dev_", "mmap_shared",
+                        "vfs_")
 
 
 def test_every_guest_has_a_case():

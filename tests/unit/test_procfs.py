@@ -10,12 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from umlskas.kernel import procfs
 from umlskas.kernel.deterministic import SeededRandom, VirtualClock
 from umlskas.kernel.devfs import DevFs
 from umlskas.kernel.errors import SyscallError
 from umlskas.kernel.fdtable import FdTable
-from umlskas.kernel.files import O_CLOEXEC, O_DIRECTORY, O_NOCTTY, O_PATH, O_RDONLY, O_RDWR, O_WRONLY
+from umlskas.kernel.files import (O_CLOEXEC, O_DIRECTORY, O_NOCTTY, O_PATH, O_RDONLY, O_RDWR,
+                                  O_WRONLY)
 from umlskas.kernel.procfs import LinkNode, ProcDir, ProcFile, ProcFs, ProcLink
 from umlskas.kernel.task import FsContext, Process, Task, host_rlimits
 from umlskas.kernel.vfs import FileNode
@@ -152,23 +152,6 @@ def listing(node, task):
         names.append(data[pos + 19:pos + reclen].split(b"\0", 1)[0].decode())
         pos += reclen
     return names
-
-
-def step_path(fs, task, path, nofollow=False):
-    """Resolve a /proc path as the vfs would: symlinks relative to their directory."""
-    parts = [p for p in path.split("/") if p][1:]
-    cur = "/proc"
-    node = fs.root_node(task)
-    while parts:
-        comp = parts.pop(0)
-        node = fs.step(task, cur + "/" + comp, nofollow and not parts)
-        if isinstance(node, str):
-            base = "/proc" if not node.startswith("/") else ""
-            return step_path(fs, task, base + "/" + node + "".join("/" + p for p in parts),
-                             nofollow) if node.startswith(("/proc", "self")) or not \
-                node.startswith("/") else node
-        cur = cur + "/" + comp
-    return node
 
 
 # ---- the root ---------------------------------------------------------------------------
@@ -365,6 +348,32 @@ def test_links_of_a_process(fs, kernel):
     assert err(fs.step, t, "/proc/1/exe", False) == errno.ENOENT
 
 
+def test_links_and_mounts_seen_from_a_chroot():
+    mounts = [Mount(20, 1, "/", "ext4", "/dev/vda"), Mount(21, 20, "/proc", "proc", "proc"),
+              Mount(22, 20, "/srv/jail", "tmpfs", "tmpfs"),
+              Mount(23, 22, "/srv/jail/proc", "proc", "proc")]
+    kernel = FakeKernel(mounts=mounts)
+    fs = ProcFs(kernel)
+    outside = kernel.spawn(cwd="/srv/jail/home")
+    jailed = kernel.spawn(cwd="/srv/jail/tmp")
+    jailed.fs.root = "/srv/jail"
+    inside_file = jailed.files.install(FakeFile("/srv/jail/etc/x", statmod.S_IFREG))
+    elsewhere = jailed.files.install(FakeFile("/etc/passwd", statmod.S_IFREG))
+    assert fs.step(jailed, f"/proc/{jailed.tid}/cwd", True).target == "/tmp"
+    assert fs.step(jailed, f"/proc/{jailed.tid}/root", False) == "/"
+    assert fs.step(outside, f"/proc/{jailed.tid}/root", False) == "/srv/jail"
+    assert fs.step(outside, f"/proc/{jailed.tid}/cwd", False) == "/srv/jail/tmp"
+    assert fs.step(jailed, f"/proc/{outside.tid}/cwd", False) == "/home"
+    assert fs.step(jailed, f"/proc/{jailed.tid}/fd/{inside_file}", False) == "/etc/x"
+    assert fs.step(jailed, f"/proc/{jailed.tid}/fd/{elsewhere}", True).target == "/etc/passwd"
+    node = fs.step(jailed, f"/proc/{jailed.tid}/fd/{elsewhere}", False)
+    assert isinstance(node, FileNode)              # never re-resolved inside the jail
+    text = read_all(fs.step(jailed, f"/proc/{jailed.tid}/mounts", False), jailed).decode()
+    assert text.splitlines() == ["tmpfs / tmpfs rw 0 0", "proc /proc proc rw 0 0"]
+    info = read_all(fs.step(outside, f"/proc/{outside.tid}/mountinfo", False), outside)
+    assert len(info.splitlines()) == 4
+
+
 def test_tasks_and_threads(fs, kernel):
     leader = kernel.spawn()
     thread = kernel.spawn(tgid=leader.tid)
@@ -545,7 +554,7 @@ def test_memory_devices(dev, kernel):
     assert null.read(10) == b"" and null.write(b"abc") == 3 and null.lseek(5, 0) == 0
     assert null.stat().st_rdev == os.makedev(1, 3) and null.flags == O_RDWR | O_LARGEFILE
     zero = dev.step(t, "/dev/zero", False).open(t, O_RDWR)
-    assert zero.read(5) == b"\0" * 5 and zero.write(b"x") == 1 and zero.poll() & 1
+    assert zero.read(5) == b"\0" * 5 and zero.write(b"x") == 1
     full = dev.step(t, "/dev/full", False).open(t, O_RDWR)
     assert full.read(3) == b"\0\0\0" and err(full.write, b"x") == errno.ENOSPC
     rnd = dev.step(t, "/dev/urandom", False).open(t, O_RDONLY)
@@ -654,7 +663,15 @@ def test_ptmx_ioctls_and_peer(dev, kernel):
         t.files.close(fd)
     finally:
         master.release()
-    assert t.sid not in dev.session_tty
+    assert dev.session_tty[t.sid] is None
+    assert err(dev.step(t, "/dev/tty", False).open, t, O_RDWR) == errno.ENXIO
+
+
+def test_tty_of_a_new_session_without_a_terminal(dev, kernel):
+    kernel.spawn()
+    other = kernel.spawn()
+    assert other.sid == 2
+    assert err(dev.step(other, "/dev/tty", False).open, other, O_RDWR) == errno.ENXIO
 
 
 def test_tty_without_a_controlling_terminal(dev, kernel):

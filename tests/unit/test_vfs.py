@@ -38,7 +38,7 @@ class FakeFile:
 
 
 def make_task(kernel, tid, tgid=None, cwd="/"):
-    t = SimpleNamespace(tid=tid, tgid=tgid or tid, fs=SimpleNamespace(cwd=cwd, umask=0o22),
+    t = SimpleNamespace(tid=tid, tgid=tgid or tid, fs=SimpleNamespace(cwd=cwd, umask=0o22, root="/"),
                         files=FdTable(), exe="/bin/true", kernel=kernel)
     kernel.tasks[tid] = t
     return t

@@ -30,6 +30,7 @@ TTY_GID = 5
 TIOCGPTN, TIOCGPTPEER = 0x80045430, 0x5441
 TIOCSCTTY, TIOCNOTTY = 0x540E, 0x5422
 RNDGETENTCNT = 0x80045200
+FIRST_SID = 1                             # init's session: it has the kernel's terminal
 READ_CHUNK = 1 << 24                      # the most one read of a memory device returns
 
 # name -> (major, minor, permissions, group)
@@ -92,8 +93,8 @@ class CharDevice(File):
     def stat(self):
         return self.node.stat()
 
-    def poll(self):
-        return 0x5                          # POLLIN | POLLOUT: never waits
+    # No poll(): like mem.c's devices, null, zero and full are always ready, and
+    # epoll refuses them (EPERM); random and urandom have one.
 
     def identity(self):
         return ("dev", self.node.path)
@@ -119,6 +120,9 @@ class FullDevice(CharDevice):
 class RandomDevice(CharDevice):
     """random and urandom: the host's randomness, or the seeded generator of a
     deterministic run (the same bytes getrandom(2) and AT_RANDOM come from)."""
+
+    def poll(self):
+        return 0x5                          # POLLIN | POLLOUT: never waits
 
     def produce(self, size):
         make = getattr(self.kernel, "random_bytes", None)
@@ -159,7 +163,7 @@ class PtySlave(HostFile):
             self.devfs.session_tty[task.sid] = self.number
             return 0
         if cmd == TIOCNOTTY:
-            self.devfs.session_tty.pop(task.sid, None)
+            self.devfs.session_tty[task.sid] = None
             return 0
         return super().ioctl(task, cmd, arg)
 
@@ -366,16 +370,20 @@ class DevFs:
             self.created.discard(number)
         for sid, n in list(self.session_tty.items()):
             if n == number:
-                del self.session_tty[sid]
+                self.session_tty[sid] = None      # hung up: that session has no terminal
 
     def open_tty(self, task, flags, kept):
-        """/dev/tty: the calling session's controlling terminal."""
-        sid = getattr(task, "sid", None)
+        """/dev/tty: the calling session's controlling terminal: the pty it chose with
+        TIOCSCTTY, or for the first session (init's) the kernel process's own terminal;
+        a session without one gets ENXIO."""
+        sid = getattr(task, "sid", FIRST_SID)
         if sid in self.session_tty:
             n = self.session_tty[sid]
             if n is None or not os.path.exists(f"/dev/pts/{n}"):
                 raise SyscallError(errno.ENXIO)
             hfd = _host_open(f"/dev/pts/{n}", flags)
             return PtySlave(self, n, hfd, kept, "/dev/tty", DevNode(self, "tty"))
+        if sid != FIRST_SID:
+            raise SyscallError(errno.ENXIO)
         hfd = _host_open("/dev/tty", flags)
         return HostFile(hfd, kept, "/dev/tty")

@@ -27,36 +27,9 @@ import zlib
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY,
                     O_NOFOLLOW, O_PATH, O_TRUNC, O_CLOEXEC, dirent64)
-from .vfs import FileNode
+from .vfs import FileNode, LinkNode, may_access
 
-try:
-    from .vfs import LinkNode
-except ImportError:                      # vfs.py without the synthetic-tree contract yet
-    class LinkNode:
-        """A symlink of a synthetic tree seen without following it (readlink, lstat)."""
-
-        __slots__ = ("target", "path")
-
-        def __init__(self, target, path):
-            self.target, self.path = target, path
-
-ProcLink = LinkNode
-
-
-class SynthLink(LinkNode):
-    """A LinkNode that also knows its own lstat (owner, mode: fd links show the open
-    mode, as lr-x------ for a read-only fd)."""
-
-    __slots__ = ("perm", "uid", "gid", "dev", "time_ns")
-
-    def __init__(self, target, path, perm=0o777, uid=0, gid=0, dev=0, time_ns=0):
-        super().__init__(target, path)
-        self.perm, self.uid, self.gid, self.dev, self.time_ns = perm, uid, gid, dev, time_ns
-
-    def stat(self):
-        return node_stat(statmod.S_IFLNK | self.perm, inode_of(self.path),
-                         size=64 if "/fd/" in self.path else len(self.target), dev=self.dev,
-                         uid=self.uid, gid=self.gid, time_ns=self.time_ns)
+ProcLink = LinkNode                      # the name fs.py and older tests use
 
 DT_CHR, DT_DIR, DT_REG, DT_LNK = 2, 4, 8, 10
 HZ = 100                                 # USER_HZ: clock ticks in stat files
@@ -103,7 +76,6 @@ def check_access(task, st, flags):
         return
     acc = flags & O_ACCMODE
     want = (4 if acc != 1 else 0) | (2 if acc != 0 or flags & O_TRUNC else 0)
-    from .vfs import may_access
     if not may_access(creds, st, want):
         raise SyscallError(errno.EACCES)
 
@@ -114,6 +86,22 @@ def boot_realtime_ns(kernel):
         from .deterministic import EPOCH_NS
         return EPOCH_NS
     return time.time_ns()
+
+
+class SynthLink(LinkNode):
+    """A LinkNode that also knows its own lstat (owner, mode: fd links show the open
+    mode, as lr-x------ for a read-only fd)."""
+
+    __slots__ = ("perm", "uid", "gid", "dev", "time_ns")
+
+    def __init__(self, target, path, perm=0o777, uid=0, gid=0, dev=0, time_ns=0):
+        super().__init__(target, path)
+        self.perm, self.uid, self.gid, self.dev, self.time_ns = perm, uid, gid, dev, time_ns
+
+    def stat(self):
+        return node_stat(statmod.S_IFLNK | self.perm, inode_of(self.path),
+                         size=64 if "/fd/" in self.path else len(self.target), dev=self.dev,
+                         uid=self.uid, gid=self.gid, time_ns=self.time_ns)
 
 
 class PathFile(File):
@@ -266,9 +254,6 @@ class DirFile(File):
     def stat(self):
         return self.node.stat()
 
-    def poll(self):
-        return 0x5
-
 
 class ContentFile(File):
     """An open kernel-made file. The content is made at the first read and again
@@ -312,10 +297,7 @@ class ContentFile(File):
         return self.write(data)
 
     def lseek(self, offset, whence):
-        if whence == 2:
-            base = len(self._content())
-        else:
-            base = {0: 0, 1: self.pos}.get(whence)
+        base = {0: 0, 1: self.pos}.get(whence)      # seq_lseek: no SEEK_END
         if base is None or base + offset < 0:
             raise SyscallError(errno.EINVAL)
         self.pos = base + offset
@@ -325,9 +307,6 @@ class ContentFile(File):
 
     def stat(self):
         return self.node.stat()
-
-    def poll(self):
-        return 0x5
 
 
 # ---- what the guest is told about the system ---------------------------------------------
@@ -398,19 +377,45 @@ def _dev_of(m):
     return dev
 
 
-def mounts_text(kernel):
-    lines = []
+def root_of(task):
+    fs = getattr(task, "fs", None)
+    return getattr(fs, "root", "/") or "/"
+
+
+def seen_from(root, path):
+    """A guest path as a process whose root (chroot) is `root` names it (d_path); a path
+    outside that root keeps its full name."""
+    if root == "/" or not path.startswith("/"):
+        return path
+    if path == root:
+        return "/"
+    if path.startswith(root + "/"):
+        return path[len(root):]
+    return path
+
+
+def _visible_mounts(kernel, root):
+    """(mount, its mount point as seen from root) for the mounts at or below root."""
+    out = []
     for m in mount_list(kernel):
-        lines.append(f"{_mangle(m.source)} {_mangle(m.point)} {m.fstype} {m.options()} 0 0\n")
+        if root == "/" or m.point == root or m.point.startswith(root + "/"):
+            out.append((m, seen_from(root, m.point)))
+    return out
+
+
+def mounts_text(kernel, root="/"):
+    lines = []
+    for m, point in _visible_mounts(kernel, root):
+        lines.append(f"{_mangle(m.source)} {_mangle(point)} {m.fstype} {m.options()} 0 0\n")
     return "".join(lines).encode()
 
 
-def mountinfo_text(kernel):
+def mountinfo_text(kernel, root="/"):
     lines = []
-    for m in mount_list(kernel):
+    for m, point in _visible_mounts(kernel, root):
         dev = _dev_of(m)
         lines.append(f"{m.mount_id} {m.parent_id} {os.major(dev)}:{os.minor(dev)} / "
-                     f"{_mangle(m.point)} {m.options()} - {m.fstype} {_mangle(m.source)} "
+                     f"{_mangle(point)} {m.options()} - {m.fstype} {_mangle(m.source)} "
                      f"{'ro' if m.readonly else 'rw'}\n")
     return "".join(lines).encode()
 
@@ -566,7 +571,7 @@ class ProcFs:
             if thread is None or thread.tgid != owner.tgid:
                 raise SyscallError(errno.ENOENT)
             owner, rest, entries = thread, rest[2:], TID_ENTRIES
-        return self._entry(owner, rest, path, nofollow, entries)
+        return self._entry(task, owner, rest, path, nofollow, entries)
 
     @staticmethod
     def _names_of(tree):
@@ -584,7 +589,9 @@ class ProcFs:
         content, write = node
         return self._file(content, path, 0o644 if write else 0o444, write=write)
 
-    def _entry(self, t, rest, path, nofollow, entries):
+    def _entry(self, reader, t, rest, path, nofollow, entries):
+        """/proc/PID/... of task t, looked up by reader (links are shown as the
+        reader's root sees them)."""
         creds = t.creds if hasattr(t, "creds") else None
         uid = creds.euid if creds is not None else 0
         gid = creds.egid if creds is not None else 0
@@ -596,10 +603,10 @@ class ProcFs:
         if name in ("exe", "cwd", "root"):
             if len(rest) != 1:
                 raise SyscallError(errno.ENOTDIR)
-            target = {"exe": t.exe, "cwd": t.fs.cwd, "root": "/"}[name]
+            target = {"exe": t.exe, "cwd": t.fs.cwd, "root": root_of(t)}[name]
             if target is None:
                 raise SyscallError(errno.ENOENT)
-            return self._link(target, path, nofollow, uid, gid)
+            return self._link(seen_from(root_of(reader), target), path, nofollow, uid, gid)
         if name in ("fd", "fdinfo"):
             if len(rest) == 1:
                 dtype = DT_LNK if name == "fd" else DT_REG
@@ -613,13 +620,16 @@ class ProcFs:
                 raise SyscallError(errno.ENOENT)
             if name == "fdinfo":
                 return self._file(lambda: self.fdinfo(t, fd, file), path, 0o444, uid, gid)
+            shown = seen_from(root_of(reader), _shown_path(file))
             if nofollow:
                 perm = {0: 0o500, 1: 0o300}.get(file.flags & O_ACCMODE, 0o700)
-                return SynthLink(_shown_path(file), path, perm, uid, gid, self.dev,
-                                 self.time_ns)
-            if file.path.startswith("/") and getattr(file, "mode", None) is not None:
-                return file.path
-            return FileNode(file)
+                return SynthLink(shown, path, perm, uid, gid, self.dev, self.time_ns)
+            root = root_of(reader)
+            named = file.path.startswith("/") and getattr(file, "mode", None) is not None
+            inside = root == "/" or file.path == root or file.path.startswith(root + "/")
+            if named and inside:
+                return seen_from(root, file.path)
+            return FileNode(file)           # no path (a pipe), or outside the reader's root
         if name == "task":
             if len(rest) == 1:
                 return self._dir(lambda: [(str(x.tid), DT_DIR) for x in
@@ -829,10 +839,10 @@ class ProcFs:
         return t.mm.maps_text().encode()
 
     def file_mounts(self, t):
-        return mounts_text(self.kernel)
+        return mounts_text(self.kernel, root_of(t))
 
     def file_mountinfo(self, t):
-        return mountinfo_text(self.kernel)
+        return mountinfo_text(self.kernel, root_of(t))
 
     def file_limits(self, t):
         return limits_text(t.rlimits)
@@ -840,8 +850,18 @@ class ProcFs:
     def file_cgroup(self, t):
         return b"0::/\n"
 
+    @staticmethod
+    def oom_score_adj(process):
+        """A process's oom_score_adj; one never set is its parent's (fork copies it)."""
+        while process is not None:
+            value = getattr(process, "oom_score_adj", None)
+            if value is not None:
+                return value
+            process = getattr(process, "parent", None)
+        return 0
+
     def file_oom_score_adj(self, t):
-        return f"{getattr(t.process, 'oom_score_adj', 0)}\n".encode()
+        return f"{self.oom_score_adj(t.process)}\n".encode()
 
     def write_oom_score_adj(self, task, t, data):
         try:
@@ -854,7 +874,7 @@ class ProcFs:
         return len(data)
 
     def file_oom_score(self, t):
-        adj = getattr(t.process, "oom_score_adj", 0)
+        adj = self.oom_score_adj(t.process)
         return f"{max(0, 666 + adj * 2 // 3)}\n".encode() if adj > -1000 else b"0\n"
 
     def file_loginuid(self, t):

@@ -40,16 +40,18 @@ class Creds:
 
 
 class FsContext:
-    """cwd and umask (shared by CLONE_FS threads)."""
+    """cwd, root (chroot) and umask (shared by CLONE_FS threads); paths in the
+    kernel's guest view."""
 
-    __slots__ = ("cwd", "umask")
+    __slots__ = ("cwd", "umask", "root")
 
-    def __init__(self, cwd, umask=0o022):
+    def __init__(self, cwd, umask=0o022, root="/"):
         self.cwd = cwd
         self.umask = umask
+        self.root = root
 
     def copy(self):
-        return FsContext(self.cwd, self.umask)
+        return FsContext(self.cwd, self.umask, self.root)
 
 
 class SigHand:

@@ -24,6 +24,7 @@ symlink in between a resolution and the host operation that uses it.
 import errno
 import json
 import os
+import re
 import shutil
 import stat as statmod
 import tempfile
@@ -38,6 +39,10 @@ AT_NO_AUTOMOUNT = 0x800
 AT_EMPTY_PATH = 0x1000
 AT_EACCESS = 0x200
 MAX_SYMLINKS = 40
+# openat2 resolve flags
+RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS = 0x01, 0x02, 0x04
+RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_CACHED = 0x08, 0x10, 0x20
+MAGIC_LINK = re.compile(r"^/proc/[^/]+/(task/[^/]+/)?(fd/[^/]+|exe|cwd|root)$")
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 
@@ -47,13 +52,14 @@ class HostPath:
 
     exists is False for a missing last component (something may be created there)."""
 
-    __slots__ = ("path", "guest", "mount", "exists")
+    __slots__ = ("path", "guest", "mount", "exists", "st")
 
-    def __init__(self, path, guest=None, mount=None, exists=True):
+    def __init__(self, path, guest=None, mount=None, exists=True, st=None):
         self.path = path
         self.guest = path if guest is None else guest
         self.mount = mount
         self.exists = exists
+        self.st = st                    # its lstat, when the walk took one
 
 
 class FileNode:
@@ -98,7 +104,8 @@ class Mount:
     """One entry of the mount table."""
 
     __slots__ = ("mount_id", "parent_id", "point", "fstype", "source", "host", "upper",
-                 "readonly", "synth", "whiteouts", "opaque", "is_overlay", "prefix", "make_host")
+                 "readonly", "synth", "whiteouts", "opaque", "is_overlay", "prefix", "make_host",
+                 "identity")
 
     def __init__(self, point, fstype, source, host=None, upper=None, readonly=False,
                  synth=None, make_host=None):
@@ -115,6 +122,7 @@ class Mount:
         self.whiteouts = set()          # overlay: relative paths hidden from the lower
         self.opaque = set()             # overlay: relative dirs that hide the whole lower
         self.mount_id = self.parent_id = 0
+        self.identity = point == "/" and host == "/" and upper is None   # guest path = host path
         if self.is_overlay:
             self._scan_upper()
 
@@ -190,6 +198,7 @@ class Vfs:
         self.mounts = []
         self.sorted_mounts = []
         self.mount_ancestors = set()     # guest dirs on the way to a mount point
+        self.mount_cache = {}
         self.root = None
         try:
             if specs or root or sandbox:
@@ -256,6 +265,7 @@ class Vfs:
             guest = guest[:guest.rfind("/")] or "/"
             self.mount_ancestors.add(guest)
         self.mounts.append(m)
+        self.mount_cache.clear()
         # Longest mount point first; a later mount on the same point hides the earlier.
         self.sorted_mounts = sorted(reversed(self.mounts), key=lambda x: -len(x.point))
         if m.point == "/":
@@ -275,10 +285,19 @@ class Vfs:
             os.makedirs(base + rel, mode=0o755, exist_ok=True)
 
     def mount_at(self, guest):
+        """The mount holding a guest path (remembered: this is on every path step)."""
+        m = self.mount_cache.get(guest)
+        if m is not None:
+            return m
         for m in self.sorted_mounts:
             if guest == m.point or guest.startswith(m.prefix) or m.point == "/":
-                return m
-        return self.root
+                break
+        else:
+            m = self.root
+        if len(self.mount_cache) > 4096:
+            self.mount_cache.clear()
+        self.mount_cache[guest] = m
+        return m
 
     def close(self):
         """Remove this kernel's tmpfs and overlay uppers."""
@@ -305,8 +324,9 @@ class Vfs:
             return file.path if statmod.S_ISDIR(mode) else None
         return file.path if getattr(file, "entries", None) is not None else None
 
-    def lookup(self, task, dirfd, path, follow=True, empty_ok=False):
-        """Resolve `path` (bytes) relative to dirfd; returns HostPath, FileNode or a node."""
+    def lookup(self, task, dirfd, path, follow=True, empty_ok=False, resolve=0):
+        """Resolve `path` (bytes) relative to dirfd; returns HostPath, FileNode or a node.
+        resolve: openat2's RESOLVE_* flags."""
         if not path:
             if not empty_ok:
                 raise SyscallError(errno.ENOENT)
@@ -317,32 +337,54 @@ class Vfs:
             text = os.fsdecode(path)
         except UnicodeError:
             raise SyscallError(errno.EINVAL) from None
+        top = task.fs.root if task is not None else "/"
+        if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
+            base = self.base_dir(task, dirfd)
+            if text[0] == "/" and resolve & RESOLVE_BENEATH:
+                raise SyscallError(errno.EXDEV)
+            return self.walk(task, base, text, follow, top=base, resolve=resolve)
         if text[0] == "/":
-            return self.walk(task, "/", text, follow)
-        return self.walk(task, self.base_dir(task, dirfd), text, follow)
+            return self.walk(task, top, text, follow, top=top, resolve=resolve)
+        return self.walk(task, self.base_dir(task, dirfd), text, follow, top=top,
+                         resolve=resolve)
 
     def resolve_guest(self, task, guest):
         """A canonical guest path (a cwd, a dir fd's path) as a node."""
         return self.walk(task, "/", guest, True)
 
-    def walk(self, task, cur, path, follow):
-        """Component-by-component resolution; see the module docstring."""
+    def walk(self, task, cur, path, follow, top="/", resolve=0):
+        """Component-by-component resolution; see the module docstring. `top` is the
+        directory `..` and absolute symlinks stop at (the root, a chroot, RESOLVE_IN_ROOT)."""
         trailing_slash = path.endswith("/") and path.strip("/") != ""
         todo = [c for c in path.split("/") if c and c != "."]
         todo.reverse()
         if trailing_slash:
             follow = True
+        if path.startswith("/"):
+            cur = top
         links = 0
         host = None                      # host path of cur, once known
+        final_st = None
+        creds = getattr(task, "creds", None)
+        searcher = creds if creds is not None and creds.fsuid != 0 else None
         while todo:
             comp = todo.pop()
             if comp == "..":
-                cur = cur[:cur.rfind("/")] or "/" if cur != "/" else "/"
+                if cur == top:
+                    if resolve & RESOLVE_BENEATH:
+                        raise SyscallError(errno.EXDEV)
+                    continue
+                parent = cur[:cur.rfind("/")] or "/"
+                if resolve & RESOLVE_NO_XDEV and self.mount_at(parent) is not self.mount_at(cur):
+                    raise SyscallError(errno.EXDEV)
+                cur = parent
                 host = None
                 continue
             nxt = cur + comp if cur == "/" else cur + "/" + comp
             last = not todo
             m = self.mount_at(nxt)
+            if resolve & RESOLVE_NO_XDEV and m is not self.mount_at(cur):
+                raise SyscallError(errno.EXDEV)
             if m.synth is not None:
                 if nxt == m.point:
                     node = self.synth_root(m, task)
@@ -354,11 +396,19 @@ class Vfs:
                     links += 1
                     if links > MAX_SYMLINKS:
                         raise SyscallError(errno.ELOOP)
+                    if resolve & (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and (
+                            resolve & RESOLVE_NO_SYMLINKS or MAGIC_LINK.match(nxt)):
+                        raise SyscallError(errno.ELOOP)
                     if node.startswith("/"):
-                        cur = "/"
+                        if resolve & RESOLVE_BENEATH:
+                            raise SyscallError(errno.EXDEV)
+                        cur = top
                     todo.extend(reversed([c for c in node.split("/") if c and c != "."]))
                     host = None
                     continue
+                if isinstance(node, FileNode) and resolve & (RESOLVE_NO_SYMLINKS |
+                                                             RESOLVE_NO_MAGICLINKS):
+                    raise SyscallError(errno.ELOOP)
                 if last:
                     return node
                 if isinstance(node, FileNode):
@@ -374,7 +424,10 @@ class Vfs:
                     raise SyscallError(errno.ENOTDIR)
                 cur, host = nxt, None
                 continue
-            hp, exists = m.locate(m.rel(nxt))
+            if m.identity:
+                hp, exists = nxt, None
+            else:
+                hp, exists = m.locate(m.rel(nxt))
             if last and not follow:
                 return HostPath(hp + "/" if trailing_slash else hp, nxt, m, exists)
             if exists is False:
@@ -395,20 +448,25 @@ class Vfs:
                 raise SyscallError(e.errno) from None
             if statmod.S_ISLNK(st.st_mode):
                 links += 1
-                if links > MAX_SYMLINKS:
+                if links > MAX_SYMLINKS or resolve & RESOLVE_NO_SYMLINKS:
                     raise SyscallError(errno.ELOOP)
                 target = os.readlink(hp)
                 if target.startswith("/"):
-                    cur = "/"
+                    if resolve & RESOLVE_BENEATH:
+                        raise SyscallError(errno.EXDEV)
+                    cur = top
                 todo.extend(reversed([c for c in target.split("/") if c and c != "."]))
                 host = None
                 continue
             if not last:
                 if not statmod.S_ISDIR(st.st_mode):
                     raise SyscallError(errno.ENOTDIR)
-                self.check_search(task, st)
-            elif trailing_slash:
-                hp += "/"
+                if searcher is not None and not may_access(searcher, st, 1):
+                    raise SyscallError(errno.EACCES)
+            else:
+                final_st = st
+                if trailing_slash:
+                    hp += "/"
             cur, host = nxt, hp
         # The walk ended on a directory already reached (".", "..", "/", a cwd).
         m = self.mount_at(cur)
@@ -419,13 +477,14 @@ class Vfs:
             if node is None:
                 return HostPath(cur)
             if isinstance(node, str):
-                return self.walk(task, "/", node, True)
+                return self.walk(task, top, node, True, top=top)
             return node
         if host is None:
             host, exists = m.locate(m.rel(cur))
             if exists is False:
                 raise SyscallError(errno.ENOENT)
-        return HostPath(host, cur, m)
+            final_st = None
+        return HostPath(host, cur, m, True, final_st)
 
     @staticmethod
     def synth_root(m, task):

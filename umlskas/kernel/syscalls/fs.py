@@ -276,10 +276,15 @@ def open_host(task, node, flags, mode):
                 if not may_access(creds, st, want):
                     raise SyscallError(errno.EACCES)
             if wants_write and (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
-                if statmod.S_ISDIR(st.st_mode):
+                if statmod.S_ISDIR(st.st_mode) and flags & O_TMPFILE != O_TMPFILE:
                     raise SyscallError(errno.EISDIR)
                 vfs.writable(node)
-    fifo = _fifo_key(node.path) if not flags & O_PATH else None
+    st = node.st
+    if st is not None:
+        fifo = (st.st_dev, st.st_ino) if statmod.S_ISFIFO(st.st_mode) and \
+            not flags & O_PATH else None
+    else:
+        fifo = _fifo_key(node.path) if not flags & O_PATH else None
     if fifo is not None:
         return open_fifo(task, node.path, fifo, flags, node.guest)
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_CLOEXEC | O_NOCTTY
@@ -294,6 +299,10 @@ def open_host(task, node, flags, mode):
     if node.guest.rstrip("/") == "/proc" and not flags & O_PATH:
         os.close(hfd)
         return task.kernel.procfs.root_dir(task, kept)
+    if flags & O_TMPFILE == O_TMPFILE:
+        # An unnamed file in that directory: no name of its own until linkat gives one.
+        return HostFile(hfd, kept & ~O_TMPFILE | O_LARGEFILE,
+                        (node.guest.rstrip("/") or "") + f"/#{os.fstat(hfd).st_ino} (deleted)")
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/")
     file.vnode = node
     if node.mount is not None and node.mount.is_overlay and statmod.S_ISDIR(file.mode) \
@@ -773,7 +782,16 @@ def sys_readlink(task, pathname, buf, bufsiz):
 
 def sys_getcwd(task, buf, size):
     """getcwd(2)."""
-    cwd = os.fsencode(task.fs.cwd) + b"\0"
+    cwd, root = task.fs.cwd, task.fs.root
+    if root != "/":
+        # Relative to a chroot; a cwd outside it is "(unreachable)" as Linux says.
+        if cwd == root:
+            cwd = "/"
+        elif cwd.startswith(root + "/"):
+            cwd = cwd[len(root):]
+        else:
+            cwd = "(unreachable)" + cwd
+    cwd = os.fsencode(cwd) + b"\0"
     if size < len(cwd):
         raise SyscallError(errno.ERANGE)
     task.mm.write(buf, cwd)
@@ -973,6 +991,10 @@ def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, emp
     new = vfs.lookup(task, newdirfd, task.mm.read_cstr(newpath), follow=False)
     if isinstance(old, FileNode) and old.file.vnode is not None:
         old = old.file.vnode
+    if isinstance(old, FileNode) and old.file.host_fd is not None and \
+            statmod.S_ISREG(getattr(old.file, "mode", 0)) and empty and isinstance(new, HostPath):
+        # linkat(fd, "", AT_EMPTY_PATH) of an O_TMPFILE file: the host links its fd.
+        old = HostPath(f"/proc/self/fd/{old.file.host_fd}", old.file.path, new.mount)
     if not isinstance(old, HostPath) or not isinstance(new, HostPath):
         raise SyscallError(errno.EXDEV)
     if old.mount is not new.mount:
@@ -982,6 +1004,7 @@ def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, emp
 
 
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
+SYS_LINKAT = 265
 
 
 def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
@@ -1068,9 +1091,14 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if os.path.isdir(old.path) and not os.path.islink(old.path):
         raise SyscallError(errno.EPERM)
     _check_parent(task, new)
-    src = task.kernel.vfs.writable(old)
+    by_fd = old.path.startswith("/proc/self/fd/")
+    src = old.path if by_fd else task.kernel.vfs.writable(old)
     dst = task.kernel.vfs.creatable(new)
-    host_call(os.link, src, dst, follow_symlinks=False)
+    # os.link(follow_symlinks=True) is link(2), which does not follow: call linkat.
+    r = hostsys.call(SYS_LINKAT, AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst),
+                     AT_SYMLINK_FOLLOW if by_fd else 0)
+    if r < 0:
+        raise SyscallError(-r)
     return 0
 
 
@@ -1155,6 +1183,11 @@ def sys_utimensat(task, dirfd, pathname, times, flags):
         for v in (ns[1], ns[3]):
             if not (0 <= v < 10**9 or v in (UTIME_OMIT, UTIME_NOW)):
                 raise SyscallError(errno.EINVAL)
+    return _utimensat_with(task, dirfd, pathname, ns, flags)
+
+
+def _utimensat_with(task, dirfd, pathname, ns, flags=0):
+    """utimensat's work, with the times as (sec, nsec, sec, nsec) or None for now."""
     if not pathname:
         node = FileNode(task.files.get(dirfd))
     else:
@@ -1533,4 +1566,178 @@ HANDLERS.update({
     "mknodat": (sys_mknodat, "partial: device nodes are refused with EPERM"),
     "fallocate": sys_fallocate, "sync": sys_sync, "syncfs": sys_syncfs,
     "memfd_create": (sys_memfd_create, "partial: no file seals"),
+})
+
+
+# ---- openat2, chroot, and the older spellings of the calls above -------------------
+
+OPEN_HOW_SIZE_VER0 = 24
+# Flags openat2 accepts (build_open_flags: VALID_OPEN_FLAGS); anything else is EINVAL.
+VALID_OPEN_FLAGS = (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND |
+                    O_NONBLOCK | 0o4010000 | 0o20000 | 0o40000 | O_LARGEFILE | O_DIRECTORY |
+                    O_NOFOLLOW | 0o1000000 | O_CLOEXEC | O_PATH | O_TMPFILE)
+RESOLVE_ALL = 0x3F
+
+
+def sys_openat2(task, dirfd, pathname, how, size):
+    """openat2(2): struct open_how checked as Linux does (unknown flags, resolve bits or
+    a mode without O_CREAT are EINVAL, non-zero bytes past the known struct E2BIG),
+    then RESOLVE_* applied by the kernel's own path walk."""
+    if size < OPEN_HOW_SIZE_VER0 or size > 4096:
+        raise SyscallError(errno.EINVAL if size < OPEN_HOW_SIZE_VER0 else errno.E2BIG)
+    raw = task.mm.read(how, size)
+    if any(raw[OPEN_HOW_SIZE_VER0:]):
+        raise SyscallError(errno.E2BIG)
+    flags, mode, resolve = struct.unpack("<QQQ", raw[:OPEN_HOW_SIZE_VER0])
+    if flags & ~VALID_OPEN_FLAGS or resolve & ~RESOLVE_ALL:
+        raise SyscallError(errno.EINVAL)
+    if flags & (O_CREAT | O_TMPFILE) == 0 and mode or mode & ~0o7777:
+        raise SyscallError(errno.EINVAL)
+    if flags & O_TMPFILE == O_TMPFILE and flags & O_ACCMODE == 0:
+        raise SyscallError(errno.EINVAL)
+    if flags & O_PATH and flags & ~(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC):
+        raise SyscallError(errno.EINVAL)
+    if resolve & 0x08 and resolve & 0x10:                  # BENEATH and IN_ROOT
+        raise SyscallError(errno.EINVAL)
+    if resolve & 0x20 and flags & (O_CREAT | O_TRUNC | O_TMPFILE):   # RESOLVE_CACHED
+        raise SyscallError(errno.EAGAIN)
+    path = task.mm.read_cstr(pathname)
+    follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow, resolve=resolve)
+    file = open_node(task, node, flags, mode)
+    return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+
+
+def sys_chroot(task, pathname):
+    """chroot(2): the process's root becomes a directory of the guest's view; `..`
+    and absolute paths and symlinks stop there from now on."""
+    path = task.mm.read_cstr(pathname)
+    node = task.kernel.vfs.lookup(task, AT_FDCWD, path)
+    if not isinstance(node, HostPath):
+        if not getattr(node, "is_dir", False):
+            raise SyscallError(errno.ENOTDIR)
+        guest = node.path
+    else:
+        st = host_call(os.stat, node.path)
+        if not statmod.S_ISDIR(st.st_mode):
+            raise SyscallError(errno.ENOTDIR)
+        if not may_access(task.creds, st, 1):
+            raise SyscallError(errno.EACCES)
+        guest = node.guest
+    if task.creds.euid != 0:
+        raise SyscallError(errno.EPERM)
+    task.fs.root = guest.rstrip("/") or "/"
+    return 0
+
+
+def sys_fchmodat2(task, dirfd, pathname, mode, flags):
+    """fchmodat2(2): AT_SYMLINK_NOFOLLOW (a symlink's mode cannot change: EOPNOTSUPP)
+    and AT_EMPTY_PATH."""
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(errno.EINVAL)
+    path = task.mm.read_cstr(pathname) if pathname or not flags & AT_EMPTY_PATH else b""
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
+                                  empty_ok=bool(flags & AT_EMPTY_PATH))
+    if isinstance(node, HostPath) and flags & AT_SYMLINK_NOFOLLOW and \
+            os.path.islink(node.path):
+        raise SyscallError(errno.EOPNOTSUPP)
+    if isinstance(node, FileNode) and node.file.flags & O_PATH and node.file.vnode is None:
+        raise SyscallError(errno.EBADF)
+    return _modify_node(task, node, lambda p: os.chmod(p, mode & 0o7777)
+                        if not isinstance(p, int) else os.fchmod(p, mode & 0o7777))
+
+
+def _timeval_times(task, times):
+    """utimes/futimesat's two struct timeval as utimensat's timespecs (EINVAL for a
+    usec outside 0..999999)."""
+    if not times:
+        return 0
+    sec_a, usec_a, sec_m, usec_m = struct.unpack("<qqqq", task.mm.read(times, 32))
+    for usec in (usec_a, usec_m):
+        if not 0 <= usec < 1000000:
+            raise SyscallError(errno.EINVAL)
+    return struct.pack("<qqqq", sec_a, usec_a * 1000, sec_m, usec_m * 1000)
+
+
+def sys_futimesat(task, dirfd, pathname, times):
+    """futimesat(2)."""
+    return _utimensat_with(task, dirfd, pathname, _unpack_or_none(_timeval_times(task, times)))
+
+
+def sys_utimes(task, pathname, times):
+    """utimes(2)."""
+    return sys_futimesat(task, AT_FDCWD, pathname, times)
+
+
+def sys_utime(task, pathname, times):
+    """utime(2): struct utimbuf {actime, modtime} in whole seconds."""
+    ns = None
+    if times:
+        actime, modtime = struct.unpack("<qq", task.mm.read(times, 16))
+        ns = (actime, 0, modtime, 0)
+    return _utimensat_with(task, AT_FDCWD, pathname, ns)
+
+
+def _unpack_or_none(packed):
+    return struct.unpack("<qqqq", packed) if packed else None
+
+
+SYNC_FILE_RANGE_ALL = 7
+
+
+def sys_sync_file_range(task, fd, offset, nbytes, flags):
+    """sync_file_range(2): checked as Linux does, then the host syncs the file."""
+    if flags & ~SYNC_FILE_RANGE_ALL:
+        raise SyscallError(errno.EINVAL)
+    for v in (offset, nbytes):
+        if v >= 1 << 63:
+            raise SyscallError(errno.EINVAL)
+    if offset + nbytes >= 1 << 63 and nbytes:
+        raise SyscallError(errno.EINVAL)
+    file = task.files.get(fd)
+    mode = getattr(file, "mode", None)
+    if file.host_fd is None or mode is None or not (statmod.S_ISREG(mode) or
+                                                    statmod.S_ISDIR(mode) or
+                                                    statmod.S_ISBLK(mode) or
+                                                    statmod.S_ISLNK(mode)):
+        raise SyscallError(errno.ESPIPE)
+    if flags:
+        host_call(os.fdatasync, file.host_fd)
+    return 0
+
+
+def sys_readahead(task, fd, offset, count):
+    """readahead(2): a hint; EBADF/EINVAL as Linux gives them."""
+    file = task.files.get(fd)
+    if not file.readable:
+        raise SyscallError(errno.EBADF)
+    mode = getattr(file, "mode", None)
+    if mode is None or not statmod.S_ISREG(mode) or offset >= 1 << 63:
+        raise SyscallError(errno.EINVAL)
+    return 0
+
+
+def sys_mount(task, source, target, fstype, flags, data):
+    """mount(2): the guest has no CAP_SYS_ADMIN over the kernel's mount table (mounts
+    are made on the umlskas command line): EPERM, as in a container without it."""
+    raise SyscallError(errno.EPERM)
+
+
+def sys_umount2(task, target, flags):
+    """umount2(2): EPERM, see sys_mount."""
+    raise SyscallError(errno.EPERM)
+
+
+def sys_pivot_root(task, new_root, put_old):
+    """pivot_root(2): EPERM, see sys_mount."""
+    raise SyscallError(errno.EPERM)
+
+
+HANDLERS.update({
+    "openat2": sys_openat2, "chroot": sys_chroot, "fchmodat2": sys_fchmodat2,
+    "futimesat": sys_futimesat, "utimes": sys_utimes, "utime": sys_utime,
+    "sync_file_range": sys_sync_file_range, "readahead": sys_readahead,
+    "mount": (sys_mount, "partial: EPERM, mounts come from the umlskas command line"),
+    "umount2": (sys_umount2, "partial: EPERM, mounts come from the umlskas command line"),
+    "pivot_root": (sys_pivot_root, "partial: EPERM, mounts come from the umlskas command line"),
 })
