@@ -179,7 +179,20 @@ def constant_names(name):
             arg_names = [arg_name for _, arg_name in proto[1]]
             _CONSTANT_NAMES[syscall] = {arg_names.index(a): values for a, values in by_arg.items()
                                         if a in arg_names}
+        # python-ptrace's fcntl table has another architecture's numbers (F_SETOWN 6);
+        # these are x86-64's (include/uapi/asm-generic/fcntl.h, linux/fcntl.h).
+        _CONSTANT_NAMES["fcntl"] = {1: FCNTL_COMMANDS}
     return _CONSTANT_NAMES.get(name, {})
+
+
+FCNTL_COMMANDS = {
+    0: "F_DUPFD", 1: "F_GETFD", 2: "F_SETFD", 3: "F_GETFL", 4: "F_SETFL", 5: "F_GETLK",
+    6: "F_SETLK", 7: "F_SETLKW", 8: "F_SETOWN", 9: "F_GETOWN", 10: "F_SETSIG",
+    11: "F_GETSIG", 15: "F_SETOWN_EX", 16: "F_GETOWN_EX", 36: "F_OFD_GETLK",
+    37: "F_OFD_SETLK", 38: "F_OFD_SETLKW", 1024: "F_SETLEASE", 1025: "F_GETLEASE",
+    1026: "F_NOTIFY", 1030: "F_DUPFD_CLOEXEC", 1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ",
+    1033: "F_ADD_SEALS", 1034: "F_GET_SEALS",
+}
 
 
 def decode_args(task, entry, args, result):

@@ -31,6 +31,7 @@ SIGNAL_CASES = {
     "sa_mask_blocks_during_handler": Case("sig_flags", ("mask",)),
     # waiting for signals
     "sigsuspend": Case("sig_suspend"),
+    "ppoll_pselect_epoll_pwait_apply_their_mask": Case("sig_pmask"),
     "pause_woken_by_signal": Case("sig_pause"),
     "sigwaitinfo_sigtimedwait_blocked_pending": Case("sig_wait"),
     "setitimer_real_periodic": Case("sig_itimer"),

@@ -111,3 +111,10 @@ def test_filtered_tracers_and_summary():
     assert lines[0] == "% time     seconds  usecs/call     calls    errors syscall"
     assert lines[2].split() == ["100.00", "0.000006", "3", "2", "1", "close"]
     assert lines[-1].split() == ["100.00", "0.000006", "3", "2", "1", "total"]
+
+
+def test_fcntl_commands_have_x86_64_names():
+    from umlskas.trace import constant_names
+    names = constant_names("fcntl")[1]
+    assert (names[5], names[6], names[7], names[8], names[37]) == (
+        "F_GETLK", "F_SETLK", "F_SETLKW", "F_SETOWN", "F_OFD_SETLK")

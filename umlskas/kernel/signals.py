@@ -279,3 +279,34 @@ def sigreturn(task):
         proc.set_fpregs(mm.read(fpstate, FXSAVE_SIZE))
     recalc(task)
     return regs
+
+
+def with_temp_sigmask(task, mask, call):
+    """ppoll, pselect6, epoll_pwait: run call() with `mask` as the signal mask (None: no
+    change). A signal the temporary mask lets through interrupts the wait and its handler
+    runs; the frame keeps the real mask (deliver_signals takes saved_sigmask), as
+    sigsuspend. A call that ends without one puts the real mask back."""
+    if mask is None:
+        return call()
+    from .errors import Block
+    if "temp_sigmask" not in task.restart:
+        task.restart["temp_sigmask"] = True
+        task.saved_sigmask = task.sigmask
+        task.sigmask = mask & ~UNBLOCKABLE
+        recalc(task)
+    try:
+        result = call()
+    except Block:
+        raise
+    except BaseException:
+        _restore_sigmask(task)
+        raise
+    _restore_sigmask(task)
+    return result
+
+
+def _restore_sigmask(task):
+    if task.saved_sigmask is not None:
+        task.sigmask = task.saved_sigmask
+        task.saved_sigmask = None
+        recalc(task)

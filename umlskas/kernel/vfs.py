@@ -251,8 +251,13 @@ class Vfs:
             json.dump(layers, f)
 
     def tmpfs(self, point):
-        """A tmpfs mount; its directory is made when first used."""
-        return Mount(point, "tmpfs", "tmpfs", make_host=lambda: self.new_layer_dir(point))
+        """A tmpfs mount; its directory is made when first used, mode 1777 as a fresh
+        tmpfs has."""
+        def make():
+            path = self.new_layer_dir(point)
+            os.chmod(path, 0o1777)
+            return path
+        return Mount(point, "tmpfs", "tmpfs", make_host=make)
 
     def add_mount(self, m):
         m.mount_id = 20 + len(self.mounts)

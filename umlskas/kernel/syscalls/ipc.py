@@ -15,6 +15,8 @@ from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 import time
 
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
+from ..signals import with_temp_sigmask
+from .poll import read_sigmask
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -167,13 +169,6 @@ def do_epoll_wait(task, epfd, events, maxevents, timeout_ns):
     raise Block(fds=ep.host_waits(), deadline=deadline, queue=ep.queue)
 
 
-def _check_sigmask(task, sigmask, sigsetsize):
-    if sigmask:
-        if sigsetsize != 8:
-            raise SyscallError(errno.EINVAL)
-        task.mm.read(sigmask, 8)
-
-
 def sys_epoll_wait(task, epfd, events, maxevents, timeout):
     """epoll_wait(2)."""
     return do_epoll_wait(task, epfd, events, maxevents,
@@ -181,21 +176,23 @@ def sys_epoll_wait(task, epfd, events, maxevents, timeout):
 
 
 def sys_epoll_pwait(task, epfd, events, maxevents, timeout, sigmask, sigsetsize):
-    """epoll_pwait(2): the signal mask is checked, not applied."""
-    _check_sigmask(task, sigmask, sigsetsize)
-    return sys_epoll_wait(task, epfd, events, maxevents, timeout)
+    """epoll_pwait(2): the signal mask is the task's for the call's duration."""
+    mask = read_sigmask(task, sigmask, sigsetsize)
+    return with_temp_sigmask(task, mask,
+                             lambda: sys_epoll_wait(task, epfd, events, maxevents, timeout))
 
 
 def sys_epoll_pwait2(task, epfd, events, maxevents, timeout, sigmask, sigsetsize):
-    """epoll_pwait2(2): a timespec timeout; the signal mask is checked, not applied."""
+    """epoll_pwait2(2): a timespec timeout; the signal mask is the task's meanwhile."""
     timeout_ns = None
     if timeout:
         sec, nsec = struct.unpack("<qq", task.mm.read(timeout, 16))
         if sec < 0 or not 0 <= nsec < 10**9:
             raise SyscallError(errno.EINVAL)
         timeout_ns = sec * 10**9 + nsec
-    _check_sigmask(task, sigmask, sigsetsize)
-    return do_epoll_wait(task, epfd, events, maxevents, timeout_ns)
+    mask = read_sigmask(task, sigmask, sigsetsize)
+    return with_temp_sigmask(task, mask,
+                             lambda: do_epoll_wait(task, epfd, events, maxevents, timeout_ns))
 
 
 # ---- sockets: creation ---------------------------------------------------------------
@@ -743,8 +740,8 @@ HANDLERS = {
     "eventfd": sys_eventfd, "eventfd2": sys_eventfd2,
     "epoll_create": sys_epoll_create, "epoll_create1": sys_epoll_create1,
     "epoll_ctl": sys_epoll_ctl, "epoll_wait": sys_epoll_wait,
-    "epoll_pwait": (sys_epoll_pwait, "partial: the signal mask is not applied"),
-    "epoll_pwait2": (sys_epoll_pwait2, "partial: the signal mask is not applied"),
+    "epoll_pwait": sys_epoll_pwait,
+    "epoll_pwait2": sys_epoll_pwait2,
     "socket": (sys_socket, "partial: AF_UNIX only; other families answer EAFNOSUPPORT"),
     "socketpair": (sys_socketpair, "partial: AF_UNIX only"),
     "bind": (sys_bind, "partial: AF_UNIX only"), "listen": sys_listen,

@@ -11,6 +11,7 @@ import struct
 import time
 
 from ..errors import Block, SyscallError
+from ..signals import with_temp_sigmask
 from ..files import O_CLOEXEC, O_DIRECT, O_NONBLOCK
 from ..epoll import file_revents
 from ..pipe import make_pipe
@@ -119,11 +120,21 @@ def _timespec_ns(task, ptr):
     return sec * 10**9 + nsec
 
 
-def sys_ppoll(task, fds, nfds, tsp, sigmask, sigsetsize):
-    """ppoll(2): the signal mask is applied for the call's duration (bookkeeping)."""
-    if sigmask and sigsetsize != 8:
+def read_sigmask(task, ptr, size):
+    """The sigset_t a p* call passes (None for a null pointer); EINVAL unless 8 bytes."""
+    if not ptr:
+        return None
+    if size != 8:
         raise SyscallError(errno.EINVAL)
-    return do_poll(task, fds, nfds & 0xFFFFFFFF, _timespec_ns(task, tsp))
+    return struct.unpack("<Q", task.mm.read(ptr, 8))[0]
+
+
+def sys_ppoll(task, fds, nfds, tsp, sigmask, sigsetsize):
+    """ppoll(2): the signal mask is the task's for the call's duration."""
+    mask = read_sigmask(task, sigmask, sigsetsize)
+    timeout_ns = _timespec_ns(task, tsp)
+    return with_temp_sigmask(task, mask,
+                             lambda: do_poll(task, fds, nfds & 0xFFFFFFFF, timeout_ns))
 
 
 def do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns):
@@ -182,13 +193,14 @@ def sys_select(task, nfds, readfds, writefds, exceptfds, timeout):
 
 
 def sys_pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
-    """pselect6(2)."""
+    """pselect6(2): the signal mask is the task's for the call's duration."""
+    mask = None
     if sig:
         mask_ptr, size = struct.unpack("<QQ", task.mm.read(sig, 16))
-        if mask_ptr and size != 8:
-            raise SyscallError(errno.EINVAL)
+        mask = read_sigmask(task, mask_ptr, size)
     timeout_ns = _timespec_ns(task, tsp)
-    count = do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns)
+    count = with_temp_sigmask(task, mask, lambda: do_select(task, nfds, readfds, writefds,
+                                                             exceptfds, timeout_ns))
     if tsp:
         left = _remaining_ns(task) if timeout_ns else 0
         task.mm.write(tsp, struct.pack("<qq", left // 10**9, left % 10**9))
@@ -197,6 +209,6 @@ def sys_pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
 
 HANDLERS = {
     "pipe": sys_pipe, "pipe2": sys_pipe2,
-    "poll": sys_poll, "ppoll": (sys_ppoll, "partial: the signal mask is not applied"),
-    "select": sys_select, "pselect6": (sys_pselect6, "partial: the signal mask is not applied"),
+    "poll": sys_poll, "ppoll": sys_ppoll,
+    "select": sys_select, "pselect6": sys_pselect6,
 }
