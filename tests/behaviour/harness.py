@@ -505,3 +505,23 @@ def native_result(argv, **kw) -> subprocess.CompletedProcess:
 
 def bad_lines(stdout: bytes):
     return [l for l in stdout.decode("utf-8", "replace").splitlines() if re.search(r"\bBAD\b", l)]
+
+
+def check_guest_against_native(mode, argv, *, ends_with=None, timeout=None):
+    """The usual behaviour check of a guest: natively (mode "native"), it runs twice,
+    succeeds, prints no BAD line and the same bytes both times; under a umlskas mode
+    it prints what a native run prints. argv(tag) gives the command line for a run
+    (tag names a fresh scratch directory, if the guest wants one)."""
+    if mode == "native":
+        first = run_guest("native", argv("native-1"), timeout=timeout)
+        assert first.returncode == 0, describe(first)
+        assert not bad_lines(first.stdout), "\n".join(bad_lines(first.stdout)) + "\n" + describe(first)
+        if ends_with is not None:
+            assert first.stdout.endswith(ends_with), describe(first)
+        second = run_guest("native", argv("native-2"), timeout=timeout)
+        assert (second.returncode, second.stdout) == (first.returncode, first.stdout), \
+            "native output is not deterministic:\n" + describe(first) + "\n" + describe(second)
+        return
+    expected = run_guest("native", argv("native"), timeout=timeout)
+    got = run_guest(mode, argv(mode), timeout=timeout)
+    assert_same(expected, got, mode)

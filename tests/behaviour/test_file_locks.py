@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from harness import assert_same, bad_lines, describe, run_guest
+from harness import check_guest_against_native, assert_same, describe, run_guest
 
 SQLITE3 = shutil.which("sqlite3", path="/usr/bin:/bin")
 BUSYBOX = shutil.which("busybox", path="/usr/bin:/bin:/usr/sbin:/sbin")
@@ -25,18 +25,7 @@ def test_locks_guest(mode, guests, tmp_path):
         d.mkdir()
         return [binary, str(d)]
 
-    if mode == "native":
-        first = run_guest("native", argv("native-1"))
-        assert first.returncode == 0, describe(first)
-        assert not bad_lines(first.stdout), "\n".join(bad_lines(first.stdout)) + "\n" + describe(first)
-        assert first.stdout.endswith(b"done\n"), describe(first)
-        second = run_guest("native", argv("native-2"))
-        assert (second.returncode, second.stdout) == (first.returncode, first.stdout), \
-            "native output is not deterministic:\n" + describe(first) + "\n" + describe(second)
-        return
-    expected = run_guest("native", argv("native"))
-    got = run_guest(mode, argv(mode))
-    assert_same(expected, got, mode)
+    check_guest_against_native(mode, argv, ends_with=b"done\n")
 
 
 # Two sqlite3 writers at once on one database: each transaction waits for the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import assert_same, bad_lines, describe, make_tree, run_guest
+from harness import check_guest_against_native, make_tree
 
 
 @pytest.mark.timeout(90)
@@ -22,15 +22,4 @@ def test_mmap_shared(mode, variant, guests, tmp_path):
     def argv(tag):
         return [binary, str(make_tree(tmp_path / tag))]
 
-    if mode == "native":
-        first = run_guest("native", argv("native-1"))
-        assert first.returncode == 0, describe(first)
-        assert not bad_lines(first.stdout), "\n".join(bad_lines(first.stdout)) + "\n" + describe(first)
-        assert first.stdout.endswith(b"done\n"), describe(first)
-        second = run_guest("native", argv("native-2"))
-        assert (second.returncode, second.stdout) == (first.returncode, first.stdout), \
-            "native output is not deterministic:\n" + describe(first) + "\n" + describe(second)
-        return
-    expected = run_guest("native", argv("native"))
-    got = run_guest(mode, argv(mode))
-    assert_same(expected, got, mode)
+    check_guest_against_native(mode, argv, ends_with=b"done\n")

@@ -13,7 +13,7 @@ from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (File, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
-                     O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, dirent64, host_call, make_stat,
+                     O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
@@ -682,6 +682,7 @@ def sys_getdents(task, fd, dirp, count):
     out = []
     total = 0
     pos = 0
+    off_prev = 0
     while pos < len(data):
         ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, pos)
         name = data[pos + 19:pos + reclen].split(b"\0", 1)[0]

@@ -6,7 +6,6 @@ and the kernel wait queues involved, with its timeout as the deadline.
 """
 
 import errno
-import select as hostselect
 import struct
 import time
 
