@@ -117,7 +117,7 @@ print("child status:", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 
 
 def test_python_ptys(mode):
-    check_guest(mode, [PY, "-c", PTY_SCRIPT], timeout=90)
+    check_guest(mode, [PY, "-c", PTY_SCRIPT], timeout=30)
 
 
 @pytest.mark.skipif(BUSYBOX is None, reason="busybox not installed")

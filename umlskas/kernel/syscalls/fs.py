@@ -11,7 +11,7 @@ import time
 from .. import hostsys, locks
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
-from ..files import (File, O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      pack_stat)
@@ -227,11 +227,7 @@ def sys_lseek(task, fd, offset, whence):
 
 def open_node(task, node, flags, mode):
     """Open a resolved node; returns a File."""
-    kernel = task.kernel
     if isinstance(node, HostPath):
-        if kernel.deterministic and node.guest in ("/dev/urandom", "/dev/random") and \
-                not flags & O_PATH:
-            return SeededRandomFile(kernel, flags, node.path)
         return open_host(task, node, flags, mode)
     if isinstance(node, FileNode):
         return node.file
@@ -242,12 +238,6 @@ def open_node(task, node, flags, mode):
     opener = getattr(node, "open", None)
     if opener is None:
         raise SyscallError(errno.ENOENT)
-    if isinstance(node, (ProcDir, ProcFile)) and opener.__code__.co_argcount == 2:
-        if isinstance(node, ProcDir) and (flags & O_ACCMODE != 0 or flags & O_CREAT):
-            raise SyscallError(errno.EISDIR)
-        if isinstance(node, ProcFile) and flags & O_DIRECTORY:
-            raise SyscallError(errno.ENOTDIR)
-        return opener(flags)
     return opener(task, flags)
 
 
@@ -311,27 +301,6 @@ def open_host(task, node, flags, mode):
         if names is not None:
             file.merged = names
     return file
-
-
-class SeededRandomFile(File):
-    """/dev/urandom in a deterministic run: the kernel's seeded generator."""
-
-    def __init__(self, kernel, flags, path):
-        super().__init__(flags | O_LARGEFILE, path)
-        self.kernel = kernel
-        self.mode = os.stat(path).st_mode
-
-    def read(self, size):
-        return self.kernel.random_bytes(size)
-
-    def write(self, data):
-        return len(data)
-
-    def poll(self):
-        return 5
-
-    def stat(self):
-        return host_call(os.stat, self.path)
 
 
 def _fifo_key(path):
@@ -540,6 +509,9 @@ def sys_ioctl(task, fd, cmd, arg):
 # ---- the stat family ---------------------------------------------------------
 
 def _synthetic_stat(node):
+    own = getattr(node, "stat", None)
+    if own is not None:
+        return own()
     if isinstance(node, ProcLink):
         return make_stat(statmod.S_IFLNK | 0o777, 0x3000 + hash(node.path) % 100000,
                          size=len(node.target))
