@@ -55,6 +55,7 @@ CASES = [
     Case("statfs", needs_dir=True),
     Case("perm", needs_dir=True),
     Case("openat2", needs_dir=True),
+    Case("tmpfile", needs_dir=True),
 ]
 
 _SOURCES = dict(guest_sources())

@@ -27,7 +27,7 @@ import zlib
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY,
                     O_NOFOLLOW, O_PATH, O_TRUNC, O_CLOEXEC, dirent64)
-from .vfs import FileNode, LinkNode, may_access
+from .vfs import FileNode, HostPath, LinkNode, may_access
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
 
@@ -625,8 +625,17 @@ class ProcFs:
                 perm = {0: 0o500, 1: 0o300}.get(file.flags & O_ACCMODE, 0o700)
                 return SynthLink(shown, path, perm, uid, gid, self.dev, self.time_ns)
             root = root_of(reader)
-            named = file.path.startswith("/") and getattr(file, "mode", None) is not None
+            mode = getattr(file, "mode", None)
+            named = file.path.startswith("/") and mode is not None
             inside = root == "/" or file.path == root or file.path.startswith(root + "/")
+            if named and inside and file.host_fd is not None and statmod.S_ISREG(mode):
+                # A magic link: opening it reopens the file itself, even renamed or
+                # deleted (O_TMPFILE, linkat), through the kernel's own fd. The name's
+                # mount still rules writes (EROFS, overlay copy-up).
+                vnode = file.vnode
+                mount = vnode.mount if vnode is not None else \
+                    self.kernel.vfs.mount_at(file.path.rsplit("/", 1)[0] or "/")
+                return HostPath(f"/proc/{os.getpid()}/fd/{file.host_fd}", file.path, mount)
             if named and inside:
                 return seen_from(root, file.path)
             return FileNode(file)           # no path (a pipe), or outside the reader's root

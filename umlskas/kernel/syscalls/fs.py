@@ -967,7 +967,8 @@ def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, emp
     if isinstance(old, FileNode) and old.file.host_fd is not None and \
             statmod.S_ISREG(getattr(old.file, "mode", 0)) and empty and isinstance(new, HostPath):
         # linkat(fd, "", AT_EMPTY_PATH) of an O_TMPFILE file: the host links its fd.
-        old = HostPath(f"/proc/self/fd/{old.file.host_fd}", old.file.path, new.mount)
+        old = HostPath(f"/proc/{os.getpid()}/fd/{old.file.host_fd}", old.file.path,
+                       new.mount)
     if not isinstance(old, HostPath) or not isinstance(new, HostPath):
         raise SyscallError(errno.EXDEV)
     if old.mount is not new.mount:
@@ -1064,7 +1065,7 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if os.path.isdir(old.path) and not os.path.islink(old.path):
         raise SyscallError(errno.EPERM)
     _check_parent(task, new)
-    by_fd = old.path.startswith("/proc/self/fd/")
+    by_fd = old.path.startswith(f"/proc/{os.getpid()}/fd/")   # a magic link (see procfs)
     src = old.path if by_fd else task.kernel.vfs.writable(old)
     dst = task.kernel.vfs.creatable(new)
     # os.link(follow_symlinks=True) is link(2), which does not follow: call linkat.
