@@ -628,7 +628,8 @@ class ProcFs:
             mode = getattr(file, "mode", None)
             named = file.path.startswith("/") and mode is not None
             inside = root == "/" or file.path == root or file.path.startswith(root + "/")
-            if named and inside and file.host_fd is not None and statmod.S_ISREG(mode):
+            if named and inside and getattr(file, "host_fd", None) is not None and \
+                    statmod.S_ISREG(mode):
                 # A magic link: opening it reopens the file itself, even renamed or
                 # deleted (O_TMPFILE, linkat), through the kernel's own fd. The name's
                 # mount still rules writes (EROFS, overlay copy-up).
