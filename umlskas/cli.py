@@ -190,7 +190,8 @@ class _RunCommand(click.Command):
                    "layer (or the directory UPPER), HOST is never changed.")
 @click.option("--sandbox", is_flag=True,
               help="The host's / read-only through an in-memory overlay, private /tmp and "
-                   "/dev/shm: the guest sees its own changes, the host keeps none of them.")
+                   "/dev/shm: the guest sees its own changes, the host keeps none of them "
+                   "(the working directory stays visible).")
 @click.option("--writable-cwd", is_flag=True,
               help="With --sandbox: the current directory is bound read-write.")
 @click.option("--hostname", default=None, help="The guest's host name (uname -n).")
@@ -215,10 +216,10 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
         if not sep or not key:
             raise click.BadParameter(f"{pair!r} is not K=V", param_hint="--env")
         env[key] = value
-    mount_args = _mount_args(sys.argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox,
-                             writable_cwd, layers_dir)
-    guest_view = bool(mount_args.get("specs") or root_dir or sandbox)
     cwd = cwd or ("/" if root_dir else os.getcwd())
+    mount_args = _mount_args(sys.argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox,
+                             writable_cwd, layers_dir, os.path.abspath(cwd))
+    guest_view = bool(mount_args.get("specs") or root_dir or sandbox)
     if not guest_view and not os.path.isdir(cwd):
         click.echo(f"umlskas: --cwd {cwd}: No such directory", err=True)
         sys.exit(125)
@@ -270,6 +271,9 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
     sys.exit(status)
 
 
+SANDBOX_PRIVATE = ("/tmp/", "/dev/shm/")     # what --sandbox replaces with a tmpfs
+
+
 def _split_spec(spec, parts):
     """HOST[:GUEST[:...]] into `parts` fields (missing ones None)."""
     fields = spec.split(":", parts - 1)
@@ -277,7 +281,7 @@ def _split_spec(spec, parts):
 
 
 def _mount_args(argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox, writable_cwd,
-                layers_dir):
+                layers_dir, cwd):
     """The Vfs arguments of the tree options, mounts in command-line order."""
     by_option = {"--bind": [("bind", b) for b in binds],
                  "--ro-bind": [("ro-bind", b) for b in ro_binds],
@@ -294,7 +298,11 @@ def _mount_args(argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox, wri
         order.extend(rest)
     specs = []
     if sandbox and writable_cwd:
-        specs.append(("bind", os.getcwd(), os.getcwd(), None))
+        specs.append(("bind", cwd, cwd, None))
+    elif sandbox and not root_dir and cwd.startswith(SANDBOX_PRIVATE):
+        # The working directory stays visible under the private /tmp, through an
+        # overlay like the rest of the host's tree.
+        specs.append(("overlay", cwd, cwd, None))
     for kind, spec in order:
         if kind == "tmpfs":
             specs.append(("tmpfs", None, spec, None))
