@@ -188,7 +188,7 @@ class Kernel:
         task.fs = FsContext(cwd)
         task.files = FdTable(task.rlimits[7][0])
         task.mm = AddressSpace(proc, self.mode.guest_top)
-        task.start_ticks = 0
+        task.start_ticks = self.boot_ticks()
         task.process = self.new_process(tid, None)
         task.process.threads.append(task)
         self.tasks[tid] = task
@@ -342,6 +342,7 @@ class Kernel:
         thread = bool(flags & CLONE_THREAD)
         child = Task(self, child_proc, tid, task.tgid if thread else tid)
         child_proc.task = child
+        child.start_ticks = self.boot_ticks()
         if thread:
             child.process = task.process
         else:
@@ -1082,6 +1083,13 @@ class Kernel:
                     + traceback.format_exc())
         for process in self.processes():
             self.end_process(process, signal.SIGKILL)
+
+    def boot_ticks(self):
+        """Clock ticks (USER_HZ 100) since boot: a task's start time in /proc/PID/stat."""
+        try:
+            return self.clock.now_ns(7) // 10**7          # CLOCK_BOOTTIME
+        except SyscallError:
+            return 0
 
     def guest_dir(self, path):
         """The guest path of the directory the guest is to start in (links resolved in
