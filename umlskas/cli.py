@@ -20,6 +20,9 @@ Examples:
   umlskas run --env LANG=C --cwd /tmp -- python3 -c 'import os; print(os.getcwd())'
   umlskas run --mode tt --trace=%process -- busybox sh -c 'echo a | cat'
   umlskas run --deterministic --verify -- python3 -c 'import time; print(time.time())'
+  umlskas run --sandbox -- sh -c 'echo changed > /etc/motd; cat /etc/motd'
+  umlskas run --tmpfs /work --cwd /work -- sh -c 'git init && git status'
+  umlskas run --root ./rootfs --ro-bind /usr:/usr -- /bin/sh
   umlskas explain --mode tt --count 3 -- busybox true
   umlskas bench --quick
   umlskas syscalls --implemented
