@@ -312,7 +312,7 @@ class ContentFile(File):
 # ---- what the guest is told about the system ---------------------------------------------
 
 def uname_release(kernel):
-    """(release, version) as uname(2) answers them (syscalls/process.py sys_uname)."""
+    """(release, version) uname(2) answers (sys_uname) and /proc/sys/kernel shows."""
     if getattr(kernel, "deterministic", False):
         return "6.1.0-umlskas", "#1 SMP PREEMPT_DYNAMIC"
     u = os.uname()

@@ -6,6 +6,7 @@ import struct
 
 from .. import hostsys
 from ..errors import Block, SyscallError
+from ..procfs import uname_release
 from ..task import RLIM_NLIMITS
 
 RLIMIT_NOFILE = 7
@@ -183,11 +184,7 @@ def sys_setrlimit(task, resource, rlim):
 
 def sys_uname(task, buf):
     """uname(2): the host's kernel identity, the kernel's host name."""
-    if task.kernel.deterministic:
-        release, version = "6.1.0-umlskas", "#1 SMP PREEMPT_DYNAMIC"
-    else:
-        u = os.uname()
-        release, version = u.release, u.version
+    release, version = uname_release(task.kernel)
     fields = ("Linux", task.kernel.hostname, release, version, "x86_64",
               task.kernel.domainname)
     task.mm.write(buf, b"".join(os.fsencode(f)[:64].ljust(65, b"\0") for f in fields))
@@ -201,7 +198,7 @@ def sys_sysinfo(task, info):
         raise SyscallError(-r)
     if task.kernel.deterministic:
         # Fixed figures: 8 GiB of RAM, half free, no load, uptime from the virtual clock.
-        uptime = task.kernel.clock.elapsed // 10**9
+        uptime = task.kernel.clock.now_ns(7) // 10**9        # CLOCK_BOOTTIME, as /proc/uptime
         raw = struct.pack("<q3QQQQQQQ", uptime, 0, 0, 0, 8 << 30, 4 << 30, 0, 0, 0, 0) + raw[80:]
     raw = raw[:80] + struct.pack("<H", min(len(task.kernel.tasks), 0xFFFF)) + raw[82:]
     task.mm.write(info, raw)
