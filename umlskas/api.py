@@ -383,7 +383,7 @@ def _make_stats(records, kernel_stats, wall, traced):
 
 def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, mounts=None,
         deterministic=False, seed=None, trace=False, watch=None, check_errors=True,
-        root=None, sandbox=False, layers_dir=None, extra_args=()):
+        root=None, sandbox=False, layers_dir=None, net=None, extra_args=()):
     """Run argv under umlskas in a subprocess and return a Result.
 
     mode: "skas" or "tt".  env: the guest's whole environment (default: ours).
@@ -402,6 +402,7 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
     read-only through an overlay, private /tmp).  What the guest wrote to tmpfs
     mounts and overlays is in Result.changes (by guest path, with the content).
     layers_dir: keep the writable layers there (Sandbox does, so its runs share them).
+    net: "host" or "none" (`--net`): AF_INET sockets are the host's, or refused.
     check_errors: raise ProgramNotFound (exit 127/126 with umlskas' own message) and
     KernelFault (exit 125 with the kernel's bug report) instead of returning.
     """
@@ -433,6 +434,8 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
         layers_dir = own_layers = tempfile.mkdtemp(prefix="umlskas-layers-")
     if tree:
         cmd += [*tree, "--layers-dir", layers_dir]
+    if net is not None:
+        cmd += ["--net", net]
     cmd += [*extra_args, "--", *argv]
 
     before = snapshot(watch)

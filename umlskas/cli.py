@@ -77,7 +77,7 @@ def reraise_signal(sig):
 
 
 def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=None, info=None,
-                mounts=None, hostname=None):
+                mounts=None, hostname=None, network=None):
     """Run argv in a new kernel; returns the guest's status (code, or -signal).
 
     trace: True for the text trace on stderr, or a tracer callable (see trace.py).
@@ -95,7 +95,7 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
     tracer = TextTracer() if trace is True else trace or None
     try:
         kernel = Kernel(mode, tracer=tracer, deterministic=deterministic, mounts=mounts,
-                        hostname=hostname)
+                        hostname=hostname, network=network)
     except (ValueError, OSError) as e:
         mode.close()
         click.echo(f"umlskas: {e}", err=True)
@@ -140,7 +140,7 @@ class _RunCommand(click.Command):
 
     VALUED = {"--env", "--cwd", "--mode", "--trace-json", "--seed", "--stats-json",
               "--root", "--bind", "--ro-bind", "--tmpfs", "--overlay", "--hostname",
-              "--layers-dir",
+              "--layers-dir", "--net",
               "--trace-filter"}
 
     def parse_args(self, ctx, args):
@@ -198,6 +198,9 @@ class _RunCommand(click.Command):
 @click.option("--writable-cwd", is_flag=True,
               help="With --sandbox: the current directory is bound read-write.")
 @click.option("--hostname", default=None, help="The guest's host name (uname -n).")
+@click.option("--net", type=click.Choice(["host", "none"]), default=None,
+              help="AF_INET/AF_INET6 sockets: the host's network, or none (EAFNOSUPPORT). "
+                   "Default: host, none with --deterministic.")
 @click.option("--layers-dir", default=None, hidden=True,
               help="Keep tmpfs and overlay upper layers in this directory (for the API).")
 @click.option("-v", "--verbose", count=True, help="More kernel log output.")
@@ -205,7 +208,7 @@ class _RunCommand(click.Command):
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, stats_json,
         env_pairs, cwd, mode, root_dir, binds, ro_binds, tmpfses, overlays, sandbox,
-        writable_cwd, hostname, layers_dir, verbose, program, args):
+        writable_cwd, hostname, net, layers_dir, verbose, program, args):
     """Run PROGRAM with ARGS under the kernel; its exit status becomes ours.
 
     The file tree options are applied in this order: --root or --sandbox for /, the
@@ -236,7 +239,7 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
         sys.exit(verify_cli([program, *args], env=env, cwd=cwd, mode=mode,
                             deterministic=deterministic, seed=seed, trace=trace_filter,
                             extra=_tree_options(root_dir, binds, ro_binds, tmpfses, overlays,
-                                                sandbox, writable_cwd, hostname)))
+                                                sandbox, writable_cwd, hostname, net)))
     import time
     from .kernel.errors import KernelBug
     from .trace import JsonTracer, SummaryTracer, TextTracer, Tracers
@@ -255,7 +258,8 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
     try:
         status = run_program([program, *args], env=env, cwd=cwd, trace=tracer, mode_name=mode,
                              deterministic=seed if deterministic else None, info=info,
-                             mounts=mount_args, hostname=hostname)
+                             mounts=mount_args, hostname=hostname,
+                             network=None if net is None else net == "host")
     except KernelBug as e:
         click.echo(f"umlskas: the kernel stopped the guest: {e}", err=True)
         status = KERNEL_FAULT_STATUS
@@ -318,7 +322,7 @@ def _mount_args(argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox, wri
 
 
 def _tree_options(root_dir, binds, ro_binds, tmpfses, overlays, sandbox, writable_cwd,
-                  hostname):
+                  hostname, net=None):
     """The same tree options again, for the runs --verify starts."""
     out = []
     if root_dir:
@@ -337,6 +341,8 @@ def _tree_options(root_dir, binds, ro_binds, tmpfses, overlays, sandbox, writabl
         out.append("--writable-cwd")
     if hostname:
         out += ["--hostname", hostname]
+    if net:
+        out += ["--net", net]
     return out
 
 

@@ -1,4 +1,4 @@
-"""IPC guests (tests/guests/ipc_*.c): eventfd, epoll, AF_UNIX sockets, native vs umlskas."""
+"""IPC guests (tests/guests/ipc_*.c): eventfd, epoll, AF_UNIX and AF_INET sockets, native vs umlskas."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 
 from harness import check_guest_against_native, make_tree
 
-IPC_GUESTS = ["ipc_eventfd", "ipc_epoll", "ipc_socketpair", "ipc_scm_rights", "ipc_unix_listen"]
+IPC_GUESTS = ["ipc_eventfd", "ipc_epoll", "ipc_socketpair", "ipc_scm_rights", "ipc_unix_listen",
+              "ipc_inet"]
 NEEDS_DIR = {"ipc_unix_listen"}
 
 

@@ -32,6 +32,7 @@ SIGNAL_CASES = {
     # waiting for signals
     "sigsuspend": Case("sig_suspend"),
     "ppoll_pselect_epoll_pwait_apply_their_mask": Case("sig_pmask"),
+    "interrupted_blocking_write_returns_the_part_sent": Case("sig_partial"),
     "pause_woken_by_signal": Case("sig_pause"),
     "sigwaitinfo_sigtimedwait_blocked_pending": Case("sig_wait"),
     "setitimer_real_periodic": Case("sig_itimer"),

@@ -30,11 +30,17 @@ def compiler():
 
 
 def _compile(argv, output):
-    tmp = output + ".tmp"
-    proc = subprocess.run([*argv, "-o", tmp], capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BuildError(f"building {os.path.basename(output)} failed:\n{proc.stderr}")
-    os.replace(tmp, output)
+    # A name of this process's own: two first runs building at once must not write
+    # into each other's file; the rename is atomic, the last one wins.
+    tmp = f"{output}.{os.getpid()}.tmp"
+    try:
+        proc = subprocess.run([*argv, "-o", tmp], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"building {os.path.basename(output)} failed:\n{proc.stderr}")
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return output
 
 

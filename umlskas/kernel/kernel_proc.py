@@ -92,10 +92,13 @@ class Kernel:
     """One guest world: its tasks, and the loop that runs them on a Mode."""
 
     def __init__(self, mode, *, hostname=None, tracer=None, forward_host_signals=True,
-                 deterministic=None, mounts=None):
+                 deterministic=None, mounts=None, network=None):
         """deterministic: None, or a seed for a deterministic run (see deterministic.py).
-        mounts: keyword arguments for the Vfs (specs, root, sandbox, layers_dir)."""
+        mounts: keyword arguments for the Vfs (specs, root, sandbox, layers_dir).
+        network: AF_INET/AF_INET6 sockets are the host's (True) or refused with
+        EAFNOSUPPORT (False); by default the host's, except in a deterministic run."""
         self.deterministic = deterministic is not None
+        self.network = (not self.deterministic) if network is None else network
         if self.deterministic:
             mode = OneAtATime(mode)
             hostname = hostname or "umlskas"
@@ -919,10 +922,24 @@ class Kernel:
     def _blocked(self, task, entry, args, block):
         """A handler must wait: park it, unless a signal ends the wait first."""
         if task.sigpending:
-            leftover = task.restart.get("fifo_fd")
+            restart = task.restart
+            leftover = restart.get("fifo_fd")
             if leftover is not None:
                 os.close(leftover)      # a FIFO open that a signal ends holds no host fd
-            task.restart.clear()
+            moved = restart.get("pipe_written") or restart.get("sock_sent") or \
+                restart.get("inet_sent")
+            if moved:
+                # Part of a blocking write went before the signal: that count is the
+                # call's result (Linux never restarts it, nor sends those bytes again).
+                on_partial = restart.get("on_partial")
+                if on_partial is not None:
+                    on_partial(moved)
+                restart.clear()
+                if self.tracer is not None:
+                    self.tracer(task, entry, args, moved, 0)
+                self.deliver_signals(task, moved, entry)
+                return
+            restart.clear()
             code = ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS
             if self.tracer is not None:
                 self.tracer(task, entry, args, -errno.EINTR, 0)

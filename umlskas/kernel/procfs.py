@@ -596,7 +596,10 @@ class ProcFs:
         uid = creds.euid if creds is not None else 0
         gid = creds.egid if creds is not None else 0
         if not rest:
-            return self._dir(entries, path, 0o555, uid, gid)
+            node = self._dir(entries, path, 0o555, uid, gid)
+            if entries is PID_ENTRIES:
+                node.pid_process = getattr(t, "process", None)   # an open /proc/PID is a pidfd too
+            return node
         name = rest[0]
         if name not in dict(entries):
             raise SyscallError(errno.ENOENT)

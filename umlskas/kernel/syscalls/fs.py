@@ -1384,16 +1384,33 @@ def _copy(task, in_fd, off_in_ptr, out_fd, off_out_ptr, count, checks_regular):
         if dst.flags & O_APPEND:
             raise SyscallError(errno.EBADF)
     count = min(count, MAX_RW_COUNT, 1 << 20)
-    data = src.pread(count, off_in) if off_in is not None else src.read(count)
+    pos = None
+    if off_in is None and statmod.S_ISREG(getattr(src, "mode", 0)):
+        # Read without moving the file offset: a destination that has to wait (a full
+        # pipe or socket) raises Block and this handler runs again, and it must find
+        # the same bytes (the pipe's writer keeps its progress in task.restart).
+        pos = src.lseek(0, os.SEEK_CUR)
+    if off_in is not None or pos is not None:
+        data = src.pread(count, off_in if off_in is not None else pos)
+    else:
+        data = src.read(count)
     if not data:
         return 0
+
+    def advance(n):
+        """Move the offsets past the n bytes written (also when a signal ends a wait
+        after part of the data went: the kernel then returns n)."""
+        if off_in is not None:
+            task.mm.write(off_in_ptr, struct.pack("<q", off_in + n))
+        elif pos is not None:
+            src.lseek(pos + n, os.SEEK_SET)
+        elif n < len(data):
+            src.lseek(n - len(data), 1)
+        if off_out is not None:
+            task.mm.write(off_out_ptr, struct.pack("<q", off_out + n))
+    task.restart["on_partial"] = advance
     n = dst.pwrite(data, off_out) if off_out is not None else dst.write(data)
-    if off_in is not None:
-        task.mm.write(off_in_ptr, struct.pack("<q", off_in + n))
-    elif n < len(data):
-        src.lseek(n - len(data), 1)
-    if off_out is not None:
-        task.mm.write(off_out_ptr, struct.pack("<q", off_out + n))
+    advance(n)
     return n
 
 

@@ -6,6 +6,7 @@ module decodes the guest's arguments and structures, in the order Linux
 checks them.
 """
 
+import ctypes
 import errno
 import os
 import stat as statmod
@@ -21,10 +22,11 @@ from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
 from ..files import O_CLOEXEC, O_NONBLOCK, O_PATH
-from ..unix_socket import (AF_UNIX, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_OOB, RMEM_MAX,
+from ..unix_socket import (AF_UNIX, MSG_CMSG_CLOEXEC, MSG_OOB, RMEM_MAX,
                            SOCK_DGRAM, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_RAW,
                            SOCK_SEQPACKET, SOCK_STREAM, SOMAXCONN, WMEM_MAX, UnixSocket)
 from ..vfs import AT_FDCWD, HostPath
+from ..inet_socket import InetSocket
 
 TASK_SIZE_MAX = 0x7FFFFFFFF000
 INT_MAX = 0x7FFFFFFF
@@ -227,8 +229,12 @@ def _split_type(type_):
 
 
 def sys_socket(task, family, type_, protocol):
-    """socket(2): AF_UNIX only; other families answer EAFNOSUPPORT."""
+    """socket(2): AF_UNIX sockets of the kernel's own; AF_INET/AF_INET6 sockets of the
+    host (unless the run has no network); other families answer EAFNOSUPPORT."""
     base, flags = _split_type(type_)
+    if family in (AF_INET, AF_INET6) and task.kernel.network:
+        sock = InetSocket.create(task.kernel, family, base, protocol, flags)
+        return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _socket_type(family, base, protocol)
     sock = UnixSocket(task.kernel, kind, flags, _creds(task))
     return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
@@ -251,6 +257,14 @@ def sys_socketpair(task, family, type_, protocol, sv):
     files.install(a, minfd=fd1, cloexec=cloexec)
     files.install(b, minfd=fd2, cloexec=cloexec)
     return 0
+
+
+def _inet(task, fd):
+    """The InetSocket at fd, or None (then the AF_UNIX path checks the fd)."""
+    file = task.files.files.get(fd)
+    if isinstance(file, InetSocket) and not file.flags & O_PATH:
+        return file
+    return None
 
 
 def _sock(task, fd):
@@ -338,6 +352,15 @@ def _find_other(task, raw, kind):
 
 def sys_bind(task, fd, addr, addrlen):
     """bind(2) of AF_UNIX sockets to abstract names and filesystem paths."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        raw = _addr_from_user(task, addr, addrlen)
+        # The host socket belongs to the kernel's user; the guest's credentials decide
+        # about privileged ports (CAP_NET_BIND_SERVICE: uid 0 here).
+        if len(raw) >= 4 and struct.unpack(">H", raw[2:4])[0] in range(1, 1024) and \
+                task.creds.euid != 0:
+            raise SyscallError(errno.EACCES)
+        return inet.bind(raw)
     sock = _sock(task, fd)
     raw = _addr_from_user(task, addr, addrlen)
     name = _unix_name(task, raw)
@@ -376,6 +399,9 @@ def sys_bind(task, fd, addr, addrlen):
 
 def sys_listen(task, fd, backlog):
     """listen(2)."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        return inet.listen(backlog)
     sock = _sock(task, fd)
     if sock.type == SOCK_DGRAM or sock.state == "connected":
         raise SyscallError(errno.EOPNOTSUPP if sock.type == SOCK_DGRAM else errno.EINVAL)
@@ -390,6 +416,9 @@ def sys_listen(task, fd, backlog):
 
 def sys_connect(task, fd, addr, addrlen):
     """connect(2) to a listening AF_UNIX socket, or setting a datagram peer."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        return inet.connect(task, _addr_from_user(task, addr, addrlen))
     sock = _sock(task, fd)
     raw = _addr_from_user(task, addr, addrlen)
     if sock.type == SOCK_DGRAM:
@@ -427,6 +456,12 @@ def sys_accept4(task, fd, addr, addrlen, flags):
     """accept4(2)."""
     if flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK):
         raise SyscallError(errno.EINVAL)
+    inet = _inet(task, fd)
+    if inet is not None:
+        new, peer = inet.accept(flags & SOCK_NONBLOCK)
+        if addr:
+            _move_addr_to_user(task, peer, addr, addrlen)
+        return task.files.install(new, cloexec=bool(flags & SOCK_CLOEXEC))
     sock = _sock(task, fd)
     if sock.type == SOCK_DGRAM:
         raise SyscallError(errno.EOPNOTSUPP)
@@ -453,6 +488,10 @@ def sys_accept(task, fd, addr, addrlen):
 
 def sys_getsockname(task, fd, addr, addrlen):
     """getsockname(2)."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        _move_addr_to_user(task, inet.sockname(), addr, addrlen)
+        return 0
     sock = _sock(task, fd)
     _move_addr_to_user(task, _sockaddr(sock), addr, addrlen)
     return 0
@@ -460,6 +499,10 @@ def sys_getsockname(task, fd, addr, addrlen):
 
 def sys_getpeername(task, fd, addr, addrlen):
     """getpeername(2)."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        _move_addr_to_user(task, inet.peername(), addr, addrlen)
+        return 0
     sock = _sock(task, fd)
     if sock.peer is None:
         raise SyscallError(errno.ENOTCONN)
@@ -472,6 +515,9 @@ def sys_getpeername(task, fd, addr, addrlen):
 
 def sys_shutdown(task, fd, how):
     """shutdown(2)."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        return inet.shutdown(how)
     sock = _sock(task, fd)
     if how < SHUT_RD or how > SHUT_RDWR:
         raise SyscallError(errno.EINVAL)
@@ -507,6 +553,17 @@ def _int_option(sock, optname):
 
 def sys_getsockopt(task, fd, level, optname, optval, optlen):
     """getsockopt(2): SOL_SOCKET options of AF_UNIX sockets."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        length, = struct.unpack("<i", task.mm.read(optlen, 4))
+        if length < 0:
+            raise SyscallError(errno.EINVAL)
+        if (level, optname) in HOST_POINTER_OPTIONS:
+            raise SyscallError(errno.EOPNOTSUPP)
+        value = inet.getsockopt(level, optname, length)
+        task.mm.write(optval, value)
+        task.mm.write(optlen, struct.pack("<i", len(value)))
+        return 0
     sock = _sock(task, fd)
     if level != SOL_SOCKET:
         raise SyscallError(errno.EOPNOTSUPP)
@@ -529,8 +586,42 @@ def sys_getsockopt(task, fd, level, optname, optval, optlen):
     return 0
 
 
+SO_ATTACH_FILTER, SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_CBPF, SO_ATTACH_REUSEPORT_EBPF = 26, 50, 51, 52
+TCP_ZEROCOPY_RECEIVE = 35
+HOST_POINTER_OPTIONS = {(SOL_SOCKET, SO_ATTACH_BPF), (SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF),
+                        (6, TCP_ZEROCOPY_RECEIVE)}
+BPF_MAXINSNS = 4096
+
+
+def _attach_filter(task, inet, optname, value):
+    """SO_ATTACH_FILTER: struct sock_fprog {len; filter *} points into guest memory;
+    the classic BPF program is copied here and handed to the host by our pointer."""
+    if len(value) < 16:
+        raise SyscallError(errno.EINVAL)
+    count, ptr = struct.unpack("<H6xQ", value[:16])
+    if count == 0 or count > BPF_MAXINSNS:
+        raise SyscallError(errno.EINVAL)
+    code = ctypes.create_string_buffer(task.mm.read(ptr, 8 * count), 8 * count)
+    prog = struct.pack("<H6xQ", count, ctypes.addressof(code))
+    return inet.setsockopt(SOL_SOCKET, optname, prog)
+
+
 def sys_setsockopt(task, fd, level, optname, optval, optlen):
     """setsockopt(2): SOL_SOCKET options; buffer sizes as Linux doubles and clamps them."""
+    inet = _inet(task, fd)
+    if inet is not None:
+        if optlen < 0:
+            raise SyscallError(errno.EINVAL)
+        value = task.mm.read(optval, min(optlen, 4096)) if optlen else b""
+        if level == SOL_SOCKET and optname in (SO_ATTACH_FILTER, SO_ATTACH_REUSEPORT_CBPF):
+            return _attach_filter(task, inet, optname, value)
+        if (level, optname) in HOST_POINTER_OPTIONS:
+            # Values that hold a pointer or an fd would be read in the kernel's own
+            # address space or fd table: not passed through.
+            raise SyscallError(errno.EBADF if optname in (SO_ATTACH_BPF,
+                                                          SO_ATTACH_REUSEPORT_EBPF)
+                               else errno.EOPNOTSUPP)
+        return inet.setsockopt(level, optname, value)
     sock = _sock(task, fd)
     if level != SOL_SOCKET:
         raise SyscallError(errno.EOPNOTSUPP)
@@ -651,19 +742,23 @@ def _do_send(task, sock, data, files, flags, name):
 
 def sys_sendto(task, fd, buf, length, flags, dest_addr, addrlen):
     """sendto(2) (send(2) is sendto without an address)."""
-    sock = _sock(task, fd)
+    inet = _inet(task, fd)
+    sock = inet or _sock(task, fd)
     length = min(length, INT_MAX)
     avail = task.mm.extent(buf, length, False) if length else 0
     if length and avail == 0:
         raise SyscallError(errno.EFAULT)
     data = task.mm.read(buf, avail)
     name = _addr_from_user(task, dest_addr, addrlen) if dest_addr else b""
+    if inet is not None:
+        return inet.sendmsg(data, flags, name)
     return _do_send(task, sock, data, [], flags, name)
 
 
 def sys_sendmsg(task, fd, msg, flags):
     """sendmsg(2): data, a destination for datagrams, SCM_RIGHTS."""
-    sock = _sock(task, fd)
+    inet = _inet(task, fd)
+    sock = inet or _sock(task, fd)
     name, namelen, iov, iovlen, control, controllen = _read_msghdr(task, msg)
     raw_name = task.mm.read(name, namelen) if namelen else b""
     vecs = _usable(task, _iovecs(task, iov, iovlen), False)
@@ -671,8 +766,26 @@ def sys_sendmsg(task, fd, msg, flags):
         raise SyscallError(errno.ENOBUFS)
     ctl = task.mm.read(control, controllen) if controllen else b""
     data = b"".join(task.mm.read(base, n) for base, n in vecs)
+    if inet is not None:
+        return inet.sendmsg(data, flags, raw_name, _inet_control(ctl))
     files = _scm_files(task, ctl)
     return _do_send(task, sock, data, files, flags, raw_name)
+
+
+def _inet_control(ctl):
+    """Control messages for an inet socket, without SCM_RIGHTS and SCM_CREDENTIALS: Linux
+    ignores those on inet sockets, and passed on they would be read in the kernel's fd
+    table and as the kernel's process."""
+    out, pos = [], 0
+    while pos + 16 <= len(ctl):
+        length, level, kind = struct.unpack_from("<Qii", ctl, pos)
+        if length < 16:
+            raise SyscallError(errno.EINVAL)
+        step = (length + 7) & ~7
+        if not (level == SOL_SOCKET and kind in (1, 2)):
+            out.append(ctl[pos:pos + step])
+        pos += step
+    return b"".join(out)
 
 
 def _sender_addr(sock, data_from):
@@ -687,11 +800,18 @@ def _recv(task, sock, size, flags):
 
 def sys_recvfrom(task, fd, buf, size, flags, src_addr, addrlen):
     """recvfrom(2) (recv(2) is recvfrom without an address)."""
-    sock = _sock(task, fd)
+    inet = _inet(task, fd)
+    sock = inet or _sock(task, fd)
     size = min(size, INT_MAX)
     room = task.mm.extent(buf, size, True) if size else 0
     if size and room == 0:
         raise SyscallError(errno.EFAULT)
+    if inet is not None:
+        data, name, _, _, n = inet.recvmsg(min(room, 1 << 20), flags)
+        task.mm.write(buf, data)
+        if src_addr:
+            _move_addr_to_user(task, name, src_addr, addrlen)
+        return n
     data, files, _, n, sender = _recv(task, sock, room, flags)
     for f in files:
         drop(f)
@@ -704,10 +824,22 @@ def sys_recvfrom(task, fd, buf, size, flags, src_addr, addrlen):
 
 def sys_recvmsg(task, fd, msg, flags):
     """recvmsg(2): data, the sender's address, SCM_RIGHTS (MSG_CMSG_CLOEXEC), MSG_TRUNC/CTRUNC."""
-    sock = _sock(task, fd)
+    inet = _inet(task, fd)
+    sock = inet or _sock(task, fd)
     name, namelen, iov, iovlen, control, controllen = _read_msghdr(task, msg)
     vecs = _usable(task, _iovecs(task, iov, iovlen), True)
     total = sum(n for _, n in vecs)
+    if inet is not None:
+        data, raw_name, ctl, msg_flags, n = inet.recvmsg(
+            min(total, 1 << 20), flags, namelen, min(controllen, 65536) if control else 0)
+        _scatter(task, vecs, data)
+        if name:
+            _move_addr_to_user(task, raw_name, name, msg + 8)
+        if ctl:
+            task.mm.write(control, ctl)
+        task.mm.write(msg + 40, struct.pack("<Q", len(ctl)))
+        task.mm.write(msg + 48, struct.pack("<i", msg_flags))
+        return n
     data, files, msg_flags, n, sender = _recv(task, sock, total, flags)
     msg_flags |= flags & MSG_CMSG_CLOEXEC
     _scatter(task, vecs, data)

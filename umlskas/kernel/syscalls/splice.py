@@ -8,6 +8,7 @@ from .. import signals
 from ..errors import SyscallError, Block
 from ..files import O_NONBLOCK, O_RDONLY, File, make_stat
 from ..pipe import PipeEnd
+from ..procfs import DirFile
 
 SPLICE_F_MOVE, SPLICE_F_NONBLOCK, SPLICE_F_MORE, SPLICE_F_GIFT = 1, 2, 4, 8
 MAX_RW_COUNT = 0x7FFFF000
@@ -145,11 +146,14 @@ def sys_pidfd_send_signal(task, pidfd, sig, info, flags):
     if flags:
         raise SyscallError(errno.EINVAL)
     file = task.files.get(pidfd)
-    if not isinstance(file, PidFd):
+    if isinstance(file, PidFd):
+        process = file.process
+    elif isinstance(file, DirFile) and getattr(file.node, "pid_process", None) is not None:
+        process = file.node.pid_process     # a /proc/PID directory (not O_PATH, not task/TID)
+    else:
         raise SyscallError(errno.EBADF)
     if sig < 0 or sig > 64:
         raise SyscallError(errno.EINVAL)
-    process = file.process
     if process.zombie or not process.threads:
         raise SyscallError(errno.ESRCH)
     raw = None
