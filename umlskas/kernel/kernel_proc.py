@@ -43,10 +43,7 @@ from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
 from .deterministic import OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
-try:
-    from .devfs import DevFs
-except ImportError:           # not there yet
-    DevFs = None
+from .devfs import DevFs
 from .vfs import AT_EMPTY_PATH, HostPath, Vfs
 
 log = logging.getLogger("umlskas")
@@ -105,7 +102,7 @@ class Kernel:
         self.mode = mode
         self.tracer = tracer                      # callable(task, entry, args, result) or None
         self.procfs = ProcFs(self)
-        self.devfs = DevFs(self) if DevFs is not None else None
+        self.devfs = DevFs(self)
         self.vfs = Vfs(self.procfs, self.devfs, **(mounts or {}))
         self.clock = VirtualClock() if self.deterministic else HostClock()
         self.rng = SeededRandom(deterministic) if self.deterministic else None
