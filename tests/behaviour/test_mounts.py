@@ -222,3 +222,22 @@ SQL
                     options=["--tmpfs", "/work-in-tmpfs"], timeout=120)
     assert_same(native, got, "skas")
     assert not os.path.exists("/work-in-tmpfs")
+
+
+@needs_busybox
+@pytest.mark.parametrize("umode", UMLSKAS_MODES)
+def test_a_bind_of_the_hosts_proc_shows_no_processes(umode):
+    """/proc/uptime through a bind is the host's; the kernel's, the stubs' and every other
+    host process's directories are not there (their fd/, mem, root would be escapes)."""
+    script = f"""
+        cat /mnt/hp/uptime > /dev/null && echo uptime
+        ls /mnt/hp | grep -c -E '^([0-9]+|self|thread-self)$'
+        for p in /mnt/hp/self /mnt/hp/1 /mnt/hp/{os.getpid()}/fd /mnt/hp/1/../uptime; do
+            test -e $p && echo "visible: $p"
+        done
+        echo done
+    """
+    got = run_guest(umode, [BUSYBOX, "sh", "-c", script], options=["--ro-bind", "/proc:/mnt/hp"])
+    assert got.stdout == b"uptime\n0\ndone\n", harness.describe(got)
+    me = run_guest(umode, [BUSYBOX, "ls", "/mnt/me"], options=["--ro-bind", "/proc/self:/mnt/me"])
+    assert me.returncode != 0 and me.stdout == b"", harness.describe(me)

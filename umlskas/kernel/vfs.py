@@ -105,7 +105,7 @@ class Mount:
 
     __slots__ = ("mount_id", "parent_id", "point", "fstype", "source", "host", "upper",
                  "readonly", "synth", "whiteouts", "opaque", "is_overlay", "prefix", "make_host",
-                 "identity")
+                 "identity", "host_proc")
 
     def __init__(self, point, fstype, source, host=None, upper=None, readonly=False,
                  synth=None, make_host=None):
@@ -123,6 +123,7 @@ class Mount:
         self.opaque = set()             # overlay: relative dirs that hide the whole lower
         self.mount_id = self.parent_id = 0
         self.identity = point == "/" and host == "/" and upper is None   # guest path = host path
+        self.host_proc = host is not None and (host == "/proc" or host.startswith("/proc/"))
         if self.is_overlay:
             self._scan_upper()
 
@@ -165,6 +166,8 @@ class Mount:
         """Host path of `rel` in this mount, and whether it exists (None: not looked at)."""
         if self.host is None:
             self.host = self.make_host()
+        if self.host_proc and _host_process_path(self.host + rel):
+            raise SyscallError(errno.ENOENT)
         if not self.is_overlay:
             return (self.host + rel if self.host != "/" else rel) if rel else self.host, None
         upper = self.upper + rel
@@ -637,6 +640,15 @@ class Vfs:
             else:
                 self._copy_up(m, rel + "/" + name)
         return m.upper + rel
+
+
+def _host_process_path(path):
+    """A host /proc path of a process (the kernel's, a stub's, anyone's): a bind of the
+    host's /proc shows its system files (uptime, meminfo...), never its processes, whose
+    fd/, mem and root would be the host's and the kernel's own."""
+    rest = path[len("/proc/"):] if path.startswith("/proc/") else ""
+    first = rest.split("/", 1)[0]
+    return first.isdigit() or first in ("self", "thread-self")
 
 
 def sweep_stale_sessions(base):

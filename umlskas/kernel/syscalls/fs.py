@@ -241,6 +241,11 @@ def open_node(task, node, flags, mode):
     return opener(task, flags)
 
 
+def _not_a_host_process(name):
+    """A bind of the host's /proc lists no processes (see vfs._host_process_path)."""
+    return not (name.isdigit() or name in (b"self", b"thread-self"))
+
+
 def open_host(task, node, flags, mode):
     """open(2) of a name in a host-backed mount: read-only mounts, overlay copy-up,
     permission checks with the guest's credentials, then the host's open."""
@@ -295,6 +300,8 @@ def open_host(task, node, flags, mode):
                         (node.guest.rstrip("/") or "") + f"/#{os.fstat(hfd).st_ino} (deleted)")
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/")
     file.vnode = node
+    if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
+        file.dir_filter = _not_a_host_process
     if node.mount is not None and node.mount.is_overlay and statmod.S_ISDIR(file.mode) \
             and not flags & O_PATH:
         names = vfs.merged_names(node)
