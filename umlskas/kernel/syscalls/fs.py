@@ -298,7 +298,10 @@ def open_host(task, node, flags, mode):
         # An unnamed file in that directory: no name of its own until linkat gives one.
         return HostFile(hfd, kept & ~O_TMPFILE | O_LARGEFILE,
                         (node.guest.rstrip("/") or "") + f"/#{os.fstat(hfd).st_ino} (deleted)")
-    file = HostFile(hfd, kept, node.guest.rstrip("/") or "/")
+    # The walk's lstat of the last name is this file's (it was no symlink, or O_PATH
+    # would not have followed it): no second fstat for the mode.
+    file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
+                    st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
     file.vnode = node
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
