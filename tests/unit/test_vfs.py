@@ -400,6 +400,10 @@ def test_mount_point_ancestors_resolve_without_host_dirs(kernel, tmp_path, task)
     assert os.path.isdir(v.mount_at("/scratch").host + "/a/b")
     assert v.lookup(task, AT_FDCWD, b"/nonexistent-umlskas/c/file").path == str(src / "file")
     assert not os.path.exists("/nonexistent-umlskas")
+    # A read-only skeleton holds the way down: listable, and EROFS to changes.
+    top = v.lookup(task, AT_FDCWD, b"/nonexistent-umlskas")
+    assert os.listdir(top.path) == ["c"] and top.mount.readonly
+    assert "nonexistent-umlskas" in v.mount_children["/"]
 
 
 def test_root_dotdot_and_symlinks_stay_inside(kernel, tmp_path, task):

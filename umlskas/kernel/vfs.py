@@ -201,6 +201,7 @@ class Vfs:
         self.mounts = []
         self.sorted_mounts = []
         self.mount_ancestors = set()     # guest dirs on the way to a mount point
+        self.mount_children = {}         # guest dir -> {name: guest path} of those
         self.mount_cache = {}
         self.root = None
         try:
@@ -263,21 +264,56 @@ class Vfs:
         return Mount(point, "tmpfs", "tmpfs", make_host=make)
 
     def add_mount(self, m):
+        if self.mounts and m.point != "/":
+            self._add_skeleton(m)
         m.mount_id = 20 + len(self.mounts)
         parent = self.mount_at(m.point) if self.mounts else None
         m.parent_id = parent.mount_id if parent is not None else 1
         if parent is not None and parent.synth is None:
             self._make_mount_point(parent, m.point)
-        guest = m.point
-        while guest != "/":
-            guest = guest[:guest.rfind("/")] or "/"
-            self.mount_ancestors.add(guest)
-        self.mounts.append(m)
-        self.mount_cache.clear()
         # Longest mount point first; a later mount on the same point hides the earlier.
-        self.sorted_mounts = sorted(reversed(self.mounts), key=lambda x: -len(x.point))
+        self._append(m, m.point)
         if m.point == "/":
             self.root = m
+
+    def _add_skeleton(self, m):
+        """A mount point below a directory the guest's view lacks, on a host tree we
+        must not change (/mnt/new/dir on the host's /): the first missing directory
+        becomes a small read-only tmpfs holding the way down, so that every directory
+        on it can be listed, stat'ed and entered."""
+        point = m.point
+        guest = ""
+        for comp in point.strip("/").split("/")[:-1]:
+            guest += "/" + comp
+            try:
+                node = self.walk(None, "/", guest, True)
+            except SyscallError:
+                node = None
+            if isinstance(node, HostPath) and node.exists is not False and \
+                    os.path.isdir(node.path):
+                continue
+            if node is not None and not isinstance(node, HostPath):
+                return                      # inside a synthetic tree: nothing to make
+            holder = self.mount_at(guest)
+            if holder.synth is None and (holder.make_host is not None or holder.is_overlay):
+                return                      # our own layer: _make_mount_point makes it
+            host = self.new_layer_dir("mount-points" + guest)
+            os.makedirs(host + point[len(guest):], mode=0o755, exist_ok=True)
+            skeleton = Mount(guest, "tmpfs", "tmpfs", host=host, readonly=True)
+            skeleton.mount_id = 20 + len(self.mounts)
+            skeleton.parent_id = holder.mount_id
+            self._append(skeleton, guest)
+            return
+
+    def _append(self, m, guest):
+        self.mounts.append(m)
+        self.mount_cache.clear()
+        self.sorted_mounts = sorted(reversed(self.mounts), key=lambda x: -len(x.point))
+        while guest != "/":
+            parent = guest[:guest.rfind("/")] or "/"
+            self.mount_ancestors.add(parent)
+            self.mount_children.setdefault(parent, {})[guest[guest.rfind("/") + 1:]] = guest
+            guest = parent
 
     def _make_mount_point(self, parent, point):
         """Like bwrap: a mount point missing from a writable layer of ours (a tmpfs,
@@ -595,6 +631,31 @@ class Vfs:
                 if e.name not in names and (rel + "/" + e.name) not in m.whiteouts:
                     names[e.name] = lower.rstrip("/") + "/" + e.name
         return names
+
+    def listing_with_mount_points(self, node, names):
+        """A directory's names plus the mount points (and directories on the way to
+        them) it holds that its host directory lacks: `ls /` shows a `--tmpfs /work`.
+        names: {name: host path}, or None for the plain host listing. Returns the
+        new dict, or None when nothing is missing."""
+        children = self.mount_children.get(node.guest)
+        if not children:
+            return names
+        if names is None:
+            try:
+                names = {e.name: e.path for e in os.scandir(node.path)}
+            except OSError:
+                return None
+        missing = False
+        for name, guest in children.items():
+            if name not in names:
+                try:
+                    target = self.walk(None, "/", guest, True)
+                except SyscallError:
+                    continue
+                if isinstance(target, HostPath):
+                    names[name] = target.path
+                    missing = True
+        return names if missing or node.mount.is_overlay else None
 
     def _copy_up(self, m, rel):
         """Make `rel` (and its parents) exist in the overlay's upper; returns its path."""

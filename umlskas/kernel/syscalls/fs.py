@@ -305,9 +305,9 @@ def open_host(task, node, flags, mode):
     file.vnode = node
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
-    if node.mount is not None and node.mount.is_overlay and statmod.S_ISDIR(file.mode) \
-            and not flags & O_PATH:
-        names = vfs.merged_names(node)
+    if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
+            (node.mount.is_overlay or node.guest in vfs.mount_children):
+        names = vfs.listing_with_mount_points(node, vfs.merged_names(node))
         if names is not None:
             file.merged = names
     return file
