@@ -315,6 +315,9 @@ class Vfs:
             self.mount_children.setdefault(parent, {})[guest[guest.rfind("/") + 1:]] = guest
             guest = parent
 
+    def is_mount_point(self, guest):
+        return any(m.point == guest for m in self.mounts)
+
     def _make_mount_point(self, parent, point):
         """Like bwrap: a mount point missing from a writable layer of ours (a tmpfs,
         an overlay) is made there; the host itself is never changed."""

@@ -928,7 +928,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     node = _host_node(vfs.lookup(task, dirfd, path, follow=False))
     vfs.check_writable_mount(node)
     m = node.mount
-    if rmdir and node.guest == m.point if m is not None else False:
+    if vfs.is_mount_point(node.guest.rstrip("/") or "/"):
         raise SyscallError(errno.EBUSY)
     if m is None or not m.is_overlay:
         if task.creds.fsuid != 0:
@@ -981,10 +981,17 @@ def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, emp
                        new.mount)
     if not isinstance(old, HostPath) or not isinstance(new, HostPath):
         raise SyscallError(errno.EXDEV)
-    if old.mount is not new.mount:
+    # Linux compares the mounts of the two parent directories (a mount point itself
+    # is then EBUSY, not EXDEV).
+    if _parent_mount(vfs, old) is not _parent_mount(vfs, new):
         raise SyscallError(errno.EXDEV)
     vfs.check_writable_mount(new)
     return old, new
+
+
+def _parent_mount(vfs, node):
+    guest = node.guest.rstrip("/")
+    return vfs.mount_at(guest[:guest.rfind("/")] or "/") if guest else node.mount
 
 
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
@@ -999,6 +1006,8 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.EINVAL)
     vfs = task.kernel.vfs
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
+    if vfs.is_mount_point(old.guest) or vfs.is_mount_point(new.guest):
+        raise SyscallError(errno.EBUSY)
     m = old.mount
     if task.creds.fsuid != 0:
         _check_parent(task, old, host_call(os.lstat, old.path))
