@@ -241,3 +241,27 @@ def test_a_bind_of_the_hosts_proc_shows_no_processes(umode):
     assert got.stdout == b"uptime\n0\ndone\n", harness.describe(got)
     me = run_guest(umode, [BUSYBOX, "ls", "/mnt/me"], options=["--ro-bind", "/proc/self:/mnt/me"])
     assert me.returncode != 0 and me.stdout == b"", harness.describe(me)
+
+
+@needs_busybox
+@pytest.mark.parametrize("umode", UMLSKAS_MODES)
+def test_mount_points_are_busy_and_mounts_are_other_devices(umode, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("f\n")
+    script = """
+        rmdir /tmp/mp 2>&1; mv /tmp/mp /tmp/mp-moved 2>&1
+        ln /tmp/mp/b/f /tmp/mp/hard 2>&1
+        ls /mnt /mnt/new; ls -d /mnt/new/deep/b
+        touch /mnt/new/x 2>&1
+        true
+    """
+    got = run_guest(umode, [BUSYBOX, "sh", "-c", script],
+                    options=["--tmpfs", "/tmp/mp", "--bind", f"{src}:/tmp/mp/b",
+                             "--ro-bind", f"{src}:/mnt/new/deep/b"])
+    out = got.stdout.decode()
+    assert "rmdir: '/tmp/mp': Resource busy" in out or "Device or resource busy" in out, out
+    assert out.count("busy") == 2, out
+    assert "Invalid cross-device link" in out or "Cross-device link" in out, out
+    assert "/mnt:\n" in out and "new\n" in out and "/mnt/new/deep/b\n" in out, out
+    assert "Read-only file system" in out, out

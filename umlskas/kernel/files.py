@@ -229,16 +229,7 @@ class HostFile(File):
                 entries.append((os.fsencode(name), statmod.S_IFMT(st.st_mode) >> 12,
                                 st.st_ino))
             self.merged = entries
-        out = b""
-        while self.merged_pos < len(self.merged):
-            name, dtype, ino = self.merged[self.merged_pos]
-            rec = dirent64(ino, self.merged_pos + 1, dtype, name)
-            if len(out) + len(rec) > size:
-                if not out:
-                    raise SyscallError(errno.EINVAL)
-                break
-            out += rec
-            self.merged_pos += 1
+        out, self.merged_pos = pack_dirents(self.merged, self.merged_pos, size)
         return out
 
     def getdents64(self, size):
@@ -403,6 +394,22 @@ def filter_dirents(data, keep):
     return b"".join(out)
 
 
+def pack_dirents(entries, pos, size):
+    """The linux_dirent64 records of entries[pos:] ((name, dtype, ino) each) that fit in
+    size bytes, and the position after them; EINVAL if not even the first fits."""
+    out = b""
+    while pos < len(entries):
+        name, dtype, ino = entries[pos]
+        rec = dirent64(ino, pos + 1, dtype, name)
+        if len(out) + len(rec) > size:
+            if not out:
+                raise SyscallError(errno.EINVAL)
+            break
+        out += rec
+        pos += 1
+    return out, pos
+
+
 def dirent64(ino, off, dtype, name):
     """One linux_dirent64 record."""
     reclen = (19 + len(name) + 1 + 7) & ~7
@@ -453,16 +460,8 @@ class SyntheticDir(File):
         raise SyscallError(errno.EISDIR)
 
     def getdents64(self, size):
-        out = b""
-        while self.pos < len(self.entries):
-            name, dtype = self.entries[self.pos]
-            rec = dirent64(1000 + self.pos, self.pos + 1, dtype, name)
-            if len(out) + len(rec) > size:
-                if not out:
-                    raise SyscallError(errno.EINVAL)
-                break
-            out += rec
-            self.pos += 1
+        entries = [(name, dtype, 1000 + i) for i, (name, dtype) in enumerate(self.entries)]
+        out, self.pos = pack_dirents(entries, self.pos, size)
         return out
 
     def lseek(self, offset, whence):

@@ -26,7 +26,7 @@ import zlib
 
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY,
-                    O_NOFOLLOW, O_PATH, O_TRUNC, O_CLOEXEC, dirent64)
+                    O_NOFOLLOW, O_PATH, O_TRUNC, O_CLOEXEC, pack_dirents)
 from .vfs import FileNode, HostPath, LinkNode, may_access
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
@@ -228,17 +228,7 @@ class DirFile(File):
         return self.listing
 
     def getdents64(self, size):
-        listing = self._listing()
-        out = b""
-        while self.pos < len(listing):
-            name, dtype, ino = listing[self.pos]
-            rec = dirent64(ino, self.pos + 1, dtype, name)
-            if len(out) + len(rec) > size:
-                if not out:
-                    raise SyscallError(errno.EINVAL)
-                break
-            out += rec
-            self.pos += 1
+        out, self.pos = pack_dirents(self._listing(), self.pos, size)
         return out
 
     def lseek(self, offset, whence):
