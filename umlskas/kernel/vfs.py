@@ -593,7 +593,7 @@ class Vfs:
         m = node.mount
         if m is not None and m.is_overlay and node.exists == "whiteout":
             rel = m.rel(node.guest)
-            open(m.upper + rel + "/" + OPAQUE, "wb").close()
+            _touch(m.upper + rel + "/" + OPAQUE)
             m.opaque.add(rel)
 
     def removed(self, node, was_in_lower):
@@ -604,7 +604,7 @@ class Vfs:
         rel = m.rel(node.guest)
         parent, name = rel[:rel.rfind("/")], rel[rel.rfind("/") + 1:]
         self._copy_up(m, parent)
-        open(m.upper + parent + "/" + WHITEOUT + name, "wb").close()
+        _touch(m.upper + parent + "/" + WHITEOUT + name)
         m.whiteouts.add(rel)
 
     def lower_exists(self, node):
@@ -624,15 +624,18 @@ class Vfs:
         rel = m.rel(node.guest)
         names = {}
         upper = m.upper + rel
-        if os.path.isdir(upper):
-            for e in os.scandir(upper):
-                if not e.name.startswith(WHITEOUT):
-                    names[e.name] = upper + "/" + e.name
-        lower = m.lower_path(rel)
-        if rel not in m.opaque and not m.lower_hidden(rel) and os.path.isdir(lower):
-            for e in os.scandir(lower):
-                if e.name not in names and (rel + "/" + e.name) not in m.whiteouts:
-                    names[e.name] = lower.rstrip("/") + "/" + e.name
+        try:
+            if os.path.isdir(upper):
+                for e in os.scandir(upper):
+                    if not e.name.startswith(WHITEOUT):
+                        names[e.name] = upper + "/" + e.name
+            lower = m.lower_path(rel)
+            if rel not in m.opaque and not m.lower_hidden(rel) and os.path.isdir(lower):
+                for e in os.scandir(lower):
+                    if e.name not in names and (rel + "/" + e.name) not in m.whiteouts:
+                        names[e.name] = lower.rstrip("/") + "/" + e.name
+        except OSError as e:
+            raise SyscallError(e.errno) from None
         return names
 
     def listing_with_mount_points(self, node, names):
@@ -713,6 +716,14 @@ def _host_process_path(path):
     rest = path[len("/proc/"):] if path.startswith("/proc/") else ""
     first = rest.split("/", 1)[0]
     return first.isdigit() or first in ("self", "thread-self")
+
+
+def _touch(path):
+    """An empty marker file (whiteout, opaque); the host's errno becomes the guest's."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600))
+    except OSError as e:
+        raise SyscallError(e.errno) from None
 
 
 def sweep_stale_sessions(base):
