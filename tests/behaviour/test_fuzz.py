@@ -39,3 +39,20 @@ def test_fuzz_syscalls(mode, seed, guests, tmp_path, request):
     scratch.mkdir()
     result = run_guest(mode, [binary, str(seed), str(NCALLS), str(scratch)], timeout=GUEST_TIMEOUT)
     _check(result)
+
+
+@pytest.mark.timeout(GUEST_TIMEOUT + 60)
+@pytest.mark.parametrize("seed", [5, 6])
+def test_fuzz_syscalls_in_a_sandbox(seed, guests, tmp_path):
+    """The same random calls with every path going through the overlay of --sandbox
+    and a tmpfs: still an answer for each, and the host directory stays as it was."""
+    binary = guests.path("fuzz_syscalls", static=False)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "keep").write_text("keep\n")
+    result = run_guest("skas", [binary, str(seed), str(NCALLS), str(scratch)],
+                       timeout=GUEST_TIMEOUT, cwd=tmp_path,
+                       options=["--sandbox", "--tmpfs", "/scratch-tmpfs"])
+    _check(result)
+    assert sorted(p.name for p in scratch.iterdir()) == ["keep"]
+    assert (scratch / "keep").read_text() == "keep\n"
