@@ -394,8 +394,8 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
     trace: False, True (record every syscall in Result.syscalls and count them in
     Result.stats) or a filter as `--trace=` takes ("%file,write").
     watch: host directories whose files are snapshotted before and after the run
-    (default: [cwd]); Result.changes lists what was created, modified or deleted in
-    them.  It covers the watched host directories only.
+    (default: the cwd and every read-write Bind); Result.changes lists what was created,
+    modified or deleted in them, besides what changed in the writable layers.
     mounts: a list of Bind(host, guest, readonly), Tmpfs(guest), Overlay(host, guest)
     (or `umlskas run` option strings such as "--tmpfs /work"), applied in order;
     root: a host directory to see as /; sandbox: the --sandbox preset (the host's /
@@ -413,7 +413,11 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
     if not argv:
         raise ValueError("argv is empty")
     cwd = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
-    watch = [os.fspath(w) for w in (watch if watch is not None else [cwd])]
+    if watch is None:
+        # The cwd, and every read-write bind mount: the host directories a run can change.
+        watch = [cwd] + [os.path.abspath(os.fspath(m.host)) for m in mounts or ()
+                         if isinstance(m, Bind) and not m.readonly and os.path.isdir(m.host)]
+    watch = [os.fspath(w) for w in watch]
     if input is not None and isinstance(input, str):
         input = input.encode()
 

@@ -233,3 +233,16 @@ def test_api_bind_readonly(tmp_path):
                         mounts=[umlskas_pkg.Bind(str(tmp_path), "/in", readonly=True)])
     assert r.stdout.startswith(b"f\n") and b"Read-only file system" in r.stdout
     assert (tmp_path / "f").read_text() == "f\n"
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox not installed")
+def test_api_changes_of_a_read_write_bind(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "work"
+    out.mkdir()
+    work.mkdir()
+    (out / "old").write_text("old\n")
+    r = umlskas_pkg.run([BUSYBOX, "sh", "-c", "echo new > /out/new; rm /out/old"],
+                        mounts=[umlskas_pkg.Bind(str(out), "/out")], cwd=str(work))
+    assert r.returncode == 0, r.stderr
+    assert r.changes.paths("created") == ["new"] and r.changes.paths("deleted") == ["old"]
+    assert r.changes.get("new").read() == b"new\n"
