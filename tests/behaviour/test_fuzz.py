@@ -6,6 +6,8 @@ no kernel bug, no hang, no crash.  The guest prints only "calls: N" / "done".
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from harness import describe, run_guest
@@ -46,7 +48,10 @@ def test_fuzz_syscalls(mode, seed, guests, tmp_path, request):
 def test_fuzz_syscalls_in_a_sandbox(seed, guests, tmp_path):
     """The same random calls with every path going through the overlay of --sandbox
     and a tmpfs: still an answer for each, and the host directory stays as it was."""
-    binary = guests.path("fuzz_syscalls", static=False)
+    # The sandbox's /tmp is private: the guest and its scratch directory live in the
+    # working directory, which stays visible (a checkout may itself be under /tmp).
+    binary = tmp_path / "fuzz_syscalls"
+    shutil.copy(guests.path("fuzz_syscalls"), binary)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     (scratch / "keep").write_text("keep\n")
