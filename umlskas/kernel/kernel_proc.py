@@ -367,8 +367,8 @@ class Kernel:
             task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
         child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
-        child.comm, child.exe, child.cmdline, child.environ = (
-            task.comm, task.exe, task.cmdline, task.environ)
+        child.comm, child.exe, child.cmdline, child.environ, child.auxv = (
+            task.comm, task.exe, task.cmdline, task.environ, task.auxv)
         child.altstack = getattr(task, "altstack", None) if not flags & CLONE_VM else None
         self.tasks[tid] = child
         if flags & CLONE_PARENT_SETTID:

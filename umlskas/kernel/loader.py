@@ -275,7 +275,9 @@ class Image:
             (AT_RANDOM, None), (AT_HWCAP2, HOST_AUXV[AT_HWCAP2]), (AT_EXECFN, None),
             (AT_PLATFORM, None), (AT_MINSIGSTKSZ, HOST_AUXV[AT_MINSIGSTKSZ]),
         ]
-        sp = build_stack(mm, self.argv, self.envp, self.filename, auxv, random16)
+        placed = {}
+        sp = build_stack(mm, self.argv, self.envp, self.filename, auxv, random16, placed)
+        task.auxv = placed["auxv"]
         # execve's arguments as they now stand on the new stack (for the trace).
         task.exec_args = [mm.stack_top - 9 - len(self.filename), sp + 8,
                           sp + 16 + 8 * len(self.argv)]
@@ -286,8 +288,9 @@ class Image:
         return entry, sp
 
 
-def build_stack(mm, argv, envp, execfn, auxv, random16):
-    """Lay out the initial stack as Linux does; returns the new rsp."""
+def build_stack(mm, argv, envp, execfn, auxv, random16, out=None):
+    """Lay out the initial stack as Linux does; returns the new rsp. out: a dict that
+    receives the auxiliary vector's bytes as placed ("auxv", for /proc/PID/auxv)."""
     top = mm.stack_top
     blob = bytearray()
     # From the top down: a NULL word, execfn, envp strings, argv strings.
@@ -311,6 +314,9 @@ def build_stack(mm, argv, envp, execfn, auxv, random16):
     for key, value in auxv:
         words += [key, filled[key] if value is None else value]
     words += [AT_NULL, 0]
+    if out is not None:
+        pairs = words[len(argv) + len(envp) + 3:]
+        out["auxv"] = struct.pack(f"<{len(pairs)}Q", *pairs)
     table = struct.pack(f"<{len(words)}Q", *words)
     sp = (p - len(table)) & ~15
     pad = p - sp - len(table)

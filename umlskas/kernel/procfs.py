@@ -451,7 +451,7 @@ def _caps():
 
 
 PID_ENTRIES = (
-    ("cgroup", DT_REG), ("cmdline", DT_REG), ("comm", DT_REG), ("cwd", DT_LNK),
+    ("auxv", DT_REG), ("cgroup", DT_REG), ("cmdline", DT_REG), ("comm", DT_REG), ("cwd", DT_LNK),
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
     ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG),
     ("mountinfo", DT_REG), ("mounts", DT_REG), ("oom_score", DT_REG),
@@ -460,7 +460,7 @@ PID_ENTRIES = (
     ("status", DT_REG), ("task", DT_DIR), ("uid_map", DT_REG), ("wchan", DT_REG))
 TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] != "task")
 # Modes of /proc/PID files that are not 0444 (fs/proc/base.c tgid_base_stuff).
-PID_FILE_PERMS = {"environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
+PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
                   "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400}
 
 ROOT_FILES = ("cpuinfo", "filesystems", "loadavg", "meminfo", "stat", "uptime", "version")
@@ -828,6 +828,9 @@ class ProcFs:
 
     def file_environ(self, t):
         return t.environ
+
+    def file_auxv(self, t):
+        return getattr(t, "auxv", b"")
 
     def file_comm(self, t):
         return t.comm + b"\n"

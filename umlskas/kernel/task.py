@@ -131,6 +131,7 @@ class Task:
         self.exe = None
         self.cmdline = b""
         self.environ = b""
+        self.auxv = b""                    # the auxiliary vector exec placed (/proc/PID/auxv)
         self.restart = {}                 # a blocked syscall's progress between retries
         self.blocked = None               # (entry, args) while parked
         self.clear_child_tid = 0
