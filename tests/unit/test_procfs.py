@@ -508,8 +508,8 @@ def test_mounts_fallback_is_one_root():
 
 def test_old_open_signature_still_works(fs, kernel):
     t = kernel.spawn()
-    assert fs.step(t, "/proc/1/comm", False).open(0).read(10) == b"prog\n"
-    assert b"." in fs.step(t, "/proc/1", False).open(0).getdents64(4096)
+    assert fs.step(t, "/proc/1/comm", False).open(None, 0).read(10) == b"prog\n"
+    assert b"." in fs.step(t, "/proc/1", False).open(None, 0).getdents64(4096)
 
 
 # ---- /dev ----------------------------------------------------------------------------------

@@ -320,7 +320,7 @@ def test_proc_unknown_entry_enoent(vfs, task):
 def test_proc_dir_listing_via_getdents64(vfs, task, tree):
     task.files.install(FakeFile("pipe:[1]"))
     for path in (b"/proc/self", b"/proc/self/fd", b"/proc/self/task"):
-        d = vfs.lookup(task, AT_FDCWD, path).open(0)
+        d = vfs.lookup(task, AT_FDCWD, path).open(None, 0)
         data = d.getdents64(4096)
         assert b"." in data and len(data) > 0
 

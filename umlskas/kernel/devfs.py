@@ -21,9 +21,9 @@ import struct
 
 from .errors import SyscallError
 from .files import (File, HostFile, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY,
-                    O_NONBLOCK, O_PATH, host_call)
+                    O_NONBLOCK, O_PATH, host_call, open_flags)
 from .procfs import (DT_CHR, DT_DIR, DT_LNK, PathFile, ProcDir, SynthLink, SynthNode,
-                     boot_realtime_ns, check_access, inode_of, node_stat, open_flags, _compat)
+                     boot_realtime_ns, check_access, inode_of, node_stat)
 
 PTY_SLAVE_MAJOR, PTY_MAJOR_COUNT = 136, 8
 TTY_GID = 5
@@ -224,8 +224,7 @@ class DevNode(SynthNode):
         return node_stat(self.kind | self.perm, inode_of(self.path), dev=self.dev, uid=self.uid,
                          gid=self.gid, time_ns=self.time_ns, rdev=self.rdev)
 
-    def open(self, task, flags=None):
-        task, flags = _compat(task, flags)
+    def open(self, task, flags):
         self.check_open(task, flags)
         if flags & O_PATH:
             return PathFile(self, flags)
@@ -252,8 +251,7 @@ class PtsNode:
     def stat(self):
         return host_call(os.stat, self.host)
 
-    def open(self, task, flags=None):
-        task, flags = _compat(task, flags)
+    def open(self, task, flags):
         st = self.stat()
         if flags & O_DIRECTORY:
             raise SyscallError(errno.ENOTDIR)

@@ -69,6 +69,11 @@ def pack_stat(st):
         st.st_ctime_ns // 10**9, st.st_ctime_ns % 10**9)
 
 
+def open_flags(flags):
+    """The status flags an open file description keeps of open(2)'s (F_GETFL, fdinfo)."""
+    return (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
+
+
 def host_call(fn, *args, **kwargs):
     """Run an os.* call; its OSError becomes the guest's errno."""
     try:

@@ -25,8 +25,8 @@ import time
 import zlib
 
 from .errors import SyscallError
-from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY,
-                    O_NOFOLLOW, O_PATH, O_TRUNC, O_CLOEXEC, pack_dirents)
+from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
+                    O_TRUNC, open_flags, pack_dirents)
 from .vfs import FileNode, HostPath, LinkNode, may_access
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
@@ -55,18 +55,6 @@ def node_stat(mode, ino, *, size=0, nlink=1, dev=0, uid=0, gid=0, time_ns=0, rde
                           {"st_atime_ns": time_ns, "st_mtime_ns": time_ns,
                            "st_ctime_ns": time_ns, "st_blksize": 1024 if size else 4096,
                            "st_blocks": 0, "st_rdev": rdev})
-
-
-def open_flags(flags):
-    """The status flags an open file description keeps (F_GETFL, fdinfo)."""
-    return (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
-
-
-def _compat(task, flags):
-    """open(task, flags), or the older open(flags)."""
-    if flags is None:
-        return None, task
-    return task, flags
 
 
 def check_access(task, st, flags):
@@ -167,8 +155,7 @@ class ProcDir(SynthNode):
         return node_stat(self.kind | self.perm, self.ino or inode_of(self.path), dev=self.dev,
                          nlink=2 + subdirs, uid=self.uid, gid=self.gid, time_ns=self.time_ns)
 
-    def open(self, task, flags=None):
-        task, flags = _compat(task, flags)
+    def open(self, task, flags):
         self.check_open(task, flags)
         if flags & O_PATH:
             return PathFile(self, flags)
@@ -186,8 +173,7 @@ class ProcFile(SynthNode):
         self.content = content
         self.write = write
 
-    def open(self, task, flags=None):
-        task, flags = _compat(task, flags)
+    def open(self, task, flags):
         if task is None and flags & O_ACCMODE and self.write is None:
             raise SyscallError(errno.EACCES)
         self.check_open(task, flags)
@@ -512,10 +498,6 @@ class ProcFs:
         names += [(str(p.tgid), DT_DIR) for p in sorted(self.kernel.processes(),
                                                           key=lambda p: p.tgid)]
         return names
-
-    def root_dir(self, task, flags):
-        """The open /proc directory (for callers that open it by its host path)."""
-        return self.root_node(task).open(task, flags)
 
     def _dir(self, entries, path, perm=0o555, uid=0, gid=0):
         return ProcDir(entries, path, perm, uid, gid, self.dev, self.time_ns)

@@ -162,25 +162,30 @@ class Mount:
                 return True
         return False
 
-    def locate(self, rel):
-        """Host path of `rel` in this mount, and whether it exists (None: not looked at)."""
+    def host_dir(self):
+        """The host directory (an overlay's lower); a tmpfs makes its own on first use."""
         if self.host is None:
             self.host = self.make_host()
-        if self.host_proc and _host_process_path(self.host + rel):
+        return self.host
+
+    def locate(self, rel):
+        """Host path of `rel` in this mount, and whether it exists (None: not looked at)."""
+        host = self.lower_path(rel)
+        if self.host_proc and _host_process_path(host):
             raise SyscallError(errno.ENOENT)
         if not self.is_overlay:
-            return (self.host + rel if self.host != "/" else rel) if rel else self.host, None
+            return host, None
         upper = self.upper + rel
         if os.path.lexists(upper):
             return upper, True
-        if not self.lower_hidden(rel):
-            lower = self.lower_path(rel)
-            if os.path.lexists(lower):
-                return lower, True
+        if not self.lower_hidden(rel) and os.path.lexists(host):
+            return host, True
         return upper, False
 
     def lower_path(self, rel):
-        return (self.host + rel if self.host != "/" else rel) if rel else self.host
+        """`rel` in the host directory (for an overlay: in the lower)."""
+        host = self.host_dir()
+        return (host + rel if host != "/" else rel) if rel else host
 
     def in_upper(self, path):
         return self.is_overlay and (path == self.upper or path.startswith(self.upper + "/"))
@@ -200,8 +205,8 @@ class Vfs:
         self.own_session_dir = False
         self.mounts = []
         self.sorted_mounts = []
-        self.mount_ancestors = set()     # guest dirs on the way to a mount point
-        self.mount_children = {}         # guest dir -> {name: guest path} of those
+        self.mount_children = {}         # guest dir -> {name: guest path} of the mount
+                                         # points below it and the dirs on their way
         self.mount_cache = {}
         self.root = None
         try:
@@ -248,9 +253,7 @@ class Vfs:
                 layers.append({"point": m.point, "kind": "overlay", "dir": m.upper,
                                "lower": m.host})
             elif m.fstype == "tmpfs" and m.synth is None:
-                if m.host is None:
-                    m.host = m.make_host()
-                layers.append({"point": m.point, "kind": "tmpfs", "dir": m.host})
+                layers.append({"point": m.point, "kind": "tmpfs", "dir": m.host_dir()})
         with open(os.path.join(self.session_dir, "mounts.json"), "w") as f:
             json.dump(layers, f)
 
@@ -311,7 +314,6 @@ class Vfs:
         self.sorted_mounts = sorted(reversed(self.mounts), key=lambda x: -len(x.point))
         while guest != "/":
             parent = guest[:guest.rfind("/")] or "/"
-            self.mount_ancestors.add(parent)
             self.mount_children.setdefault(parent, {})[guest[guest.rfind("/") + 1:]] = guest
             guest = parent
 
@@ -327,9 +329,7 @@ class Vfs:
             if not exists:
                 os.makedirs(parent.upper + rel, mode=0o755, exist_ok=True)
         elif parent.make_host is not None:
-            base = parent.host if parent.host is not None else parent.make_host()
-            parent.host = base
-            os.makedirs(base + rel, mode=0o755, exist_ok=True)
+            os.makedirs(parent.host_dir() + rel, mode=0o755, exist_ok=True)
 
     def mount_at(self, guest):
         """The mount holding a guest path (remembered: this is on every path step)."""
@@ -395,10 +395,6 @@ class Vfs:
         return self.walk(task, self.base_dir(task, dirfd), text, follow, top=top,
                          resolve=resolve)
 
-    def resolve_guest(self, task, guest):
-        """A canonical guest path (a cwd, a dir fd's path) as a node."""
-        return self.walk(task, "/", guest, True)
-
     def walk(self, task, cur, path, follow, top="/", resolve=0):
         """Component-by-component resolution; see the module docstring. `top` is the
         directory `..` and absolute symlinks stop at (the root, a chroot, RESOLVE_IN_ROOT)."""
@@ -434,11 +430,9 @@ class Vfs:
                 raise SyscallError(errno.EXDEV)
             if m.synth is not None:
                 if nxt == m.point:
-                    node = self.synth_root(m, task)
+                    node = m.synth.root_node(task)
                 else:
                     node = m.synth.step(task, nxt, last and not follow)
-                if node is None:             # a host file under a partly synthetic tree
-                    node = HostPath(nxt)
                 if isinstance(node, str):    # a symlink to follow
                     links += 1
                     if links > MAX_SYMLINKS:
@@ -480,18 +474,12 @@ class Vfs:
             if exists is False:
                 if last:
                     return HostPath(hp + "/" if trailing_slash else hp, nxt, m, False)
-                if nxt in self.mount_ancestors:    # a directory only on the way to a mount
-                    cur, host = nxt, None
-                    continue
                 raise SyscallError(errno.ENOENT)
             try:
                 st = os.lstat(hp)
             except OSError as e:
                 if e.errno == errno.ENOENT and last:
                     return HostPath(hp + "/" if trailing_slash else hp, nxt, m, False)
-                if e.errno == errno.ENOENT and nxt in self.mount_ancestors:
-                    cur, host = nxt, None
-                    continue
                 raise SyscallError(e.errno) from None
             if statmod.S_ISLNK(st.st_mode):
                 links += 1
@@ -519,10 +507,8 @@ class Vfs:
         m = self.mount_at(cur)
         if m.synth is not None:
             if cur == m.point:
-                return self.synth_root(m, task)
+                return m.synth.root_node(task)
             node = m.synth.step(task, cur, False)
-            if node is None:
-                return HostPath(cur)
             if isinstance(node, str):
                 return self.walk(task, top, node, True, top=top)
             return node
@@ -532,20 +518,6 @@ class Vfs:
                 raise SyscallError(errno.ENOENT)
             final_st = None
         return HostPath(host, cur, m, True, final_st)
-
-    @staticmethod
-    def synth_root(m, task):
-        root_node = getattr(m.synth, "root_node", None)
-        return root_node(task) if root_node is not None else HostPath(m.point)
-
-    @staticmethod
-    def check_search(task, st):
-        """Search (x) permission on a directory for the task's fs credentials."""
-        creds = getattr(task, "creds", None)
-        if creds is None or creds.fsuid == 0:
-            return
-        if not may_access(creds, st, 1):
-            raise SyscallError(errno.EACCES)
 
     # ---- changing the tree (what fs.py calls before a host operation) ---------------
 
@@ -694,19 +666,6 @@ class Vfs:
         except OSError as e:
             raise SyscallError(e.errno) from None
         return upper
-
-    def copy_up_tree(self, node):
-        """Overlay rename of a directory: its whole merged content moves to the upper."""
-        m = node.mount
-        rel = m.rel(node.guest)
-        self._copy_up(m, rel)
-        for name, path in (self.merged_names(node) or {}).items():
-            child = HostPath(path, node.guest + "/" + name, m)
-            if os.path.isdir(path) and not os.path.islink(path):
-                self.copy_up_tree(child)
-            else:
-                self._copy_up(m, rel + "/" + name)
-        return m.upper + rel
 
 
 def _host_process_path(path):

@@ -14,7 +14,7 @@ from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
-                     pack_stat)
+                     open_flags, pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
                    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath, may_access)
@@ -287,13 +287,7 @@ def open_host(task, node, flags, mode):
         hfd = os.open(node.path, host_flags, mode & 0o7777 & ~task.fs.umask)
     except OSError as e:
         raise SyscallError(e.errno) from None
-    if flags & O_PATH:
-        kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW)
-    else:
-        kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
-    if node.guest.rstrip("/") == "/proc" and not flags & O_PATH:
-        os.close(hfd)
-        return task.kernel.procfs.root_dir(task, kept)
+    kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW) if flags & O_PATH else open_flags(flags)
     if flags & O_TMPFILE == O_TMPFILE:
         # An unnamed file in that directory: no name of its own until linkat gives one.
         return HostFile(hfd, kept & ~O_TMPFILE | O_LARGEFILE,
@@ -355,8 +349,7 @@ def open_fifo(task, path, key, flags, guest=None):
             raise Block(deadline=time.monotonic() + 0.01, queue=state.queue)
     if restart.pop("fifo_waiting", False):
         state.waiting_writers -= 1
-    kept = (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE
-    return FifoFile(hfd, kept, guest or path, state)
+    return FifoFile(hfd, open_flags(flags), guest or path, state)
 
 
 def sys_openat(task, dirfd, pathname, flags, mode):
@@ -518,24 +511,18 @@ def sys_ioctl(task, fd, cmd, arg):
 
 # ---- the stat family ---------------------------------------------------------
 
-def _synthetic_stat(node):
-    own = getattr(node, "stat", None)
-    if own is not None:
-        return own()
-    if isinstance(node, ProcLink):
-        return make_stat(statmod.S_IFLNK | 0o777, 0x3000 + hash(node.path) % 100000,
-                         size=len(node.target))
-    file = node.open(0) if not isinstance(node, FileNode) else node.file
-    return file.stat()
-
-
 def stat_node(node):
-    """os.stat_result for a resolved node (links already followed as asked)."""
+    """os.stat_result for a resolved node (links already followed as asked): kernel-made
+    nodes stat themselves; a bare LinkNode is a symlink of its target's length."""
     if isinstance(node, HostPath):
         return host_call(os.stat, node.path, follow_symlinks=False)
     if isinstance(node, FileNode):
         return node.file.stat()
-    return _synthetic_stat(node)
+    own = getattr(node, "stat", None)
+    if own is not None:
+        return own()
+    return make_stat(statmod.S_IFLNK | 0o777, 0x3000 + hash(node.path) % 100000,
+                     size=len(node.target))
 
 
 def _stat_at(task, dirfd, pathname, flags, statbuf):

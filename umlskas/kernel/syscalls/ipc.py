@@ -17,7 +17,7 @@ import time
 
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
-from .poll import read_sigmask
+from .poll import call_deadline, read_sigmask, read_timespec_ns
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -138,15 +138,6 @@ def sys_epoll_ctl(task, epfd, op, fd, event):
     return 0
 
 
-def _deadline(task, timeout_ns):
-    """The monotonic deadline of this call, fixed on its first run."""
-    restart = task.restart
-    if "epoll_deadline" not in restart:
-        restart["epoll_deadline"] = None if timeout_ns is None else \
-            time.monotonic() + timeout_ns / 1e9
-    return restart["epoll_deadline"]
-
-
 def do_epoll_wait(task, epfd, events, maxevents, timeout_ns):
     if maxevents <= 0 or maxevents > EP_MAX_EVENTS:
         raise SyscallError(errno.EINVAL)
@@ -156,7 +147,7 @@ def do_epoll_wait(task, epfd, events, maxevents, timeout_ns):
     ep = _fd_file(task, epfd)
     if not isinstance(ep, Epoll):
         raise SyscallError(errno.EINVAL)
-    deadline = _deadline(task, timeout_ns)
+    deadline = call_deadline(task, timeout_ns)
     room = task.mm.extent(events, size, True) // EPOLL_EVENT.size
     if room == 0:
         if ep.poll():
@@ -186,12 +177,7 @@ def sys_epoll_pwait(task, epfd, events, maxevents, timeout, sigmask, sigsetsize)
 
 def sys_epoll_pwait2(task, epfd, events, maxevents, timeout, sigmask, sigsetsize):
     """epoll_pwait2(2): a timespec timeout; the signal mask is the task's meanwhile."""
-    timeout_ns = None
-    if timeout:
-        sec, nsec = struct.unpack("<qq", task.mm.read(timeout, 16))
-        if sec < 0 or not 0 <= nsec < 10**9:
-            raise SyscallError(errno.EINVAL)
-        timeout_ns = sec * 10**9 + nsec
+    timeout_ns = read_timespec_ns(task, timeout)
     mask = read_sigmask(task, sigmask, sigsetsize)
     return with_temp_sigmask(task, mask,
                              lambda: do_epoll_wait(task, epfd, events, maxevents, timeout_ns))

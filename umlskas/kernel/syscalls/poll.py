@@ -68,7 +68,7 @@ def _park(task, files_events, deadline):
     raise Block(fds=tuple(fds), deadline=deadline, queue=tuple(queues) or None)
 
 
-def _deadline(task, timeout_ns):
+def call_deadline(task, timeout_ns):
     """The monotonic deadline of this call, fixed on its first run."""
     restart = task.restart
     if "poll_deadline" not in restart:
@@ -82,7 +82,7 @@ def do_poll(task, fds_ptr, nfds, timeout_ns):
         raise SyscallError(errno.EINVAL)
     raw = task.mm.read(fds_ptr, 8 * nfds)
     entries = list(struct.iter_unpack("<ihh", raw))
-    deadline = _deadline(task, timeout_ns)
+    deadline = call_deadline(task, timeout_ns)
     out = []
     count = 0
     watched = []
@@ -110,7 +110,7 @@ def sys_poll(task, fds, nfds, timeout):
     return do_poll(task, fds, nfds & 0xFFFFFFFF, None if timeout < 0 else timeout * 10**6)
 
 
-def _timespec_ns(task, ptr):
+def read_timespec_ns(task, ptr):
     if not ptr:
         return None
     sec, nsec = struct.unpack("<qq", task.mm.read(ptr, 16))
@@ -131,7 +131,7 @@ def read_sigmask(task, ptr, size):
 def sys_ppoll(task, fds, nfds, tsp, sigmask, sigsetsize):
     """ppoll(2): the signal mask is the task's for the call's duration."""
     mask = read_sigmask(task, sigmask, sigsetsize)
-    timeout_ns = _timespec_ns(task, tsp)
+    timeout_ns = read_timespec_ns(task, tsp)
     return with_temp_sigmask(task, mask,
                              lambda: do_poll(task, fds, nfds & 0xFFFFFFFF, timeout_ns))
 
@@ -144,7 +144,7 @@ def do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns):
     sets = []
     for ptr in (readfds, writefds, exceptfds):
         sets.append(int.from_bytes(task.mm.read(ptr, nbytes), "little") if ptr else 0)
-    deadline = _deadline(task, timeout_ns)
+    deadline = call_deadline(task, timeout_ns)
     results = [0, 0, 0]
     count = 0
     watched = []
@@ -197,7 +197,7 @@ def sys_pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
     if sig:
         mask_ptr, size = struct.unpack("<QQ", task.mm.read(sig, 16))
         mask = read_sigmask(task, mask_ptr, size)
-    timeout_ns = _timespec_ns(task, tsp)
+    timeout_ns = read_timespec_ns(task, tsp)
     count = with_temp_sigmask(task, mask, lambda: do_select(task, nfds, readfds, writefds,
                                                              exceptfds, timeout_ns))
     if tsp:
