@@ -46,6 +46,23 @@ int main(int argc, char **argv)
     res("no magic links fd/0", how(AT_FDCWD, "/proc/self/fd/0", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS));
     res("no magic links exe", how(AT_FDCWD, "/proc/self/exe", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS));
     res("no magic links status", how(AT_FDCWD, "/proc/self/status", O_RDONLY, 0, RESOLVE_NO_MAGICLINKS));
+    {
+        char link[64];
+        int f = open("o2/d/f", O_RDONLY);
+        snprintf(link, sizeof link, "/proc/self/fd/%d", f);
+        res("no magic links, a regular file's fd", how(AT_FDCWD, link, O_RDONLY, 0, RESOLVE_NO_MAGICLINKS));
+        res("no symlinks, a regular file's fd", how(AT_FDCWD, link, O_RDONLY, 0, RESOLVE_NO_SYMLINKS));
+        res("magic link allowed", how(AT_FDCWD, link, O_RDONLY, 0, 0));
+        struct stat st;
+        snprintf(link, sizeof link, "/proc/self/fd/%d/x", f);
+        res("a regular file's fd link as a directory", stat(link, &st));
+        snprintf(link, sizeof link, "/proc/self/fd/%d/.", f);
+        res("a regular file's fd link with /.", stat(link, &st));
+        res("file/.", stat("o2/d/f/.", &st));
+        res("file/..", stat("o2/d/f/..", &st));
+        res("dir/.", stat("o2/d/.", &st));
+        close(f);
+    }
     res("no xdev into /proc", how(AT_FDCWD, "/proc/self/status", O_RDONLY, 0, RESOLVE_NO_XDEV));
     res("bad resolve bit", how(d, "f", O_RDONLY, 0, 0x40));
     res("beneath and in root", how(d, "f", O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT));

@@ -398,7 +398,8 @@ class Vfs:
     def walk(self, task, cur, path, follow, top="/", resolve=0):
         """Component-by-component resolution; see the module docstring. `top` is the
         directory `..` and absolute symlinks stop at (the root, a chroot, RESOLVE_IN_ROOT)."""
-        trailing_slash = path.endswith("/") and path.strip("/") != ""
+        # "dir/", "dir/." and "dir/.." must name a directory (ENOTDIR otherwise).
+        trailing_slash = path.endswith(("/", "/.", "/..")) and path.strip("/") != ""
         todo = [c for c in path.split("/") if c and c != "."]
         todo.reverse()
         if trailing_slash:
@@ -447,23 +448,25 @@ class Vfs:
                     todo.extend(reversed([c for c in node.split("/") if c and c != "."]))
                     host = None
                     continue
-                if isinstance(node, FileNode) and resolve & (RESOLVE_NO_SYMLINKS |
-                                                             RESOLVE_NO_MAGICLINKS):
+                # A magic link (/proc/PID/fd/N) ends on the open file itself, or on the
+                # kernel's own fd for it (a HostPath, regular files only: see procfs).
+                if isinstance(node, (FileNode, HostPath)) and resolve & (
+                        RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS):
                     raise SyscallError(errno.ELOOP)
+                if isinstance(node, HostPath):
+                    dirpath = None
+                elif isinstance(node, FileNode):
+                    dirpath = self.dir_path_of(node.file)
+                else:
+                    dirpath = nxt if getattr(node, "is_dir", getattr(node, "entries", None)
+                                             is not None) else None
+                if last and not trailing_slash:
+                    return node
+                if dirpath is None:
+                    raise SyscallError(errno.ENOTDIR)
                 if last:
                     return node
-                if isinstance(node, FileNode):
-                    dirpath = self.dir_path_of(node.file)
-                    if dirpath is None:
-                        raise SyscallError(errno.ENOTDIR)
-                    cur, host = dirpath, None
-                    continue
-                if isinstance(node, HostPath):
-                    cur, host = nxt, nxt
-                    continue
-                if not getattr(node, "is_dir", getattr(node, "entries", None) is not None):
-                    raise SyscallError(errno.ENOTDIR)
-                cur, host = nxt, None
+                cur, host = dirpath, None
                 continue
             if m.identity:
                 hp, exists = nxt, None
