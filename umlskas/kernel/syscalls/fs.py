@@ -265,7 +265,7 @@ def open_host(task, node, flags, mode):
         if flags & O_CREAT and flags & O_EXCL:
             raise SyscallError(errno.EEXIST)
         if creds.fsuid != 0 or wants_write:
-            st = host_call(os.stat, node.path)
+            st = node.st or host_call(os.stat, node.path)
             if creds.fsuid != 0 and not flags & O_PATH:
                 want = (4 if acc != 1 else 0) | (2 if wants_write else 0)
                 if not may_access(creds, st, want):
@@ -357,8 +357,13 @@ def sys_openat(task, dirfd, pathname, flags, mode):
     path = task.mm.read_cstr(pathname)
     if flags & O_TMPFILE == O_TMPFILE and flags & O_ACCMODE == 0:
         raise SyscallError(errno.EINVAL)
+    return _open_at(task, dirfd, path, flags, mode)
+
+
+def _open_at(task, dirfd, path, flags, mode, resolve=0):
+    """Resolve, open and install: openat's and openat2's common end."""
     follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
-    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow, resolve=resolve)
     file = open_node(task, node, flags, mode)
     return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
 
@@ -515,6 +520,8 @@ def stat_node(node):
     """os.stat_result for a resolved node (links already followed as asked): kernel-made
     nodes stat themselves; a bare LinkNode is a symlink of its target's length."""
     if isinstance(node, HostPath):
+        if node.st is not None and not node.path.endswith("/"):
+            return node.st               # the walk's lstat of this very name
         return host_call(os.stat, node.path, follow_symlinks=False)
     if isinstance(node, FileNode):
         return node.file.stat()
@@ -863,16 +870,9 @@ def _create(task, dirfd, pathname, make):
     return node
 
 
-def _modify(task, dirfd, pathname, change, follow=True, owner_only=True, flags=0):
-    """A change to an existing file (chmod, chown, truncate, utimes, xattrs): checks,
-    overlay copy-up, then the host's call on the host path."""
-    path = task.mm.read_cstr(pathname) if pathname or not flags & AT_EMPTY_PATH else b""
-    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow,
-                                  empty_ok=bool(flags & AT_EMPTY_PATH))
-    return _modify_node(task, node, change, owner_only)
-
-
 def _modify_node(task, node, change, owner_only=True):
+    """A change to an existing file (chmod, chown, truncate, utimes, xattrs): owner
+    check, EROFS, overlay copy-up, then change(host path or host fd)."""
     if isinstance(node, FileNode):
         file = node.file
         if file.vnode is not None:
@@ -1102,8 +1102,8 @@ def sys_symlink(task, target, linkpath):
 
 
 def sys_fchmodat(task, dirfd, pathname, mode):
-    """fchmodat(2)."""
-    return _modify(task, dirfd, pathname, lambda p: os.chmod(p, mode & 0o7777))
+    """fchmodat(2): fchmodat2 without flags, as in Linux."""
+    return sys_fchmodat2(task, dirfd, pathname, mode, 0)
 
 
 def sys_chmod(task, pathname, mode):
@@ -1598,11 +1598,7 @@ def sys_openat2(task, dirfd, pathname, how, size):
         raise SyscallError(errno.EINVAL)
     if resolve & 0x20 and flags & (O_CREAT | O_TRUNC | O_TMPFILE):   # RESOLVE_CACHED
         raise SyscallError(errno.EAGAIN)
-    path = task.mm.read_cstr(pathname)
-    follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
-    node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow, resolve=resolve)
-    file = open_node(task, node, flags, mode)
-    return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+    return _open_at(task, dirfd, task.mm.read_cstr(pathname), flags, mode, resolve)
 
 
 def sys_chroot(task, pathname):
@@ -1640,25 +1636,24 @@ def sys_fchmodat2(task, dirfd, pathname, mode, flags):
         raise SyscallError(errno.EOPNOTSUPP)
     if isinstance(node, FileNode) and node.file.flags & O_PATH and node.file.vnode is None:
         raise SyscallError(errno.EBADF)
-    return _modify_node(task, node, lambda p: os.chmod(p, mode & 0o7777)
-                        if not isinstance(p, int) else os.fchmod(p, mode & 0o7777))
+    return _modify_node(task, node, lambda p: os.chmod(p, mode & 0o7777))   # p: path or fd
 
 
 def _timeval_times(task, times):
-    """utimes/futimesat's two struct timeval as utimensat's timespecs (EINVAL for a
-    usec outside 0..999999)."""
+    """utimes/futimesat's two struct timeval as utimensat's (sec, nsec, sec, nsec), or
+    None for now (EINVAL for a usec outside 0..999999)."""
     if not times:
-        return 0
+        return None
     sec_a, usec_a, sec_m, usec_m = struct.unpack("<qqqq", task.mm.read(times, 32))
     for usec in (usec_a, usec_m):
         if not 0 <= usec < 1000000:
             raise SyscallError(errno.EINVAL)
-    return struct.pack("<qqqq", sec_a, usec_a * 1000, sec_m, usec_m * 1000)
+    return sec_a, usec_a * 1000, sec_m, usec_m * 1000
 
 
 def sys_futimesat(task, dirfd, pathname, times):
     """futimesat(2)."""
-    return _utimensat_with(task, dirfd, pathname, _unpack_or_none(_timeval_times(task, times)))
+    return _utimensat_with(task, dirfd, pathname, _timeval_times(task, times))
 
 
 def sys_utimes(task, pathname, times):
@@ -1673,10 +1668,6 @@ def sys_utime(task, pathname, times):
         actime, modtime = struct.unpack("<qq", task.mm.read(times, 16))
         ns = (actime, 0, modtime, 0)
     return _utimensat_with(task, AT_FDCWD, pathname, ns)
-
-
-def _unpack_or_none(packed):
-    return struct.unpack("<qqqq", packed) if packed else None
 
 
 SYNC_FILE_RANGE_ALL = 7
