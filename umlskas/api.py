@@ -216,12 +216,13 @@ def layer_changes(layers_dir, before):
     except (OSError, ValueError):
         return Changes()
     after = snapshot([layers_dir])
+    keys = sorted(after.keys() | before.keys())
     changes = Changes()
     for layer in layers:
         top = os.path.relpath(layer["dir"], layers_dir)
         point = layer["point"].rstrip("/")
         lower = layer.get("lower")
-        for key in sorted(after.keys() | before.keys()):
+        for key in keys:
             rel_in = os.path.relpath(key[1], top)
             if rel_in.startswith(".."):
                 continue

@@ -4,7 +4,6 @@ import errno
 import logging
 import os
 import resource
-import shutil
 import signal
 import sys
 
@@ -29,20 +28,6 @@ Examples:
 """
 
 KERNEL_FAULT_STATUS = 125
-
-
-def resolve_program(program, path_env):
-    """Find PROGRAM as a shell would: a name with a slash is taken as is, else PATH is searched."""
-    if "/" in program:
-        return program
-    found = shutil.which(program, path=path_env if path_env is not None else os.defpath)
-    if found is None:
-        # Like execvp: a match that is not executable is still a "permission denied".
-        for d in (path_env or os.defpath).split(os.pathsep):
-            candidate = os.path.join(d or ".", program)
-            if os.path.isfile(candidate):
-                return candidate
-    return found
 
 
 def launch_environment():

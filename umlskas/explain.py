@@ -2,6 +2,7 @@
 syscall, the host events behind it (see umlskas/host/explain.py for the
 recorder, docs/modes.md for what the output means)."""
 
+import errno
 import json
 import os
 import sys
@@ -31,32 +32,30 @@ class ExplainTracer:
 def explain(argv, *, mode_name="skas", count=20, json_path=None, env=None, cwd=None,
             stub_ops=False, out=None):
     """Run argv under a recording mode, print the explanation; returns the guest's status."""
-    from .cli import resolve_program
     from .kernel.errors import SyscallError
     from .kernel.kernel_proc import Kernel
     from .trace import constant_names
 
     out = out or sys.stdout
     env = dict(os.environ) if env is None else env
-    filename = resolve_program(argv[0], env.get("PATH"))
-    if filename is None:
-        print(f"umlskas: '{argv[0]}': No such file or directory", file=sys.stderr)
-        return 127
     constant_names("")         # load the constant tables now, not inside the first syscall
     rec = Recorder(count, _syscall_name)
     with recording(rec):
         mode = ExplainingTTMode(rec) if mode_name == "tt" else ExplainingSkasMode(rec)
         kernel = Kernel(mode, tracer=ExplainTracer(rec))
         envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
+        cwd = os.path.abspath(cwd or os.getcwd())
         try:
-            kernel.spawn_init(os.fsencode(filename), [os.fsencode(a) for a in argv], envp,
-                              os.path.abspath(cwd or os.getcwd()))
+            filename = kernel.find_program(argv[0], env.get("PATH"), cwd)
+            if filename is None:
+                raise SyscallError(errno.ENOENT)
+            kernel.spawn_init(os.fsencode(filename), [os.fsencode(a) for a in argv], envp, cwd)
         except SyscallError as e:
-            mode.close()
+            kernel.shutdown()
             print(f"umlskas: '{argv[0]}': {os.strerror(e.errno)}", file=sys.stderr)
             return 127
         except BaseException:
-            mode.close()
+            kernel.shutdown()
             raise
         try:
             status = kernel.run()
