@@ -665,6 +665,9 @@ class Vfs:
                 os.chown(upper, st.st_uid, st.st_gid, follow_symlinks=False)
             except OSError:
                 pass
+            # After the chown, which would drop security.capability again.
+            copy_xattrs(lower, upper, self.own_session_dir and
+                        upper.startswith(self.session_dir.rstrip("/") + "/"))
             os.utime(upper, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
         except OSError as e:
             raise SyscallError(e.errno) from None
@@ -706,6 +709,24 @@ def sweep_stale_sessions(base):
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
         except OSError:
             continue
+
+
+def copy_xattrs(src, dst, private):
+    """Overlay copy-up keeps the file's extended attributes (as ovl_copy_xattr); security.*
+    and trusted.* only into a layer private to the kernel (see xattr.py: never onto a
+    host-backed file, such as a kept upper directory)."""
+    try:
+        names = os.listxattr(src, follow_symlinks=False)
+    except OSError:
+        return
+    for name in names:
+        if not private and name.startswith(("security.", "trusted.")):
+            continue
+        try:
+            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False),
+                        follow_symlinks=False)
+        except OSError:
+            pass            # a name the upper's filesystem does not take
 
 
 def copy_file_data(src, dst):
