@@ -154,6 +154,8 @@ class PtySlave(HostFile):
         self.devfs = devfs
         self.number = number
         self.shown = shown            # opened as /dev/tty: fstat shows that node
+        # One the guest made (the user's own terminals are inherited): see files.tty_ioctl.
+        self.guest_pty = number in devfs.created and number not in devfs.inherited
 
     def stat(self):
         return self.shown.stat() if self.shown is not None else super().stat()
@@ -170,6 +172,8 @@ class PtySlave(HostFile):
 
 class PtyMaster(HostFile):
     """The master side of a pty the guest made by opening ptmx."""
+
+    guest_pty = True
 
     def __init__(self, devfs, number, host_fd, flags, path):
         super().__init__(host_fd, flags, path)

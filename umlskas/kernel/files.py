@@ -12,9 +12,12 @@ import errno
 import fcntl
 import os
 import select
+import signal
 import stat as statmod
 import struct
+import time
 
+from . import signals
 from .errors import Block, SyscallError
 
 O_ACCMODE = 3
@@ -37,10 +40,13 @@ TERMIOS_SIZE = 36
 TCSBRK, TCSBRKP, TIOCEXCL, TIOCNXCL, TIOCSCTTY, TIOCNOTTY, TIOCGSID = (
     0x5409, 0x5425, 0x540C, 0x540D, 0x540E, 0x5422, 0x5429)
 TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 = 0x802C542A, 0x402C542B, 0x402C542C, 0x402C542D
-# Terminal requests that read (OUT) or write (IN) one int: TIOCOUTQ, TIOCGETD,
-# TIOCGPKT, TIOCGEXCL; TIOCPKT, TIOCSETD.
-TTY_INT_OUT = (0x5411, 0x5424, 0x80045438, 0x80045440)
-TTY_INT_IN = (0x5420, 0x5423)
+TCGETA, TCSETA, TCSETAW, TCSETAF = 0x5405, 0x5406, 0x5407, 0x5408
+TIOCOUTQ, TIOCSTI, TIOCPKT, TIOCSETD, TIOCGETD = 0x5411, 0x5412, 0x5420, 0x5423, 0x5424
+TIOCCONS, TIOCSBRK, TIOCCBRK, TIOCVHANGUP = 0x541D, 0x5427, 0x5428, 0x5437
+TIOCGPKT, TIOCGEXCL = 0x80045438, 0x80045440
+TCOOFF = 0
+N_TTY = 0
+SIGTTOU = 22
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
@@ -48,6 +54,7 @@ _syscall.restype = ctypes.c_long
 SYS_getdents64 = 217
 
 KERNEL_PID = os.getpid()
+ERESTARTSYS = 512                   # restart the call after the signal (kernel_proc)
 
 
 def make_stat(mode, ino, size=0, nlink=1, dev=0x16, uid=0, gid=0, time_ns=0):
@@ -254,6 +261,8 @@ class HostFile(File):
             if kept:
                 return kept
 
+    guest_pty = False               # a pty the guest made (ptmx): see tty_ioctl
+
     def ioctl(self, task, cmd, arg):
         if cmd == FIONREAD and not statmod.S_ISDIR(self.mode):
             out = host_call(fcntl.ioctl, self.host_fd, FIONREAD, b"\0" * 4)
@@ -261,53 +270,7 @@ class HostFile(File):
             return 0
         if not statmod.S_ISCHR(self.mode) or not os.isatty(self.host_fd):
             raise SyscallError(errno.ENOTTY)
-        if cmd in (TCGETS, TIOCGWINSZ):
-            size = TERMIOS_SIZE if cmd == TCGETS else 8
-            out = host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * size)
-            task.mm.write(arg, out)
-            return 0
-        if cmd in (TCSETS, TCSETSW, TCSETSF, TIOCSWINSZ):
-            size = TERMIOS_SIZE if cmd != TIOCSWINSZ else 8
-            host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, size))
-            return 0
-        if cmd == TIOCGPGRP:
-            # Job control is the kernel's: the guest's process group owns the terminal.
-            task.mm.write(arg, struct.pack("<i", task.pgid))
-            return 0
-        if cmd == TIOCSPGRP:
-            task.mm.read(arg, 4)
-            return 0
-        if cmd in (TIOCGPTN, TIOCGPTLCK):
-            # A host pty master (/dev/ptmx): its number and lock (grantpt, ptsname).
-            task.mm.write(arg, host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * 4))
-            return 0
-        if cmd == TIOCSPTLCK:
-            host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, 4))
-            return 0
-        if cmd in (TCFLSH, TCXONC, TCSBRK, TCSBRKP):
-            host_call(fcntl.ioctl, self.host_fd, cmd, arg & 0xFFFFFFFF)
-            return 0
-        if cmd in TTY_INT_OUT:
-            task.mm.write(arg, host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * 4))
-            return 0
-        if cmd in TTY_INT_IN:
-            host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, 4))
-            return 0
-        if cmd in (TIOCEXCL, TIOCNXCL):
-            host_call(fcntl.ioctl, self.host_fd, cmd, 0)
-            return 0
-        if cmd in (TCGETS2, TCSETS2, TCSETSW2, TCSETSF2):
-            if cmd == TCGETS2:
-                task.mm.write(arg, host_call(fcntl.ioctl, self.host_fd, cmd, b"\0" * 44))
-            else:
-                host_call(fcntl.ioctl, self.host_fd, cmd, task.mm.read(arg, 44))
-            return 0
-        if cmd in (TIOCSCTTY, TIOCNOTTY):
-            return 0        # sessions and their terminals are the kernel's (devfs)
-        if cmd == TIOCGSID:
-            task.mm.write(arg, struct.pack("<i", task.sid))
-            return 0
-        raise SyscallError(errno.ENOTTY)
+        return tty_ioctl(task, self, cmd, arg)
 
     def check_mmap(self, prot, maptype):
         if not (statmod.S_ISREG(self.mode) or statmod.S_ISBLK(self.mode)):
@@ -477,3 +440,149 @@ class SyntheticDir(File):
 
     def stat(self):
         return make_stat(statmod.S_IFDIR | 0o555, 0x2000 + hash(self.path) % 100000, nlink=2)
+
+
+# ---- terminal requests (tty_ioctl(4)) ----------------------------------------------------
+#
+# A terminal fd of the host is the user's terminal (the kernel's stdin/out/err, its
+# /dev/tty, an inherited /dev/pts/N) or a pty the guest made through ptmx. The kernel
+# is root there, so nothing reaches the host but an allow-list of requests that are
+# harmless to the terminal, checked with Linux's rules first:
+#   reads (TTY_GET) of settings, window size and queue length;
+#   TCSETS*/TCSETA* (termios: shells and editors need them) and TCFLSH, TCXONC (but
+#     TCOOFF, which would leave the user's output stopped after umlskas ends, only on
+#     the guest's own ptys), after Linux's tty_check_change (see _check_change);
+#   TIOCSWINSZ: on the guest's own ptys; on the user's terminal only while umlskas is
+#     its foreground job (the SIGWINCH the host then sends goes to umlskas's own job),
+#     from the background it is accepted and dropped;
+#   the pty master requests (TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCPKT, TIOCGPKT,
+#     TIOCGPTPEER in devfs) and TIOCEXCL/TIOCNXCL/TIOCGEXCL on the guest's own ptys.
+# Emulated, never passed: TIOCGETD/TIOCSETD (only N_TTY exists here: any other
+#   discipline is EINVAL, Linux's answer for one no module provides; the host would
+#   load modules for the root kernel and leave the user's terminal dead), TIOCGPGRP,
+#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's), TIOCEXCL
+#   and TIOCNXCL on the user's terminal (accepted without effect: exclusive mode would
+#   outlive umlskas), breaks (TCSBRK 0, TCSBRKP, TIOCSBRK, TIOCCBRK: accepted without
+#   a break on the user's terminal, as on a pty, which has none: a break on a serial
+#   console is a magic SysRq) and tcdrain (TCSBRK n: waits, parked, for TIOCOUTQ 0).
+# Refused: TIOCSTI (typing into the user's terminal), TIOCCONS (redirecting the host's
+#   console), TIOCVHANGUP with EPERM, what a caller without CAP_SYS_ADMIN gets; every
+#   other request (TIOCLINUX, KD*, VT_*, TIOCSSERIAL, TIOCM*, TIOCSLCKTRMIOS...) with
+#   ENOTTY, Linux's answer for a request the terminal does not support.
+
+TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4}
+TTY_SET = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, TCSETS2: 44,
+           TCSETSW2: 44, TCSETSF2: 44, TCSETA: 18, TCSETAW: 18, TCSETAF: 18}
+PTY_GET = {TIOCGPTN: 4, TIOCGPTLCK: 4, TIOCGPKT: 4, TIOCGEXCL: 4}
+PTY_SET = {TIOCSPTLCK: 4, TIOCPKT: 4}
+TTY_REFUSED = (TIOCSTI, TIOCCONS, TIOCVHANGUP)
+DRAIN_POLL = 0.02                   # seconds between two looks at an output queue
+
+
+def tty_ioctl(task, file, cmd, arg):
+    """A terminal request on a host tty fd: see the table above."""
+    hfd = file.host_fd
+    own = file.guest_pty
+    size = TTY_GET.get(cmd) or (own and PTY_GET.get(cmd))
+    if size:
+        task.mm.write(arg, host_call(fcntl.ioctl, hfd, cmd, b"\0" * size))
+        return 0
+    size = TTY_SET.get(cmd)
+    if size:
+        data = task.mm.read(arg, size)
+        _check_change(task, file)
+        _host_set(hfd, cmd, data)
+        return 0
+    if cmd == TIOCGETD:
+        task.mm.write(arg, struct.pack("<i", N_TTY))
+        return 0
+    if cmd == TIOCSETD:
+        disc, = struct.unpack("<i", task.mm.read(arg, 4))
+        if disc != N_TTY:
+            raise SyscallError(errno.EINVAL)
+        return 0
+    if cmd == TIOCSWINSZ:
+        data = task.mm.read(arg, 8)
+        if own or not _background(hfd):
+            _host_set(hfd, cmd, data)
+        return 0
+    if cmd == TIOCGPGRP:
+        # Job control is the kernel's: the guest's process group owns the terminal.
+        task.mm.write(arg, struct.pack("<i", task.pgid))
+        return 0
+    if cmd == TIOCSPGRP:
+        task.mm.read(arg, 4)
+        return 0
+    if cmd == TIOCGSID:
+        task.mm.write(arg, struct.pack("<i", task.sid))
+        return 0
+    if cmd in (TIOCSCTTY, TIOCNOTTY):
+        return 0        # sessions and their terminals are the kernel's (devfs)
+    if own and cmd in PTY_SET:
+        host_call(fcntl.ioctl, hfd, cmd, task.mm.read(arg, 4))
+        return 0
+    if cmd in (TCFLSH, TCXONC):
+        if cmd == TCXONC and arg & 0xFFFFFFFF == TCOOFF and not own:
+            raise SyscallError(errno.EPERM)
+        _check_change(task, file)
+        _host_set(hfd, cmd, arg & 0xFFFFFFFF)
+        return 0
+    if cmd in (TCSBRK, TCSBRKP, TIOCSBRK, TIOCCBRK):
+        _check_change(task, file)
+        if own:
+            host_call(fcntl.ioctl, hfd, cmd, arg & 0xFFFFFFFF)
+        elif cmd == TCSBRK and arg & 0xFFFFFFFF:
+            # tcdrain: wait (parked, never in the host) until the output has gone.
+            queued, = struct.unpack("<i", host_call(fcntl.ioctl, hfd, TIOCOUTQ, b"\0" * 4))
+            if queued:
+                raise Block(deadline=time.monotonic() + DRAIN_POLL)
+        return 0
+    if cmd in (TIOCEXCL, TIOCNXCL):
+        if own:
+            host_call(fcntl.ioctl, hfd, cmd, 0)
+        return 0
+    if cmd in TTY_REFUSED:
+        raise SyscallError(errno.EPERM)
+    raise SyscallError(errno.ENOTTY)
+
+
+def _host_set(hfd, cmd, arg):
+    """A change to a host terminal, with SIGTTOU blocked in the kernel process: if
+    umlskas went to the background since _check_change looked, the host lets the call
+    through instead of stopping the kernel (and every guest with it)."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, (SIGTTOU,))
+    try:
+        host_call(fcntl.ioctl, hfd, cmd, arg)
+    finally:
+        if SIGTTOU not in old:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, (SIGTTOU,))
+
+
+def _background(hfd):
+    """Is hfd the kernel process's controlling terminal, with another foreground job?"""
+    try:
+        fg = os.tcgetpgrp(hfd)
+    except OSError:
+        return False            # not our controlling terminal: the host never stops us
+    return fg > 0 and fg != os.getpgrp()
+
+
+def _check_change(task, file):
+    """Linux's tty_check_change for a change to the terminal from a background job. On
+    the host that job is umlskas itself, and the host would stop the kernel process
+    with SIGTTOU; the guest gets what Linux gives its own process group instead: the
+    call goes through if it blocks or ignores SIGTTOU, EIO if its process group is
+    orphaned (as init's is), else SIGTTOU to its process group and a restart."""
+    if file.guest_pty or not _background(file.host_fd):
+        return
+    if task.sigmask & signals.sigbit(SIGTTOU) or \
+            signals.action_of(task, SIGTTOU)[0] == signals.SIG_IGN:
+        return
+    kernel = task.kernel
+    group = [p for p in kernel.processes() if p.pgid == task.pgid]
+    if all(p.parent is None or p.parent.pgid == p.pgid or p.parent.sid != p.sid
+           for p in group):
+        raise SyscallError(errno.EIO)
+    for p in group:
+        kernel.send_signal(p, SIGTTOU, info=signals.siginfo(SIGTTOU, signals.SI_KERNEL))
+    raise SyscallError(ERESTARTSYS)
