@@ -490,7 +490,8 @@ def sys_flock(task, fd, operation):
 
 
 def sys_ioctl(task, fd, cmd, arg):
-    """ioctl(2): fd flags here; terminal requests go to the host tty; ENOTTY otherwise."""
+    """ioctl(2): fd flags here; terminal requests by files.tty_ioctl's allow-list; ENOTTY
+    otherwise."""
     file = task.files.get(fd)
     cmd &= 0xFFFFFFFF
     if cmd == FIOCLEX:
@@ -1219,7 +1220,7 @@ HANDLERS = {
     "open": sys_open, "openat": sys_openat, "creat": sys_creat, "close": sys_close,
     "close_range": sys_close_range, "dup": sys_dup, "dup2": sys_dup2, "dup3": sys_dup3,
     "fcntl": (sys_fcntl, "partial: no leases or seals"),
-    "ioctl": (sys_ioctl, "partial: FIOCLEX/FIONCLEX/FIONBIO/FIONREAD; tty requests to host ttys"),
+    "ioctl": (sys_ioctl, "partial: FIOCLEX/FIONCLEX/FIONBIO/FIONREAD; tty requests from an allow-list"),
     "stat": sys_stat, "lstat": sys_lstat, "fstat": sys_fstat, "newfstatat": sys_newfstatat,
     "statx": sys_statx, "statfs": sys_statfs, "fstatfs": sys_fstatfs,
     "getdents64": sys_getdents64, "getdents": sys_getdents,
