@@ -23,6 +23,7 @@
 #define STUB_BASE 0x7ffbe0000000UL
 #define STUB_OPS 0x7ffbe0100000UL
 #define STUB_OPS_SIZE 0x10000UL
+#define TT_AREA 0x7ffbe0200000UL   /* TT mode's handler stacks: writable stub memory */
 #define JIT_AT 0x20000000UL       /* 32-bit addressable, for the i386 calls */
 
 /* ---- code templates copied into JIT pages ------------------------------------------- */
@@ -230,6 +231,14 @@ int main(int argc, char **argv)
         close(mem);
     }
     res("getpid after the attacks on the stub", getpid() == me);
+
+    /* TT's signal stack (slot 0, this thread's): garbage in it must not steer the handler,
+     * whose frame the host builds afresh on each syscall (SKAS has nothing mapped there) */
+    got_sig = 0;
+    if (sigsetjmp(jb, 1) == 0)
+        memset((void *)TT_AREA, 0xcc, 0x10000);
+    say("scribble over the TT area: %s\n", signame(got_sig));
+    res("getpid after the scribble", getpid() == me);
 
     /* The ops page holds the kernel's last batch, with its string arguments (host paths
      * such as /proc/<kernel pid>/fd/N). An attacker reads them and tries them. */
