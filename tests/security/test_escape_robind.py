@@ -133,8 +133,6 @@ def test_ro_bind_write_paths_in_linux_errno_order(umode, tmp_path, guests):
 
 
 @needs_root
-@pytest.mark.xfail(strict=True, reason="issue 10 item 1, fixed in branch xattr_tty: fsetxattr and "
-                   "fremovexattr through an O_RDONLY fd of a --ro-bind file change the host file")
 @pytest.mark.parametrize("umode", UMLSKAS_MODES)
 def test_ro_bind_xattr_writes_fail_and_change_nothing(umode, tmp_path, guests):
     native = run_native(guests, tmp_path / "native", "xattr")
