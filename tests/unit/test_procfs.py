@@ -46,6 +46,7 @@ class FakeKernel:
         self.hostname = "guesthost"
         self.domainname = "(none)"
         self.initial_rlimits = host_rlimits()
+        self.nr_open = 1048576
         self.clock = VirtualClock() if deterministic else None
         self.rng = SeededRandom(3) if deterministic else None
         if mounts is not None:

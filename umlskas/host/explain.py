@@ -42,7 +42,8 @@ _SYSCALL_STOP = signal.SIGTRAP | 0x80
 _OFFSET_REG = {off: name for name, off in ptrace.REG_OFFSET.items()}
 _EVENTS = {ptrace.PTRACE_EVENT_FORK: "PTRACE_EVENT_FORK", ptrace.PTRACE_EVENT_VFORK: "PTRACE_EVENT_VFORK",
            ptrace.PTRACE_EVENT_CLONE: "PTRACE_EVENT_CLONE", ptrace.PTRACE_EVENT_EXEC: "PTRACE_EVENT_EXEC",
-           ptrace.PTRACE_EVENT_EXIT: "PTRACE_EVENT_EXIT", ptrace.PTRACE_EVENT_STOP: "PTRACE_EVENT_STOP"}
+           ptrace.PTRACE_EVENT_EXIT: "PTRACE_EVENT_EXIT", ptrace.PTRACE_EVENT_STOP: "PTRACE_EVENT_STOP",
+           ptrace.PTRACE_EVENT_SECCOMP: "PTRACE_EVENT_SECCOMP"}
 _TRAPS = {TRAP_SYSCALL: "TRAP_SYSCALL", TRAP_I386: "TRAP_I386", TRAP_SIGNAL: "TRAP_SIGNAL",
           TRAP_EXITED: "TRAP_EXITED", TRAP_INTERRUPT: "TRAP_INTERRUPT"}
 
@@ -237,6 +238,9 @@ class Recorder:
                 return f"{what} stop", "group-stop / PTRACE_INTERRUPT"
             if event == ptrace.PTRACE_EVENT_EXIT:
                 return f"{what} stop", "teardown: the host thread is dying (not part of the protocol)"
+            if event == ptrace.PTRACE_EVENT_SECCOMP:
+                return (f"{what} stop", "a call into the vsyscall page, routed by the stub's "
+                        "seccomp filter; orig_rax = -1 makes the host skip it and emulate the ret")
             return f"{what} stop", ""
         if sig == _SYSCALL_STOP:
             if not tt:

@@ -6,9 +6,20 @@ the call; wait() reads number, arguments and arch in one
 PTRACE_GET_SYSCALL_INFO, the kernel emulates the call, and resume() writes
 the result with one POKEUSER into rax and resumes with PTRACE_SYSEMU again.
 Three ptrace requests and one waitpid per guest syscall.
+
+Calls into the legacy vsyscall page (0xffffffffff600000 gettimeofday, ...400
+time, ...800 getcpu) execute no `syscall` instruction: the host emulates them
+from the page fault, so SYSEMU never stops them. The stub's seccomp filter
+(stub.c) turns them into PTRACE_EVENT_SECCOMP stops; vsyscall_trap() hands
+them to the kernel as the syscall they stand for (orig_rax) and sets orig_rax
+= -1 so the host skips its own call and only emulates the `ret`, keeping the
+kernel's answer in rax. The guest's ordinary syscalls stop at SYSEMU before
+seccomp runs: the filter costs nothing on the hot path. A host booted with
+vsyscall=none has no such calls to route: they fault (SIGSEGV) as natively.
 """
 
 import errno
+import logging
 import os
 import signal
 
@@ -21,6 +32,15 @@ _SYSCALL_STOP = signal.SIGTRAP | 0x80
 _WALL = ptrace.WALL
 _WNOHANG = os.WNOHANG
 _X86_64 = ptrace.AUDIT_ARCH_X86_64
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+
+VSYSCALL_PAGE = 0xFFFFFFFFFF600000
+# The syscalls the host's vsyscall emulation stands in for (vsyscall_64.c).
+VSYSCALL_NRS = (96, 201, 309)          # gettimeofday, time, getcpu
+_EFLAGS_RF = 0x10000                   # resume flag: set in the fault's saved eflags
+_DR7_EXEC_BP0 = 1                      # DR7: local enable of DR0, break on execution
+
+log = logging.getLogger("umlskas")
 
 
 def pin_to_current_cpu():
@@ -37,16 +57,24 @@ def pin_to_current_cpu():
         pass
 
 
+# Registers a kernel's set_regs() may leave as the vsyscall view had them for the
+# call to end with a plain resume (only rax, the result, and orig_rax differ).
+_VIEW_FIXED = tuple(n for n in ptrace.REG_NAMES if n not in ("rax", "orig_rax"))
+
+
 class StubProcess:
     """A GuestProc (see kernel/machine.py) backed by a ptraced stub thread."""
 
-    __slots__ = ("host_pid", "channel", "_mem_fd", "task")
+    __slots__ = ("host_pid", "channel", "_mem_fd", "task", "vsys")
 
     def __init__(self, host_pid, channel):
         self.host_pid = host_pid
         self.channel = channel
         self._mem_fd = -1
         self.task = None
+        # At a vsyscall stop: (live registers at the stop, the guest's view of
+        # them once the call returns). None otherwise; see vsyscall_trap().
+        self.vsys = None
 
     def read(self, addr, size):
         if size <= 0:
@@ -68,10 +96,91 @@ class StubProcess:
             addr += n
 
     def get_regs(self):
-        return ptrace.getregs(self.host_pid)
+        regs = ptrace.getregs(self.host_pid)
+        if self.vsys is not None and self._at_vsyscall(regs):
+            return ptrace.UserRegs.from_buffer_copy(self.vsys[1])
+        return regs
 
     def set_regs(self, regs):
+        if self.vsys is not None and self._at_vsyscall(ptrace.getregs(self.host_pid)):
+            view = self.vsys[1]
+            if all(getattr(regs, n) == getattr(view, n) for n in _VIEW_FIXED):
+                # Only the result changes: rax, as a plain resume would write it.
+                ptrace.pokeuser(self.host_pid, ptrace.OFF_RAX, regs.rax)
+                return
+            self._leave_vsyscall()
         ptrace.setregs(self.host_pid, regs)
+
+    # ---- the legacy vsyscall page ---------------------------------------------------
+
+    def vsyscall_trap(self):
+        """At a PTRACE_EVENT_SECCOMP stop of the stub's filter: the guest called the
+        vsyscall page. Returns the TRAP_SYSCALL the kernel handles (number =
+        orig_rax, as the host set it), or None if this stop is not one (the
+        thread is then killed: nothing else may raise it).
+
+        orig_rax = -1 is written at once: resuming then makes the host skip its
+        own call and emulate the `ret` (ip = the return address it read from
+        the stack, sp += 8), keeping whatever the kernel put in rax. rip must
+        not change during this stop (the host would kill the thread with
+        SIGSYS), so the kernel sees a view of the registers as they will be
+        after the `ret`; set_regs() applies changes beyond rax (a signal frame)
+        after stepping the thread out of the stop (_leave_vsyscall)."""
+        pid = self.host_pid
+        regs = ptrace.getregs(pid)
+        nr = regs.orig_rax
+        ret_addr = self.read(regs.rsp, 8)
+        if regs.rip & ~0xFFF != VSYSCALL_PAGE or nr not in VSYSCALL_NRS or len(ret_addr) != 8:
+            log.error("unexpected seccomp stop in guest %d (nr %#x at %#x): killing it",
+                      pid, nr, regs.rip)
+            self.kill()
+            return None
+        ptrace.pokeuser(pid, ptrace.OFF_ORIG_RAX, _MASK64)
+        regs.orig_rax = _MASK64
+        view = ptrace.UserRegs.from_buffer_copy(regs)
+        view.rip = int.from_bytes(ret_addr, "little")
+        view.rsp = (regs.rsp + 8) & _MASK64
+        view.orig_rax = nr
+        view.eflags &= ~_EFLAGS_RF
+        self.vsys = (regs, view)
+        # getcpu's third argument is cleared by the host's emulation too.
+        return (self, TRAP_SYSCALL, nr,
+                (regs.rdi, regs.rsi, 0 if nr == 309 else regs.rdx, regs.r10, regs.r8, regs.r9))
+
+    def _at_vsyscall(self, live):
+        """Is the thread still in the vsyscall stop self.vsys recorded?"""
+        stop = self.vsys[0]
+        if live.rip == stop.rip and live.rsp == stop.rsp and live.orig_rax == _MASK64:
+            return True
+        self.vsys = None
+        return False
+
+    def _leave_vsyscall(self):
+        """Finish the vsyscall stop so that every register may change: let the host
+        emulate the `ret` and stop the thread on the first instruction after it,
+        before it runs, with a hardware breakpoint there (the fault's saved RF
+        flag, which would suppress it, is cleared). The live registers are then
+        the guest's view."""
+        pid = self.host_pid
+        stop, view = self.vsys
+        self.vsys = None
+        dr = ptrace.OFF_DEBUGREG
+        ptrace.pokeuser(pid, ptrace.REG_OFFSET["eflags"], stop.eflags & ~_EFLAGS_RF)
+        ptrace.pokeuser(pid, dr, view.rip)
+        ptrace.pokeuser(pid, dr + 7 * 8, _DR7_EXEC_BP0)
+        ptrace.cont(pid)
+        while True:
+            _, status = os.waitpid(pid, _WALL)
+            if not os.WIFSTOPPED(status):
+                self.channel.reaped[pid] = status
+                return
+            if ptrace.getregs(pid).rip == view.rip:
+                # The breakpoint, or any other stop before the first instruction (an
+                # interrupt, a host signal: held back, as during an injected op).
+                break
+            ptrace.cont(pid)
+        ptrace.pokeuser(pid, dr + 7 * 8, 0)
+        ptrace.pokeuser(pid, dr, 0)
 
     def get_fpregs(self):
         return ptrace.getfpregs(self.host_pid)
@@ -249,6 +358,12 @@ class SkasMode:
                     kind = TRAP_SYSCALL if info.arch == _X86_64 else TRAP_I386
                     return (proc, kind, info.nr, tuple(info.args))
                 event = status >> 16
+                if event == ptrace.PTRACE_EVENT_SECCOMP:
+                    trap = proc.vsyscall_trap()
+                    if trap is not None:
+                        return trap
+                    continue
+                proc.vsys = None
                 if event == ptrace.PTRACE_EVENT_STOP:
                     return (proc, TRAP_INTERRUPT, 0, None)
                 if event:

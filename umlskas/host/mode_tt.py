@@ -72,7 +72,10 @@ whose code and data the guest cannot write). UML's TT mode had the same hole
 Other things as in SKAS: memory ops, injected syscalls, clone (a real host
 clone; the child returns through its own copy of the handler frame),
 exit_thread, interrupt, host signals of the guest and exits reuse StubChannel
-and StubProcess.
+and StubProcess. So do calls into the legacy vsyscall page: the stub's seccomp
+filter makes them a PTRACE_EVENT_SECCOMP stop while the guest runs, answered
+in one stop with no SIGUSR2 round (StubProcess.vsyscall_trap). The handler's
+own host syscalls pass that filter (it traces only the vsyscall page's ip).
 """
 
 import errno
@@ -180,14 +183,14 @@ class TTProcess(StubProcess):
     def get_regs(self):
         if self.state == HANDLER_STOP:
             return ptrace.UserRegs.from_buffer_copy(self.ctx)
-        return ptrace.getregs(self.host_pid)
+        return super().get_regs()           # live (or a vsyscall stop's view)
 
     def set_regs(self, regs):
         if self.state == HANDLER_STOP:
             self.ctx = ptrace.UserRegs.from_buffer_copy(regs)
             self.ctx_dirty = True
         else:
-            ptrace.setregs(self.host_pid, regs)
+            super().set_regs(regs)
 
     def get_fpregs(self):
         if self.state == HANDLER_STOP:
@@ -435,7 +438,19 @@ class TTMode(SkasMode):
         sig = (status >> 8) & 0xFF
         event = status >> 16
         state = proc.state
+        if event == ptrace.PTRACE_EVENT_SECCOMP and state == RUN_GUEST:
+            # A call into the vsyscall page (mode_skas.StubProcess.vsyscall_trap): no
+            # `syscall` ran, so no SIGUSR2 round; the kernel answers it from this
+            # stop with the guest's registers live, as SKAS does.
+            proc.state = DIRECT
+            self.stats["syscalls"] += 1
+            return proc.vsyscall_trap()
+        if event == ptrace.PTRACE_EVENT_SECCOMP:
+            log.error("TT: seccomp stop in guest %d's handler (state %s)", pid, state)
+            proc.kill()
+            return None
         if event:
+            proc.vsys = None
             if event == ptrace.PTRACE_EVENT_STOP:
                 if state == RUN_GUEST:
                     proc.state = DIRECT
@@ -505,6 +520,7 @@ class TTMode(SkasMode):
             ptrace.syscall(pid)
             return None
         if state in (RUN_GUEST, DIRECT):
+            proc.vsys = None
             si = ptrace.getsiginfo(pid)
             proc.state = DIRECT
             return (proc, TRAP_SIGNAL, sig, (si.si_code, si.si_addr))

@@ -40,6 +40,7 @@ PTRACE_O_TRACEVFORK = 0x4
 PTRACE_O_TRACECLONE = 0x8
 PTRACE_O_TRACEEXEC = 0x10
 PTRACE_O_TRACEEXIT = 0x40
+PTRACE_O_TRACESECCOMP = 0x80
 PTRACE_O_EXITKILL = 0x100000
 
 PTRACE_EVENT_FORK = 1
@@ -47,6 +48,7 @@ PTRACE_EVENT_VFORK = 2
 PTRACE_EVENT_CLONE = 3
 PTRACE_EVENT_EXEC = 4
 PTRACE_EVENT_EXIT = 6
+PTRACE_EVENT_SECCOMP = 7
 PTRACE_EVENT_STOP = 128
 
 PTRACE_SYSCALL_INFO_ENTRY = 1
@@ -57,7 +59,7 @@ WALL = 0x40000000
 
 STUB_OPTIONS = (PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK
                 | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC
-                | PTRACE_O_TRACEEXIT)
+                | PTRACE_O_TRACEEXIT | PTRACE_O_TRACESECCOMP)
 
 REG_NAMES = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8",
              "rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags",
@@ -67,6 +69,7 @@ OFF_RAX = REG_OFFSET["rax"]
 OFF_ORIG_RAX = REG_OFFSET["orig_rax"]
 OFF_RIP = REG_OFFSET["rip"]
 OFF_FS_BASE = REG_OFFSET["fs_base"]
+OFF_DEBUGREG = 848                # offsetof(struct user, u_debugreg) on x86-64
 
 
 class UserRegs(ctypes.Structure):

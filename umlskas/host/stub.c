@@ -6,8 +6,9 @@
  *     _start maps it read-only at STUB_OPS_ADDR, closes every fd, asks for
  *     SIGKILL if the kernel dies (PR_SET_PDEATHSIG; PTRACE_O_EXITKILL does the
  *     same once we are seized), ignores SIGCHLD so host children of stubs are
- *     reaped by the host, and stops itself with SIGSTOP.
- *  2. The kernel seizes us (PTRACE_SEIZE, EXITKILL|TRACESYSGOOD|...), removes
+ *     reaped by the host, installs the vsyscall seccomp filter (below; its
+ *     result in r15) and stops itself with SIGSTOP.
+ *  2. The kernel seizes us (PTRACE_SEIZE, EXITKILL|TRACESYSGOOD|TRACESECCOMP|...), removes
  *     the host's vdso/vvar/stack mappings through the trampoline and loads the
  *     guest. From then on the guest runs under PTRACE_SYSEMU: every `syscall`
  *     it executes stops in the kernel and is skipped by the host.
@@ -36,6 +37,44 @@
 /* A constant struct sigaction for SIGCHLD = SIG_IGN (handler, flags, restorer, mask). */
 __attribute__((used, section(".rodata")))
 static const unsigned long stub_sigchld_ignore[4] = {1, 0, 0, 0};
+
+/*
+ * The seccomp filter that routes calls into the legacy vsyscall page to the
+ * kernel. The host emulates a call to 0xffffffffff600000 (gettimeofday),
+ * ...400 (time) or ...800 (getcpu) from the page fault of the jump itself: no
+ * `syscall` instruction runs, so PTRACE_SYSEMU never sees it; but the
+ * emulation runs secure_computing() with orig_rax set to the syscall number
+ * and ip still in the page (arch/x86/entry/vsyscall/vsyscall_64.c). This
+ * filter answers SECCOMP_RET_TRACE exactly there, which (with
+ * PTRACE_O_TRACESECCOMP) is a PTRACE_EVENT_SECCOMP stop for the kernel: it
+ * emulates the call and sets orig_rax = -1, so the host skips it and
+ * emulates the `ret`. Everything else is ALLOWed: under PTRACE_SYSEMU the
+ * guest's own syscalls stop before seccomp runs and never reach this filter;
+ * what does reach it is the stub's own code (this _start, the kernel's
+ * injected syscalls, TT mode's handler), and i386 calls that TT nullified.
+ * seccomp_data: nr at 0, arch at 4, instruction_pointer at 8 (low word) and
+ * 12 (high word). Forks and clones of the stub inherit the filter.
+ */
+#define BPF_STMT(code, k) {(code), 0, 0, (k)}
+#define BPF_JUMP(code, k, jt, jf) {(code), (jt), (jf), (k)}
+struct stub_sock_filter { unsigned short code; unsigned char jt, jf; unsigned int k; };
+__attribute__((used, section(".rodata")))
+static const struct stub_sock_filter stub_vsyscall_filter[9] = {
+    BPF_STMT(0x20, 4),                       /* ld  [4]  arch */
+    BPF_JUMP(0x15, 0xC000003E, 0, 6),        /* jeq AUDIT_ARCH_X86_64, else allow */
+    BPF_STMT(0x20, 12),                      /* ld  [12] ip, high word */
+    BPF_JUMP(0x15, 0xFFFFFFFF, 0, 4),        /* jeq 0xffffffff, else allow */
+    BPF_STMT(0x20, 8),                       /* ld  [8]  ip, low word */
+    BPF_STMT(0x54, 0xFFFFF000),              /* and #0xfffff000: its page */
+    BPF_JUMP(0x15, 0xFF600000, 0, 1),        /* jeq the vsyscall page, else allow */
+    BPF_STMT(0x06, 0x7FF00000),              /* ret SECCOMP_RET_TRACE */
+    BPF_STMT(0x06, 0x7FFF0000),              /* ret SECCOMP_RET_ALLOW */
+};
+/* struct sock_fprog {unsigned short len; struct sock_filter *filter;} */
+__attribute__((used, section(".rodata")))
+static const struct { unsigned long len; const void *filter; } stub_vsyscall_prog = {
+    9, stub_vsyscall_filter,
+};
 
 __asm__(
     ".text\n"
@@ -70,6 +109,22 @@ __asm__(
     "    xor %edx, %edx\n"
     "    mov $8, %r10d\n"
     "    syscall\n"
+    /* prctl(PR_SET_NO_NEW_PRIVS, 1) (seccomp requires it without CAP_SYS_ADMIN),
+     * then seccomp(SECCOMP_SET_MODE_FILTER, 0, &stub_vsyscall_prog). Its result
+     * stays in r15 for the kernel to read when it seizes us (0: installed). */
+    "    mov $157, %eax\n"
+    "    mov $38, %edi\n"
+    "    mov $1, %esi\n"
+    "    xor %edx, %edx\n"
+    "    xor %r10d, %r10d\n"
+    "    xor %r8d, %r8d\n"
+    "    syscall\n"
+    "    mov $317, %eax\n"
+    "    mov $1, %edi\n"
+    "    xor %esi, %esi\n"
+    "    lea stub_vsyscall_prog(%rip), %rdx\n"
+    "    syscall\n"
+    "    mov %rax, %r15\n"
     /* kill(getpid(), SIGSTOP): wait for the kernel to seize us */
     "    mov $39, %eax\n"
     "    syscall\n"

@@ -11,6 +11,7 @@ See the opening comment of stub.c for the stub's side.
 """
 
 import errno
+import logging
 import mmap
 import os
 import signal
@@ -21,6 +22,8 @@ from ..kernel.machine import OP_ARG0_FD, OP_ARG4_FD, OpError
 from .build import BuildError as StubBuildError, stub_path
 
 STUB_NAME = "umlskas-stub"
+
+log = logging.getLogger("umlskas")
 
 STUB_BASE = 0x7FFBE0000000          # lowest stub address: guests live below it
 STUB_OPS_ADDR = 0x7FFBE0100000
@@ -72,6 +75,7 @@ class StubChannel:
         # Exit statuses reaped while waiting for one stub's trap; wait() hands them on.
         self.reaped = {}
         self.new_children = []      # host pids born of an injected clone
+        self.filter_checked = False  # the stub's seccomp result (r15) is read once
 
     def close(self):
         if self.ops_fd >= 0:
@@ -93,6 +97,13 @@ class StubChannel:
             _, status = os.waitpid(pid, ptrace.WALL)
             if not (os.WIFSTOPPED(status) and status >> 16 == ptrace.PTRACE_EVENT_STOP):
                 raise StubBuildError(f"stub did not stop after PTRACE_SEIZE (status {status:#x})")
+            if not self.filter_checked:
+                self.filter_checked = True
+                err = ptrace.peekuser(pid, ptrace.REG_OFFSET["r15"])
+                if err:
+                    log.warning("the stub's seccomp filter failed (%s): calls into the "
+                                "vsyscall page run on the host, unseen by the kernel",
+                                os.strerror(-(err - (1 << 64))) if err >> 63 else err)
             self.unmap_host_mappings(pid)
         except BaseException:
             os.kill(pid, signal.SIGKILL)

@@ -5,6 +5,31 @@ import errno
 from .errors import SyscallError
 
 FD_CLOEXEC = 1
+NR_OPEN = 1048576                 # Linux's default /proc/sys/fs/nr_open
+
+# Host descriptors. The kernel holds a host fd for each open guest file that is the
+# host's (files.HostFile: files, directories, host devices, ptys, memfds, inet
+# sockets, FIFOs), all under the kernel's own RLIMIT_NOFILE, L (raised as far as
+# the host lets it at start). Two rules keep one guest from starving the others:
+#  - a reserve for the kernel: a guest's new host fd numbered L - RESERVE or more is
+#    closed again and the guest gets ENFILE (Linux's "too many open files in the
+#    system"). The host hands out the lowest free fd, so every guest host fd stays
+#    below that line and what the kernel needs for itself when guests fork and exec
+#    (stub spawn, the stubs' /proc/PID/mem and maps, the loader's opens of the
+#    program and its interpreter, the run loop's pipe and signalfd) finds free fds
+#    above it. RESERVE is L/8, at least 64 and at most 4096.
+#  - a share per process: a guest's RLIMIT_NOFILE (soft and hard) goes no higher
+#    than half of what is left (the guest's nr_open), so one process at its limit
+#    leaves the other half to the rest. Processes together can still use up the
+#    guests' part: then opens fail with ENFILE, while fork and exec go on.
+
+
+def host_fd_budget(limit):
+    """(the first host fd number a guest may not get, the guest's nr_open) for a
+    kernel whose RLIMIT_NOFILE is `limit`."""
+    reserve = max(64, min(4096, limit // 8))
+    ceiling = max(limit - reserve, 0)
+    return ceiling, max(min(NR_OPEN, ceiling // 2), 16)
 
 
 class FdTable:
@@ -33,8 +58,15 @@ class FdTable:
             raise SyscallError(errno.EMFILE)
         return fd
 
+    def check_free(self):
+        """EMFILE now if no fd is free (open checks before it opens anything, as
+        Linux's get_unused_fd_flags comes before the lookup)."""
+        self._lowest_free(0)
+
     def install(self, file, minfd=0, cloexec=False):
-        """Put file at the lowest free fd >= minfd; returns the fd."""
+        """Put file at the lowest free fd >= minfd; returns the fd. (A caller that made
+        a new file with a host fd checks check_free() first, or releases the file
+        when this fails: its host fd must not outlive the failed call.)"""
         fd = self._lowest_free(minfd)
         self._set(fd, file, cloexec)
         return fd

@@ -155,10 +155,20 @@ class File:
         return ("file", id(self))
 
 
+# The first host fd number a guest's file may not have: the fds above it are the
+# kernel's reserve (see fdtable.host_fd_budget; the Kernel sets it at start).
+HOST_FD_CEILING = 1 << 62
+
+
 class HostFile(File):
     """A file, directory or device of the host, opened by the kernel."""
 
     def __init__(self, host_fd, flags, path, st=None):
+        if host_fd >= HOST_FD_CEILING:
+            # Only the kernel's reserve is left: the guest's open fails as Linux's
+            # does when the system's file table is full.
+            os.close(host_fd)
+            raise SyscallError(errno.ENFILE)
         super().__init__(flags, path)
         self.host_fd = host_fd
         st = st or os.fstat(host_fd)

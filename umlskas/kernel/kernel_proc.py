@@ -31,7 +31,8 @@ import stat as statmod
 from .address_space import AddressSpace
 from . import hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
-from .fdtable import FdTable
+from . import files as files_module
+from .fdtable import FdTable, host_fd_budget
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
 from .loader import Image
 from . import signals
@@ -139,6 +140,12 @@ class Kernel:
                     break
                 except (ValueError, OSError):
                     continue
+        # Part of those is the kernel's reserve, and a guest process gets at most half
+        # of the rest (fdtable.host_fd_budget).
+        ceiling, self.nr_open = host_fd_budget(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        files_module.HOST_FD_CEILING = ceiling
+        nofile = self.initial_rlimits[resource.RLIMIT_NOFILE]
+        nofile[:] = [min(nofile[0], self.nr_open), min(nofile[1], self.nr_open)]
 
     # ---- tasks -----------------------------------------------------------------
 

@@ -758,7 +758,7 @@ class ProcFs:
             },
             "fs": {
                 "file-max": host("/proc/sys/fs/file-max", 9223372036854775807),
-                "nr_open": host("/proc/sys/fs/nr_open", 1048576),
+                "nr_open": ((lambda: f"{kernel.nr_open}\n".encode()), None),  # fdtable.py
                 "pipe-max-size": const(1048576),
             },
         }

@@ -363,9 +363,18 @@ def sys_openat(task, dirfd, pathname, flags, mode):
 def _open_at(task, dirfd, path, flags, mode, resolve=0):
     """Resolve, open and install: openat's and openat2's common end."""
     follow = not flags & O_NOFOLLOW and not (flags & O_CREAT and flags & O_EXCL)
+    if path:
+        # EMFILE before the lookup (an empty name is getname's ENOENT, earlier still):
+        # nothing created by O_CREAT, no host fd opened.
+        task.files.check_free()
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow, resolve=resolve)
     file = open_node(task, node, flags, mode)
-    return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+    try:
+        return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+    except SyscallError:
+        if not file.refs:       # a new open file (not /proc/PID/fd's existing one)
+            file.release()
+        raise
 
 
 def sys_open(task, pathname, flags, mode):
@@ -1619,6 +1628,7 @@ def sys_memfd_create(task, name_ptr, flags):
     if flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC) or \
             flags & MFD_HUGETLB:
         raise SyscallError(errno.EINVAL)
+    task.files.check_free()     # EMFILE before a host memfd exists
     hfd = host_call(os.memfd_create, os.fsdecode(name), os.MFD_CLOEXEC)
     file = HostFile(hfd, 2 | O_LARGEFILE, f"/memfd:{os.fsdecode(name)} (deleted)")
     return task.files.install(file, cloexec=bool(flags & MFD_CLOEXEC))

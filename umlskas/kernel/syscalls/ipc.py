@@ -219,6 +219,7 @@ def sys_socket(task, family, type_, protocol):
     host (unless the run has no network); other families answer EAFNOSUPPORT."""
     base, flags = _split_type(type_)
     if family in (AF_INET, AF_INET6) and task.kernel.network:
+        task.files.check_free()     # EMFILE before a host socket exists
         sock = InetSocket.create(task.kernel, family, base, protocol, flags)
         return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _socket_type(family, base, protocol)
@@ -444,10 +445,15 @@ def sys_accept4(task, fd, addr, addrlen, flags):
         raise SyscallError(errno.EINVAL)
     inet = _inet(task, fd)
     if inet is not None:
+        task.files.check_free()     # EMFILE before a connection is taken (Linux's order)
         new, peer = inet.accept(flags & SOCK_NONBLOCK)
-        if addr:
-            _move_addr_to_user(task, peer, addr, addrlen)
-        return task.files.install(new, cloexec=bool(flags & SOCK_CLOEXEC))
+        try:
+            if addr:
+                _move_addr_to_user(task, peer, addr, addrlen)
+            return task.files.install(new, cloexec=bool(flags & SOCK_CLOEXEC))
+        except SyscallError:
+            new.release()           # its host fd goes with the failed call
+            raise
     sock = _sock(task, fd)
     if sock.type == SOCK_DGRAM:
         raise SyscallError(errno.EOPNOTSUPP)

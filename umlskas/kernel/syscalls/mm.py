@@ -104,13 +104,99 @@ def sys_msync(task, addr, length, flags):
     return 0
 
 
-def sys_mlock(task, addr, length):
-    """mlock(2): accepted; guest memory is never swapped by us."""
+# mlock family (mm/mlock.c). Nothing is locked: the host may page guest memory out as
+# it likes (the stub is never given the guest's range). What the guest sees is
+# Linux's argument checks and errors, in Linux's order, against its own VMA list.
+MLOCK_ONFAULT = 1
+MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
+RLIMIT_MEMLOCK = 8
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+PROT_ACCESS = 7                   # PROT_READ | PROT_WRITE | PROT_EXEC: vma_is_accessible()
+
+
+def _can_do_mlock(task):
+    """can_do_mlock(): a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK."""
+    return task.rlimits[RLIMIT_MEMLOCK][0] != 0 or task.creds.euid == 0
+
+
+def _lock_range(addr, length):
+    """The page-rounded range mlock/munlock act on, as Linux computes it in 64 bits
+    (a length that wraps around rounds to 0)."""
+    length = (length + (addr & (PAGE - 1)) + PAGE - 1) & ~(PAGE - 1) & _MASK64
+    return addr & ~(PAGE - 1), length
+
+
+def _check_mapped(task, start, length):
+    """apply_vma_lock_flags(): EINVAL for a range that wraps, nothing for an empty one,
+    ENOMEM unless every page of it is mapped (a VMA at start, no hole up to end)."""
+    end = start + length
+    if end > _MASK64:
+        raise SyscallError(errno.EINVAL)
+    if end == start:
+        return
+    covered = start
+    for vma in task.mm.overlapping(start, end):
+        if vma.start > covered:
+            break
+        covered = vma.end
+    if covered < end:
+        # "Some of the specified address range does not correspond to mapped pages."
+        raise SyscallError(errno.ENOMEM)
+
+
+def _do_mlock(task, addr, length, onfault=False):
+    """do_mlock(): EPERM without the right to lock, then the page rounding, the
+    RLIMIT_MEMLOCK check (skipped with CAP_IPC_LOCK), the range check, and the
+    populate step: a PROT_NONE page cannot be faulted in, which mlock reports as
+    ENOMEM (EFAULT from __mm_populate, turned into ENOMEM); MLOCK_ONFAULT
+    populates nothing."""
+    if not _can_do_mlock(task):
+        raise SyscallError(errno.EPERM)
+    start, length = _lock_range(addr, length)
+    # locked_vm is 0 (nothing is ever locked), so the request alone meets the limit.
+    if length // PAGE > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE and task.creds.euid != 0:
+        raise SyscallError(errno.ENOMEM)
+    _check_mapped(task, start, length)
+    if not onfault and any(not vma.prot & PROT_ACCESS
+                           for vma in task.mm.overlapping(start, start + length)):
+        raise SyscallError(errno.ENOMEM)
     return 0
 
 
+def sys_mlock(task, addr, length):
+    """mlock(2): Linux's checks; nothing is locked."""
+    return _do_mlock(task, addr, length)
+
+
+def sys_mlock2(task, addr, length, flags):
+    """mlock2(2): MLOCK_ONFAULT is the only flag."""
+    if flags & ~MLOCK_ONFAULT:
+        raise SyscallError(errno.EINVAL)
+    return _do_mlock(task, addr, length, bool(flags & MLOCK_ONFAULT))
+
+
 def sys_munlock(task, addr, length):
-    """munlock(2)."""
+    """munlock(2): the same range check as mlock, no privilege needed."""
+    start, length = _lock_range(addr, length)
+    _check_mapped(task, start, length)
+    return 0
+
+
+def sys_mlockall(task, flags):
+    """mlockall(2): flag checks, EPERM, then MCL_CURRENT against RLIMIT_MEMLOCK."""
+    if not flags or flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) or flags == MCL_ONFAULT:
+        raise SyscallError(errno.EINVAL)
+    if not _can_do_mlock(task):
+        raise SyscallError(errno.EPERM)
+    if flags & MCL_CURRENT and task.creds.euid != 0:
+        total = sum(v.end - v.start for v in task.mm.vmas) // PAGE
+        if total > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE:
+            raise SyscallError(errno.ENOMEM)
+    return 0
+
+
+def sys_munlockall(task):
+    """munlockall(2)."""
     return 0
 
 
@@ -143,7 +229,10 @@ HANDLERS = {
     "brk": sys_brk, "mmap": sys_mmap, "munmap": sys_munmap, "mprotect": sys_mprotect,
     "mremap": sys_mremap,
     "madvise": (sys_madvise, "partial: DONTNEED/FREE/REMOVE done by the host, other advice accepted"),
-    "msync": sys_msync, "mlock": (sys_mlock, "partial: accepted, nothing locked"),
-    "munlock": sys_munlock,
+    "msync": sys_msync,
+    "mlock": (sys_mlock, "partial: Linux's checks (ENOMEM for unmapped pages), nothing locked"),
+    "mlock2": (sys_mlock2, "partial: Linux's checks (ENOMEM for unmapped pages), nothing locked"),
+    "mlockall": (sys_mlockall, "partial: Linux's checks, nothing locked"),
+    "munlock": sys_munlock, "munlockall": sys_munlockall,
     "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET_CPUID"),
 }

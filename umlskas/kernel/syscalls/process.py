@@ -10,7 +10,6 @@ from ..procfs import uname_release
 from ..task import RLIM_NLIMITS
 
 RLIMIT_NOFILE = 7
-NR_OPEN = 1048576
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ, PR_SET_CHILD_SUBREAPER = 15, 16, 23, 36
 PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 37, 38, 39
@@ -158,14 +157,14 @@ def sys_prlimit64(task, pid, resource, new_limit, old_limit):
         cur_hard = target.rlimits[resource][1]
         if hard > cur_hard and task.creds.euid != 0:
             raise SyscallError(errno.EPERM)
-        if resource == RLIMIT_NOFILE and hard > NR_OPEN:
-            raise SyscallError(errno.EPERM)
+        if resource == RLIMIT_NOFILE and hard > task.kernel.nr_open:
+            raise SyscallError(errno.EPERM)     # above the guest's nr_open (fdtable.py)
     if old_limit:
         task.mm.write(old_limit, struct.pack("<QQ", *target.rlimits[resource]))
     if new is not None:
         target.rlimits[resource] = [new[0], new[1]]
         if resource == RLIMIT_NOFILE:
-            target.files.limit = min(new[0], NR_OPEN)
+            target.files.limit = new[0]
     return 0
 
 
