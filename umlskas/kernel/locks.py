@@ -299,8 +299,8 @@ class LockManager:
             return
         if new is not None:
             os.close(new.fd)
-        self._tidy(ctx)
         if not req.wait:
+            self._tidy(ctx)
             raise SyscallError(errno.EAGAIN)
         req.delay = min(HOST_POLL_MAX, req.delay * 2) if req.delay else HOST_POLL_FIRST
         raise Block(queue=ctx.queue, deadline=time.monotonic() + req.delay)
@@ -424,8 +424,8 @@ class LockManager:
                                                        fcntl.LOCK_EX) | fcntl.LOCK_NB):
                 if changed and ctx.queue.waiters:
                     ctx.queue.wake()
-                self._tidy(ctx)
                 if not wait:
+                    self._tidy(ctx)
                     raise SyscallError(errno.EAGAIN)
                 state = {} if state is None else state
                 delay = state.get("flock_delay")
