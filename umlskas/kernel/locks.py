@@ -24,7 +24,7 @@ FLOCK_TYPE = struct.Struct("<h")
 FLOCK_HEAD = struct.Struct("<hh")
 FLOCK_RANGE = struct.Struct("<qqi")
 # Waiting for a lock held outside this kernel: poll the host with this backoff (seconds).
-HOST_POLL_FIRST, HOST_POLL_MAX = 0.001, 0.05
+HOST_POLL_FIRST, HOST_POLL_MAX = 0.001, 0.025
 
 
 class Request:
