@@ -248,11 +248,13 @@ def test_read_only_bind_still_locks(mode, guests, tmp_path):
 # counter, insert a row and write the counter back; print how many committed.
 WRITER = r"""
 import os, sqlite3, sys, time
-db, n, tag, ready, writers = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+db, n, tag, ready, writers, journal = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], \
+    int(sys.argv[5]), sys.argv[6]
+con = sqlite3.connect(db, timeout=20, isolation_level=None)
+con.execute("PRAGMA journal_mode=" + journal)
 open(os.path.join(ready, tag), "w").close()
 while len(os.listdir(ready)) < writers:
     time.sleep(0.005)
-con = sqlite3.connect(db, timeout=20, isolation_level=None)
 ok = 0
 for i in range(n):
     try:
@@ -272,7 +274,7 @@ print(ok)
 """
 
 
-def _sqlite_race(mode, tmp_path, instances, host_writers, n, timeout):
+def _sqlite_race(mode, tmp_path, instances, host_writers, n, timeout, journal="delete"):
     """Run the writers at once: `instances` umlskas runs with tmp_path bound at /data
     (natively: plain processes) and `host_writers` host processes. Returns a report
     and the figures (successes, counter, rows, integrity)."""
@@ -291,10 +293,11 @@ def _sqlite_race(mode, tmp_path, instances, host_writers, n, timeout):
     procs = []
     started = time.time()
     for k in range(instances):
-        argv = [GUEST_PYTHON, "/data/writer.py", "/data/db", n, f"guest{k}", "/data/ready", writers]
+        argv = [GUEST_PYTHON, "/data/writer.py", "/data/db", n, f"guest{k}", "/data/ready", writers,
+                journal]
         if mode == "native":
             argv = [GUEST_PYTHON, tmp_path / "writer.py", db, n, f"guest{k}", tmp_path / "ready",
-                    writers]
+                    writers, journal]
         else:
             argv = harness.skas_command(mode, [str(a) for a in argv],
                                         ["--bind", f"{tmp_path}:/data"])
@@ -304,7 +307,7 @@ def _sqlite_race(mode, tmp_path, instances, host_writers, n, timeout):
     for k in range(host_writers):
         procs.append(subprocess.Popen(
             [sys.executable, str(tmp_path / "writer.py"), str(db), str(n), f"host{k}",
-             str(tmp_path / "ready"), str(writers)],
+             str(tmp_path / "ready"), str(writers), journal],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True))
     results = []
     try:
@@ -326,16 +329,20 @@ def _sqlite_race(mode, tmp_path, instances, host_writers, n, timeout):
     rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
     con.close()
-    report = (f"{mode}: {writers} writers x {n}: {successes} reported commits, counter "
+    report = (f"{mode}, {journal} journal: {writers} writers x {n}: {successes} reported commits, counter "
               f"{counter}, rows {rows}, lost {successes - counter}, integrity {integrity}\n"
-              + "".join(err[-1500:] for _, _, err in results))
+              + "".join("".join(err.splitlines(True)[-5:]) for _, _, err in results))
     return report, (successes, counter, rows, integrity)
 
 
 @pytest.mark.timeout(150)
-def test_sqlite_two_kernels_and_a_host_writer_lose_no_commit(mode, tmp_path):
+@pytest.mark.parametrize("journal", ["delete", "wal"])
+def test_sqlite_two_kernels_and_a_host_writer_lose_no_commit(mode, tmp_path, journal):
+    """Rollback journal: the database file's lock bytes; WAL: the -shm file's read
+    marks and write lock too, with its shared mapping."""
     n = 300
-    report, (successes, counter, rows, integrity) = _sqlite_race(mode, tmp_path, 2, 1, n, 120)
+    report, (successes, counter, rows, integrity) = _sqlite_race(mode, tmp_path, 2, 1, n, 120,
+                                                                 journal)
     print(report)
     assert (successes, counter, rows, integrity) == (3 * n, 3 * n, 3 * n, "ok"), report
 
