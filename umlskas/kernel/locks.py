@@ -173,7 +173,8 @@ class LockManager:
       kernels' locks) and 0 for a host process's POSIX lock (its pid is not in the
       guest's pid space: Linux's answer across pid namespaces).
     - The kernel's bookkeeping stays the authority between its own guests (pids,
-      EDEADLK, merging, release on close); the host only ever adds conflicts.
+      EDEADLK, merging, release on close); the host only ever adds conflicts. (So
+      a wait cycle that runs through a process outside the kernel is not EDEADLK.)
     - If the kernel cannot open a Mirror (the file's permissions changed since
       the guest opened it, as a user without CAP_DAC_OVERRIDE), that owner's locks
       on the file stay the kernel's own.
