@@ -329,8 +329,9 @@ def _sqlite_race(mode, tmp_path, instances, host_writers, n, timeout, journal="d
     rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
     con.close()
-    report = (f"{mode}, {journal} journal: {writers} writers x {n}: {successes} reported commits, counter "
-              f"{counter}, rows {rows}, lost {successes - counter}, integrity {integrity}\n"
+    report = (f"{mode}, {journal} journal: {writers} writers x {n}: {successes} reported "
+              f"commits, counter {counter}, rows {rows}, lost {successes - counter}, "
+              f"integrity {integrity}\n"
               + "".join("".join(err.splitlines(True)[-5:]) for _, _, err in results))
     return report, (successes, counter, rows, integrity)
 
