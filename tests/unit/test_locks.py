@@ -1,14 +1,19 @@
 """The kernel's file locks (umlskas/kernel/locks.py) without a guest: ranges split and
-merge, conflicts and F_GETLK answers, flock conversions, release rules, deadlock detection."""
+merge, conflicts and F_GETLK answers, flock conversions, release rules, deadlock detection,
+and their host side (mirrors, locks held outside the kernel, the poll's backoff)."""
 
 import errno
+import fcntl
 import os
+import struct
 
 import pytest
 
+from umlskas.kernel import locks as locks_mod
 from umlskas.kernel.errors import Block, SyscallError
-from umlskas.kernel.locks import (F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX, LockContext,
-                                  LockManager, Request, flock_range, key_of)
+from umlskas.kernel.locks import (F_OFD_GETLK, F_OFD_SETLK, F_RDLCK, F_UNLCK, F_WRLCK,
+                                  HOST_POLL_FIRST, HOST_POLL_MAX, OFFSET_MAX, LockContext,
+                                  LockManager, Request, flock_range, hosted, key_of)
 
 RD, WR, UN = F_RDLCK, F_WRLCK, F_UNLCK
 KEY = ("inode", 1, 2)
@@ -382,12 +387,6 @@ def test_key_of_pipes_share_one_key():
 
 
 # ---- the host's side: mirrors, outside locks, backoff ---------------------------------------
-
-import fcntl
-import struct
-
-from umlskas.kernel import locks as locks_mod
-from umlskas.kernel.locks import F_OFD_GETLK, F_OFD_SETLK, HOST_POLL_FIRST, HOST_POLL_MAX, hosted
 
 HOST_FLOCK = struct.Struct("hhqqi4x")
 
