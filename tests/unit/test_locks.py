@@ -1,14 +1,19 @@
 """The kernel's file locks (umlskas/kernel/locks.py) without a guest: ranges split and
-merge, conflicts and F_GETLK answers, flock conversions, release rules, deadlock detection."""
+merge, conflicts and F_GETLK answers, flock conversions, release rules, deadlock detection,
+and their host side (mirrors, locks held outside the kernel, the poll's backoff)."""
 
 import errno
+import fcntl
 import os
+import struct
 
 import pytest
 
+from umlskas.kernel import locks as locks_mod
 from umlskas.kernel.errors import Block, SyscallError
-from umlskas.kernel.locks import (F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX, LockContext,
-                                  LockManager, Request, flock_range, key_of)
+from umlskas.kernel.locks import (F_OFD_GETLK, F_OFD_SETLK, F_RDLCK, F_UNLCK, F_WRLCK,
+                                  HOST_POLL_FIRST, HOST_POLL_MAX, OFFSET_MAX, LockContext,
+                                  LockManager, Request, flock_range, hosted, key_of)
 
 RD, WR, UN = F_RDLCK, F_WRLCK, F_UNLCK
 KEY = ("inode", 1, 2)
@@ -379,3 +384,232 @@ def test_key_of_pipes_share_one_key():
     p = Pipe()
     r, w = End(p), End(p)
     assert key_of(r) == key_of(w) == ("pipe", id(p))
+
+
+# ---- the host's side: mirrors, outside locks, backoff ---------------------------------------
+
+HOST_FLOCK = struct.Struct("hhqqi4x")
+
+
+class HostBacked:
+    """What the manager needs of a host-backed File: its host fd, mode and access."""
+    vnode = None
+
+    def __init__(self, path, flags=os.O_RDWR):
+        self.host_fd = os.open(path, flags)
+        self.mode = os.fstat(self.host_fd).st_mode
+        acc = flags & 3
+        self.readable = acc != os.O_WRONLY
+        self.writable = acc != os.O_RDONLY
+
+    def identity(self):
+        st = os.fstat(self.host_fd)
+        return ("inode", st.st_dev, st.st_ino)
+
+    def close(self):
+        os.close(self.host_fd)
+
+
+def ofd_getlk(fd, type=WR, start=0, length=0):
+    """What a host process sees through its own open file description: (type, start, len, pid)."""
+    out = fcntl.fcntl(fd, F_OFD_GETLK, HOST_FLOCK.pack(type, 0, start, length, 0))
+    t, _, s, l, pid = HOST_FLOCK.unpack(out)
+    return None if t == UN else (t, s, l, pid)
+
+
+def ofd_setlk(fd, type, start=0, length=0):
+    fcntl.fcntl(fd, F_OFD_SETLK, HOST_FLOCK.pack(type, 0, start, length, 0))
+
+
+def hreq(owner, file, start, end, type, wait=False, ofd=False, pid=1):
+    return Request(None, key_of(file), owner, start, end, type, pid, wait=wait, ofd=ofd,
+                   file=file)
+
+
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture
+def shared(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 100)
+    outside = os.open(path, os.O_RDWR)          # a host process's own description
+    yield path, outside
+    os.close(outside)
+
+
+def test_posix_locks_are_mirrored_one_host_description_per_owner(shared):
+    path, outside = shared
+    m, a, b, f = LockManager(), Owner(), Owner(), HostBacked(path)
+    fds = open_fds()
+    m.setlk(hreq(a, f, 0, 9, RD))
+    m.setlk(hreq(b, f, 5, 19, RD))
+    ctx = m.context(key_of(f))
+    assert set(ctx.mirrors) == {a, b} and open_fds() == fds + 2
+    assert ofd_getlk(outside, WR, 0, 30) == (RD, 0, 10, -1)
+    # b's unlock leaves a's lock on the host; a's last unlock closes its mirror
+    m.setlk(hreq(b, f, 0, OFFSET_MAX, UN))
+    assert set(ctx.mirrors) == {a} and open_fds() == fds + 1
+    assert ofd_getlk(outside, WR, 10, 0) is None
+    assert ofd_getlk(outside, WR, 0, 0) == (RD, 0, 10, -1)
+    # ranges split and merge on the host as in the kernel
+    m.setlk(hreq(a, f, 20, 29, RD))
+    m.setlk(hreq(a, f, 3, 4, UN))
+    assert ofd_getlk(outside, WR, 3, 2) is None
+    assert ofd_getlk(outside, WR, 5, 0) == (RD, 5, 5, -1)
+    m.close_posix(a, f)
+    assert not m.contexts and open_fds() == fds
+    assert ofd_getlk(outside) is None
+    f.close()
+
+
+def test_one_owner_through_two_fds_does_not_conflict_with_itself(shared):
+    path, _ = shared
+    m, a, f1, f2 = LockManager(), Owner(), HostBacked(path), HostBacked(path)
+    m.setlk(hreq(a, f1, 0, 9, WR))
+    m.setlk(hreq(a, f2, 5, 14, WR))                   # same owner: merges, on the host too
+    assert locks_of(m.context(key_of(f1)), a) == [(0, 14, WR)]
+    m.release_owner(a)
+    assert not m.contexts
+    f1.close(), f2.close()
+
+
+def test_outside_lock_refuses_and_leaves_nothing_behind(shared):
+    path, outside = shared
+    m, a, f = LockManager(), Owner(), HostBacked(path)
+    ofd_setlk(outside, RD, 50, 10)
+    fds = open_fds()
+    assert m.setlk(hreq(a, f, 0, 49, WR)) == 0         # beside it: fine
+    assert errno_of(m.setlk, hreq(a, f, 40, 59, WR)) == errno.EAGAIN
+    assert locks_of(m.context(key_of(f)), a) == [(0, 49, WR)]
+    b = Owner()
+    assert errno_of(m.setlk, hreq(b, f, 55, 55, WR)) == errno.EAGAIN
+    assert b not in m.context(key_of(f)).mirrors and open_fds() == fds + 1
+    assert m.setlk(hreq(b, f, 55, 55, RD)) == 0        # readers share with the outside one
+    # F_GETLK sees it (after the kernel's own locks): an OFD lock is l_pid -1
+    assert m.test(key_of(f), Owner(), 50, 59, WR, f) == (55, 55, RD, 1)
+    assert m.test(key_of(f), Owner(), 50, 54, WR, f) == (50, 59, RD, -1)
+    m.release_owner(a), m.release_owner(b)
+    assert open_fds() == fds and not m.contexts
+    f.close()
+
+
+def test_outside_posix_lock_is_reported_with_pid_0(shared):
+    path, outside = shared
+    m, f = LockManager(), HostBacked(path)
+    fcntl.lockf(outside, fcntl.LOCK_EX, 10, 20)        # a host process's own POSIX lock
+    try:
+        assert m.test(key_of(f), Owner(), 0, OFFSET_MAX, RD, f) == (20, 29, WR, 0)
+        assert m.test(key_of(f), Owner(), 0, 19, RD, f) is None
+        assert m.test(key_of(f), Owner(), 0, OFFSET_MAX, RD) is None     # not hosted: not asked
+    finally:
+        fcntl.lockf(outside, fcntl.LOCK_UN, 10, 20)
+    f.close()
+
+
+def test_waiting_for_an_outside_lock_polls_with_a_backoff(shared):
+    path, outside = shared
+    m, a, f = LockManager(), Owner(), HostBacked(path)
+    ofd_setlk(outside, WR)
+    r = hreq(a, f, 0, 0, WR, wait=True)
+    delays = []
+    for _ in range(9):
+        with pytest.raises(Block) as blocked:
+            m.setlk(r, "task")
+        assert blocked.value.queue is m.context(key_of(f)).queue
+        assert blocked.value.deadline is not None
+        delays.append(r.delay)
+    assert delays[0] == HOST_POLL_FIRST and delays[1] == 2 * HOST_POLL_FIRST
+    assert delays[-1] == HOST_POLL_MAX and sorted(delays) == delays
+    assert "task" not in m.waiting                       # not a kernel owner: no EDEADLK chain
+    ofd_setlk(outside, UN)
+    assert m.setlk(r, "task") == 0
+    assert ofd_getlk(outside) == (WR, 0, 1, -1)
+    m.release_owner(a)
+    f.close()
+
+
+def test_a_read_only_mirror_is_replaced_for_a_write_lock(shared):
+    path, outside = shared
+    m, a = LockManager(), Owner()
+    ro, rw = HostBacked(path, os.O_RDONLY), HostBacked(path)
+    m.setlk(hreq(a, ro, 0, 9, RD))
+    ctx = m.context(key_of(ro))
+    first = ctx.mirrors[a]
+    assert not first.writable
+    m.setlk(hreq(a, rw, 20, 29, WR))
+    assert ctx.mirrors[a] is not first and ctx.mirrors[a].writable
+    assert ofd_getlk(outside, WR, 0, 10) == (RD, 0, 10, -1)       # kept across the swap
+    assert ofd_getlk(outside, RD, 20, 10) == (WR, 20, 10, -1)
+    with pytest.raises(OSError):
+        os.fstat(first.fd)                               # the old one is closed
+    m.release_owner(a)
+    ro.close(), rw.close()
+
+
+def test_ofd_locks_and_flock_use_the_files_own_host_description(shared):
+    path, outside = shared
+    m, f, g = LockManager(), HostBacked(path), HostBacked(path)
+    fds = open_fds()
+    m.setlk(hreq(f, f, 0, 9, WR, ofd=True, pid=-1))
+    assert open_fds() == fds and ofd_getlk(outside) == (WR, 0, 10, -1)
+    m.flock(key_of(f), f, RD, False)
+    with pytest.raises(OSError):
+        fcntl.flock(outside, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(outside, fcntl.LOCK_SH | fcntl.LOCK_NB)          # readers share
+    # a conversion that the outside reader blocks drops the old lock, on both sides
+    assert errno_of(m.flock, key_of(f), f, WR, False) == errno.EAGAIN
+    assert m.context(key_of(f)).flocks == []
+    fcntl.flock(outside, fcntl.LOCK_UN)
+    fcntl.flock(outside, fcntl.LOCK_EX | fcntl.LOCK_NB)          # nothing of ours is left
+    fcntl.flock(outside, fcntl.LOCK_UN)
+    # flock waits for an outside holder by polling
+    fcntl.flock(outside, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    state = {}
+    with pytest.raises(Block) as blocked:
+        m.flock(key_of(g), g, WR, True, state)
+    assert blocked.value.deadline is not None and state["flock_delay"] == HOST_POLL_FIRST
+    fcntl.flock(outside, fcntl.LOCK_UN)
+    assert m.flock(key_of(g), g, WR, True, state) == 0
+    m.release_file(f)
+    m.release_file(g)
+    assert ofd_getlk(outside) is None
+    fcntl.flock(outside, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    fcntl.flock(outside, fcntl.LOCK_UN)
+    f.close(), g.close()
+
+
+def test_an_owner_the_host_refuses_keeps_kernel_locks(shared, monkeypatch):
+    path, outside = shared
+    m, a, f = LockManager(), Owner(), HostBacked(path)
+    monkeypatch.setattr(locks_mod, "_open_mirror", lambda file, acc=None: None)
+    assert m.setlk(hreq(a, f, 0, 9, WR)) == 0
+    assert locks_of(m.context(key_of(f)), a) == [(0, 9, WR)]
+    assert not m.context(key_of(f)).mirrors and ofd_getlk(outside) is None
+    m.release_owner(a)
+    f.close()
+
+
+def test_what_reaches_the_host(tmp_path):
+    class Mount:
+        def __init__(self, overlay):
+            self.is_overlay = overlay
+
+    class Vnode:
+        def __init__(self, overlay):
+            self.mount = Mount(overlay)
+
+    (tmp_path / "f").write_bytes(b"")
+    os.mkfifo(tmp_path / "fifo")
+    f = HostBacked(tmp_path / "f")
+    d = HostBacked(tmp_path, os.O_RDONLY)
+    p = HostBacked(tmp_path / "fifo", os.O_RDWR | os.O_NONBLOCK)
+    o = HostBacked(tmp_path / "f")
+    o.vnode = Vnode(True)
+    b = HostBacked(tmp_path / "f")
+    b.vnode = Vnode(False)
+    assert hosted(f) and hosted(d) and hosted(b)
+    assert not hosted(p) and not hosted(o) and not hosted(FakeFile())
+    for x in (f, d, p, o, b):
+        x.close()

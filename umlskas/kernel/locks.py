@@ -1,7 +1,11 @@
 """Advisory file locks kept by the kernel: POSIX record locks, open file description locks, flock(2)."""
 
 import errno
+import fcntl
+import os
+import stat as statmod
 import struct
+import time
 
 from .errors import Block, SyscallError, WaitQueue
 from .files import O_PATH
@@ -19,14 +23,18 @@ FLOCK = struct.Struct("<hh4xqqi4x")
 FLOCK_TYPE = struct.Struct("<h")
 FLOCK_HEAD = struct.Struct("<hh")
 FLOCK_RANGE = struct.Struct("<qqi")
+# Waiting for a lock held outside this kernel: poll the host with this backoff (seconds).
+HOST_POLL_FIRST, HOST_POLL_MAX = 0.001, 0.025
 
 
 class Request:
     """A record-lock request, kept in task.restart while it waits."""
 
-    __slots__ = ("task", "key", "owner", "start", "end", "type", "pid", "wait", "ofd")
+    __slots__ = ("task", "key", "owner", "start", "end", "type", "pid", "wait", "ofd", "file",
+                 "delay")
 
-    def __init__(self, task, key, owner, start, end, type, pid, wait=False, ofd=False):
+    def __init__(self, task, key, owner, start, end, type, pid, wait=False, ofd=False,
+                 file=None):
         self.task = task
         self.key = key
         self.owner = owner          # the fd table (POSIX) or the File (OFD)
@@ -36,18 +44,21 @@ class Request:
         self.pid = pid              # what F_GETLK reports for it: the tgid, or -1 (OFD)
         self.wait = wait
         self.ofd = ofd
+        self.file = file            # the File locked through, when its inode is the host's
+        self.delay = 0.0            # the host poll's backoff while an outside lock is in the way
 
 
 class LockContext:
     """The locks of one file (Linux's file_lock_context)."""
 
-    __slots__ = ("key", "posix", "flocks", "queue")
+    __slots__ = ("key", "posix", "flocks", "queue", "mirrors")
 
     def __init__(self, key):
         self.key = key
         self.posix = {}     # owner -> [(start, end, type, pid)] sorted; owners in first-lock order
         self.flocks = []    # [(file, type)]
         self.queue = WaitQueue()
+        self.mirrors = {}   # POSIX owner -> Mirror: its locks here, held on the host too
 
     def empty(self):
         return not self.posix and not self.flocks
@@ -120,8 +131,8 @@ def _task_still_waiting(task, req):
 class LockManager:
     """All the kernel's file locks (one per Kernel: kernel.file_locks).
 
-    Every guest file is opened by the one kernel process, so host locks could never
-    make two guest processes conflict; the kernel keeps its own, as Linux's
+    Every guest file is opened by the one kernel process, so host locks alone could
+    never make two guest processes conflict; the kernel keeps its own, as Linux's
     fs/locks.c does:
 
     - A LockContext per file (keyed by file identity: the host inode, a pipe, or
@@ -140,6 +151,33 @@ class LockManager:
       change to the context's locks wakes its waiters, which try again. Waiting
       POSIX requests are recorded so F_SETLKW can answer EDEADLK when it would
       close a cycle (posix_locks_deadlock: follow what each owner waits for).
+
+    The host sees them too, so that they exclude other umlskas kernels and host
+    processes exactly as on Linux. For a file whose inode is the host's (hosted():
+    a regular file or directory of a bind or of the host's tree; not a FIFO, a
+    device, or an overlay's file, whose locks on Linux live on the overlay's own
+    inode), each change that passed the kernel's own check is made on the host
+    before the kernel records it, with OFD locks and flock, which belong to a host
+    open file description and so keep guest owners apart:
+
+    - POSIX: a Mirror per (owner, file), a host fd the kernel opens on the inode
+      (through /proc/self/fd) that holds OFD locks equal to the owner's locks on
+      it; it is closed when the owner's last lock there goes.
+    - OFD locks: OFD locks on the File's own host fd; flock: flock() on it. Both go
+      with that host fd when the File is released.
+    - A lock outside the kernel in the way: F_SETLK and flock(LOCK_NB) answer
+      EAGAIN; F_SETLKW and flock wait, parked on the context's queue and on a
+      deadline that polls the host again (HOST_POLL_FIRST doubling to
+      HOST_POLL_MAX), interruptible as any lock wait. F_GETLK reports it with
+      l_pid -1 for an OFD lock (what Linux reports; so are other umlskas
+      kernels' locks) and 0 for a host process's POSIX lock (its pid is not in the
+      guest's pid space: Linux's answer across pid namespaces).
+    - The kernel's bookkeeping stays the authority between its own guests (pids,
+      EDEADLK, merging, release on close); the host only ever adds conflicts. (So
+      a wait cycle that runs through a process outside the kernel is not EDEADLK.)
+    - If the kernel cannot open a Mirror (the file's permissions changed since
+      the guest opened it, as a user without CAP_DAC_OVERRIDE), that owner's locks
+      on the file stay the kernel's own.
     """
 
     def __init__(self, still_waiting=_task_still_waiting):
@@ -174,21 +212,38 @@ class LockManager:
                 keys = self.held[owner] = set()
                 _set_hook(owner, self)
             keys.add(key)
-        elif keys is not None:
-            keys.discard(key)
-            if not keys:
-                del self.held[owner]
-                _set_hook(owner, None)
+        else:
+            if ctx.mirrors:
+                _close_mirror(ctx.mirrors.pop(owner, None), unlock=False)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.held[owner]
+                    _set_hook(owner, None)
+
+    def _drop_posix(self, ctx, owner):
+        """All of owner's POSIX locks on ctx's file go (close, exit)."""
+        if ctx.mirrors:
+            _close_mirror(ctx.mirrors.pop(owner, None))
+        if ctx.posix.pop(owner, None) is not None:
+            self._changed(ctx)
 
     # ---- record locks ------------------------------------------------------------
 
-    def test(self, key, owner, start, end, type):
-        """F_GETLK: (start, end, type, pid) of the first lock in the way, or None."""
+    def test(self, key, owner, start, end, type, file=None):
+        """F_GETLK: (start, end, type, pid) of the first lock in the way, or None.
+        With file (hosted), a lock held outside the kernel counts too."""
         ctx = self.contexts.get(key)
-        if ctx is None:
+        if ctx is not None:
+            found = ctx.test(owner, start, end, type)
+            if found is not None:
+                return found[1]
+        if file is None or type == F_UNLCK:
             return None
-        found = ctx.test(owner, start, end, type)
-        return found[1] if found is not None else None
+        mirror = ctx.mirrors.get(owner) if ctx is not None else None
+        # The owner's own host locks are left out by asking through the fd that holds
+        # them; any other kernel lock in the way was found above.
+        return _host_test(mirror.fd if mirror is not None else file.host_fd, start, end, type)
 
     def setlk(self, req, waiter=None):
         """F_SETLK/F_SETLKW (and the OFD forms). Raises EAGAIN, EDEADLK, or Block on
@@ -208,6 +263,8 @@ class LockManager:
                     self.waiting[waiter] = req
                 raise Block(queue=ctx.queue)
         self.waiting.pop(waiter, None)
+        if req.file is not None:
+            self._host_setlk(ctx, req)
         changed = ctx.set(req.owner, req.start, req.end, req.type, req.pid)
         if req.ofd:
             if req.owner in ctx.posix:
@@ -219,6 +276,49 @@ class LockManager:
         else:
             self._tidy(ctx)
         return 0
+
+    def _host_setlk(self, ctx, req):
+        """Make req's change on the host (the kernel's own check passed). Raises
+        EAGAIN, or Block to poll again, if a lock outside the kernel is in the way."""
+        new = None
+        if req.ofd:
+            fd = req.file.host_fd
+        else:
+            mirror = ctx.mirrors.get(req.owner)
+            if mirror is None:
+                if req.type == F_UNLCK or req.owner in ctx.posix:
+                    return          # nothing held there, or an owner the host cannot mirror
+                mirror = new = _open_mirror(req.file)
+                if mirror is None:
+                    return
+            elif not mirror.allows(req.type):
+                mirror = self._reopen_mirror(ctx, req.owner, mirror, req.file)
+            fd = mirror.fd
+        if _host_setlk(fd, req.type, req.start, req.end):
+            if new is not None:
+                ctx.mirrors[req.owner] = new
+            return
+        if new is not None:
+            os.close(new.fd)
+        if not req.wait:
+            self._tidy(ctx)
+            raise SyscallError(errno.EAGAIN)
+        req.delay = min(HOST_POLL_MAX, req.delay * 2) if req.delay else HOST_POLL_FIRST
+        raise Block(queue=ctx.queue, deadline=time.monotonic() + req.delay)
+
+    def _reopen_mirror(self, ctx, owner, mirror, file):
+        """The owner now needs a lock its mirror's access mode cannot hold (a write
+        lock through a read-only mirror): a read-write mirror takes over its locks."""
+        new = _open_mirror(file, os.O_RDWR)
+        if new is None:
+            raise SyscallError(errno.ENOLCK)
+        for start, end, type, _ in ctx.posix.get(owner, ()):
+            if not _host_setlk(new.fd, type, start, end):
+                os.close(new.fd)
+                raise SyscallError(errno.ENOLCK)
+        ctx.mirrors[owner] = new
+        _close_mirror(mirror, unlock=False)
+        return new
 
     def waiting_for(self, owner):
         """The owner of the lock a waiting request of `owner` is blocked by (Linux's
@@ -257,8 +357,8 @@ class LockManager:
         if key not in keys:
             return
         ctx = self.contexts.get(key)
-        if ctx is not None and ctx.posix.pop(owner, None) is not None:
-            self._changed(ctx)
+        if ctx is not None:
+            self._drop_posix(ctx, owner)
         keys.discard(key)
         if not keys:
             del self.held[owner]
@@ -268,8 +368,8 @@ class LockManager:
         """Every POSIX lock of owner goes (its fd table is gone)."""
         for key in list(self.held.pop(owner, ())):
             ctx = self.contexts.get(key)
-            if ctx is not None and ctx.posix.pop(owner, None) is not None:
-                self._changed(ctx)
+            if ctx is not None:
+                self._drop_posix(ctx, owner)
         _set_hook(owner, None)
 
     def release_file(self, file):
@@ -284,16 +384,23 @@ class LockManager:
             ctx.flocks = kept
             changed = True
         if changed:
+            if hosted(file):
+                # Its host fd closes next, which ends them; unlock first all the same, in
+                # case a host process the kernel forked has not yet exec'd (and closed it).
+                _host_unlock_all(file.host_fd)
             self._changed(ctx)
 
     # ---- flock ---------------------------------------------------------------------
 
-    def flock(self, key, file, type, wait):
+    def flock(self, key, file, type, wait, state=None):
         """flock_lock_inode: a conversion drops the old lock first (not atomically,
-        as on Linux); a conflict is EAGAIN (EWOULDBLOCK) or Block on the queue."""
+        as on Linux); a conflict is EAGAIN (EWOULDBLOCK) or Block on the queue.
+        For a hosted file the host's flock() follows; state (the task's restart
+        dict) keeps the host poll's backoff."""
         ctx = self.context(key, create=type != F_UNLCK)
         if ctx is None:
             return 0
+        host = hosted(file)
         changed = False
         for i, (other, held) in enumerate(ctx.flocks):
             if other is file:
@@ -304,19 +411,139 @@ class LockManager:
                 break
         if type != F_UNLCK:
             if ctx.flock_conflict(file, type):
+                if changed:
+                    if host:
+                        _host_flock(file.host_fd, fcntl.LOCK_UN)
+                    if ctx.queue.waiters:
+                        ctx.queue.wake()
+                if not wait:
+                    self._tidy(ctx)
+                    raise SyscallError(errno.EAGAIN)
+                raise Block(queue=ctx.queue)
+            # The host drops the old lock first too, and keeps it dropped on a conflict.
+            if host and not _host_flock(file.host_fd, (fcntl.LOCK_SH if type == F_RDLCK else
+                                                       fcntl.LOCK_EX) | fcntl.LOCK_NB):
                 if changed and ctx.queue.waiters:
                     ctx.queue.wake()
                 if not wait:
                     self._tidy(ctx)
                     raise SyscallError(errno.EAGAIN)
-                raise Block(queue=ctx.queue)
+                state = {} if state is None else state
+                delay = state.get("flock_delay")
+                delay = state["flock_delay"] = min(HOST_POLL_MAX, delay * 2) if delay else \
+                    HOST_POLL_FIRST
+                raise Block(queue=ctx.queue, deadline=time.monotonic() + delay)
             ctx.flocks.append((file, type))
             file.file_locks = self
+        elif changed and host:
+            _host_flock(file.host_fd, fcntl.LOCK_UN)
         if changed:
             self._changed(ctx)
         else:
             self._tidy(ctx)
         return 0
+
+
+# ---- the host's side of the locks ---------------------------------------------------------
+
+class Mirror:
+    """A host fd of the kernel's on a file, holding one POSIX owner's locks on it as
+    OFD locks (so the host tells the kernel's owners apart)."""
+
+    __slots__ = ("fd", "readable", "writable")
+
+    def __init__(self, fd, acc):
+        self.fd = fd
+        self.readable = acc != os.O_WRONLY
+        self.writable = acc != os.O_RDONLY
+
+    def allows(self, type):
+        return type == F_UNLCK or (self.readable if type == F_RDLCK else self.writable)
+
+
+def hosted(file):
+    """Do locks on file reach the host? Its own host fd on a host regular file or
+    directory, not one of an overlay (overlayfs keeps locks on its own inode)."""
+    reach = getattr(file, "lock_hosted", None)
+    if reach is None:
+        mode = getattr(file, "mode", 0)
+        mount = getattr(getattr(file, "vnode", None), "mount", None)
+        reach = file.lock_hosted = getattr(file, "host_fd", None) is not None and \
+            (statmod.S_ISREG(mode) or statmod.S_ISDIR(mode)) and \
+            not (mount is not None and mount.is_overlay)
+    return reach and file.host_fd is not None
+
+
+def _open_mirror(file, acc=None):
+    """A new host open file description of file's inode, with file's access mode
+    (or acc); None if the host refuses that access (see LockManager)."""
+    if acc is None:
+        acc = os.O_RDWR if file.readable and file.writable else \
+            os.O_WRONLY if file.writable else os.O_RDONLY
+    try:
+        fd = os.open(f"/proc/self/fd/{file.host_fd}",
+                     acc | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ETXTBSY):
+            return None
+        raise SyscallError(errno.ENOLCK) from None      # out of fds: no room for the lock
+    return Mirror(fd, acc)
+
+
+def _close_mirror(mirror, unlock=True):
+    if mirror is not None:
+        if unlock:
+            _host_unlock_all(mirror.fd)
+        os.close(mirror.fd)
+
+
+def _host_length(start, end):
+    return 0 if end == OFFSET_MAX else end - start + 1
+
+
+def _host_setlk(fd, type, start, end):
+    """F_OFD_SETLK on a host fd; False if a lock outside the kernel is in the way."""
+    try:
+        fcntl.fcntl(fd, F_OFD_SETLK, FLOCK.pack(type, SEEK_SET, start,
+                                                _host_length(start, end), 0))
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise SyscallError(e.errno) from None
+    return True
+
+
+def _host_unlock_all(fd):
+    try:
+        fcntl.fcntl(fd, F_OFD_SETLK, FLOCK.pack(F_UNLCK, SEEK_SET, 0, 0, 0))
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    except OSError:
+        pass
+
+
+def _host_test(fd, start, end, type):
+    """F_OFD_GETLK on a host fd: the lock in the way as (start, end, type, pid), or None.
+    pid: -1 for an OFD lock (as Linux reports it), 0 for a host process's POSIX lock."""
+    try:
+        out = fcntl.fcntl(fd, F_OFD_GETLK, FLOCK.pack(type, SEEK_SET, start,
+                                                      _host_length(start, end), 0))
+    except OSError as e:
+        raise SyscallError(e.errno) from None
+    t, _, s, length, pid = FLOCK.unpack(out)
+    if t == F_UNLCK:
+        return None
+    return s, OFFSET_MAX if length == 0 else s + length - 1, t, -1 if pid < 0 else 0
+
+
+def _host_flock(fd, operation):
+    """flock() on a host fd; False if a lock outside the kernel is in the way."""
+    try:
+        fcntl.flock(fd, operation)
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+            return False
+        raise SyscallError(e.errno) from None
+    return True
 
 
 def _set_hook(owner, manager):
@@ -410,9 +637,10 @@ def fcntl_lock(task, file, cmd, arg):
             raise SyscallError(errno.EINVAL)
         owner = file if ofd else task.files
         req = Request(task, key_of(file), owner, start, end, l_type, -1 if ofd else task.tgid,
-                      wait=cmd in (F_SETLKW, F_OFD_SETLKW), ofd=ofd)
+                      wait=cmd in (F_SETLKW, F_OFD_SETLKW), ofd=ofd,
+                      file=file if hosted(file) else None)
         if getlk:
-            found = locks.test(req.key, owner, start, end, l_type)
+            found = locks.test(req.key, owner, start, end, l_type, req.file)
             out = bytearray(raw)
             if found is None:
                 FLOCK_TYPE.pack_into(out, 0, F_UNLCK)
@@ -441,4 +669,5 @@ def flock(task, fd, operation):
         raise SyscallError(errno.EBADF)
     if type != F_UNLCK and not (file.readable or file.writable):
         raise SyscallError(errno.EBADF)
-    return manager_of(task.kernel).flock(key_of(file), file, type, not operation & LOCK_NB)
+    return manager_of(task.kernel).flock(key_of(file), file, type, not operation & LOCK_NB,
+                                         task.restart)

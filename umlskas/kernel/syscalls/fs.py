@@ -489,12 +489,12 @@ def _raise(err):
 
 
 def _lock(task, file, cmd, arg):
-    """Record locks (POSIX and open file description): the kernel's own, see locks.py."""
+    """Record locks (POSIX and OFD): the kernel's, and the host's for a host file (locks.py)."""
     return locks.fcntl_lock(task, file, cmd, arg)
 
 
 def sys_flock(task, fd, operation):
-    """flock(2): the kernel's own locks on the open file description, see locks.py."""
+    """flock(2): locks on the open file description, the kernel's and the host's (locks.py)."""
     return locks.flock(task, fd, operation)
 
 
