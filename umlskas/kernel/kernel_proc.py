@@ -58,6 +58,9 @@ SA_NOCLDWAIT = 2
 SIG_IGN = 1
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
 KILL_GRACE = 5.0
+# The longest single host wait of the loop (ms): poll() takes an int of ms, and a guest
+# may wait for centuries; a longer wait is several of these in a row.
+MAX_WAIT_MS = 3600 * 1000
 ROBUST_LIST_LIMIT = 2048
 FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 SIGCHLD_ONLY = (signal.SIGCHLD,)
@@ -691,7 +694,9 @@ class Kernel:
             for _, e in waiters:
                 ev |= e
             poller.register(fd, ev)
-        events = poller.poll(None if timeout is None else timeout * 1000 + 0.5)
+        if timeout is not None:
+            timeout = min(int(timeout * 1000) + 1, MAX_WAIT_MS)
+        events = poller.poll(timeout)
         for fd, ev in events:
             if fd == self._wakeup_r or fd == self._sigchld_fd:
                 try:
@@ -714,6 +719,13 @@ class Kernel:
                 pass
 
     # ---- the run loop ----------------------------------------------------------------
+
+    def _all_parked(self):
+        """True when no guest thread runs: each one waits in the kernel."""
+        for task in self.tasks.values():
+            if task.blocked is None:
+                return False
+        return True
 
     def _kill_everything(self):
         log.warning("the guest did not end after a forwarded signal: killing it")
@@ -810,7 +822,9 @@ class Kernel:
                     task.blocked = None
                     self._dispatch(task, entry, args)
                     continue
-                if fd_waits or deadlines or timers:
+                if fd_waits or deadlines or timers or self._all_parked():
+                    # With every task parked no trap can come to end a blocking waitpid,
+                    # so a host signal (SIGTERM to forward) must wake the poll instead.
                     signal.pthread_sigmask(signal.SIG_BLOCK, SIGCHLD_ONLY)
                     try:
                         trap = mode.wait(False)
