@@ -35,7 +35,8 @@ from .fdtable import FdTable
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
 from .loader import Image
 from . import signals
-from .machine import OpError, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL, TRAP_SYSCALL
+from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
+                      TRAP_SYSCALL)
 from .signals import NEVER_RESTART
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
@@ -235,7 +236,10 @@ class Kernel:
         regs.rsp = sp
         regs.orig_rax = 0xFFFFFFFFFFFFFFFF
         regs.eflags = 0x202
-        task.proc.set_regs(regs)
+        try:
+            task.proc.set_regs(regs)
+        except RegsRefused:
+            raise SyscallError(errno.EFAULT) from None     # past exec's point of no return: SIGSEGV
 
     def execve(self, task, dirfd, filename, argv_ptr, envp_ptr, flags):
         """execve(2)/execveat(2) for a single-threaded process: the image is replaced in place."""
@@ -323,6 +327,10 @@ class Kernel:
             raise SyscallError(errno.EPERM)
         if flags & CLONE_PIDFD:
             raise SyscallError(errno.EINVAL)
+        if flags & CLONE_SETTLS and tls >= task.mm.top:
+            # copy_thread -> do_arch_prctl_64(ARCH_SET_FS): a base outside the user
+            # address space is EPERM (as arch_prctl; the host would refuse it anyway).
+            raise SyscallError(errno.EPERM)
         host_flags = CLONE_VM if flags & CLONE_VM else 0
         if flags & CLONE_THREAD:
             host_flags |= CLONE_THREAD | CLONE_SIGHAND | CLONE_VM
@@ -339,7 +347,12 @@ class Kernel:
             regs.rsp = stack
         if flags & CLONE_SETTLS:
             regs.fs_base = tls
-        child_proc.set_regs(regs)
+        try:
+            child_proc.set_regs(regs)
+        except RegsRefused:
+            # The host would not start the child with these registers: no child.
+            child_proc.kill()
+            raise SyscallError(errno.EPERM) from None
 
         tid = self._alloc_pid()
         thread = bool(flags & CLONE_THREAD)
@@ -1033,8 +1046,24 @@ class Kernel:
             task.sigmask = old_mask
         signals.recalc(task)
         regs.orig_rax = 0xFFFFFFFFFFFFFFFF
-        proc.set_regs(regs)
+        try:
+            proc.set_regs(regs)
+        except RegsRefused:
+            # Registers the CPU cannot return to: that guest dies as on a bad iret.
+            self.end_process(task.process, signals.SIGSEGV)
+            return
         self.mode.resume_plain(proc)
+
+    def force_signal(self, task, sig):
+        """Linux's force_sig for a fault the kernel found (a bad sigreturn frame): the
+        guest's handler runs if it has one that is not blocked; otherwise the process
+        dies of sig. Raises TaskGone when it dies."""
+        handler = signals.action_of(task, sig)[0]
+        if handler in (signals.SIG_DFL, signals.SIG_IGN) or task.sigmask & signals.sigbit(sig):
+            self.end_process(task.process, sig)
+            raise TaskGone()
+        signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, signals.SI_KERNEL))
+        signals.recalc(task)
 
     def _interrupted(self, task, proc):
         if task is None or task.tid not in self.tasks:

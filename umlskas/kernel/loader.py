@@ -26,6 +26,7 @@ BINPRM_BUF_SIZE = 256
 MAX_SCRIPT_DEPTH = 5
 ELF_ET_DYN_BASE = 0x555555554000
 MAX_ARG_STRLEN = 32 * PAGE
+MASK64 = (1 << 64) - 1
 
 ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
@@ -248,7 +249,9 @@ class Image:
             if main.type == ET_DYN and self.interp is None:
                 brk = ELF_ET_DYN_BASE
             interp_bias = 0
-            entry = bias + main.entry
+            # Addresses from the file wrap as unsigned long arithmetic does in Linux; a
+            # bad entry point is then the new image's SIGSEGV, never the kernel's crash.
+            entry = (bias + main.entry) & MASK64
             if self.interp is not None:
                 ispan = self.interp.max_vaddr - self.interp.min_vaddr
                 interp_bias = mm.find_free(ispan) - self.interp.min_vaddr \
@@ -256,7 +259,7 @@ class Image:
                 iops, izero = self.interp.map_ops(mm, interp_bias)
                 ops += iops
                 zero += izero
-                entry = interp_bias + self.interp.entry
+                entry = (interp_bias + self.interp.entry) & MASK64
             ops += mm.map_fixed_ops(mm.stack_top - STACK_SIZE, mm.stack_top,
                                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                                     name="[stack]")
@@ -268,9 +271,11 @@ class Image:
         mm.brk_start = mm.brk_cur = brk
         auxv = [
             (AT_HWCAP, HOST_AUXV[AT_HWCAP]), (AT_PAGESZ, PAGE), (AT_CLKTCK, 100),
-            (AT_PHDR, bias + main.phdr_vaddr), (AT_PHENT, PHDR.size), (AT_PHNUM, main.phnum),
+            (AT_PHDR, (bias + main.phdr_vaddr) & MASK64), (AT_PHENT, PHDR.size),
+            (AT_PHNUM, main.phnum),
             (AT_BASE, interp_bias if self.interp is not None else 0), (AT_FLAGS, 0),
-            (AT_ENTRY, bias + main.entry), (AT_UID, task.creds.uid), (AT_EUID, task.creds.euid),
+            (AT_ENTRY, (bias + main.entry) & MASK64), (AT_UID, task.creds.uid),
+            (AT_EUID, task.creds.euid),
             (AT_GID, task.creds.gid), (AT_EGID, task.creds.egid), (AT_SECURE, 0),
             (AT_RANDOM, None), (AT_HWCAP2, HOST_AUXV[AT_HWCAP2]), (AT_EXECFN, None),
             (AT_PLATFORM, None), (AT_MINSIGSTKSZ, HOST_AUXV[AT_MINSIGSTKSZ]),

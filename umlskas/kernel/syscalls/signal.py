@@ -6,6 +6,7 @@ import time
 
 from .. import signals
 from ..errors import Block, SyscallError, TaskGone
+from ..machine import RegsRefused
 from ..signals import UNBLOCKABLE, recalc, sigbit
 from .time import KTIME_MAX, ktime_after, park_deadline
 
@@ -81,10 +82,14 @@ def sys_rt_sigpending(task, set_ptr, sigsetsize):
 
 
 def sys_rt_sigreturn(task):
-    """rt_sigreturn(2): back from a handler to the context saved in its frame."""
-    regs = signals.sigreturn(task)
-    task.proc.set_regs(regs)
+    """rt_sigreturn(2): back from a handler to the context saved in its frame. A frame
+    that cannot be read, or registers the host will not load (an MXCSR with reserved
+    bits...), is Linux's badframe: SIGSEGV, forced (signal_fault)."""
     from ..kernel_proc import TaskResumes
+    try:
+        signals.sigreturn(task)
+    except (SyscallError, RegsRefused):
+        task.kernel.force_signal(task, signals.SIGSEGV)
     raise TaskResumes()
 
 
