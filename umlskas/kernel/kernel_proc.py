@@ -33,7 +33,7 @@ from . import hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from .fdtable import FdTable
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
-from .loader import Image
+from .loader import MAX_ARG_STRLEN, Image, arg_limit, arg_room
 from . import signals
 from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                       TRAP_SYSCALL)
@@ -245,10 +245,28 @@ class Kernel:
         """execve(2)/execveat(2) for a single-threaded process: the image is replaced in place."""
         mm = task.mm
         path = mm.read_cstr(filename)
-        argv = [mm.read_cstr(p, 0x20000, errno.E2BIG) for p in mm.read_ptr_array(argv_ptr)] \
-            if argv_ptr else []
-        envp = [mm.read_cstr(p, 0x20000, errno.E2BIG) for p in mm.read_ptr_array(envp_ptr)] \
-            if envp_ptr else []
+        # As do_execveat_common: count the pointers, then copy the strings (envp, then
+        # argv, each from its end) against the limit, so a guest never makes the
+        # kernel hold more than the new stack could (E2BIG as Linux gives it).
+        most = arg_limit(task) // 8
+        argv_ptrs = mm.read_ptr_array(argv_ptr, most) if argv_ptr else []
+        envp_ptrs = mm.read_ptr_array(envp_ptr, most) if envp_ptr else []
+        room = arg_room(task, len(argv_ptrs), len(envp_ptrs)) - len(path) - 1
+        if room < 0:
+            raise SyscallError(errno.E2BIG)
+        copied = []
+        read = mm.cstr_reader(MAX_ARG_STRLEN, errno.E2BIG)
+        for ptrs in (envp_ptrs, argv_ptrs):
+            strings = []
+            for p in reversed(ptrs):
+                s = read(p)
+                room -= len(s) + 1
+                if room < 0:
+                    raise SyscallError(errno.E2BIG)
+                strings.append(s)
+            strings.reverse()
+            copied.append(strings)
+        envp, argv = copied
         if flags & ~0x1100:
             raise SyscallError(errno.EINVAL)
         if flags & AT_EMPTY_PATH and not path:
