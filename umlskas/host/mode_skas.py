@@ -26,7 +26,8 @@ import signal
 from . import ptrace
 from .build import load_fastpath
 from .stub_channel import STUB_BASE, StubChannel
-from ..kernel.machine import TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL, TRAP_SYSCALL
+from ..kernel.machine import (TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
+                              TRAP_SYSCALL, RegsRefused)
 
 _SYSCALL_STOP = signal.SIGTRAP | 0x80
 _WALL = ptrace.WALL
@@ -41,6 +42,16 @@ _EFLAGS_RF = 0x10000                   # resume flag: set in the fault's saved e
 _DR7_EXEC_BP0 = 1                      # DR7: local enable of DR0, break on execution
 
 log = logging.getLogger("umlskas")
+
+# What ptrace answers for a register value it will not load (putreg: EIO for a base
+# past TASK_SIZE_MAX or a bad selector; SETFPREGS: EINVAL for reserved MXCSR bits).
+_REFUSALS = (errno.EIO, errno.EINVAL, errno.EPERM)
+
+
+def refused(e):
+    """A HostError from a register write as the kernel sees it: RegsRefused when
+    the host refused the value, the error itself otherwise (the tracee is gone...)."""
+    return RegsRefused(e.errno) if e.errno in _REFUSALS else e
 
 
 def pin_to_current_cpu():
@@ -109,7 +120,10 @@ class StubProcess:
                 ptrace.pokeuser(self.host_pid, ptrace.OFF_RAX, regs.rax)
                 return
             self._leave_vsyscall()
-        ptrace.setregs(self.host_pid, regs)
+        try:
+            ptrace.setregs(self.host_pid, regs)
+        except ptrace.HostError as e:
+            raise refused(e) from None
 
     # ---- the legacy vsyscall page ---------------------------------------------------
 
@@ -186,7 +200,10 @@ class StubProcess:
         return ptrace.getfpregs(self.host_pid)
 
     def set_fpregs(self, data):
-        ptrace.setfpregs(self.host_pid, data)
+        try:
+            ptrace.setfpregs(self.host_pid, data)
+        except ptrace.HostError as e:
+            raise refused(e) from None
 
     def interrupt(self):
         """Stop the running thread soon (a TRAP_INTERRUPT follows)."""
@@ -196,7 +213,10 @@ class StubProcess:
             pass
 
     def set_tls(self, fs_base):
-        ptrace.pokeuser(self.host_pid, ptrace.OFF_FS_BASE, fs_base)
+        try:
+            ptrace.pokeuser(self.host_pid, ptrace.OFF_FS_BASE, fs_base)
+        except ptrace.HostError as e:
+            raise refused(e) from None
 
     def run_ops(self, ops):
         self.channel.run_batch(self.host_pid, ops)

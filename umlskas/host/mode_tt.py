@@ -120,6 +120,7 @@ SC_GREGS = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi",
             "rbp", "rbx", "rdx", "rax", "rcx", "rsp", "rip", "eflags")
 SC_RAX = UC_MCONTEXT + 8 * SC_GREGS.index("rax")
 SC_FPSTATE = UC_MCONTEXT + 184
+SC_SS = UC_MCONTEXT + 150          # the u16 ss after cs, gs, fs
 SC_SIZE = 256
 FP_XSTATE_MAGIC1 = 0x46505853
 FX_SW_RESERVED = 464
@@ -204,11 +205,11 @@ class TTProcess(StubProcess):
             self.fp = bytes(data)[:512].ljust(512, b"\0")
             self.fp_dirty = True
         else:
-            ptrace.setfpregs(self.host_pid, data)
+            super().set_fpregs(data)
 
     def set_tls(self, fs_base):
         # fs_base is not part of a signal frame: the live register is the guest's.
-        ptrace.pokeuser(self.host_pid, ptrace.OFF_FS_BASE, fs_base)
+        super().set_tls(fs_base)
         if self.state == HANDLER_STOP:
             self.ctx.fs_base = fs_base & _MASK64
             self.hregs.fs_base = fs_base & _MASK64
@@ -242,6 +243,10 @@ class TTProcess(StubProcess):
             data = struct.pack("<18Q", *(getattr(ctx, n) for n in SC_GREGS))
             ptrace.vm_write(pid, self.uc + UC_MCONTEXT, data)
             hregs = self.hregs
+            if ctx.ss != hregs.ss:
+                # A stack segment from the guest's own sigreturn frame: the host's
+                # rt_sigreturn loads it (UC_STRICT_RESTORE_SS), and faults as Linux would.
+                ptrace.vm_write(pid, self.uc + SC_SS, struct.pack("<H", ctx.ss & 0xFFFF))
             if ctx.fs_base != hregs.fs_base:
                 ptrace.pokeuser(pid, ptrace.OFF_FS_BASE, ctx.fs_base)
                 hregs.fs_base = ctx.fs_base

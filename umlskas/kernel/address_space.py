@@ -183,17 +183,47 @@ class AddressSpace:
             if len(out) >= limit:
                 raise SyscallError(too_long)
 
+    def cstr_reader(self, limit, too_long):
+        """read_cstr(addr, limit, too_long) for many strings that mostly sit side by
+        side (execve's argv and envp): one host copy serves the strings of a window."""
+        window = [0, b""]
+
+        def read(addr):
+            base, buf = window
+            off = addr - base
+            if 0 <= off < len(buf):
+                nul = buf.find(b"\0", off, off + limit)
+                if nul >= 0:
+                    return buf[off:nul]
+            # The window reaches 32 KiB either side (execve copies from the end), as far
+            # as the memory is readable.
+            lo = max((addr & PAGE_MASK) - (1 << 15), 0)
+            if self.extent(lo, addr - lo, False) < addr - lo:
+                lo = addr & PAGE_MASK
+            n = self.extent(lo, addr - lo + (1 << 15), False)
+            buf = self.proc.read(lo, n) if n > addr - lo else b""
+            window[:] = [lo, buf]
+            nul = buf.find(b"\0", addr - lo, addr - lo + limit)
+            if nul >= 0:
+                return buf[addr - lo:nul]
+            return self.read_cstr(addr, limit, too_long)     # longer, or a fault
+        return read
+
     def read_ptr_array(self, addr, limit=0x7FFFFFFF):
         """A NULL-terminated array of pointers (argv, envp)."""
         ptrs = []
         while True:
-            word = int.from_bytes(self.read(addr, 8), "little")
-            if not word:
-                return ptrs
-            ptrs.append(word)
-            if len(ptrs) > limit:
-                raise SyscallError(errno.E2BIG)
-            addr += 8
+            # A page (or what is left of it) at a time: one host copy per 512 pointers.
+            chunk = PAGE - (addr & (PAGE - 1)) if addr & 7 == 0 else 8
+            words = memoryview(self.read(addr, chunk)).cast("Q") if chunk % 8 == 0 else \
+                [int.from_bytes(self.read(addr, 8), "little")]
+            for word in words:
+                if not word:
+                    return ptrs
+                ptrs.append(word)
+                if len(ptrs) > limit:
+                    raise SyscallError(errno.E2BIG)
+            addr += len(words) * 8
 
     # ---- the VMA list --------------------------------------------------------
 

@@ -34,9 +34,10 @@ from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
 from .fdtable import FdTable, host_fd_budget
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
-from .loader import Image
+from .loader import MAX_ARG_STRLEN, Image, arg_limit, arg_room
 from . import signals
-from .machine import OpError, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL, TRAP_SYSCALL
+from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
+                      TRAP_SYSCALL)
 from .signals import NEVER_RESTART
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
@@ -59,6 +60,9 @@ SA_NOCLDWAIT = 2
 SIG_IGN = 1
 WCLONE_ONLY, WALL_CHILDREN = 0x80000000, 0x40000000
 KILL_GRACE = 5.0
+# The longest single host wait of the loop (ms): poll() takes an int of ms, and a guest
+# may wait for centuries; a longer wait is several of these in a row.
+MAX_WAIT_MS = 3600 * 1000
 ROBUST_LIST_LIMIT = 2048
 FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 SIGCHLD_ONLY = (signal.SIGCHLD,)
@@ -239,16 +243,37 @@ class Kernel:
         regs.rsp = sp
         regs.orig_rax = 0xFFFFFFFFFFFFFFFF
         regs.eflags = 0x202
-        task.proc.set_regs(regs)
+        try:
+            task.proc.set_regs(regs)
+        except RegsRefused:
+            raise SyscallError(errno.EFAULT) from None     # past exec's point of no return: SIGSEGV
 
     def execve(self, task, dirfd, filename, argv_ptr, envp_ptr, flags):
         """execve(2)/execveat(2) for a single-threaded process: the image is replaced in place."""
         mm = task.mm
         path = mm.read_cstr(filename)
-        argv = [mm.read_cstr(p, 0x20000, errno.E2BIG) for p in mm.read_ptr_array(argv_ptr)] \
-            if argv_ptr else []
-        envp = [mm.read_cstr(p, 0x20000, errno.E2BIG) for p in mm.read_ptr_array(envp_ptr)] \
-            if envp_ptr else []
+        # As do_execveat_common: count the pointers, then copy the strings (envp, then
+        # argv, each from its end) against the limit, so a guest never makes the
+        # kernel hold more than the new stack could (E2BIG as Linux gives it).
+        most = arg_limit(task) // 8
+        argv_ptrs = mm.read_ptr_array(argv_ptr, most) if argv_ptr else []
+        envp_ptrs = mm.read_ptr_array(envp_ptr, most) if envp_ptr else []
+        room = arg_room(task, len(argv_ptrs), len(envp_ptrs)) - len(path) - 1
+        if room < 0:
+            raise SyscallError(errno.E2BIG)
+        copied = []
+        read = mm.cstr_reader(MAX_ARG_STRLEN, errno.E2BIG)
+        for ptrs in (envp_ptrs, argv_ptrs):
+            strings = []
+            for p in reversed(ptrs):
+                s = read(p)
+                room -= len(s) + 1
+                if room < 0:
+                    raise SyscallError(errno.E2BIG)
+                strings.append(s)
+            strings.reverse()
+            copied.append(strings)
+        envp, argv = copied
         if flags & ~0x1100:
             raise SyscallError(errno.EINVAL)
         if flags & AT_EMPTY_PATH and not path:
@@ -327,6 +352,10 @@ class Kernel:
             raise SyscallError(errno.EPERM)
         if flags & CLONE_PIDFD:
             raise SyscallError(errno.EINVAL)
+        if flags & CLONE_SETTLS and tls >= task.mm.top:
+            # copy_thread -> do_arch_prctl_64(ARCH_SET_FS): a base outside the user
+            # address space is EPERM (as arch_prctl; the host would refuse it anyway).
+            raise SyscallError(errno.EPERM)
         host_flags = CLONE_VM if flags & CLONE_VM else 0
         if flags & CLONE_THREAD:
             host_flags |= CLONE_THREAD | CLONE_SIGHAND | CLONE_VM
@@ -343,7 +372,12 @@ class Kernel:
             regs.rsp = stack
         if flags & CLONE_SETTLS:
             regs.fs_base = tls
-        child_proc.set_regs(regs)
+        try:
+            child_proc.set_regs(regs)
+        except RegsRefused:
+            # The host would not start the child with these registers: no child.
+            child_proc.kill()
+            raise SyscallError(errno.EPERM) from None
 
         tid = self._alloc_pid()
         thread = bool(flags & CLONE_THREAD)
@@ -698,7 +732,9 @@ class Kernel:
             for _, e in waiters:
                 ev |= e
             poller.register(fd, ev)
-        events = poller.poll(None if timeout is None else timeout * 1000 + 0.5)
+        if timeout is not None:
+            timeout = min(int(timeout * 1000) + 1, MAX_WAIT_MS)
+        events = poller.poll(timeout)
         for fd, ev in events:
             if fd == self._wakeup_r or fd == self._sigchld_fd:
                 try:
@@ -721,6 +757,13 @@ class Kernel:
                 pass
 
     # ---- the run loop ----------------------------------------------------------------
+
+    def _all_parked(self):
+        """True when no guest thread runs: each one waits in the kernel."""
+        for task in self.tasks.values():
+            if task.blocked is None:
+                return False
+        return True
 
     def _kill_everything(self):
         log.warning("the guest did not end after a forwarded signal: killing it")
@@ -817,7 +860,9 @@ class Kernel:
                     task.blocked = None
                     self._dispatch(task, entry, args)
                     continue
-                if fd_waits or deadlines or timers:
+                if fd_waits or deadlines or timers or self._all_parked():
+                    # With every task parked no trap can come to end a blocking waitpid,
+                    # so a host signal (SIGTERM to forward) must wake the poll instead.
                     signal.pthread_sigmask(signal.SIG_BLOCK, SIGCHLD_ONLY)
                     try:
                         trap = mode.wait(False)
@@ -1026,8 +1071,24 @@ class Kernel:
             task.sigmask = old_mask
         signals.recalc(task)
         regs.orig_rax = 0xFFFFFFFFFFFFFFFF
-        proc.set_regs(regs)
+        try:
+            proc.set_regs(regs)
+        except RegsRefused:
+            # Registers the CPU cannot return to: that guest dies as on a bad iret.
+            self.end_process(task.process, signals.SIGSEGV)
+            return
         self.mode.resume_plain(proc)
+
+    def force_signal(self, task, sig):
+        """Linux's force_sig for a fault the kernel found (a bad sigreturn frame): the
+        guest's handler runs if it has one that is not blocked; otherwise the process
+        dies of sig. Raises TaskGone when it dies."""
+        handler = signals.action_of(task, sig)[0]
+        if handler in (signals.SIG_DFL, signals.SIG_IGN) or task.sigmask & signals.sigbit(sig):
+            self.end_process(task.process, sig)
+            raise TaskGone()
+        signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, signals.SI_KERNEL))
+        signals.recalc(task)
 
     def _interrupted(self, task, proc):
         if task is None or task.tid not in self.tasks:

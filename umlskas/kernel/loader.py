@@ -16,7 +16,7 @@ import stat as statmod
 import struct
 
 from .address_space import (MAP_ANONYMOUS, MAP_PRIVATE, PAGE, PAGE_MASK, PROT_EXEC,
-                            PROT_READ, PROT_WRITE, STACK_SIZE, page_up)
+                            PROT_READ, PROT_WRITE, page_up)
 from .errors import SyscallError
 from .files import KERNEL_PID
 from .machine import HOST_CLOSE, HOST_OPENAT, OP_ARG0_FD, OP_SAVE_FD, MapOp
@@ -26,6 +26,11 @@ BINPRM_BUF_SIZE = 256
 MAX_SCRIPT_DEPTH = 5
 ELF_ET_DYN_BASE = 0x555555554000
 MAX_ARG_STRLEN = 32 * PAGE
+ARG_MAX = 32 * PAGE                   # argument bytes allowed even with a tiny stack limit
+STK_LIM = 8 << 20                     # _STK_LIM: the default stack limit
+STACK_MAX = 128 << 20                 # the largest stack mapping (the gap above mmap_base)
+STACK_EXPAND = 128 << 10              # setup_arg_pages' stack_expand
+MASK64 = (1 << 64) - 1
 
 ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_INTERP, PT_PHDR = 1, 3, 6
@@ -135,6 +140,46 @@ class Elf:
         return ops + anon, zero
 
 
+def arg_limit(task):
+    """The bytes execve's strings and their pointers may take on the new stack, from
+    the caller's RLIMIT_STACK as fs/exec.c's bprm_stack_limits computes it: a quarter
+    of the limit, at most 3/4 of _STK_LIM (6 MiB), at least ARG_MAX."""
+    return max(min(STK_LIM // 4 * 3, task.rlimits[3][0] // 4), ARG_MAX)
+
+
+def arg_room(task, argc, envc):
+    """The bytes of strings (filename, envp, argv, with their NULs) an execve with
+    argc and envc pointers may copy: bprm_stack_limits' limit less the pointers, and
+    no more than the stack, which grows while they are copied, may reach under the
+    caller's RLIMIT_STACK (acct_stack_growth; the first word is a NULL). E2BIG if the
+    pointers alone are too many."""
+    limit = arg_limit(task)
+    ptr_size = (max(argc, 1) + envc) * 8
+    if limit <= ptr_size:
+        raise SyscallError(errno.E2BIG)
+    return min(limit - ptr_size, (task.rlimits[3][0] & PAGE_MASK) - 8)
+
+
+def check_args(task, filename, argv, envp):
+    """E2BIG where bprm_stack_limits and copy_strings give it: a string longer than
+    MAX_ARG_STRLEN, or more strings (the filename too) than arg_room allows."""
+    room = arg_room(task, len(argv), len(envp))
+    for s in [filename] + envp + argv:
+        if len(s) + 1 > MAX_ARG_STRLEN:
+            raise SyscallError(errno.E2BIG)
+        room -= len(s) + 1
+        if room < 0:
+            raise SyscallError(errno.E2BIG)
+
+
+def stack_size(task, needed):
+    """The size of the new stack mapping. Linux's stack grows on demand up to
+    RLIMIT_STACK; here the mapping is made that size at once (at most STACK_MAX, and
+    never less than the strings and tables exec puts on it, plus room to run)."""
+    rlim = min(task.rlimits[3][0], STACK_MAX) & PAGE_MASK
+    return max(rlim, page_up(needed + STACK_EXPAND))
+
+
 def open_exec(kernel, task, path):
     """Resolve and open an executable; returns (host fd, canonical path, stat)."""
     node = kernel.vfs.lookup(task, AT_FDCWD, path, follow=True)
@@ -192,15 +237,12 @@ class Image:
             path = interp
         else:
             raise SyscallError(errno.ELOOP)
-        for s in self.argv + self.envp:
-            if len(s) + 1 > MAX_ARG_STRLEN:
-                os.close(fd)
-                raise SyscallError(errno.E2BIG)
-        total = sum(len(s) + 1 + 8 for s in self.argv + self.envp)
-        limit = task.rlimits[3][0] // 4 if task.rlimits[3][0] < (1 << 62) else 1 << 40
-        if total > max(limit, 32 * PAGE):
+        try:
+            check_args(task, self.filename, self.argv, self.envp)
+        except SyscallError:
             os.close(fd)
-            raise SyscallError(errno.E2BIG)
+            raise
+        self.stack_size = stack_size(task, stack_bytes(self.argv, self.envp, self.filename))
         try:
             self.main = Elf(fd, host)
         except BaseException:
@@ -248,7 +290,9 @@ class Image:
             if main.type == ET_DYN and self.interp is None:
                 brk = ELF_ET_DYN_BASE
             interp_bias = 0
-            entry = bias + main.entry
+            # Addresses from the file wrap as unsigned long arithmetic does in Linux; a
+            # bad entry point is then the new image's SIGSEGV, never the kernel's crash.
+            entry = (bias + main.entry) & MASK64
             if self.interp is not None:
                 ispan = self.interp.max_vaddr - self.interp.min_vaddr
                 interp_bias = mm.find_free(ispan) - self.interp.min_vaddr \
@@ -256,8 +300,8 @@ class Image:
                 iops, izero = self.interp.map_ops(mm, interp_bias)
                 ops += iops
                 zero += izero
-                entry = interp_bias + self.interp.entry
-            ops += mm.map_fixed_ops(mm.stack_top - STACK_SIZE, mm.stack_top,
+                entry = (interp_bias + self.interp.entry) & MASK64
+            ops += mm.map_fixed_ops(mm.stack_top - self.stack_size, mm.stack_top,
                                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                                     name="[stack]")
             mm.run_ops(ops)
@@ -268,15 +312,18 @@ class Image:
         mm.brk_start = mm.brk_cur = brk
         auxv = [
             (AT_HWCAP, HOST_AUXV[AT_HWCAP]), (AT_PAGESZ, PAGE), (AT_CLKTCK, 100),
-            (AT_PHDR, bias + main.phdr_vaddr), (AT_PHENT, PHDR.size), (AT_PHNUM, main.phnum),
+            (AT_PHDR, (bias + main.phdr_vaddr) & MASK64), (AT_PHENT, PHDR.size),
+            (AT_PHNUM, main.phnum),
             (AT_BASE, interp_bias if self.interp is not None else 0), (AT_FLAGS, 0),
-            (AT_ENTRY, bias + main.entry), (AT_UID, task.creds.uid), (AT_EUID, task.creds.euid),
+            (AT_ENTRY, (bias + main.entry) & MASK64), (AT_UID, task.creds.uid),
+            (AT_EUID, task.creds.euid),
             (AT_GID, task.creds.gid), (AT_EGID, task.creds.egid), (AT_SECURE, 0),
             (AT_RANDOM, None), (AT_HWCAP2, HOST_AUXV[AT_HWCAP2]), (AT_EXECFN, None),
             (AT_PLATFORM, None), (AT_MINSIGSTKSZ, HOST_AUXV[AT_MINSIGSTKSZ]),
         ]
         placed = {}
-        sp = build_stack(mm, self.argv, self.envp, self.filename, auxv, random16, placed)
+        sp = build_stack(mm, self.argv, self.envp, self.filename, auxv, random16, placed,
+                         bottom=mm.stack_top - self.stack_size)
         task.auxv = placed["auxv"]
         # execve's arguments as they now stand on the new stack (for the trace).
         task.exec_args = [mm.stack_top - 9 - len(self.filename), sp + 8,
@@ -288,21 +335,31 @@ class Image:
         return entry, sp
 
 
-def build_stack(mm, argv, envp, execfn, auxv, random16, out=None):
+AUXV_WORDS = 2 * 24                   # room for the auxiliary vector's pairs
+
+
+def stack_bytes(argv, envp, execfn):
+    """An upper bound of what build_stack puts on the stack."""
+    strings = sum(len(x) + 1 for x in argv) + sum(len(x) + 1 for x in envp) + len(execfn) + 1
+    return 8 + strings + 7 + 16 + 8 * (len(argv) + len(envp) + 3 + AUXV_WORDS) + 16
+
+
+def build_stack(mm, argv, envp, execfn, auxv, random16, out=None, bottom=None):
     """Lay out the initial stack as Linux does; returns the new rsp. out: a dict that
-    receives the auxiliary vector's bytes as placed ("auxv", for /proc/PID/auxv)."""
+    receives the auxiliary vector's bytes as placed ("auxv", for /proc/PID/auxv).
+    bottom: the lowest address of the stack mapping; what does not fit above it is
+    never written (E2BIG: the caller is past exec's point of no return, so SIGSEGV)."""
     top = mm.stack_top
-    blob = bytearray()
     # From the top down: a NULL word, execfn, envp strings, argv strings.
+    pieces = [b"\0" * 8]
     p = top - 8
 
     def push(data):
         nonlocal p
         p -= len(data)
-        blob[0:0] = data
+        pieces.append(data)
         return p
 
-    blob += b"\0" * 8
     execfn_addr = push(execfn + b"\0")
     env_addrs = [push(e + b"\0") for e in reversed(envp)][::-1]
     arg_addrs = [push(a + b"\0") for a in reversed(argv)][::-1]
@@ -319,6 +376,9 @@ def build_stack(mm, argv, envp, execfn, auxv, random16, out=None):
         out["auxv"] = struct.pack(f"<{len(pairs)}Q", *pairs)
     table = struct.pack(f"<{len(words)}Q", *words)
     sp = (p - len(table)) & ~15
+    if bottom is not None and sp < bottom:
+        raise SyscallError(errno.E2BIG)
     pad = p - sp - len(table)
-    mm.proc.poke(sp, table + b"\0" * pad + bytes(blob[:top - p]))
+    pieces.reverse()
+    mm.proc.poke(sp, table + b"\0" * pad + b"".join(pieces))
     return sp

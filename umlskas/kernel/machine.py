@@ -15,6 +15,10 @@ stopped, so its registers and memory are stable. Its methods:
                            user_regs_struct (rip, rsp, rax, orig_rax, fs_base...)
   set_regs(regs)           write them back; takes effect on the next resume
   set_tls(fs_base)         arch_prctl(ARCH_SET_FS)
+                           (these and set_fpregs raise RegsRefused for a value the
+                           host will not load: a base past the user address space, a
+                           bad selector or MXCSR; the kernel makes that the guest's
+                           errno or SIGSEGV, never its own crash)
   run_ops(ops)             run host address-space syscalls inside this process,
                            in order, in one round trip; ops are MapOp tuples;
                            raises OpError(index, errno) on the first failure
@@ -74,6 +78,15 @@ class MapOp(NamedTuple):
     nr: int
     args: tuple
     flags: int = 0
+
+
+class RegsRefused(Exception):
+    """The host refused a register value the kernel asked it to load (ptrace's EIO or
+    EINVAL): the guest asked for something its CPU cannot hold."""
+
+    def __init__(self, err):
+        super().__init__(err)
+        self.errno = err
 
 
 class OpError(Exception):

@@ -249,7 +249,10 @@ def setup_frame(task, sig, info, regs, old_mask):
 
 
 def sigreturn(task):
-    """rt_sigreturn(2): restore what setup_frame saved. Returns the registers to set."""
+    """rt_sigreturn(2): restore what setup_frame saved: the registers first, then the FPU
+    state, as restore_sigcontext does (a bad FPU state faults with the registers already
+    restored). Raises SyscallError for a frame it cannot read, RegsRefused for values
+    the host will not load."""
     proc = task.proc
     regs = proc.get_regs()
     frame = regs.rsp - 8
@@ -266,8 +269,8 @@ def sigreturn(task):
             regs.eflags = (regs.eflags & ~FIX_EFLAGS) | (value & FIX_EFLAGS)
         else:
             setattr(regs, name, value)
-    if uc_flags & UC_STRICT_RESTORE_SS and ss:
-        regs.ss = ss
+    if uc_flags & UC_STRICT_RESTORE_SS:
+        regs.ss = ss | 3         # restore_sigcontext forces RPL 3 (ss 0 becomes 3: a fault)
     regs.orig_rax = 0xFFFFFFFFFFFFFFFF
     task.sigmask = mask & ~UNBLOCKABLE
     if not ss_flags & SS_ONSTACK and task.altstack is not None:
@@ -275,10 +278,10 @@ def sigreturn(task):
             task.altstack = (0, SS_DISABLE, 0)
         else:
             task.altstack = (ss_sp, ss_flags & SS_AUTODISARM, ss_size)
+    recalc(task)
+    proc.set_regs(regs)
     if fpstate:
         proc.set_fpregs(mm.read(fpstate, FXSAVE_SIZE))
-    recalc(task)
-    return regs
 
 
 def with_temp_sigmask(task, mask, call):

@@ -5,6 +5,7 @@ import struct
 import time
 
 from ..errors import Block, SyscallError, WaitQueue
+from .time import KTIME_MAX, ktime_after, park_deadline
 
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE = 0, 1, 3, 4
 FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
@@ -39,11 +40,18 @@ def sys_futex(task, uaddr, futex_op, val, timeout, uaddr2, val3):
                 if sec < 0 or not 0 <= nsec < 10**9:
                     raise SyscallError(errno.EINVAL)
                 ns = sec * 10**9 + nsec
+                now = time.monotonic_ns()
                 if cmd == FUTEX_WAIT:
-                    deadline = time.monotonic() + ns / 1e9
+                    end = ktime_after(now, ns)          # relative
                 else:
+                    # Absolute on the chosen clock; parking counts CLOCK_MONOTONIC.
                     clk = 0 if futex_op & FUTEX_CLOCK_REALTIME else 1
-                    deadline = time.monotonic() + (ns - task.kernel.clock.now_ns(clk)) / 1e9
+                    ns = min(ns, KTIME_MAX)
+                    end = KTIME_MAX if ns == KTIME_MAX else \
+                        ktime_after(now, ns - task.kernel.clock.now_ns(clk))
+                deadline = park_deadline(end)
+                if deadline is None:
+                    deadline = False            # a timeout that never comes
             word, = struct.unpack("<I", task.mm.read(uaddr, 4))
             if word != val & 0xFFFFFFFF:
                 raise SyscallError(errno.EAGAIN)
@@ -52,10 +60,10 @@ def sys_futex(task, uaddr, futex_op, val, timeout, uaddr2, val3):
             if restart.pop("woken", False):
                 return 0
             deadline = restart["futex"]
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline and time.monotonic() >= deadline:
                 raise SyscallError(errno.ETIMEDOUT)
         task.futex_bitset = val3 & 0xFFFFFFFF if cmd == FUTEX_WAIT_BITSET else FUTEX_BITSET_MATCH_ANY
-        raise Block(deadline=restart["futex"],
+        raise Block(deadline=restart["futex"] or None,
                     queue=_queue(task, uaddr, True, bool(futex_op & FUTEX_PRIVATE_FLAG)))
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         if cmd == FUTEX_WAKE_BITSET and (val3 & 0xFFFFFFFF) == 0:

@@ -13,11 +13,10 @@ import stat as statmod
 import struct
 
 from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
-import time
 
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
-from .poll import call_deadline, read_sigmask, read_timespec_ns
+from .poll import call_deadline, expired, park_at, read_sigmask, read_timespec_ns
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -157,9 +156,9 @@ def do_epoll_wait(task, epfd, events, maxevents, timeout_ns):
         if got:
             task.mm.write(events, b"".join(EPOLL_EVENT.pack(ev, data) for ev, data in got))
             return len(got)
-    if timeout_ns == 0 or (deadline is not None and time.monotonic() >= deadline):
+    if timeout_ns == 0 or expired(deadline):
         return 0
-    raise Block(fds=ep.host_waits(), deadline=deadline, queue=ep.queue)
+    raise Block(fds=ep.host_waits(), deadline=park_at(deadline), queue=ep.queue)
 
 
 def sys_epoll_wait(task, epfd, events, maxevents, timeout):

@@ -9,7 +9,7 @@ from ..address_space import (MAP_ANONYMOUS, MAP_HUGETLB, MAP_PRIVATE, MAP_SHARED
                              MAP_SHARED_VALIDATE, MAP_TYPE, PAGE, PROT_WRITE)
 from ..errors import SyscallError
 from ..files import O_PATH
-from ..machine import MapOp
+from ..machine import MapOp, RegsRefused
 
 ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1004
 ARCH_GET_CPUID, ARCH_SET_CPUID = 0x1011, 0x1012
@@ -205,7 +205,10 @@ def sys_arch_prctl(task, code, addr):
     if code == ARCH_SET_FS:
         if addr >= task.mm.top:
             raise SyscallError(errno.EPERM)
-        task.proc.set_tls(addr)
+        try:
+            task.proc.set_tls(addr)
+        except RegsRefused:
+            raise SyscallError(errno.EPERM) from None
         return 0
     if code == ARCH_GET_FS:
         task.mm.write(addr, struct.pack("<Q", task.proc.get_regs().fs_base))
@@ -215,7 +218,10 @@ def sys_arch_prctl(task, code, addr):
             raise SyscallError(errno.EPERM)
         regs = task.proc.get_regs()
         regs.gs_base = addr
-        task.proc.set_regs(regs)
+        try:
+            task.proc.set_regs(regs)
+        except RegsRefused:
+            raise SyscallError(errno.EPERM) from None
         return 0
     if code == ARCH_GET_GS:
         task.mm.write(addr, struct.pack("<Q", task.proc.get_regs().gs_base))

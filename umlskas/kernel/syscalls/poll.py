@@ -14,6 +14,7 @@ from ..signals import with_temp_sigmask
 from ..files import O_CLOEXEC, O_DIRECT, O_NONBLOCK
 from ..epoll import file_revents
 from ..pipe import make_pipe
+from .time import park_deadline
 
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND = 0x40, 0x80, 0x100, 0x200
@@ -65,16 +66,30 @@ def _park(task, files_events, deadline):
             queues.extend(waits())
         elif file.host_fd is not None and getattr(file, "may_block", False):
             fds.append((file.host_fd, events & (POLLIN | POLLOUT | POLLPRI) or POLLIN))
-    raise Block(fds=tuple(fds), deadline=deadline, queue=tuple(queues) or None)
+    raise Block(fds=tuple(fds), deadline=park_at(deadline), queue=tuple(queues) or None)
+
+
+# poll_select_set_timeout's end time saturates at TIME64_MAX seconds
+# (timespec64_add_safe); the wait itself never ends past KTIME_MAX.
+END_MAX_NS = ((1 << 63) - 1) * 10**9
 
 
 def call_deadline(task, timeout_ns):
-    """The monotonic deadline of this call, fixed on its first run."""
+    """This call's end time (CLOCK_MONOTONIC ns, None: no timeout), fixed on its first run."""
     restart = task.restart
-    if "poll_deadline" not in restart:
-        restart["poll_deadline"] = None if timeout_ns is None else \
-            time.monotonic() + timeout_ns / 1e9
-    return restart["poll_deadline"]
+    if "poll_end" not in restart:
+        restart["poll_end"] = None if timeout_ns is None else \
+            min(time.monotonic_ns() + timeout_ns, END_MAX_NS)
+    return restart["poll_end"]
+
+
+def expired(end_ns):
+    return end_ns is not None and time.monotonic_ns() >= end_ns
+
+
+def park_at(end_ns):
+    """The Block deadline for an end time from call_deadline."""
+    return None if end_ns is None else park_deadline(end_ns)
 
 
 def do_poll(task, fds_ptr, nfds, timeout_ns):
@@ -98,8 +113,7 @@ def do_poll(task, fds_ptr, nfds, timeout_ns):
         if revents:
             count += 1
         out.append(struct.pack("<ihh", fd, events, revents - 0x10000 if revents & 0x8000 else revents))
-    expired = deadline is not None and time.monotonic() >= deadline
-    if count or timeout_ns == 0 or expired:
+    if count or timeout_ns == 0 or expired(deadline):
         task.mm.write(fds_ptr, b"".join(out))
         return count
     _park(task, watched, deadline)
@@ -132,8 +146,8 @@ def sys_ppoll(task, fds, nfds, tsp, sigmask, sigsetsize):
     """ppoll(2): the signal mask is the task's for the call's duration."""
     mask = read_sigmask(task, sigmask, sigsetsize)
     timeout_ns = read_timespec_ns(task, tsp)
-    return with_temp_sigmask(task, mask,
-                             lambda: do_poll(task, fds, nfds & 0xFFFFFFFF, timeout_ns))
+    return _finish(task, tsp, timeout_ns, 10**9, lambda: with_temp_sigmask(
+        task, mask, lambda: do_poll(task, fds, nfds & 0xFFFFFFFF, timeout_ns)))
 
 
 def do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns):
@@ -162,8 +176,7 @@ def do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns):
             if sets[i] >> fd & 1 and ev & mask:
                 results[i] |= 1 << fd
                 count += 1
-    expired = deadline is not None and time.monotonic() >= deadline
-    if count or timeout_ns == 0 or expired:
+    if count or timeout_ns == 0 or expired(deadline):
         for ptr, value in zip((readfds, writefds, exceptfds), results):
             if ptr:
                 task.mm.write(ptr, value.to_bytes(nbytes, "little"))
@@ -172,8 +185,32 @@ def do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns):
 
 
 def _remaining_ns(task):
-    deadline = task.restart.get("poll_deadline")
-    return 0 if deadline is None else max(0, int((deadline - time.monotonic()) * 1e9))
+    end = task.restart.get("poll_end")
+    return 0 if end is None else max(0, end - time.monotonic_ns())
+
+
+def _finish(task, ptr, timeout_ns, per_sec, call):
+    """poll_select_finish: run call(); when it returns, or a signal interrupts it, the
+    time left goes back to the timeout at ptr (a timeval for select: per_sec 10**6;
+    a timespec: 10**9). A timeout in memory the guest cannot write is no reason to
+    fail the call (Linux then just does not update it)."""
+    try:
+        result = call()
+    except Block:
+        if ptr and timeout_ns and task.sigpending:
+            _write_left(task, ptr, per_sec)
+        raise
+    if ptr and timeout_ns:
+        _write_left(task, ptr, per_sec)
+    return result
+
+
+def _write_left(task, ptr, per_sec):
+    left = _remaining_ns(task)
+    try:
+        task.mm.write(ptr, struct.pack("<qq", left // 10**9, left % 10**9 // (10**9 // per_sec)))
+    except SyscallError:
+        pass
 
 
 def sys_select(task, nfds, readfds, writefds, exceptfds, timeout):
@@ -184,11 +221,8 @@ def sys_select(task, nfds, readfds, writefds, exceptfds, timeout):
         if sec < 0 or not 0 <= usec < 10**6:
             raise SyscallError(errno.EINVAL)
         timeout_ns = sec * 10**9 + usec * 1000
-    count = do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns)
-    if timeout:
-        left = _remaining_ns(task) if timeout_ns else 0
-        task.mm.write(timeout, struct.pack("<qq", left // 10**9, left % 10**9 // 1000))
-    return count
+    return _finish(task, timeout, timeout_ns, 10**6, lambda: do_select(
+        task, nfds, readfds, writefds, exceptfds, timeout_ns))
 
 
 def sys_pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
@@ -198,12 +232,8 @@ def sys_pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
         mask_ptr, size = struct.unpack("<QQ", task.mm.read(sig, 16))
         mask = read_sigmask(task, mask_ptr, size)
     timeout_ns = read_timespec_ns(task, tsp)
-    count = with_temp_sigmask(task, mask, lambda: do_select(task, nfds, readfds, writefds,
-                                                             exceptfds, timeout_ns))
-    if tsp:
-        left = _remaining_ns(task) if timeout_ns else 0
-        task.mm.write(tsp, struct.pack("<qq", left // 10**9, left % 10**9))
-    return count
+    return _finish(task, tsp, timeout_ns, 10**9, lambda: with_temp_sigmask(
+        task, mask, lambda: do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns)))
 
 
 HANDLERS = {

@@ -335,6 +335,7 @@ HANDLERS = {
 
 SIGCHLD = 17
 CSIGNAL = 0xFF
+TASK_SIZE_MAX = 0x7FFFFFFFF000           # the end of the user address space (4-level paging)
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
@@ -361,7 +362,9 @@ def sys_clone(task, flags, stack, parent_tid, child_tid, tls):
 
 def sys_clone3(task, cl_args, size):
     """clone3(2)."""
-    if size < 64 or size > 4096:
+    if size > 4096:
+        raise SyscallError(errno.E2BIG)           # copy_clone_args_from_user: > PAGE_SIZE
+    if size < 64:
         raise SyscallError(errno.EINVAL)
     raw = task.mm.read(cl_args, size)
     if size > CLONE_ARGS.size and any(raw[CLONE_ARGS.size:]):
@@ -373,6 +376,8 @@ def sys_clone3(task, cl_args, size):
         raise SyscallError(errno.EINVAL)
     if (stack == 0) != (stack_size == 0):
         raise SyscallError(errno.EINVAL)
+    if stack and stack + stack_size > TASK_SIZE_MAX:
+        raise SyscallError(errno.EINVAL)          # clone3_stack_valid: access_ok() fails
     return task.kernel.clone(task, flags, stack + stack_size if stack else 0, parent_tid,
                              child_tid, tls, exit_signal)
 

@@ -6,7 +6,9 @@ import time
 
 from .. import signals
 from ..errors import Block, SyscallError, TaskGone
+from ..machine import RegsRefused
 from ..signals import UNBLOCKABLE, recalc, sigbit
+from .time import KTIME_MAX, ktime_after, park_deadline
 
 SIGKILL, SIGSTOP = 9, 19
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
@@ -80,10 +82,14 @@ def sys_rt_sigpending(task, set_ptr, sigsetsize):
 
 
 def sys_rt_sigreturn(task):
-    """rt_sigreturn(2): back from a handler to the context saved in its frame."""
-    regs = signals.sigreturn(task)
-    task.proc.set_regs(regs)
+    """rt_sigreturn(2): back from a handler to the context saved in its frame. A frame
+    that cannot be read, or registers the host will not load (an MXCSR with reserved
+    bits...), is Linux's badframe: SIGSEGV, forced (signal_fault)."""
     from ..kernel_proc import TaskResumes
+    try:
+        signals.sigreturn(task)
+    except (SyscallError, RegsRefused):
+        task.kernel.force_signal(task, signals.SIGSEGV)
     raise TaskResumes()
 
 
@@ -126,7 +132,10 @@ def sys_rt_sigtimedwait(task, set_ptr, info_ptr, timeout_ptr, sigsetsize):
             sec, nsec = struct.unpack("<qq", task.mm.read(timeout_ptr, 16))
             if sec < 0 or not 0 <= nsec < 10**9:
                 raise SyscallError(errno.EINVAL)
-            deadline = time.monotonic() + sec + nsec / 1e9
+            # 0 is "now" (EAGAIN at once); a time past KTIME_MAX never comes (False).
+            deadline = park_deadline(ktime_after(time.monotonic_ns(), sec * 10**9 + nsec))
+            if deadline is None:
+                deadline = False
         restart["sigwait_set"] = wanted
         restart["sigwait_deadline"] = deadline
     wanted = restart["sigwait_set"]
@@ -138,9 +147,9 @@ def sys_rt_sigtimedwait(task, set_ptr, info_ptr, timeout_ptr, sigsetsize):
             task.mm.write(info_ptr, info)
         return sig
     deadline = restart["sigwait_deadline"]
-    if deadline is not None and time.monotonic() >= deadline:
+    if deadline and time.monotonic() >= deadline:
         raise SyscallError(errno.EAGAIN)
-    raise Block(deadline=deadline, queue=_signal_queue(task))
+    raise Block(deadline=deadline or None, queue=_signal_queue(task))
 
 
 def sys_sigaltstack(task, ss, old_ss):
@@ -258,22 +267,25 @@ TIMEVAL2 = struct.Struct("<qqqq")   # it_interval, it_value (timeval each)
 
 
 def _itimer_left(process, which):
+    """(ns left, interval ns) of one of the process's interval timers."""
     timer = process.itimers.get(which)
     if timer is None:
-        return 0.0, 0.0
+        return 0, 0
     deadline, interval = timer
-    return max(0.0, deadline - time.monotonic()), interval
+    # An armed timer shows at least 1 us left (itimer_get_remtime).
+    return max(1000, deadline - time.monotonic_ns()), interval
 
 
-def _arm(task, which, value, interval):
+def _arm(task, which, value_ns, interval_ns):
     """Arm (value 0: disarm) one of the process's interval timers. The CPU-time
-    ones (VIRTUAL, PROF) count real time: the guest's CPU time is the host's."""
+    ones (VIRTUAL, PROF) count real time: the guest's CPU time is the host's.
+    Times are ns, clamped as Linux's ktime is: an expiry never goes past KTIME_MAX."""
     process = task.process
     kernel = task.kernel
-    if not value:
+    if not value_ns:
         process.itimers.pop(which, None)
         return
-    timer = (time.monotonic() + value, interval)
+    timer = (min(time.monotonic_ns() + value_ns, KTIME_MAX), min(interval_ns, KTIME_MAX))
     process.itimers[which] = timer
     _schedule(kernel, process, which, timer)
 
@@ -283,31 +295,34 @@ def _schedule(kernel, process, which, timer):
         if process.itimers.get(which) is not timer or process.zombie or not process.threads:
             return
         if timer[1]:
-            nxt = (max(timer[0] + max(timer[1], 50e-6), time.monotonic()), timer[1])
+            nxt = (min(max(timer[0] + max(timer[1], 50000), time.monotonic_ns()), KTIME_MAX),
+                   timer[1])
             process.itimers[which] = nxt
             _schedule(kernel, process, which, nxt)
         else:
             del process.itimers[which]
         sig = ITIMER_SIGNAL[which]
         kernel.send_signal(process, sig, info=signals.siginfo(sig, signals.SI_KERNEL))
-    kernel.add_timer(timer[0], fire)
+    if timer[0] < KTIME_MAX:            # one at KTIME_MAX never expires
+        kernel.add_timer(timer[0] / 1e9, fire)
 
 
 def sys_alarm(task, seconds):
-    """alarm(2): returns the seconds left of the previous alarm (rounded up)."""
+    """alarm(2): returns the seconds left of the previous alarm, rounded as Linux's
+    alarm_setitimer does: to the nearest second, but never 0 while one is pending."""
     left, _ = _itimer_left(task.process, ITIMER_REAL)
-    _arm(task, ITIMER_REAL, seconds & 0xFFFFFFFF, 0)
-    return int(left + 0.999999) if left else 0
+    _arm(task, ITIMER_REAL, (seconds & 0xFFFFFFFF) * 10**9, 0)
+    sec, nsec = divmod(left, 10**9)
+    if (not sec and nsec) or nsec >= 500000000:
+        sec += 1
+    return sec
 
 
 def _itimerval(process, which):
     left, interval = _itimer_left(process, which)
 
-    def tv(x):
-        us = int(round(x * 1e6))
-        if x and not us:
-            us = 1
-        return us // 10**6, us % 10**6
+    def tv(ns):
+        return ns // 10**9, ns % 10**9 // 1000
     return TIMEVAL2.pack(*tv(interval), *tv(left))
 
 
@@ -321,7 +336,7 @@ def sys_setitimer(task, which, new_value, old_value):
         for sec, usec in ((isec, iusec), (vsec, vusec)):
             if sec < 0 or not 0 <= usec < 10**6:
                 raise SyscallError(errno.EINVAL)
-        new = (vsec + vusec / 1e6, isec + iusec / 1e6)
+        new = (vsec * 10**9 + vusec * 1000, isec * 10**9 + iusec * 1000)
     if old_value:
         task.mm.write(old_value, _itimerval(task.process, which))
     if new is not None:

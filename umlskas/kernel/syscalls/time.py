@@ -14,6 +14,20 @@ CPU_CLOCKS = {CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID}
 TIMER_ABSTIME = 1
 NSEC = 10**9
 TIMESPEC = struct.Struct("<qq")
+# Linux's ktime_t is a signed 64-bit count of ns: a longer time is clamped to KTIME_MAX
+# (timespec64_to_ktime, ktime_add_safe), and a timer that expires at KTIME_MAX never does.
+KTIME_MAX = (1 << 63) - 1
+
+
+def ktime_after(now_ns, ns):
+    """now + ns on a ktime clock, clamped at KTIME_MAX as ktime_add_safe does."""
+    return min(now_ns + ns, KTIME_MAX)
+
+
+def park_deadline(mono_ns):
+    """The Block deadline (time.monotonic() seconds) for a CLOCK_MONOTONIC deadline
+    in ns; None for KTIME_MAX and beyond, which never comes."""
+    return None if mono_ns >= KTIME_MAX else mono_ns / NSEC
 
 
 def clock_ns(task, clk):
@@ -69,22 +83,31 @@ def sys_time(task, tloc):
 
 
 def sleep_until(task, clk, deadline_ns, rem):
-    """Park until clock clk reaches deadline_ns."""
+    """Park until clock clk reaches deadline_ns (KTIME_MAX: until a signal). A sleep a
+    signal interrupts writes the time left to rem (if given) as do_nanosleep does."""
     now = clock_ns(task, clk)
     if now >= deadline_ns:
         return 0
+    if task.sigpending:
+        if rem:
+            left = deadline_ns - now
+            task.mm.write(rem, TIMESPEC.pack(left // NSEC, left % NSEC))
+        raise Block()          # _blocked turns it into EINTR or a restart
+    if deadline_ns >= KTIME_MAX:
+        raise Block()          # forever: only a signal ends it
     if task.kernel.clock.virtual:
         task.kernel.clock.advance_to(clk, deadline_ns)   # virtual time: no waiting
         return 0
     # Parking uses the monotonic clock; an absolute realtime deadline is converted once.
-    raise Block(deadline=time.monotonic() + (deadline_ns - now) / NSEC)
+    raise Block(deadline=park_deadline(time.monotonic_ns() + (deadline_ns - now)))
 
 
 def sys_nanosleep(task, req, rem):
     """nanosleep(2)."""
     restart = task.restart
     if "deadline" not in restart:
-        restart["deadline"] = clock_ns(task, CLOCK_MONOTONIC) + read_timespec(task, req)
+        ns = read_timespec(task, req)
+        restart["deadline"] = ktime_after(clock_ns(task, CLOCK_MONOTONIC), ns)
     return sleep_until(task, CLOCK_MONOTONIC, restart["deadline"], rem)
 
 
@@ -101,9 +124,12 @@ def sys_clock_nanosleep(task, clk, flags, req, rem):
         ns = read_timespec(task, req)
         if clk == CLOCK_PROCESS_CPUTIME_ID or clk < 0:
             clk = CLOCK_MONOTONIC    # the guest is idle while parked: sleep in real time
-        restart["deadline"] = ns if flags & TIMER_ABSTIME else clock_ns(task, clk) + ns
+        restart["deadline"] = min(ns, KTIME_MAX) if flags & TIMER_ABSTIME else \
+            ktime_after(clock_ns(task, clk), ns)
         restart["clock"] = clk
-    return sleep_until(task, restart["clock"], restart["deadline"], rem)
+    # An absolute sleep has nothing to report in rem (Linux leaves it alone).
+    return sleep_until(task, restart["clock"], restart["deadline"],
+                       0 if flags & TIMER_ABSTIME else rem)
 
 
 CLK_TCK = 100

@@ -7,14 +7,14 @@ import time
 from .. import signals
 from ..errors import Block, SyscallError
 from ..files import O_NONBLOCK, O_RDONLY, File, make_stat
-from .time import NSEC, clock_ns
+from .time import KTIME_MAX, NSEC, clock_ns
 
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 TIMER_ABSTIME = 1
 ITIMERSPEC = struct.Struct("<qqqq")          # it_interval, it_value (timespec each)
 SFD_NONBLOCK, SFD_CLOEXEC = 0o4000, 0o2000000
 SIGINFO_SIZE = 128
-MIN_PERIOD = 50e-6             # a periodic timer fires at most every 50 us (hrtimer-like)
+MIN_PERIOD = 50000             # ns: a periodic timer fires at most every 50 us (hrtimer-like)
 
 
 class PosixTimer:
@@ -24,19 +24,21 @@ class PosixTimer:
     def __init__(self, process, timer_id, clock, notify, signo, value, thread):
         self.process, self.id, self.clock = process, timer_id, clock
         self.notify, self.signo, self.value, self.thread = notify, signo, value, thread
-        self.deadline = None            # monotonic seconds
-        self.interval = 0.0
+        self.deadline = None            # CLOCK_MONOTONIC ns (at most KTIME_MAX)
+        self.interval = 0               # ns
         self.overrun = 0
         self.pending_overrun = 0
         self.generation = 0
 
     def arm(self, kernel, delay, interval):
+        """Start the timer delay ns from now (None: disarm), then every interval ns;
+        like an hrtimer's, the expiry is clamped at KTIME_MAX, which never comes."""
         self.generation += 1
         if delay is None:
             self.deadline = None
             return
-        self.deadline = time.monotonic() + max(0.0, delay)
-        self.interval = interval
+        self.deadline = min(time.monotonic_ns() + max(0, delay), KTIME_MAX)
+        self.interval = min(interval, KTIME_MAX)
         self._schedule(kernel, self.generation)
 
     def _schedule(self, kernel, generation):
@@ -47,15 +49,15 @@ class PosixTimer:
                 # Expiries missed meanwhile count as overruns (computed, not looped: the
                 # interval may be a nanosecond); the next one is at least MIN_PERIOD away.
                 step = max(self.interval, MIN_PERIOD)
-                now = time.monotonic()
-                missed = max(0, int((now - self.deadline) // step))
+                missed = max(0, (time.monotonic_ns() - self.deadline) // step)
                 self.pending_overrun += missed
-                self.deadline += (missed + 1) * step
+                self.deadline = min(self.deadline + (missed + 1) * step, KTIME_MAX)
                 self._schedule(kernel, generation)
             else:
                 self.deadline = None
             self.expire(kernel)
-        kernel.add_timer(self.deadline, fire)
+        if self.deadline < KTIME_MAX:
+            kernel.add_timer(self.deadline / NSEC, fire)
 
     def expire(self, kernel):
         if self.notify == SIGEV_NONE:
@@ -73,22 +75,21 @@ class PosixTimer:
         kernel.send_signal(self.process, self.signo, info=info, thread=self.thread)
 
     def left(self):
+        """ns to the next expiry (0: disarmed)."""
         if self.deadline is None:
-            return 0.0
-        return max(1e-9, self.deadline - time.monotonic())
+            return 0
+        return max(1, self.deadline - time.monotonic_ns())
 
 
 def _timespec(sec, nsec):
+    """A timespec in ns, clamped at KTIME_MAX as timespec64_to_ktime does."""
     if sec < 0 or not 0 <= nsec < NSEC:
         raise SyscallError(errno.EINVAL)
-    return sec + nsec / NSEC
+    return min(sec * NSEC + nsec, KTIME_MAX)
 
 
 def _pack_itimerspec(interval, left):
-    def ts(x):
-        ns = int(round(x * NSEC))
-        return ns // NSEC, ns % NSEC
-    return ITIMERSPEC.pack(*ts(interval), *ts(left))
+    return ITIMERSPEC.pack(interval // NSEC, interval % NSEC, left // NSEC, left % NSEC)
 
 
 def sys_timer_create(task, clockid, sevp, timerid):
@@ -135,10 +136,10 @@ def sys_timer_settime(task, timer_id, flags, new_value, old_value):
     if old_value:
         task.mm.write(old_value, _pack_itimerspec(timer.interval, timer.left()))
     if value == 0:
-        timer.arm(task.kernel, None, 0.0)
+        timer.arm(task.kernel, None, 0)
         return 0
     if flags & TIMER_ABSTIME:
-        value = value - clock_ns(task, timer.clock) / NSEC
+        value = KTIME_MAX if value == KTIME_MAX else value - clock_ns(task, timer.clock)
     timer.arm(task.kernel, value, interval)
     return 0
 
@@ -146,7 +147,7 @@ def sys_timer_settime(task, timer_id, flags, new_value, old_value):
 def sys_timer_gettime(task, timer_id, curr_value):
     """timer_gettime(2)."""
     timer = _timer(task, timer_id)
-    task.mm.write(curr_value, _pack_itimerspec(timer.interval if timer.deadline else 0.0,
+    task.mm.write(curr_value, _pack_itimerspec(timer.interval if timer.deadline else 0,
                                                timer.left()))
     return 0
 
@@ -159,7 +160,7 @@ def sys_timer_getoverrun(task, timer_id):
 def sys_timer_delete(task, timer_id):
     """timer_delete(2)."""
     timer = _timer(task, timer_id)
-    timer.arm(task.kernel, None, 0.0)
+    timer.arm(task.kernel, None, 0)
     del task.process.posix_timers[timer_id]
     return 0
 
