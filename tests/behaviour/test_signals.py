@@ -35,6 +35,7 @@ SIGNAL_CASES = {
     "interrupted_blocking_write_returns_the_part_sent": Case("sig_partial"),
     "pause_woken_by_signal": Case("sig_pause"),
     "sigwaitinfo_sigtimedwait_blocked_pending": Case("sig_wait"),
+    "blocked_ignored_signal_stays_pending_sigchld_to_sigtimedwait": Case("sig_blocked_ignored"),
     "setitimer_real_periodic": Case("sig_itimer"),
     # signals and children
     "kill_child_sigterm_wait_status": Case("sig_kill_child"),

@@ -1,17 +1,18 @@
 """Signals, delivered by the kernel: pending sets, the x86-64 rt_sigframe, rt_sigreturn, restarts.
 
 How it works: a signal sent to a process or thread is queued on it (its
-siginfo kept) unless its disposition ignores it, and a thread that can take
-it is woken: a parked syscall is ended (EINTR, or restarted when the handler
-has SA_RESTART and the call is one Linux restarts), a running thread is
-stopped with PTRACE_INTERRUPT. Delivery happens when a thread is about to
-return to the guest: the kernel builds the frame Linux builds (pretcode,
-ucontext with the saved registers and mask, siginfo, the FPU state in fxsave
-form) below the stack pointer (or on the alternate stack), points rip at the
-handler with rdi/rsi/rdx = signo, &info, &uc, and the handler's return through
-sa_restorer comes back as rt_sigreturn, which restores all of it. A default
-action is carried out by the kernel: ignore, terminate (with the signal as
-the wait status), or stop/continue.
+siginfo kept) unless its disposition ignores it and the target does not block
+it (a blocked one waits: its handler may change, sigtimedwait may take it),
+and a thread that can take it is woken: a parked syscall is ended (EINTR, or
+restarted when the handler has SA_RESTART and the call is one Linux restarts),
+a running thread is stopped with PTRACE_INTERRUPT. Delivery happens when a
+thread is about to return to the guest: the kernel builds the frame Linux
+builds (pretcode, ucontext with the saved registers and mask, siginfo, the FPU
+state in fxsave form) below the stack pointer (or on the alternate stack),
+points rip at the handler with rdi/rsi/rdx = signo, &info, &uc, and the
+handler's return through sa_restorer comes back as rt_sigreturn, which
+restores all of it. A default action is carried out by the kernel: ignore,
+terminate (with the signal as the wait status), or stop/continue.
 """
 
 import errno
@@ -36,6 +37,7 @@ DEFAULT_IGNORE = {SIGCHLD, SIGURG, SIGWINCH, SIGCONT}
 DEFAULT_STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
 DEFAULT_CORE = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ,
                 SIGSYS}
+NOT_FATAL_BY_DEFAULT = DEFAULT_STOP | DEFAULT_IGNORE
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 SYNCHRONOUS = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS}
 
@@ -130,11 +132,16 @@ def send(kernel, process, sig, info, thread=None, current=None):
     elif sig in DEFAULT_STOP:
         for pending in [process.shared_pending] + [t.sigstate.pending for t in process.threads]:
             pending.pop(SIGCONT, None)
-    if is_ignored(leader, sig) and sig not in (SIGKILL, SIGSTOP):
+    # An ignored signal is discarded when sent, unless the target blocks it: its
+    # handler may change before it is unblocked, and sigtimedwait may take it
+    # (Linux's sig_ignored; a SIGCHLD at its default action reaches a parent that
+    # blocks it and waits in sigtimedwait).
+    if (is_ignored(leader, sig) and sig not in (SIGKILL, SIGSTOP)
+            and not (thread or leader).sigmask & sigbit(sig)):
         return
     handler = action_of(leader, sig)[0]
-    if sig == SIGKILL or (handler == SIG_DFL and sig not in DEFAULT_STOP and
-                          not _blocked_everywhere(process, sig, thread)):
+    if sig == SIGKILL or (handler == SIG_DFL and sig not in NOT_FATAL_BY_DEFAULT
+                          and not _blocked_everywhere(process, sig, thread)):
         kernel.end_process(process, sig)
         if current is not None and current.process is process:
             raise TaskGone()
