@@ -350,10 +350,8 @@ def test_sqlite_two_kernels_and_a_host_writer_lose_no_commit(mode, tmp_path, jou
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_sqlite_three_kernels_and_two_host_writers_heavy(mode, tmp_path, request):
+def test_sqlite_three_kernels_and_two_host_writers_heavy(mode, tmp_path):
     """Run with -m slow (the default run leaves it out: about a minute per mode)."""
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("heavy variant: run with -m slow")
     n = 1000
     report, (successes, counter, rows, integrity) = _sqlite_race(mode, tmp_path, 3, 2, n, 560)
     print(report)
