@@ -27,6 +27,9 @@ class FakeKernel:
 class FakeFile:
     """An open file: host-backed ones have a mode, pipes and sockets may not."""
 
+    vnode = None
+    host_fd = None
+
     def __init__(self, path, mode=None):
         self.path = path
         if mode is not None:
@@ -38,7 +41,8 @@ class FakeFile:
 
 
 def make_task(kernel, tid, tgid=None, cwd="/"):
-    t = SimpleNamespace(tid=tid, tgid=tgid or tid, fs=SimpleNamespace(cwd=cwd, umask=0o22, root="/"),
+    t = SimpleNamespace(tid=tid, tgid=tgid or tid, fs=SimpleNamespace(cwd=cwd, umask=0o22, root="/",
+                                                                      cwd_dir=None),
                         files=FdTable(), exe="/bin/true", kernel=kernel)
     kernel.tasks[tid] = t
     return t
@@ -208,15 +212,16 @@ def test_eloop_after_40_links(vfs, task, tmp_path):
 
 
 def test_trailing_slash(vfs, task, tree):
-    assert host(vfs.walk(task, str(tree), "d/", True)) == str(tree / "d") + "/"
+    node = vfs.walk(task, str(tree), "d/", True)
+    assert host(node) == str(tree / "d") and node.slash
     # A trailing slash follows the last link even when asked not to (Linux's LOOKUP_FOLLOW).
-    assert host(vfs.walk(task, str(tree), "abs/", False)) == str(tree / "d") + "/"
+    assert host(vfs.walk(task, str(tree), "abs/", False)) == str(tree / "d")
     assert host(vfs.walk(task, "/", "/", False)) == "/"
-    # A regular file with a slash keeps it, so the host's call fails with ENOTDIR.
-    p = host(vfs.walk(task, str(tree), "d/f/", True))
-    assert p.endswith("/")
-    with pytest.raises(NotADirectoryError):
-        os.stat(p)
+    # A regular file with a slash is ENOTDIR, as Linux's walk says.
+    assert err(vfs.walk, task, str(tree), "d/f/", True) == errno.ENOTDIR
+    # A missing name with a slash may still be made (mkdir "new/").
+    node = vfs.walk(task, str(tree), "new/", False)
+    assert node.exists is False and node.slash
 
 
 # ---- /proc ------------------------------------------------------------------------------
