@@ -457,6 +457,7 @@ class Vfs:
         self.mount_children = {}         # guest dir -> {name: guest path} of the mount
                                          # points below it and the dirs on their way
         self.mount_cache = {}
+        self.points = set()              # every mount point (skeletons too)
         self.root = None
         try:
             if specs or root or sandbox:
@@ -559,6 +560,7 @@ class Vfs:
 
     def _append(self, m, guest):
         self.mounts.append(m)
+        self.points.add(guest)
         self.mount_cache.clear()
         self.sorted_mounts = sorted(reversed(self.mounts), key=lambda x: -len(x.point))
         while guest != "/":
@@ -567,7 +569,7 @@ class Vfs:
             guest = parent
 
     def is_mount_point(self, guest):
-        return any(m.point == guest for m in self.mounts)
+        return guest in self.points
 
     def _make_mount_point(self, parent, point):
         """Like bwrap: a mount point missing from a writable layer of ours (a tmpfs,
@@ -610,7 +612,19 @@ class Vfs:
         found again from the guest path when needed)."""
         if dirfd == AT_FDCWD:
             fs = task.fs
-            return fs.cwd, fs.cwd_dir
+            hd = fs.cwd_dir
+            if hd is None:
+                # Not held yet (the first cwd, one in an overlay): found from its path,
+                # and kept where a copy-up cannot change the answer.
+                m = self.mount_at(fs.cwd)
+                if m.synth is None:
+                    try:
+                        hd = self.dir_at(m, m.rel(fs.cwd))
+                    except SyscallError:
+                        return fs.cwd, None
+                    if not m.is_overlay:
+                        fs.cwd_dir = hd
+            return fs.cwd, hd
         file = task.files.get(dirfd)
         path = self.dir_path_of(file)
         if path is None:
@@ -717,6 +731,27 @@ class Vfs:
         creds = getattr(task, "creds", None)
         searcher = creds if creds is not None and creds.fsuid != 0 else None
         while todo:
+            if len(todo) > 1 and searcher is None and HAVE_OPENAT2:
+                # The directories on the way in one openat2: it fails on a symlink
+                # (ELOOP), a missing name or a file, and the steps below then take
+                # them one at a time (following the guest's symlinks in its view).
+                n = self._run_of_dirs(cur, todo)
+                if n:
+                    m = self.mount_at(cur)
+                    if here is None:
+                        here = self.dir_at(m, m.rel(cur))
+                    run = todo[-n:]
+                    run.reverse()
+                    try:
+                        fd = _openat2(here.fd, os.fsencode("/".join(run)), DIR_FLAGS)
+                    except OSError:
+                        fd = None
+                    if fd is not None:
+                        here = HostDir(fd)
+                        for comp in run:
+                            cur = cur + comp if cur == "/" else cur + "/" + comp
+                        del todo[-n:]
+                        continue
             comp = todo.pop()
             if comp == "..":
                 if cur == top:
@@ -853,6 +888,25 @@ class Vfs:
         fd = here.fd if here.fd is not None else here.lower
         return HostPath(fd, "", cur, m, True, None, here, upper=here.fd is not None and
                         m.is_overlay)
+
+    def _run_of_dirs(self, cur, todo):
+        """How many of the next names (not the last one) lie in cur's plain host
+        directory tree: no "..", no mount point, not in an overlay, a kernel tree or
+        a bind of the host's /proc."""
+        m = self.mount_at(cur)
+        if m.synth is not None or m.is_overlay or m.host_proc or m.file_bind and cur == m.point:
+            return 0
+        n, size = 0, 0
+        for i in range(len(todo) - 1, 0, -1):
+            comp = todo[i]
+            if comp == "..":
+                break
+            cur = cur + comp if cur == "/" else cur + "/" + comp
+            size += len(comp) + 1
+            if cur in self.points or size > PATH_CHUNK:
+                break
+            n += 1
+        return n
 
     @staticmethod
     def _retry(retries, err):
