@@ -162,10 +162,39 @@ def test_host_changes_under_a_bind_are_errnos_not_crashes(mode, how, guests, tmp
     check_race(got, ROUNDS, len(paths))
 
 
-def _rmtree_deep(path):
-    """shutil.rmtree walks by fds (no PATH_MAX limit); a guest that failed half-way
-    may leave 5,000 levels behind."""
-    shutil.rmtree(path, ignore_errors=True)
+def rmtree_deep(path):
+    """Remove a tree of any depth (shutil.rmtree recurses: 5,000 levels overflow the
+    Python stack): down by fds to a leaf, then back up by "..", one fd at a time."""
+    if not os.path.lexists(path):
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    depth = 0
+    try:
+        while True:
+            sub = None
+            for e in os.scandir(fd):
+                if e.is_dir(follow_symlinks=False):
+                    sub = e.name
+                    break
+                os.unlink(e.name, dir_fd=fd)
+            if sub is not None:
+                nfd = os.open(sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd, depth = nfd, depth + 1
+                continue
+            if depth == 0:
+                break
+            ino = os.fstat(fd).st_ino
+            parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd, depth = parent, depth - 1
+            for e in os.scandir(fd):
+                if e.inode() == ino:
+                    os.rmdir(e.name, dir_fd=fd)
+                    break
+    finally:
+        os.close(fd)
+    os.rmdir(path)
 
 
 @pytest.mark.timeout(300)
@@ -187,4 +216,4 @@ def test_5000_nested_directories(mode, guests, tmp_path):
             assert_same(native, got, mode)
         assert os.listdir(scratch) == []
     finally:
-        _rmtree_deep(scratch / "d")
+        rmtree_deep(scratch / "d")

@@ -136,8 +136,14 @@ def _open_piece(dirfd, piece, flags):
     fd = dirfd
     try:
         for i, name in enumerate(names):
-            nfd = os.open(name, DIR_FLAGS if i < len(names) - 1 else flags | os.O_NOFOLLOW,
-                          dir_fd=fd)
+            try:
+                nfd = os.open(name, DIR_FLAGS if i < len(names) - 1 else flags | os.O_NOFOLLOW,
+                              dir_fd=fd)
+            except NotADirectoryError:
+                # A symlink is ELOOP, as openat2's RESOLVE_NO_SYMLINKS says.
+                if statmod.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP)) from None
+                raise
             if fd != dirfd:
                 os.close(fd)
             fd = nfd
