@@ -736,8 +736,9 @@ class Vfs:
         here = at                        # HostDir of cur (None: found again when needed)
         creds = getattr(task, "creds", None)
         searcher = creds if creds is not None and creds.fsuid != 0 else None
+        fast = searcher is None and HAVE_OPENAT2
         while todo:
-            if len(todo) > 1 and searcher is None and HAVE_OPENAT2:
+            if fast and len(todo) > 1:
                 # The directories on the way in one openat2: it fails on a symlink
                 # (ELOOP), a missing name or a file, and the steps below then take
                 # them one at a time (following the guest's symlinks in its view).
@@ -752,6 +753,7 @@ class Vfs:
                         fd = _openat2(here.fd, os.fsencode("/".join(run)), DIR_FLAGS)
                     except OSError:
                         fd = None
+                        fast = False         # until a symlink brings new names
                     if fd is not None:
                         here = HostDir(fd)
                         for comp in run:
@@ -861,6 +863,7 @@ class Vfs:
                         raise SyscallError(errno.EXDEV)
                     cur, here = top, None
                 todo.extend(reversed([c for c in target.split("/") if c and c != "."]))
+                fast = searcher is None and HAVE_OPENAT2
                 continue
             if last:
                 if trailing_slash and not statmod.S_ISDIR(st.st_mode):
