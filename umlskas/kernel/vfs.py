@@ -92,17 +92,22 @@ class _OpenHow(ctypes.Structure):
                 ("resolve", ctypes.c_uint64)]
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_syscall = _libc.syscall
-_syscall.restype = ctypes.c_long
+# A syscall(2) of our own, typed for openat2 (no per-call argument wrapping).
+_openat2_call = ctypes.CDLL(None, use_errno=True).syscall
+_openat2_call.restype = ctypes.c_long
+_openat2_call.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p,
+                          ctypes.c_size_t]
 SYS_OPENAT2 = 437
+_HOWS = {}                       # flags -> (struct open_how, its address)
 
 
 def _openat2(dirfd, path, flags):
-    how = _OpenHow(flags, 0, HOST_RESOLVE)
+    how = _HOWS.get(flags)
+    if how is None:
+        st = _OpenHow(flags, 0, HOST_RESOLVE)
+        how = _HOWS[flags] = (st, ctypes.addressof(st))
     while True:
-        r = _syscall(ctypes.c_long(SYS_OPENAT2), ctypes.c_long(dirfd), path,
-                     ctypes.byref(how), ctypes.c_long(ctypes.sizeof(how)))
+        r = _openat2_call(SYS_OPENAT2, dirfd, path, how[1], 24)
         if r >= 0:
             return r
         err = ctypes.get_errno()
@@ -226,11 +231,6 @@ class HostPath:
     def of_fd(cls, host_fd, guest, mount):
         """The node of one of the kernel's open files (a /proc/PID/fd/N magic link)."""
         return cls(AT_FDCWD, proc_fd_path(host_fd), guest, mount, magic=True)
-
-    def detached(self):
-        """The same name without its directory fd (what an open file remembers)."""
-        return HostPath(None, self.name, self.guest, self.mount, self.exists, None,
-                        upper=self.upper, magic=self.magic)
 
     @property
     def path(self):
@@ -832,7 +832,7 @@ class Vfs:
             if nxt == m.point:               # a bind of a single file
                 pdir, hname, rel = m.root_dir(), os.path.basename(m.host), ""
             else:
-                rel = m.rel(nxt)
+                rel = m.rel(nxt) if m.is_overlay or m.host_proc else None
                 if here is None:
                     here = self.dir_at(m, m.rel(cur))
                 pdir, hname = here, comp

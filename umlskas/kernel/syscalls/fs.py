@@ -297,7 +297,6 @@ def open_host(task, node, flags, mode):
     # would not have followed it): no second fstat for the mode.
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
                     st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
-    file.vnode = node.detached()
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
     if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
@@ -305,6 +304,9 @@ def open_host(task, node, flags, mode):
         names = vfs.listing_with_mount_points(node, vfs.merged_names(node))
         if names is not None:
             file.merged = names
+    # The file remembers its name and mount, not the walk's directory fd.
+    node.hold = node.dirfd = node.st = None
+    file.vnode = node
     return file
 
 
