@@ -217,3 +217,21 @@ def test_5000_nested_directories(mode, guests, tmp_path):
         assert os.listdir(scratch) == []
     finally:
         rmtree_deep(scratch / "d")
+
+
+@pytest.mark.parametrize("where", ["bind", "overlay"])
+def test_dot_dotdot_root_and_trailing_slash_names(mode, where, guests, tmp_path):
+    """".", "..", "/" and "symlink/" as the last name: the errnos Linux gives (these
+    names have no (directory fd, name) pair for a host call)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    names = guests.path("sec_walk_names")
+    if mode == "native":
+        got = run_guest("native", [names, str(work)])
+        assert got.returncode == 0 and not harness.bad_lines(got.stdout), harness.describe(got)
+        return
+    native = run_guest("native", [names, str(work)])
+    assert os.listdir(work) == []
+    option = ["--bind", f"{work}:/w"] if where == "bind" else ["--overlay", f"{work}:/w"]
+    got = run_guest(mode, [names, "/w"], options=option)
+    assert_same(native, got, mode)

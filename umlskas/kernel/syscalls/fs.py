@@ -976,7 +976,11 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     rmdir = bool(flags & AT_REMOVEDIR)
     vfs = task.kernel.vfs
     path = task.mm.read_cstr(pathname)
-    node = _host_node(vfs.lookup(task, dirfd, path, follow=False))
+    # "name/" still names `name` itself (a symlink is not followed), which must then
+    # be a directory: ENOTDIR otherwise, as Linux's do_rmdir/do_unlinkat say.
+    slash = path.endswith(b"/") and path.strip(b"/") != b""
+    node = _host_node(vfs.lookup(task, dirfd, path.rstrip(b"/") if slash else path,
+                                 follow=False))
     last = path.rstrip(b"/").rsplit(b"/", 1)[-1]
     if last in (b".", b"..", b""):
         # Linux's LAST_DOT, LAST_DOTDOT, LAST_ROOT: no name to remove.
@@ -988,6 +992,8 @@ def sys_unlinkat(task, dirfd, pathname, flags):
         raise SyscallError(errno.EBUSY)
     if not node.exists:
         raise SyscallError(errno.ENOENT)
+    if slash and not statmod.S_ISDIR((node.st or node.lstat()).st_mode):
+        raise SyscallError(errno.ENOTDIR)
     if m is None or not m.is_overlay:
         if task.creds.fsuid != 0:
             _check_parent(task, node, node.st or node.lstat())
@@ -1028,9 +1034,9 @@ def sys_rmdir(task, pathname):
 
 def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, empty=False):
     vfs = task.kernel.vfs
-    old = vfs.lookup(task, olddirfd, task.mm.read_cstr(oldpath), follow=follow_old,
-                     empty_ok=empty)
-    new = vfs.lookup(task, newdirfd, task.mm.read_cstr(newpath), follow=False)
+    oldtext, newtext = task.mm.read_cstr(oldpath), task.mm.read_cstr(newpath)
+    old = vfs.lookup(task, olddirfd, oldtext, follow=follow_old, empty_ok=empty)
+    new = vfs.lookup(task, newdirfd, newtext, follow=False)
     if isinstance(old, FileNode) and empty and old.file.host_fd is not None and \
             isinstance(new, HostPath):
         file = old.file
@@ -1046,15 +1052,17 @@ def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, emp
         raise SyscallError(errno.EXDEV)
     # Linux compares the mounts of the two parent directories (a mount point itself
     # is then EBUSY, not EXDEV).
-    if _parent_mount(vfs, old) is not _parent_mount(vfs, new):
+    if _parent_mount(vfs, old, oldtext) is not _parent_mount(vfs, new, newtext):
         raise SyscallError(errno.EXDEV)
     vfs.check_writable_mount(new)
     return old, new
 
 
-def _parent_mount(vfs, node):
+def _parent_mount(vfs, node, text):
     guest = node.guest.rstrip("/")
-    return vfs.mount_at(guest[:guest.rfind("/")] or "/") if guest else node.mount
+    if not guest or text.rstrip(b"/").rsplit(b"/", 1)[-1] in (b".", b"..", b""):
+        return node.mount                # ".", "..", "/": the directory walked to
+    return vfs.mount_at(guest[:guest.rfind("/")] or "/")
 
 
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
