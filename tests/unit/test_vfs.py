@@ -27,6 +27,9 @@ class FakeKernel:
 class FakeFile:
     """An open file: host-backed ones have a mode, pipes and sockets may not."""
 
+    vnode = None
+    host_fd = None
+
     def __init__(self, path, mode=None):
         self.path = path
         if mode is not None:
@@ -38,7 +41,8 @@ class FakeFile:
 
 
 def make_task(kernel, tid, tgid=None, cwd="/"):
-    t = SimpleNamespace(tid=tid, tgid=tgid or tid, fs=SimpleNamespace(cwd=cwd, umask=0o22, root="/"),
+    t = SimpleNamespace(tid=tid, tgid=tgid or tid, fs=SimpleNamespace(cwd=cwd, umask=0o22, root="/",
+                                                                      cwd_dir=None),
                         files=FdTable(), exe="/bin/true", kernel=kernel)
     kernel.tasks[tid] = t
     return t
@@ -208,15 +212,16 @@ def test_eloop_after_40_links(vfs, task, tmp_path):
 
 
 def test_trailing_slash(vfs, task, tree):
-    assert host(vfs.walk(task, str(tree), "d/", True)) == str(tree / "d") + "/"
+    node = vfs.walk(task, str(tree), "d/", True)
+    assert host(node) == str(tree / "d") and node.slash
     # A trailing slash follows the last link even when asked not to (Linux's LOOKUP_FOLLOW).
-    assert host(vfs.walk(task, str(tree), "abs/", False)) == str(tree / "d") + "/"
+    assert host(vfs.walk(task, str(tree), "abs/", False)) == str(tree / "d")
     assert host(vfs.walk(task, "/", "/", False)) == "/"
-    # A regular file with a slash keeps it, so the host's call fails with ENOTDIR.
-    p = host(vfs.walk(task, str(tree), "d/f/", True))
-    assert p.endswith("/")
-    with pytest.raises(NotADirectoryError):
-        os.stat(p)
+    # A regular file with a slash is ENOTDIR, as Linux's walk says.
+    assert err(vfs.walk, task, str(tree), "d/f/", True) == errno.ENOTDIR
+    # A missing name with a slash may still be made (mkdir "new/").
+    node = vfs.walk(task, str(tree), "new/", False)
+    assert node.exists is False and node.slash
 
 
 # ---- /proc ------------------------------------------------------------------------------
@@ -416,3 +421,160 @@ def test_root_dotdot_and_symlinks_stay_inside(kernel, tmp_path, task):
     assert v.lookup(task, AT_FDCWD, b"/etc/rel").path == str(root)
     # The absolute target is read in the guest's view, where it does not exist.
     assert err(v.lookup, task, AT_FDCWD, b"/etc/abs") == errno.ENOENT
+
+
+# ---- the host by directory fds (issue 10, item 3) ------------------------------------
+
+from umlskas.kernel import vfs as vfsmod  # noqa: E402
+
+
+def rmtree_deep(path):
+    """Remove a tree of any depth (shutil.rmtree recurses: 5,000 levels overflow the
+    Python stack): down by fds to a leaf, then back up by "..", one fd at a time."""
+    if not os.path.lexists(path):
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    depth = 0
+    try:
+        while True:
+            sub = None
+            for e in os.scandir(fd):
+                if e.is_dir(follow_symlinks=False):
+                    sub = e.name
+                    break
+                os.unlink(e.name, dir_fd=fd)
+            if sub is not None:
+                nfd = os.open(sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd, depth = nfd, depth + 1
+                continue
+            if depth == 0:
+                break
+            ino = os.fstat(fd).st_ino
+            parent = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd, depth = parent, depth - 1
+            for e in os.scandir(fd):
+                if e.inode() == ino:
+                    os.rmdir(e.name, dir_fd=fd)
+                    break
+    finally:
+        os.close(fd)
+    os.rmdir(path)
+
+
+@pytest.fixture(params=["openat2", "per-name"])
+def beneath(request, monkeypatch):
+    """open_beneath with openat2, and with the O_NOFOLLOW fallback of hosts without it."""
+    if request.param == "openat2" and not vfsmod.HAVE_OPENAT2:
+        pytest.skip("this host has no openat2")
+    monkeypatch.setattr(vfsmod, "HAVE_OPENAT2", request.param == "openat2")
+    return vfsmod.open_beneath
+
+
+def test_open_beneath_follows_no_symlink_and_has_no_depth_limit(beneath, tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "f").write_text("f")
+    (tmp_path / "link").symlink_to("a")
+    (tmp_path / "a" / "out").symlink_to("/")
+    top = os.open(tmp_path, vfsmod.DIR_FLAGS)
+    try:
+        fd = beneath(top, "a/b")
+        assert os.path.samestat(os.fstat(fd), os.stat(tmp_path / "a" / "b"))
+        os.close(fd)
+        for rel, code in (("link/b", errno.ELOOP), ("a/out/tmp", errno.ELOOP),
+                          ("a/b/f/x", errno.ENOTDIR), ("a/nothing/x", errno.ENOENT)):
+            with pytest.raises(OSError) as info:
+                beneath(top, rel)
+            assert info.value.errno == code, rel
+        # Deeper than PATH_MAX: opened in pieces.
+        deep = "/".join(["d"] * 2500)
+        fd = top
+        for _ in range(2500):
+            os.mkdir("d", dir_fd=fd)
+            nfd = os.open("d", vfsmod.DIR_FLAGS, dir_fd=fd)
+            if fd != top:
+                os.close(fd)
+            fd = nfd
+        bottom = os.fstat(fd)
+        os.close(fd)
+        fd = beneath(top, deep)
+        assert os.path.samestat(os.fstat(fd), bottom)
+        os.close(fd)
+    finally:
+        os.close(top)
+        rmtree_deep(tmp_path / "d")
+
+
+def test_directory_swapped_for_a_symlink_mid_walk_is_not_followed_on_the_host(
+        kernel, tmp_path, task, monkeypatch):
+    """The walk saw R/x as a directory; before it steps in, x becomes a symlink to a
+    directory outside R. The step opens no symlink (O_NOFOLLOW): it looks again and
+    follows the new link in the guest's view, where the host path does not exist."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "x").mkdir(parents=True)
+    (root / "x" / "f").write_text("inside")
+    outside.mkdir()
+    (outside / "f").write_text("secret")
+    v = make_vfs(kernel, tmp_path, [], root=str(root))
+    real_enter = Vfs._enter
+    swaps = []
+
+    def enter(m, pdir, dfd, upper, name, rel):
+        if name == "x" and not swaps:
+            os.rename(root / "x", root / "x.old")
+            os.symlink(outside, root / "x")
+            swaps.append(1)
+        return real_enter(m, pdir, dfd, upper, name, rel)
+    monkeypatch.setattr(Vfs, "_enter", staticmethod(enter))
+    monkeypatch.setattr(vfsmod, "HAVE_OPENAT2", False)      # one step at a time
+    assert err(v.lookup, task, AT_FDCWD, b"/x/f") == errno.ENOENT and swaps
+
+
+def test_directory_renamed_mid_walk_is_enoent_not_an_exception(kernel, tmp_path, task,
+                                                               monkeypatch):
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    v = make_vfs(kernel, tmp_path, [], root=str(root))
+    real_step = Vfs._step
+
+    def step(m, pdir, name, rel):
+        got = real_step(m, pdir, name, rel)
+        if name == "a" and (root / "a").exists():
+            os.rename(root / "a", root / "gone")
+        return got
+    monkeypatch.setattr(Vfs, "_step", staticmethod(step))
+    monkeypatch.setattr(vfsmod, "HAVE_OPENAT2", False)
+    assert err(v.lookup, task, AT_FDCWD, b"/a/b/c") == errno.ENOENT
+
+
+def test_guest_dotdot_is_found_again_beneath_the_mount_root(kernel, tmp_path, task):
+    """After "..", the directory is opened again from the mount's root fd with no
+    symlink allowed: a host symlink there now is not followed (ENOTDIR: not a
+    directory any more)."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "a" / "b").mkdir(parents=True)
+    (outside / "b").mkdir(parents=True)
+    v = make_vfs(kernel, tmp_path, [], root=str(root))
+    t = make_task(kernel, 2, cwd="/a/b")
+    assert v.lookup(t, AT_FDCWD, b"..").guest == "/a"
+    os.rename(root / "a", root / "a.old")
+    os.symlink(outside, root / "a")
+    assert err(v.lookup, t, AT_FDCWD, b"../b") in (errno.ELOOP, errno.ENOTDIR)
+    assert err(v.lookup, t, AT_FDCWD, b"/a/b/c") == errno.ENOENT     # the guest's view
+
+
+def test_cwd_held_as_an_fd_follows_its_directory(kernel, tmp_path):
+    """A cwd reached by chdir is an O_PATH fd: relative names are found in that
+    directory even after the host renamed it (as Linux), by fd not by string."""
+    from umlskas.kernel.syscalls.fs import host_dir_of
+    root = tmp_path / "root"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "f").write_text("f")
+    v = make_vfs(kernel, tmp_path, [], root=str(root))
+    t = make_task(kernel, 3, cwd="/")
+    node = v.lookup(t, AT_FDCWD, b"/a")
+    t.fs.cwd, t.fs.cwd_dir = node.guest, host_dir_of(v, node)
+    os.rename(root / "a", root / "moved")
+    got = v.lookup(t, AT_FDCWD, b"f")
+    assert got.exists and os.path.samestat(got.lstat(), os.stat(root / "moved" / "f"))

@@ -236,17 +236,15 @@ class HostFile(File):
     def stat(self):
         return host_call(os.fstat, self.host_fd)
 
-    merged = None                   # an overlay directory's names -> host paths
+    merged = None                   # an overlay directory's names -> their lstat
     merged_pos = 0
 
     def merged_dents(self, size):
         """getdents64 of an overlay directory: the upper's names, then the lower's."""
         if not isinstance(self.merged, list):
             entries = [(b".", 4, 1), (b"..", 4, 1)]
-            for name, host in sorted(self.merged.items()):
-                try:
-                    st = os.lstat(host)
-                except OSError:
+            for name, st in sorted(self.merged.items()):
+                if st is None:              # gone since it was listed
                     continue
                 entries.append((os.fsencode(name), statmod.S_IFMT(st.st_mode) >> 12,
                                 st.st_ino))

@@ -1178,9 +1178,10 @@ class Kernel:
         the guest's view); SyscallError if the view has no such directory."""
         node = self.vfs.walk(None, "/", path, True)
         if isinstance(node, HostPath):
-            if not os.path.isdir(node.path):
-                raise SyscallError(errno.ENOTDIR if os.path.exists(node.path)
-                                   else errno.ENOENT)
+            if not node.exists:
+                raise SyscallError(errno.ENOENT)
+            if not statmod.S_ISDIR((node.st or node.lstat()).st_mode):
+                raise SyscallError(errno.ENOTDIR)
             return node.guest
         if getattr(node, "is_dir", False):
             return node.path
@@ -1197,11 +1198,11 @@ class Kernel:
                 node = self.vfs.walk(None, "/" if candidate[0] == "/" else cwd, candidate, True)
             except SyscallError:
                 continue
-            if not isinstance(node, HostPath):
+            if not isinstance(node, HostPath) or not node.exists:
                 continue
             try:
-                st = os.stat(node.path)
-            except OSError:
+                st = node.st or node.lstat()
+            except SyscallError:
                 continue
             if statmod.S_ISREG(st.st_mode):
                 if st.st_mode & 0o111:

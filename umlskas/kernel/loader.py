@@ -185,10 +185,7 @@ def open_exec(kernel, task, path):
     node = kernel.vfs.lookup(task, AT_FDCWD, path, follow=True)
     if not isinstance(node, HostPath):
         raise SyscallError(errno.EACCES)
-    try:
-        fd = os.open(node.path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as e:
-        raise SyscallError(e.errno) from None
+    fd = node.open(os.O_RDONLY)         # relative to the walk's directory fd
     st = os.fstat(fd)
     if not statmod.S_ISREG(st.st_mode) or not may_access(task.creds, st, 1) or \
             not st.st_mode & 0o111:

@@ -43,15 +43,18 @@ class FsContext:
     """cwd, root (chroot) and umask (shared by CLONE_FS threads); paths in the
     kernel's guest view."""
 
-    __slots__ = ("cwd", "umask", "root")
+    __slots__ = ("cwd", "umask", "root", "cwd_dir")
 
-    def __init__(self, cwd, umask=0o022, root="/"):
+    def __init__(self, cwd, umask=0o022, root="/", cwd_dir=None):
         self.cwd = cwd
         self.umask = umask
         self.root = root
+        # The cwd's host directory (a vfs.HostDir: an O_PATH fd, so that depth is not
+        # limited by a host path's length); None: found from the guest path.
+        self.cwd_dir = cwd_dir
 
     def copy(self):
-        return FsContext(self.cwd, self.umask, self.root)
+        return FsContext(self.cwd, self.umask, self.root, self.cwd_dir)
 
 
 class SigHand:

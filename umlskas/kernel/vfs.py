@@ -14,13 +14,24 @@ the mount table which filesystem holds the name. Filesystems are:
            upper; `.wh..wh..opq` marks a directory that hides the whole lower);
   proc/dev the kernel's own synthetic trees (procfs.py, devfs.py).
 
-The result of a lookup is a HostPath (a host path free of symlinks, with the
-guest path and the mount it lies in), a FileNode (an open file), or a node of
-a synthetic tree. Because only the kernel changes the tree on the guest's
-behalf and it does so between two of its own steps, a guest cannot swap a
-symlink in between a resolution and the host operation that uses it.
+The host is reached through directory fds, never through a host path string:
+each step opens the next directory with O_PATH|O_NOFOLLOW relative to the one
+before (the mount's root fd, the cwd's fd, a dirfd's), and the result of a
+lookup is a HostPath: the O_PATH fd of the host directory holding the name,
+the name, the guest path and the mount. Every host operation on it is an *at
+call on that fd that does not follow a final symlink. A directory that the
+host (another program, a second umlskas on a shared bind) renames or swaps for
+a symlink during a walk is seen as it is at that moment: the step fails with
+ENOENT, ENOTDIR or ELOOP as Linux's own walk would, and can never lead outside
+the mount. A directory found again from a guest path (after `..`, or for a
+chroot) is opened with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
+RESOLVE_NO_MAGICLINKS) from the mount's root fd: the guest's symlinks were
+already followed in the guest's view, so a host symlink there means the tree
+changed under us (ELOOP). Other results are a FileNode (an open file) or a
+node of a synthetic tree.
 """
 
+import ctypes
 import errno
 import json
 import os
@@ -45,21 +56,259 @@ RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_CACHED = 0x08, 0x10, 0x20
 MAGIC_LINK = re.compile(r"^/proc/[^/]+/(task/[^/]+/)?(fd/[^/]+|exe|cwd|root)$")
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
+KERNEL_PID = os.getpid()
+# A directory step on the host: never follows a symlink, never opens for I/O.
+DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+NODE_FLAGS = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+HOST_RESOLVE = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS
+PATH_CHUNK = 3800                # host path pieces stay below PATH_MAX (4096)
+STEP_RETRIES = 8                 # a name that keeps changing under a walk: ELOOP
+
+
+# ---- host directory fds ----------------------------------------------------------
+
+class HostDir:
+    """An O_PATH fd of a host directory a walk reached, closed when the last
+    reference goes. An overlay directory has an upper and a lower part (either
+    may be None)."""
+
+    __slots__ = ("fd", "lower")
+
+    def __init__(self, fd, lower=None):
+        self.fd = fd
+        self.lower = lower
+
+    def __del__(self):
+        for fd in (self.fd, self.lower):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+class _OpenHow(ctypes.Structure):
+    _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64),
+                ("resolve", ctypes.c_uint64)]
+
+
+# A syscall(2) of our own, typed for openat2 (no per-call argument wrapping).
+_openat2_call = ctypes.CDLL(None, use_errno=True).syscall
+_openat2_call.restype = ctypes.c_long
+_openat2_call.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p,
+                          ctypes.c_size_t]
+SYS_OPENAT2 = 437
+_HOWS = {}                       # flags -> (struct open_how, its address)
+
+
+def _openat2(dirfd, path, flags):
+    how = _HOWS.get(flags)
+    if how is None:
+        st = _OpenHow(flags, 0, HOST_RESOLVE)
+        how = _HOWS[flags] = (st, ctypes.addressof(st))
+    while True:
+        r = _openat2_call(SYS_OPENAT2, dirfd, path, how[1], 24)
+        if r >= 0:
+            return r
+        err = ctypes.get_errno()
+        if err != errno.EAGAIN and err != errno.EINTR:
+            # EAGAIN: a rename raced a RESOLVE_BENEATH walk; look again.
+            raise OSError(err, os.strerror(err))
+
+
+def _have_openat2():
+    try:
+        fd = os.open("/", DIR_FLAGS)
+    except OSError:
+        return False
+    try:
+        os.close(_openat2(fd, b".", DIR_FLAGS))
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+HAVE_OPENAT2 = _have_openat2()
+
+
+def _open_piece(dirfd, piece, flags):
+    if HAVE_OPENAT2:
+        return _openat2(dirfd, piece, flags)
+    # Without openat2: one O_NOFOLLOW step per name (the names hold no "..").
+    names = piece.split(b"/")
+    fd = dirfd
+    try:
+        for i, name in enumerate(names):
+            try:
+                nfd = os.open(name, DIR_FLAGS if i < len(names) - 1 else flags | os.O_NOFOLLOW,
+                              dir_fd=fd)
+            except NotADirectoryError:
+                # A symlink is ELOOP, as openat2's RESOLVE_NO_SYMLINKS says.
+                if statmod.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP)) from None
+                raise
+            if fd != dirfd:
+                os.close(fd)
+            fd = nfd
+    except BaseException:
+        if fd != dirfd:
+            os.close(fd)
+        raise
+    return fd
+
+
+def open_beneath(dirfd, rel, flags=DIR_FLAGS):
+    """Open `rel` ("a/b": no ".", ".." or empty names) below the directory `dirfd`,
+    following no symlink on the way (OSError ELOOP if one is there) and staying
+    below dirfd; pieces of at most PATH_CHUNK bytes, so depth has no limit."""
+    data = os.fsencode(rel)
+    if len(data) <= PATH_CHUNK:
+        return _open_piece(dirfd, data, flags)
+    fd = dirfd
+    try:
+        while data:
+            if len(data) <= PATH_CHUNK:
+                piece, data = data, b""
+            else:
+                cut = data.rfind(b"/", 0, PATH_CHUNK)
+                piece, data = data[:cut], data[cut + 1:]
+            nfd = _open_piece(fd, piece, flags if not data else DIR_FLAGS)
+            if fd != dirfd:
+                os.close(fd)
+            fd = nfd
+    except BaseException:
+        if fd != dirfd:
+            os.close(fd)
+        raise
+    return fd
+
+
+def _exists_beneath(dirfd, rel):
+    try:
+        os.close(open_beneath(dirfd, rel, NODE_FLAGS))
+        return True
+    except OSError:
+        return False
+
+
+def proc_fd_path(fd):
+    """The kernel's own /proc path of one of its fds: path calls on it reach exactly
+    that inode (a symlink stays that symlink)."""
+    return f"/proc/{KERNEL_PID}/fd/{fd}"
 
 
 class HostPath:
-    """A resolved name: its host path (no symlinks in it), guest path and mount.
+    """A resolved name in a host-backed mount: the O_PATH fd of the host directory
+    holding it (`dirfd`, kept open by `hold`) and its `name` there ("" when the
+    node is that directory itself: ".", "/", a mount's root), its guest path and
+    mount. Host operations on it are *at calls on (dirfd, name) that never follow
+    a final symlink (a symlink the guest asked to follow was followed in the
+    guest's view already). `magic`: the kernel's own /proc/PID/fd/N link for an
+    open file (see procfs), which the host follows to that very file.
 
-    exists is False for a missing last component (something may be created there)."""
+    exists is False for a missing last component (something may be created there),
+    "whiteout" for one an overlay has hidden; st is its lstat when the walk took one."""
 
-    __slots__ = ("path", "guest", "mount", "exists", "st")
+    __slots__ = ("hold", "dirfd", "name", "guest", "mount", "exists", "st", "upper",
+                 "slash", "magic")
 
-    def __init__(self, path, guest=None, mount=None, exists=True, st=None):
-        self.path = path
-        self.guest = path if guest is None else guest
+    def __init__(self, dirfd, name, guest, mount=None, exists=True, st=None, hold=None,
+                 upper=False, slash=False, magic=False):
+        self.hold = hold
+        self.dirfd = dirfd
+        self.name = name
+        self.guest = guest
         self.mount = mount
         self.exists = exists
-        self.st = st                    # its lstat, when the walk took one
+        self.st = st
+        self.upper = upper               # overlay: the name is in the upper layer
+        self.slash = slash               # the guest path ended with "/"
+        self.magic = magic
+
+    @classmethod
+    def of_fd(cls, host_fd, guest, mount):
+        """The node of one of the kernel's open files (a /proc/PID/fd/N magic link)."""
+        return cls(AT_FDCWD, proc_fd_path(host_fd), guest, mount, magic=True)
+
+    @property
+    def path(self):
+        """A host path string for messages and for callers not yet on fds; not used
+        to reach the host here (it may be stale, or longer than PATH_MAX)."""
+        if self.magic:
+            return self.name
+        m = self.mount
+        if m is None:
+            return self.name
+        rel = m.rel(self.guest.rstrip("/") or "/") if self.guest.startswith("/") else ""
+        if m.is_overlay and self.upper:
+            return m.upper + rel
+        if m.file_bind:
+            return m.host
+        return m.lower_path(rel)
+
+    def _check(self):
+        if self.dirfd is None:
+            raise SyscallError(errno.ENOENT)
+
+    def lstat(self):
+        """The host's lstat of the name (the magic link: of its file)."""
+        self._check()
+        try:
+            if self.magic:
+                return os.stat(self.name)
+            if not self.name:
+                return os.fstat(self.dirfd)
+            return os.stat(self.name, dir_fd=self.dirfd, follow_symlinks=False)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+
+    def lexists(self):
+        try:
+            self.lstat()
+            return True
+        except SyscallError:
+            return False
+
+    def open(self, flags, mode=0o666):
+        """A host fd of the name (O_CLOEXEC); a final symlink is never followed."""
+        self._check()
+        try:
+            if self.magic:
+                return os.open(self.name, flags | os.O_CLOEXEC, mode)
+            if not self.name:
+                return os.open(".", flags | os.O_CLOEXEC, mode, dir_fd=self.dirfd)
+            return os.open(self.name, flags | os.O_CLOEXEC | os.O_NOFOLLOW, mode,
+                           dir_fd=self.dirfd)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+
+    def pin(self):
+        """An O_PATH fd of the node itself (the caller closes it)."""
+        if not self.name and not self.magic:
+            self._check()
+            return os.dup(self.dirfd)
+        return self.open(os.O_PATH | (0 if self.magic else os.O_NOFOLLOW))
+
+    def via_dir(self):
+        """A short host path that reaches exactly this name through the kernel's own fd
+        of its directory, for host calls with no *at form (the xattr ones): use it
+        without following a final symlink. The magic link's own path stays as it is."""
+        self._check()
+        if self.magic:
+            return self.name
+        return proc_fd_path(self.dirfd) + "/" + (self.name or ".")
+
+    def same_file(self, host_fd):
+        """Is host_fd open on this very inode?"""
+        a, b = os.fstat(host_fd), self.lstat()
+        return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+    def at(self):
+        """(dirfd, name bytes) for a raw *at syscall; the magic link is absolute."""
+        self._check()
+        return self.dirfd, os.fsencode(self.name) if self.name else b"."
 
 
 class FileNode:
@@ -105,7 +354,7 @@ class Mount:
 
     __slots__ = ("mount_id", "parent_id", "point", "fstype", "source", "host", "upper",
                  "readonly", "synth", "whiteouts", "opaque", "is_overlay", "prefix", "make_host",
-                 "identity", "host_proc")
+                 "host_proc", "root", "file_bind")
 
     def __init__(self, point, fstype, source, host=None, upper=None, readonly=False,
                  synth=None, make_host=None):
@@ -122,8 +371,9 @@ class Mount:
         self.whiteouts = set()          # overlay: relative paths hidden from the lower
         self.opaque = set()             # overlay: relative dirs that hide the whole lower
         self.mount_id = self.parent_id = 0
-        self.identity = point == "/" and host == "/" and upper is None   # guest path = host path
         self.host_proc = host is not None and (host == "/proc" or host.startswith("/proc/"))
+        self.root = None                # HostDir of the host directory, opened on first use
+        self.file_bind = host is not None and synth is None and not os.path.isdir(host)
         if self.is_overlay:
             self._scan_upper()
 
@@ -168,13 +418,35 @@ class Mount:
             self.host = self.make_host()
         return self.host
 
+    def root_dir(self):
+        """The HostDir of this mount's host directory (an overlay's: upper and lower;
+        a file bind's: the directory holding the file), opened once and kept."""
+        if self.root is None:
+            try:
+                if self.is_overlay:
+                    upper = os.open(self.upper, DIR_FLAGS)
+                    try:
+                        self.root = HostDir(upper, os.open(self.host, DIR_FLAGS))
+                    except BaseException:
+                        os.close(upper)
+                        raise
+                elif self.file_bind:
+                    self.root = HostDir(os.open(os.path.dirname(self.host) or "/", DIR_FLAGS))
+                else:
+                    self.root = HostDir(os.open(self.host_dir(), DIR_FLAGS))
+            except OSError as e:
+                raise SyscallError(e.errno) from None
+        return self.root
+
+    def close(self):
+        self.root = None
+
     def locate(self, rel):
-        """Host path of `rel` in this mount, and whether it exists (None: not looked at)."""
+        """Setup time only (mount points in our own layers): the host path of `rel`
+        and whether it exists."""
         host = self.lower_path(rel)
-        if self.host_proc and _host_process_path(host):
-            raise SyscallError(errno.ENOENT)
         if not self.is_overlay:
-            return host, None
+            return host, os.path.lexists(host)
         upper = self.upper + rel
         if os.path.lexists(upper):
             return upper, True
@@ -186,9 +458,6 @@ class Mount:
         """`rel` in the host directory (for an overlay: in the lower)."""
         host = self.host_dir()
         return (host + rel if host != "/" else rel) if rel else host
-
-    def in_upper(self, path):
-        return self.is_overlay and (path == self.upper or path.startswith(self.upper + "/"))
 
 
 class Vfs:
@@ -208,6 +477,7 @@ class Vfs:
         self.mount_children = {}         # guest dir -> {name: guest path} of the mount
                                          # points below it and the dirs on their way
         self.mount_cache = {}
+        self.points = set()              # every mount point (skeletons too)
         self.root = None
         try:
             if specs or root or sandbox:
@@ -293,7 +563,7 @@ class Vfs:
             except SyscallError:
                 node = None
             if isinstance(node, HostPath) and node.exists is not False and \
-                    os.path.isdir(node.path):
+                    statmod.S_ISDIR((node.st or node.lstat()).st_mode):
                 continue
             if node is not None and not isinstance(node, HostPath):
                 return                      # inside a synthetic tree: nothing to make
@@ -310,6 +580,7 @@ class Vfs:
 
     def _append(self, m, guest):
         self.mounts.append(m)
+        self.points.add(guest)
         self.mount_cache.clear()
         self.sorted_mounts = sorted(reversed(self.mounts), key=lambda x: -len(x.point))
         while guest != "/":
@@ -318,7 +589,7 @@ class Vfs:
             guest = parent
 
     def is_mount_point(self, guest):
-        return any(m.point == guest for m in self.mounts)
+        return guest in self.points
 
     def _make_mount_point(self, parent, point):
         """Like bwrap: a mount point missing from a writable layer of ours (a tmpfs,
@@ -347,7 +618,9 @@ class Vfs:
         return m
 
     def close(self):
-        """Remove this kernel's tmpfs and overlay uppers."""
+        """Close the mounts' directory fds; remove this kernel's tmpfs and overlay uppers."""
+        for m in self.mounts:
+            m.close()
         if self.own_session_dir and self.session_dir:
             shutil.rmtree(self.session_dir, ignore_errors=True)
             self.session_dir = None
@@ -355,14 +628,28 @@ class Vfs:
     # ---- resolution --------------------------------------------------------------
 
     def base_dir(self, task, dirfd):
-        """The guest directory a relative path starts from."""
+        """The guest directory a relative path starts from, and its HostDir (None:
+        found again from the guest path when needed)."""
         if dirfd == AT_FDCWD:
-            return task.fs.cwd
+            fs = task.fs
+            hd = fs.cwd_dir
+            if hd is None:
+                # Not held yet (the first cwd, one in an overlay): found from its path,
+                # and kept where a copy-up cannot change the answer.
+                m = self.mount_at(fs.cwd)
+                if m.synth is None:
+                    try:
+                        hd = self.dir_at(m, m.rel(fs.cwd))
+                    except SyscallError:
+                        return fs.cwd, None
+                    if not m.is_overlay:
+                        fs.cwd_dir = hd
+            return fs.cwd, hd
         file = task.files.get(dirfd)
         path = self.dir_path_of(file)
         if path is None:
             raise SyscallError(errno.ENOTDIR)
-        return path
+        return path, self.walk_dir_of(file)
 
     @staticmethod
     def dir_path_of(file):
@@ -371,6 +658,57 @@ class Vfs:
             return file.path if statmod.S_ISDIR(mode) else None
         return file.path if getattr(file, "entries", None) is not None else None
 
+    @staticmethod
+    def walk_dir_of(file):
+        """A HostDir of an open host directory (its own inode, as Linux's openat(fd)
+        starts from), kept with the file; None for kernel-made and overlay ones
+        (an overlay directory has two host parts: found from the guest path)."""
+        hd = getattr(file, "walk_dir", None)
+        if hd is None:
+            vnode = file.vnode
+            if vnode is None or file.host_fd is None or vnode.mount is None or \
+                    vnode.mount.is_overlay or vnode.magic:
+                return None
+            try:
+                hd = file.walk_dir = HostDir(os.dup(file.host_fd))
+            except OSError as e:
+                raise SyscallError(e.errno) from None
+        return hd
+
+    def dir_at(self, m, rel):
+        """The HostDir of the guest directory `rel` ("" or "/a/b") of the host-backed
+        mount m, opened from the mount's root fd without following any symlink: the
+        guest's symlinks were followed in the guest's view, so a host symlink here
+        (ELOOP), a file (ENOTDIR) or nothing (ENOENT) means the tree changed."""
+        root = m.root_dir()
+        if not rel:
+            return root
+        try:
+            if not m.is_overlay:
+                return HostDir(open_beneath(root.fd, rel[1:]))
+            upper = lower = None
+            try:
+                upper = open_beneath(root.fd, rel[1:])
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+            if not m.lower_hidden(rel):
+                try:
+                    lower = open_beneath(root.lower, rel[1:])
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
+            if upper is None and lower is None:
+                raise SyscallError(errno.ENOENT)
+            return HostDir(upper, lower)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+
+    def dir_of_guest(self, guest):
+        """The HostDir of a host-backed guest directory, or None (a synthetic one)."""
+        m = self.mount_at(guest)
+        if m.synth is not None:
+            return None
+        return self.dir_at(m, m.rel(guest))
+
     def lookup(self, task, dirfd, path, follow=True, empty_ok=False, resolve=0):
         """Resolve `path` (bytes) relative to dirfd; returns HostPath, FileNode or a node.
         resolve: openat2's RESOLVE_* flags."""
@@ -378,7 +716,7 @@ class Vfs:
             if not empty_ok:
                 raise SyscallError(errno.ENOENT)
             if dirfd == AT_FDCWD:
-                return self.walk(task, task.fs.cwd, ".", True)
+                return self.walk(task, task.fs.cwd, ".", True, at=task.fs.cwd_dir)
             return FileNode(task.files.get(dirfd))
         try:
             text = os.fsdecode(path)
@@ -386,18 +724,19 @@ class Vfs:
             raise SyscallError(errno.EINVAL) from None
         top = task.fs.root if task is not None else "/"
         if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
-            base = self.base_dir(task, dirfd)
+            base, at = self.base_dir(task, dirfd)
             if text[0] == "/" and resolve & RESOLVE_BENEATH:
                 raise SyscallError(errno.EXDEV)
-            return self.walk(task, base, text, follow, top=base, resolve=resolve)
+            return self.walk(task, base, text, follow, top=base, resolve=resolve, at=at)
         if text[0] == "/":
             return self.walk(task, top, text, follow, top=top, resolve=resolve)
-        return self.walk(task, self.base_dir(task, dirfd), text, follow, top=top,
-                         resolve=resolve)
+        base, at = self.base_dir(task, dirfd)
+        return self.walk(task, base, text, follow, top=top, resolve=resolve, at=at)
 
-    def walk(self, task, cur, path, follow, top="/", resolve=0):
+    def walk(self, task, cur, path, follow, top="/", resolve=0, at=None):
         """Component-by-component resolution; see the module docstring. `top` is the
-        directory `..` and absolute symlinks stop at (the root, a chroot, RESOLVE_IN_ROOT)."""
+        directory `..` and absolute symlinks stop at (the root, a chroot, RESOLVE_IN_ROOT);
+        `at` the HostDir of `cur` when the caller holds one (a cwd, a dirfd)."""
         # "dir/", "dir/." and "dir/.." must name a directory (ENOTDIR otherwise).
         trailing_slash = path.endswith(("/", "/.", "/..")) and path.strip("/") != ""
         todo = [c for c in path.split("/") if c and c != "."]
@@ -405,13 +744,36 @@ class Vfs:
         if trailing_slash:
             follow = True
         if path.startswith("/"):
-            cur = top
+            cur, at = top, None
         links = 0
-        host = None                      # host path of cur, once known
-        final_st = None
+        retries = 0
+        here = at                        # HostDir of cur (None: found again when needed)
         creds = getattr(task, "creds", None)
         searcher = creds if creds is not None and creds.fsuid != 0 else None
+        fast = searcher is None and HAVE_OPENAT2
         while todo:
+            if fast and len(todo) > 1:
+                # The directories on the way in one openat2: it fails on a symlink
+                # (ELOOP), a missing name or a file, and the steps below then take
+                # them one at a time (following the guest's symlinks in its view).
+                n = self._run_of_dirs(cur, todo)
+                if n:
+                    m = self.mount_at(cur)
+                    if here is None:
+                        here = self.dir_at(m, m.rel(cur))
+                    run = todo[-n:]
+                    run.reverse()
+                    try:
+                        fd = _openat2(here.fd, os.fsencode("/".join(run)), DIR_FLAGS)
+                    except OSError:
+                        fd = None
+                        fast = False         # until a symlink brings new names
+                    if fd is not None:
+                        here = HostDir(fd)
+                        for comp in run:
+                            cur = cur + comp if cur == "/" else cur + "/" + comp
+                        del todo[-n:]
+                        continue
             comp = todo.pop()
             if comp == "..":
                 if cur == top:
@@ -421,8 +783,7 @@ class Vfs:
                 parent = cur[:cur.rfind("/")] or "/"
                 if resolve & RESOLVE_NO_XDEV and self.mount_at(parent) is not self.mount_at(cur):
                     raise SyscallError(errno.EXDEV)
-                cur = parent
-                host = None
+                cur, here = parent, None
                 continue
             nxt = cur + comp if cur == "/" else cur + "/" + comp
             last = not todo
@@ -446,7 +807,7 @@ class Vfs:
                             raise SyscallError(errno.EXDEV)
                         cur = top
                     todo.extend(reversed([c for c in node.split("/") if c and c != "."]))
-                    host = None
+                    here = None
                     continue
                 # A magic link (/proc/PID/fd/N) ends on the open file itself, or on the
                 # kernel's own fd for it (a HostPath, regular files only: see procfs).
@@ -466,46 +827,76 @@ class Vfs:
                     raise SyscallError(errno.ENOTDIR)
                 if last:
                     return node
-                cur, host = dirpath, None
+                cur, here = dirpath, None
+                if isinstance(node, FileNode):
+                    here = self.walk_dir_of(node.file)
                 continue
-            if m.identity:
-                hp, exists = nxt, None
-            else:
-                hp, exists = m.locate(m.rel(nxt))
-            if last and not follow:
-                return HostPath(hp + "/" if trailing_slash else hp, nxt, m, exists)
-            if exists is False:
+            if nxt == m.point and not m.file_bind:
+                # The root of a host-backed mount: its fd is kept by the mount.
+                root = m.root_dir()
                 if last:
-                    return HostPath(hp + "/" if trailing_slash else hp, nxt, m, False)
+                    return HostPath(root.fd if root.fd is not None else root.lower, "", nxt,
+                                    m, True, None, root, upper=m.is_overlay,
+                                    slash=trailing_slash)
+                if searcher is not None and not may_access(searcher, self._fstat_dir(root), 1):
+                    raise SyscallError(errno.EACCES)
+                cur, here = nxt, root
+                continue
+            # One name in a host directory: the directory's fd and an *at call.
+            if nxt == m.point:               # a bind of a single file
+                pdir, hname, rel = m.root_dir(), os.path.basename(m.host), ""
+            else:
+                rel = m.rel(nxt) if m.is_overlay or m.host_proc else None
+                if here is None:
+                    here = self.dir_at(m, m.rel(cur))
+                pdir, hname = here, comp
+                if m.host_proc and _host_process_path(m.lower_path(rel)):
+                    raise SyscallError(errno.ENOENT)
+            dfd, st, upper = self._step(m, pdir, hname, rel)
+            if st is None:
+                if last:
+                    return HostPath(dfd, hname, nxt, m, False, None, pdir, upper=upper,
+                                    slash=trailing_slash)
                 raise SyscallError(errno.ENOENT)
-            try:
-                st = os.lstat(hp)
-            except OSError as e:
-                if e.errno == errno.ENOENT and last:
-                    return HostPath(hp + "/" if trailing_slash else hp, nxt, m, False)
-                raise SyscallError(e.errno) from None
             if statmod.S_ISLNK(st.st_mode):
+                if last and not follow:
+                    return HostPath(dfd, hname, nxt, m, True, st, pdir, upper=upper)
                 links += 1
                 if links > MAX_SYMLINKS or resolve & RESOLVE_NO_SYMLINKS:
                     raise SyscallError(errno.ELOOP)
-                target = os.readlink(hp)
+                try:
+                    target = os.readlink(hname, dir_fd=dfd)
+                except OSError as e:
+                    # No longer a symlink (changed under us): look at the name again.
+                    retries = self._retry(retries, e.errno)
+                    links -= 1
+                    todo.append(comp)
+                    continue
                 if target.startswith("/"):
                     if resolve & RESOLVE_BENEATH:
                         raise SyscallError(errno.EXDEV)
-                    cur = top
+                    cur, here = top, None
                 todo.extend(reversed([c for c in target.split("/") if c and c != "."]))
-                host = None
+                fast = searcher is None and HAVE_OPENAT2
                 continue
-            if not last:
-                if not statmod.S_ISDIR(st.st_mode):
+            if last:
+                if trailing_slash and not statmod.S_ISDIR(st.st_mode):
                     raise SyscallError(errno.ENOTDIR)
-                if searcher is not None and not may_access(searcher, st, 1):
-                    raise SyscallError(errno.EACCES)
-            else:
-                final_st = st
-                if trailing_slash:
-                    hp += "/"
-            cur, host = nxt, hp
+                return HostPath(dfd, hname, nxt, m, True, st, pdir, upper=upper,
+                                slash=trailing_slash)
+            if not statmod.S_ISDIR(st.st_mode):
+                raise SyscallError(errno.ENOTDIR)
+            if searcher is not None and not may_access(searcher, st, 1):
+                raise SyscallError(errno.EACCES)
+            try:
+                here = self._enter(m, pdir, dfd, upper, hname, rel)
+            except OSError as e:
+                # It changed between the look and the step (renamed, swapped for a
+                # symlink or a file): look at the name again.
+                retries = self._retry(retries, e.errno)
+                todo.append(comp)
+                continue
+            cur = nxt
         # The walk ended on a directory already reached (".", "..", "/", a cwd).
         m = self.mount_at(cur)
         if m.synth is not None:
@@ -515,25 +906,131 @@ class Vfs:
             if isinstance(node, str):
                 return self.walk(task, top, node, True, top=top)
             return node
-        if host is None:
-            host, exists = m.locate(m.rel(cur))
-            if exists is False:
-                raise SyscallError(errno.ENOENT)
-            final_st = None
-        return HostPath(host, cur, m, True, final_st)
+        if here is None:
+            here = self.dir_at(m, m.rel(cur))
+        fd = here.fd if here.fd is not None else here.lower
+        return HostPath(fd, "", cur, m, True, None, here, upper=here.fd is not None and
+                        m.is_overlay)
+
+    def _run_of_dirs(self, cur, todo):
+        """How many of the next names (not the last one) lie in cur's plain host
+        directory tree: no "..", no mount point, not in an overlay, a kernel tree or
+        a bind of the host's /proc."""
+        m = self.mount_at(cur)
+        if m.synth is not None or m.is_overlay or m.host_proc or m.file_bind and cur == m.point:
+            return 0
+        n, size = 0, 0
+        for i in range(len(todo) - 1, 0, -1):
+            comp = todo[i]
+            if comp == "..":
+                break
+            cur = cur + comp if cur == "/" else cur + "/" + comp
+            size += len(comp) + 1
+            if cur in self.points or size > PATH_CHUNK:
+                break
+            n += 1
+        return n
+
+    @staticmethod
+    def _retry(retries, err):
+        if retries >= STEP_RETRIES:
+            raise SyscallError(err if err in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
+                               else errno.ELOOP)
+        return retries + 1
+
+    @staticmethod
+    def _fstat_dir(hd):
+        try:
+            return os.fstat(hd.fd if hd.fd is not None else hd.lower)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+
+    @staticmethod
+    def _step(m, pdir, name, rel):
+        """lstat of `name` in the host directory pdir: (fd of the layer holding it, its
+        lstat or None if missing, in an overlay's upper?). An overlay's upper hides
+        its lower; whiteouts and opaque directories hide the lower's names."""
+        if not m.is_overlay:
+            try:
+                return pdir.fd, os.stat(name, dir_fd=pdir.fd, follow_symlinks=False), False
+            except (FileNotFoundError, NotADirectoryError):
+                return pdir.fd, None, False
+            except OSError as e:
+                raise SyscallError(e.errno) from None
+        try:
+            if pdir.fd is not None:
+                try:
+                    return pdir.fd, os.stat(name, dir_fd=pdir.fd, follow_symlinks=False), True
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
+            if pdir.lower is not None and not m.lower_hidden(rel):
+                try:
+                    return (pdir.lower, os.stat(name, dir_fd=pdir.lower, follow_symlinks=False),
+                            False)
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+        return pdir.fd, None, True
+
+    @staticmethod
+    def _enter(m, pdir, dfd, upper, name, rel):
+        """The HostDir of the directory `name` just looked at (OSError if it is no
+        longer a directory there)."""
+        if not m.is_overlay:
+            return HostDir(os.open(name, DIR_FLAGS, dir_fd=dfd))
+        up = low = None
+        try:
+            if upper:
+                up = os.open(name, DIR_FLAGS, dir_fd=dfd)
+            if pdir.lower is not None and not m.lower_hidden(rel):
+                try:
+                    low = os.open(name, DIR_FLAGS, dir_fd=pdir.lower)
+                except OSError:
+                    if up is None:
+                        raise
+        except BaseException:
+            if up is not None:
+                os.close(up)
+            raise
+        return HostDir(up, low)
 
     # ---- changing the tree (what fs.py calls before a host operation) ---------------
 
     def writable(self, node):
-        """The host path to modify an existing file at (EROFS, overlay copy-up)."""
+        """Make an existing name changeable (EROFS; an overlay copies it up and the
+        node then names the upper copy); returns its host path for legacy callers."""
         m = node.mount
         if m is None:
             return node.path
         if m.readonly:
             raise SyscallError(errno.EROFS)
-        if m.is_overlay and not m.in_upper(node.path):
-            node.path = self._copy_up(m, m.rel(node.guest))
+        if m.is_overlay and not node.upper:
+            rel = m.rel(node.guest.rstrip("/") or "/")
+            self._copy_up(m, rel)
+            if rel:
+                node.hold = self._upper_dir(m, rel[:rel.rfind("/")])
+                node.dirfd, node.name = node.hold.fd, rel[rel.rfind("/") + 1:]
+            else:
+                node.hold = m.root_dir()
+                node.dirfd, node.name = node.hold.fd, ""
+            node.upper = True
+            node.st = None
         return node.path
+
+    def upper_node(self, node):
+        """The overlay upper's copy of node's name (a HostPath), or None while the name
+        has none: an open file's node may predate another process's copy-up."""
+        if node.upper:
+            return node
+        m = node.mount
+        rel = m.rel(node.guest.rstrip("/") or "/")
+        if not rel:
+            return HostPath(m.root_dir().fd, "", node.guest, m, hold=m.root_dir(), upper=True)
+        if not _exists_beneath(m.root_dir().fd, rel[1:]):
+            return None
+        hold = self._upper_dir(m, rel[:rel.rfind("/")])
+        return HostPath(hold.fd, rel[rel.rfind("/") + 1:], node.guest, m, hold=hold, upper=True)
 
     def check_writable_mount(self, node):
         m = getattr(node, "mount", None)
@@ -541,34 +1038,54 @@ class Vfs:
             raise SyscallError(errno.EROFS)
 
     def creatable(self, node):
-        """The host path to create a new name at (EROFS; overlay: parent copied up,
-        whiteout dropped)."""
+        """Make a new name creatable (EROFS; overlay: parent copied up, whiteout
+        dropped, the node names the upper); returns its host path for legacy callers."""
         m = node.mount
         if m is None:
             return node.path
         if m.readonly:
             raise SyscallError(errno.EROFS)
         if m.is_overlay:
-            rel = m.rel(node.guest)
+            rel = m.rel(node.guest.rstrip("/") or "/")
             parent = rel[:rel.rfind("/")]
-            self._copy_up(m, parent)
             name = rel[rel.rfind("/") + 1:]
+            self._copy_up(m, parent)
+            updir = self._upper_dir(m, parent)
             if rel in m.whiteouts:
                 try:
-                    os.unlink(m.upper + parent + "/" + WHITEOUT + name)
+                    os.unlink(WHITEOUT + name, dir_fd=updir.fd)
                 except FileNotFoundError:
                     pass
+                except OSError as e:
+                    raise SyscallError(e.errno) from None
                 m.whiteouts.discard(rel)
                 node.exists = "whiteout"     # a directory made here hides the lower
-            node.path = m.upper + rel
+            node.hold, node.dirfd, node.name, node.upper = updir, updir.fd, name, True
         return node.path
+
+    def _upper_dir(self, m, rel):
+        """HostDir of an overlay's upper directory `rel` (which exists)."""
+        root = m.root_dir()
+        if not rel:
+            return HostDir(os.dup(root.fd))
+        try:
+            return HostDir(open_beneath(root.fd, rel[1:]))
+        except OSError as e:
+            raise SyscallError(e.errno) from None
 
     def created_dir(self, node):
         """After mkdir: over a whited-out name, the new directory hides the lower one."""
         m = node.mount
         if m is not None and m.is_overlay and node.exists == "whiteout":
-            rel = m.rel(node.guest)
-            _touch(m.upper + rel + "/" + OPAQUE)
+            rel = m.rel(node.guest.rstrip("/"))
+            try:
+                fd = os.open(node.name, DIR_FLAGS, dir_fd=node.dirfd)
+            except OSError as e:
+                raise SyscallError(e.errno) from None
+            try:
+                _touch(fd, OPAQUE)
+            finally:
+                os.close(fd)
             m.opaque.add(rel)
 
     def removed(self, node, was_in_lower):
@@ -576,10 +1093,11 @@ class Vfs:
         m = node.mount
         if m is None or not m.is_overlay or not was_in_lower:
             return
-        rel = m.rel(node.guest)
+        rel = m.rel(node.guest.rstrip("/"))
         parent, name = rel[:rel.rfind("/")], rel[rel.rfind("/") + 1:]
         self._copy_up(m, parent)
-        _touch(m.upper + parent + "/" + WHITEOUT + name)
+        updir = self._upper_dir(m, parent)     # keeps the fd open for the call
+        _touch(updir.fd, WHITEOUT + name)
         m.whiteouts.add(rel)
 
     def lower_exists(self, node):
@@ -587,28 +1105,29 @@ class Vfs:
         m = node.mount
         if m is None or not m.is_overlay:
             return False
-        rel = m.rel(node.guest)
-        return not m.lower_hidden(rel) and os.path.lexists(m.lower_path(rel))
+        rel = m.rel(node.guest.rstrip("/") or "/")
+        if not rel:
+            return True
+        return not m.lower_hidden(rel) and _exists_beneath(m.root_dir().lower, rel[1:])
 
     def merged_names(self, node):
-        """Overlay: the names of a directory as the guest sees them, or None if the
-        directory is not merged (a plain host directory listing is right)."""
+        """Overlay: the names of a directory as the guest sees them ({name: lstat or
+        None}), or None if the directory is not merged (a plain host listing is right)."""
         m = node.mount
         if m is None or not m.is_overlay:
             return None
-        rel = m.rel(node.guest)
+        rel = m.rel(node.guest.rstrip("/") or "/")
         names = {}
-        upper = m.upper + rel
+        hd = self.dir_at(m, rel)
         try:
-            if os.path.isdir(upper):
-                for e in os.scandir(upper):
-                    if not e.name.startswith(WHITEOUT):
-                        names[e.name] = upper + "/" + e.name
-            lower = m.lower_path(rel)
-            if rel not in m.opaque and not m.lower_hidden(rel) and os.path.isdir(lower):
-                for e in os.scandir(lower):
-                    if e.name not in names and (rel + "/" + e.name) not in m.whiteouts:
-                        names[e.name] = lower.rstrip("/") + "/" + e.name
+            if hd.fd is not None:
+                for name, st in _listing(hd.fd):
+                    if not name.startswith(WHITEOUT):
+                        names[name] = st
+            if hd.lower is not None and rel not in m.opaque and not m.lower_hidden(rel):
+                for name, st in _listing(hd.lower):
+                    if name not in names and (rel + "/" + name) not in m.whiteouts:
+                        names[name] = st
         except OSError as e:
             raise SyscallError(e.errno) from None
         return names
@@ -616,62 +1135,96 @@ class Vfs:
     def listing_with_mount_points(self, node, names):
         """A directory's names plus the mount points (and directories on the way to
         them) it holds that its host directory lacks: `ls /` shows a `--tmpfs /work`.
-        names: {name: host path}, or None for the plain host listing. Returns the
+        names: {name: lstat}, or None for the plain host listing. Returns the
         new dict, or None when nothing is missing."""
         children = self.mount_children.get(node.guest)
         if not children:
             return names
         if names is None:
             try:
-                names = {e.name: e.path for e in os.scandir(node.path)}
-            except OSError:
+                fd = node.pin()
+                try:
+                    names = dict(_listing(fd))
+                finally:
+                    os.close(fd)
+            except (OSError, SyscallError):
                 return None
         missing = False
         for name, guest in children.items():
             if name not in names:
                 try:
                     target = self.walk(None, "/", guest, True)
+                    if isinstance(target, HostPath):
+                        names[name] = target.st or target.lstat()
+                        missing = True
                 except SyscallError:
                     continue
-                if isinstance(target, HostPath):
-                    names[name] = target.path
-                    missing = True
         return names if missing or node.mount.is_overlay else None
 
     def _copy_up(self, m, rel):
-        """Make `rel` (and its parents) exist in the overlay's upper; returns its path."""
-        upper = m.upper + rel
-        if os.path.lexists(upper):
-            return upper
-        if rel:
-            self._copy_up(m, rel[:rel.rfind("/")])
-        lower = m.lower_path(rel)
+        """Make `rel` (and its parents) exist in the overlay's upper: a copy of the
+        lower's (data, mode, owner, times), all through directory fds."""
+        root = m.root_dir()
+        if not rel or _exists_beneath(root.fd, rel[1:]):
+            return
+        parent, name = rel[:rel.rfind("/")], rel[rel.rfind("/") + 1:]
+        self._copy_up(m, parent)
+        up = self._upper_dir(m, parent)
         try:
-            st = os.lstat(lower)
-        except OSError as e:
-            raise SyscallError(e.errno) from None
-        try:
+            low = HostDir(open_beneath(root.lower, parent[1:]) if parent else os.dup(root.lower))
+            st = os.stat(name, dir_fd=low.fd, follow_symlinks=False)
             if statmod.S_ISDIR(st.st_mode):
-                os.mkdir(upper, 0o700)
+                os.mkdir(name, 0o700, dir_fd=up.fd)
             elif statmod.S_ISLNK(st.st_mode):
-                os.symlink(os.readlink(lower), upper)
+                os.symlink(os.readlink(name, dir_fd=low.fd), name, dir_fd=up.fd)
             elif statmod.S_ISREG(st.st_mode):
-                copy_file_data(lower, upper)
+                copy_file_data(low.fd, up.fd, name)
             else:
-                os.mknod(upper, st.st_mode, st.st_rdev)
+                os.mknod(name, st.st_mode, st.st_rdev, dir_fd=up.fd)
             if not statmod.S_ISLNK(st.st_mode):
-                os.chmod(upper, statmod.S_IMODE(st.st_mode))
+                chmod_at(up.fd, name, statmod.S_IMODE(st.st_mode))
             try:
-                os.chown(upper, st.st_uid, st.st_gid, follow_symlinks=False)
+                os.chown(name, st.st_uid, st.st_gid, dir_fd=up.fd, follow_symlinks=False)
             except OSError:
                 pass
-            # After the chown, which would drop security.capability again.
-            copy_xattrs(lower, upper, self.own_session_dir and
-                        upper.startswith(self.session_dir.rstrip("/") + "/"))
-            os.utime(upper, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+            if not statmod.S_ISLNK(st.st_mode):
+                # After the chown, which would drop security.capability again.
+                copy_xattrs(low.fd, up.fd, name, self.own_session_dir and
+                            m.upper.startswith(self.session_dir.rstrip("/") + "/"))
+            os.utime(name, ns=(st.st_atime_ns, st.st_mtime_ns), dir_fd=up.fd,
+                     follow_symlinks=False)
         except OSError as e:
             raise SyscallError(e.errno) from None
-        return upper
+
+
+def _listing(fd):
+    """(name, lstat or None) of the host directory behind fd (an O_PATH fd is fine)."""
+    dfd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=fd)
+    try:
+        out = []
+        with os.scandir(dfd) as it:
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    st = None
+                out.append((e.name, st))
+        return out
+    finally:
+        os.close(dfd)
+
+
+def chmod_at(dirfd, name, mode):
+    """chmod of a name, never through a symlink (one there now: EOPNOTSUPP): the
+    kernel's /proc/PID/fd link of an O_PATH fd reaches exactly that inode."""
+    fd = os.open(name, NODE_FLAGS, dir_fd=dirfd) if name else dirfd
+    try:
+        if statmod.S_ISLNK(os.fstat(fd).st_mode):
+            raise OSError(errno.EOPNOTSUPP, "symlink")
+        os.chmod(proc_fd_path(fd), mode)
+    finally:
+        if name:
+            os.close(fd)
 
 
 def _host_process_path(path):
@@ -683,10 +1236,11 @@ def _host_process_path(path):
     return first.isdigit() or first in ("self", "thread-self")
 
 
-def _touch(path):
+def _touch(dirfd, name):
     """An empty marker file (whiteout, opaque); the host's errno becomes the guest's."""
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600))
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC |
+                         os.O_NOFOLLOW, 0o600, dir_fd=dirfd))
     except OSError as e:
         raise SyscallError(e.errno) from None
 
@@ -711,37 +1265,58 @@ def sweep_stale_sessions(base):
             continue
 
 
-def copy_xattrs(src, dst, private):
+def copy_xattrs(srcdir, dstdir, name, private):
     """Overlay copy-up keeps the file's extended attributes (as ovl_copy_xattr); security.*
     and trusted.* only into a layer private to the kernel (see xattr.py: never onto a
-    host-backed file, such as a kept upper directory)."""
+    host-backed file, such as a kept upper directory). Both names are reached through
+    O_PATH fds of their directories, so neither can be a symlink swapped in meanwhile."""
+    src = os.open(name, NODE_FLAGS, dir_fd=srcdir)
     try:
-        names = os.listxattr(src, follow_symlinks=False)
+        dst = os.open(name, NODE_FLAGS, dir_fd=dstdir)
     except OSError:
-        return
-    for name in names:
-        if not private and name.startswith(("security.", "trusted.")):
-            continue
+        os.close(src)
+        raise
+    try:
+        # The kernel's /proc/PID/fd link of an O_PATH fd reaches exactly that inode.
+        src_path, dst_path = proc_fd_path(src), proc_fd_path(dst)
         try:
-            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False),
-                        follow_symlinks=False)
+            names = os.listxattr(src_path)
         except OSError:
-            pass            # a name the upper's filesystem does not take
-
-
-def copy_file_data(src, dst):
-    """Copy a regular file's bytes in the host kernel (copy_file_range/sendfile)."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        size = os.fstat(fin.fileno()).st_size
-        done = 0
-        while done < size:
+            return
+        for xname in names:
+            if not private and xname.startswith(("security.", "trusted.")):
+                continue
             try:
-                n = os.copy_file_range(fin.fileno(), fout.fileno(), size - done)
+                os.setxattr(dst_path, xname, os.getxattr(src_path, xname))
             except OSError:
-                n = os.sendfile(fout.fileno(), fin.fileno(), None, size - done)
-            if n <= 0:
-                break
-            done += n
+                pass            # a name the upper's filesystem does not take
+    finally:
+        os.close(src)
+        os.close(dst)
+
+
+def copy_file_data(srcdir, dstdir, name):
+    """Copy the regular file `name` from one host directory fd to a new file in
+    another, in the host kernel (copy_file_range/sendfile)."""
+    fin = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=srcdir)
+    try:
+        fout = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW |
+                       os.O_CLOEXEC, 0o600, dir_fd=dstdir)
+        try:
+            size = os.fstat(fin).st_size
+            done = 0
+            while done < size:
+                try:
+                    n = os.copy_file_range(fin, fout, size - done)
+                except OSError:
+                    n = os.sendfile(fout, fin, None, size - done)
+                if n <= 0:
+                    break
+                done += n
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
 
 
 def may_access(creds, st, mask):

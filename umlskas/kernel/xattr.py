@@ -79,13 +79,14 @@ class Target:
         """(target, keyword arguments) for os.*xattr: the fd, or the path itself."""
         return (self.fd, {}) if self.fd is not None else (self.path, _NOFOLLOW)
 
-    def read_host(self):
+    def read_host(self, vfs):
         """host() for a read: an fd opened on an overlay's lower before its file was
         copied up reads the copy (what the guest sees by that name), as on Linux."""
         m = self.mount
-        if self.fd is not None and m is not None and m.is_overlay and \
-                m.in_upper(self.node.path) and not m.in_upper(_fd_path(self.fd)):
-            return self.node.path, _NOFOLLOW
+        if self.fd is not None and m is not None and m.is_overlay:
+            upper = vfs.upper_node(self.node)
+            if upper is not None and not upper.same_file(self.fd):
+                return upper.via_dir(), _NOFOLLOW
         return self.host()
 
 
@@ -106,19 +107,13 @@ def of_node(node):
         return Target(None, None, None, getattr(node, "stat", lambda: None)())
     if node.exists is False:
         raise SyscallError(errno.ENOENT)
-    if node.path.startswith(_KERNEL_FD_DIR):
+    if node.magic and node.name.startswith(_KERNEL_FD_DIR):
         # A magic link reopened through the kernel's own fd: that fd is the file.
-        fd = int(node.path[len(_KERNEL_FD_DIR):])
+        fd = int(node.name[len(_KERNEL_FD_DIR):])
         return Target(node, fd, None, host_call(os.fstat, fd))
-    path = node.path.rstrip("/") or "/"
-    return Target(node, None, path, node.st or host_call(os.lstat, path))
-
-
-def _fd_path(fd):
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:
-        return ""
+    # Through the kernel's fd of the name's directory: a host change after the walk
+    # cannot redirect the call (see vfs.HostPath.via_dir).
+    return Target(node, None, node.via_dir(), node.st or node.lstat())
 
 
 def _synthetic_stat(file):
@@ -319,7 +314,11 @@ def write_target(task, target):
         raise SyscallError(errno.EOPNOTSUPP)       # a kernel-made file: no xattrs
     m = target.mount
     if m is not None and m.is_overlay:
-        if target.fd is not None and m.in_upper(_fd_path(target.fd)):
-            return target.fd, {}
-        return task.kernel.vfs.writable(target.node), _NOFOLLOW
+        node, vfs = target.node, task.kernel.vfs
+        if target.fd is not None:
+            upper = vfs.upper_node(node)
+            if upper is not None and upper.same_file(target.fd):
+                return target.fd, {}
+        vfs.writable(node)
+        return node.via_dir(), _NOFOLLOW
     return target.host()

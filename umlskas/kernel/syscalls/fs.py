@@ -17,9 +17,11 @@ from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXC
                      open_flags, pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
-                   AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, FileNode, HostPath, may_access)
+                   AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, DIR_FLAGS, FileNode, HostDir,
+                   HostPath, may_access, proc_fd_path)
 
 MAX_RW_COUNT = 0x7FFFF000
+PATH_MAX = 4096
 TASK_SIZE_MAX = 0x7FFFFFFFF000
 DIRENT_BUF_MAX = 1 << 16
 IOV_MAX = 1024
@@ -253,11 +255,8 @@ def open_host(task, node, flags, mode):
     acc = flags & O_ACCMODE
     wants_write = not flags & O_PATH and (acc != 0 or flags & O_TRUNC)
     creds = task.creds
-    if node.exists is None and (flags & O_CREAT or creds.fsuid != 0 or node.mount is not None
-                                and (node.mount.readonly or node.mount.is_overlay)):
-        node.exists = os.path.lexists(node.path.rstrip("/") or "/")
     if not node.exists and flags & O_CREAT:
-        if node.path.endswith("/"):
+        if node.slash:
             raise SyscallError(errno.EISDIR)
         _check_parent(task, node)
         vfs.creatable(node)
@@ -265,7 +264,7 @@ def open_host(task, node, flags, mode):
         if flags & O_CREAT and flags & O_EXCL:
             raise SyscallError(errno.EEXIST)
         if creds.fsuid != 0 or wants_write:
-            st = node.st or host_call(os.stat, node.path)
+            st = node.st or node.lstat()
             if creds.fsuid != 0 and not flags & O_PATH:
                 want = (4 if acc != 1 else 0) | (2 if wants_write else 0)
                 if not may_access(creds, st, want):
@@ -274,19 +273,21 @@ def open_host(task, node, flags, mode):
                 if statmod.S_ISDIR(st.st_mode) and flags & O_TMPFILE != O_TMPFILE:
                     raise SyscallError(errno.EISDIR)
                 vfs.writable(node)
-    st = node.st
-    if st is not None:
-        fifo = (st.st_dev, st.st_ino) if statmod.S_ISFIFO(st.st_mode) and \
-            not flags & O_PATH else None
     else:
-        fifo = _fifo_key(node.path) if not flags & O_PATH else None
+        raise SyscallError(errno.ENOENT)
+    st = node.st
+    fifo = None
+    if not flags & O_PATH and node.exists:
+        if st is None:
+            st = node.lstat()
+        if statmod.S_ISFIFO(st.st_mode):
+            fifo = (st.st_dev, st.st_ino)
     if fifo is not None:
-        return open_fifo(task, node.path, fifo, flags, node.guest)
-    host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_CLOEXEC | O_NOCTTY
-    try:
-        hfd = os.open(node.path, host_flags, mode & 0o7777 & ~task.fs.umask)
-    except OSError as e:
-        raise SyscallError(e.errno) from None
+        return open_fifo(task, node, fifo, flags, node.guest)
+    host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
+    # Relative to the walk's directory fd; the last name is not followed on the host
+    # (a symlink there now is one the host just put: ELOOP, as a changed tree).
+    hfd = node.open(host_flags, mode & 0o7777 & ~task.fs.umask)
     kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW) if flags & O_PATH else open_flags(flags)
     if flags & O_TMPFILE == O_TMPFILE:
         # An unnamed file in that directory: no name of its own until linkat gives one.
@@ -296,7 +297,6 @@ def open_host(task, node, flags, mode):
     # would not have followed it): no second fstat for the mode.
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
                     st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
-    file.vnode = node
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
     if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
@@ -304,18 +304,13 @@ def open_host(task, node, flags, mode):
         names = vfs.listing_with_mount_points(node, vfs.merged_names(node))
         if names is not None:
             file.merged = names
+    # The file remembers its name and mount, not the walk's directory fd.
+    node.hold = node.dirfd = node.st = None
+    file.vnode = node
     return file
 
 
-def _fifo_key(path):
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino) if statmod.S_ISFIFO(st.st_mode) else None
-
-
-def open_fifo(task, path, key, flags, guest=None):
+def open_fifo(task, node, key, flags, guest=None):
     """open(2) of a FIFO. The host end is always opened non-blocking (a blocking open
     would stop the kernel); the guest's blocking open waits, as Linux's does, for the
     other side: a reader for a writer (the host says ENXIO until then), a writer for a
@@ -332,14 +327,14 @@ def open_fifo(task, path, key, flags, guest=None):
     hfd = restart.pop("fifo_fd", None)
     if hfd is None:
         try:
-            hfd = os.open(path, host_flags)
-        except OSError as e:
+            hfd = node.open(host_flags)
+        except SyscallError as e:
             if e.errno == errno.ENXIO and not nonblock:
                 if not restart.get("fifo_waiting"):
                     state.waiting_writers += 1
                     restart["fifo_waiting"] = True
                 raise Block(deadline=time.monotonic() + 0.01, queue=state.queue) from None
-            raise SyscallError(e.errno) from None
+            raise
     if acc == 0 and not nonblock and state.writers == 0:
         poller = hostselect.poll()
         poller.register(hfd, hostselect.POLLIN)
@@ -349,7 +344,7 @@ def open_fifo(task, path, key, flags, guest=None):
             raise Block(deadline=time.monotonic() + 0.01, queue=state.queue)
     if restart.pop("fifo_waiting", False):
         state.waiting_writers -= 1
-    return FifoFile(hfd, open_flags(flags), guest or path, state)
+    return FifoFile(hfd, open_flags(flags), guest or node.guest, state)
 
 
 def sys_openat(task, dirfd, pathname, flags, mode):
@@ -530,9 +525,9 @@ def stat_node(node):
     """os.stat_result for a resolved node (links already followed as asked): kernel-made
     nodes stat themselves; a bare LinkNode is a symlink of its target's length."""
     if isinstance(node, HostPath):
-        if node.st is not None and not node.path.endswith("/"):
-            return node.st               # the walk's lstat of this very name
-        return host_call(os.stat, node.path, follow_symlinks=False)
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        return node.st or node.lstat()   # the walk's lstat of this very name
     if isinstance(node, FileNode):
         return node.file.stat()
     own = getattr(node, "stat", None)
@@ -602,9 +597,12 @@ def sys_statx(task, dirfd, pathname, flags, mask, statxbuf):
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
                                   empty_ok=bool(flags & AT_EMPTY_PATH))
     if isinstance(node, HostPath):
-        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, AT_FDCWD,
-                                     os.fsencode(node.path),
-                                     AT_SYMLINK_NOFOLLOW | (flags & 0x6000), mask)
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        dirfd, name = node.at()
+        how = 0 if node.magic else AT_EMPTY_PATH if not node.name else AT_SYMLINK_NOFOLLOW
+        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, dirfd,
+                                     name if node.name else b"", how | (flags & 0x6000), mask)
     elif isinstance(node, FileNode) and node.file.host_fd is not None:
         r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, node.file.host_fd, b"",
                                      AT_EMPTY_PATH | (flags & 0x6000), mask)
@@ -618,7 +616,13 @@ def sys_statx(task, dirfd, pathname, flags, mask, statxbuf):
 
 def _statfs_node(node):
     if isinstance(node, HostPath):
-        return hostsys.with_buffer(hostsys.SYS_STATFS, STATFS_BUF, os.fsencode(node.path))
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        fd = node.pin()
+        try:
+            return hostsys.with_buffer(hostsys.SYS_FSTATFS, STATFS_BUF, fd)
+        finally:
+            os.close(fd)
     if isinstance(node, FileNode) and node.file.host_fd is not None:
         return hostsys.with_buffer(hostsys.SYS_FSTATFS, STATFS_BUF, node.file.host_fd)
     return hostsys.with_buffer(hostsys.SYS_STATFS, STATFS_BUF, b"/proc")
@@ -698,7 +702,9 @@ def _access(task, dirfd, pathname, mode, flags):
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
                                   empty_ok=bool(flags & AT_EMPTY_PATH))
     if isinstance(node, HostPath):
-        st = host_call(os.stat, node.path, follow_symlinks=False)
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        st = node.st or node.lstat()
         if mode & 2 and node.mount is not None and node.mount.readonly and \
                 (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode) or
                  statmod.S_ISLNK(st.st_mode)):
@@ -746,13 +752,21 @@ def sys_readlinkat(task, dirfd, pathname, buf, bufsiz):
     if not path:
         # An empty path reads the link an O_PATH|O_NOFOLLOW fd refers to.
         file = task.files.get(dirfd) if dirfd != AT_FDCWD else None
-        if file is None or not statmod.S_ISLNK(getattr(file, "mode", 0)):
+        if file is None or not statmod.S_ISLNK(getattr(file, "mode", 0)) or \
+                file.host_fd is None:
             raise SyscallError(errno.ENOENT)
-        node = file.vnode or HostPath(file.path)
+        target = os.fsencode(host_call(os.readlink, "", dir_fd=file.host_fd))
+        node = None
     else:
         node = task.kernel.vfs.lookup(task, dirfd, path, follow=False)
-    if isinstance(node, HostPath):
-        target = os.fsencode(host_call(os.readlink, node.path))
+    if node is None:
+        pass
+    elif isinstance(node, HostPath):
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        if not node.name or node.magic:
+            raise SyscallError(errno.EINVAL)
+        target = os.fsencode(host_call(os.readlink, node.name, dir_fd=node.dirfd))
     elif isinstance(node, ProcLink):
         target = os.fsencode(node.target)
     else:
@@ -779,48 +793,66 @@ def sys_getcwd(task, buf, size):
         else:
             cwd = "(unreachable)" + cwd
     cwd = os.fsencode(cwd) + b"\0"
+    if len(cwd) > PATH_MAX:
+        # d_path works in one page: a deeper cwd has no name (glibc then climbs "..").
+        raise SyscallError(errno.ENAMETOOLONG)
     if size < len(cwd):
         raise SyscallError(errno.ERANGE)
     task.mm.write(buf, cwd)
     return len(cwd)
 
 
-def _enter_dir(task, path_text, st):
-    if not statmod.S_ISDIR(st.st_mode):
+def host_dir_of(vfs, node):
+    """The HostDir of a resolved host directory, kept as a cwd: it reaches the host
+    by fd, whatever its depth, and follows the directory if it moves. None in an
+    overlay: a copy-up may give the directory an upper part later, so it is found
+    from its guest path each time."""
+    if node.mount.is_overlay:
+        return None
+    if not node.name:
+        return node.hold
+    try:
+        return HostDir(os.open(node.name, DIR_FLAGS, dir_fd=node.dirfd))
+    except OSError as e:
+        raise SyscallError(e.errno) from None
+
+
+def _enter_file_dir(task, file):
+    """fchdir, or chdir through a /proc/PID/fd link of a directory."""
+    vfs = task.kernel.vfs
+    path = vfs.dir_path_of(file)
+    if path is None:
         raise SyscallError(errno.ENOTDIR)
-    task.fs.cwd = path_text.rstrip("/") or "/"
+    task.fs.cwd, task.fs.cwd_dir = path, vfs.walk_dir_of(file)
     return 0
 
 
 def sys_chdir(task, pathname):
     """chdir(2)."""
     path = task.mm.read_cstr(pathname)
-    node = task.kernel.vfs.lookup(task, AT_FDCWD, path)
+    vfs = task.kernel.vfs
+    node = vfs.lookup(task, AT_FDCWD, path)
     if isinstance(node, HostPath):
-        st = host_call(os.stat, node.path)
-        if statmod.S_ISDIR(st.st_mode) and not may_access(task.creds, st, 1):
-            raise SyscallError(errno.EACCES)
-        return _enter_dir(task, node.guest, st)
-    if isinstance(node, FileNode):
-        path = task.kernel.vfs.dir_path_of(node.file)
-        if path is None:
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        st = node.st or node.lstat()
+        if not statmod.S_ISDIR(st.st_mode):
             raise SyscallError(errno.ENOTDIR)
-        task.fs.cwd = path
+        if not may_access(task.creds, st, 1):
+            raise SyscallError(errno.EACCES)
+        task.fs.cwd, task.fs.cwd_dir = node.guest.rstrip("/") or "/", host_dir_of(vfs, node)
         return 0
+    if isinstance(node, FileNode):
+        return _enter_file_dir(task, node.file)
     if getattr(node, "is_dir", isinstance(node, ProcDir)):
-        task.fs.cwd = node.path
+        task.fs.cwd, task.fs.cwd_dir = node.path, None
         return 0
     raise SyscallError(errno.ENOTDIR)
 
 
 def sys_fchdir(task, fd):
     """fchdir(2)."""
-    file = task.files.get(fd)
-    path = task.kernel.vfs.dir_path_of(file)
-    if path is None:
-        raise SyscallError(errno.ENOTDIR)
-    task.fs.cwd = path
-    return 0
+    return _enter_file_dir(task, task.files.get(fd))
 
 
 def sys_umask(task, mask):
@@ -841,9 +873,15 @@ def _host_node(node):
 
 
 def _exists(node):
-    if node.exists is None:
-        node.exists = os.path.lexists(node.path.rstrip("/") or "/")
-    return node.exists
+    return bool(node.exists)
+
+
+def _named(node, err):
+    """A name that can be made or removed: not ".", ".." or "/" (Linux's LAST_DOT,
+    LAST_DOTDOT, LAST_ROOT give `err`), not the kernel's own fd link."""
+    if not node.name or node.magic:
+        raise SyscallError(err)
+    return node
 
 
 def _check_parent(task, node, victim=None):
@@ -852,8 +890,12 @@ def _check_parent(task, node, victim=None):
     creds = task.creds
     if creds.fsuid == 0:
         return
-    parent = os.path.dirname(node.path.rstrip("/")) or "/"
-    st = host_call(os.stat, parent)
+    if node.dirfd is not None:
+        st = host_call(os.fstat, node.dirfd)
+    else:                                # an overlay directory not in the upper yet
+        guest = node.guest.rstrip("/")
+        hd = task.kernel.vfs.dir_of_guest(guest[:guest.rfind("/")] or "/")
+        st = host_call(os.fstat, hd.fd if hd.fd is not None else hd.lower)
     if not may_access(creds, st, 3):
         raise SyscallError(errno.EACCES)
     if victim is not None and st.st_mode & statmod.S_ISVTX and \
@@ -868,44 +910,66 @@ def _check_owner(task, st):
 
 
 def _create(task, dirfd, pathname, make):
-    """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer."""
+    """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer.
+    make(dirfd, name) makes it in the host directory the walk reached."""
     path = task.mm.read_cstr(pathname)
-    node = _host_node(task.kernel.vfs.lookup(task, dirfd, path, follow=False))
-    if node.mount is not None and (node.mount.readonly or node.mount.is_overlay) and \
-            _exists(node):
+    node = _named(_host_node(task.kernel.vfs.lookup(task, dirfd, path, follow=False)),
+                  errno.EEXIST)
+    if node.exists:
         raise SyscallError(errno.EEXIST)
     _check_parent(task, node)
-    host = task.kernel.vfs.creatable(node)
-    host_call(make, host)
+    task.kernel.vfs.creatable(node)
+    host_call(make, node.dirfd, node.name)
     return node
 
 
+def _reopened(task, file):
+    """The node an open file's change goes to: in an overlay its name (copied up
+    first, as overlayfs does), elsewhere the open file itself."""
+    vnode = file.vnode
+    if vnode is not None and vnode.mount is not None and vnode.mount.is_overlay:
+        return task.kernel.vfs.walk(task, "/", vnode.guest, False)
+    return None
+
+
 def _modify_node(task, node, change, owner_only=True):
-    """A change to an existing file (chmod, chown, truncate, utimes, xattrs): owner
-    check, EROFS, overlay copy-up, then change(host path or host fd)."""
+    """A change to an existing file (chmod, chown, truncate, utimes): owner check,
+    EROFS, overlay copy-up, then change(target): a host fd, or the kernel's
+    /proc/PID/fd path of an O_PATH fd of the node (that very inode, a symlink too)."""
     if isinstance(node, FileNode):
         file = node.file
-        if file.vnode is not None:
-            node = file.vnode
+        vnode = file.vnode
+        again = _reopened(task, file)
+        if again is not None:
+            node = again
         elif file.host_fd is not None:
+            task.kernel.vfs.check_writable_mount(vnode)
             if owner_only:
                 _check_owner(task, host_call(os.fstat, file.host_fd))
-            host_call(change, file.host_fd)
+            host_call(change, file.host_fd if not file.flags & O_PATH
+                      else proc_fd_path(file.host_fd))
             return 0
         else:
             raise SyscallError(errno.EPERM)
     node = _host_node(node)
-    st = host_call(os.lstat, node.path)
+    if not node.exists:
+        raise SyscallError(errno.ENOENT)
+    st = node.st or node.lstat()
     if owner_only:
         _check_owner(task, st)
-    host_call(change, task.kernel.vfs.writable(node))
+    task.kernel.vfs.writable(node)
+    fd = node.pin()
+    try:
+        host_call(change, proc_fd_path(fd))
+    finally:
+        os.close(fd)
     return 0
 
 
 def sys_mkdirat(task, dirfd, pathname, mode):
     """mkdirat(2)."""
     node = _create(task, dirfd, pathname,
-                   lambda p: os.mkdir(p, mode & 0o7777 & ~task.fs.umask))
+                   lambda fd, name: os.mkdir(name, mode & 0o7777 & ~task.fs.umask, dir_fd=fd))
     task.kernel.vfs.created_dir(node)
     return 0
 
@@ -922,17 +986,30 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     rmdir = bool(flags & AT_REMOVEDIR)
     vfs = task.kernel.vfs
     path = task.mm.read_cstr(pathname)
-    node = _host_node(vfs.lookup(task, dirfd, path, follow=False))
+    # "name/" still names `name` itself (a symlink is not followed), which must then
+    # be a directory: ENOTDIR otherwise, as Linux's do_rmdir/do_unlinkat say.
+    slash = path.endswith(b"/") and path.strip(b"/") != b""
+    node = _host_node(vfs.lookup(task, dirfd, path.rstrip(b"/") if slash else path,
+                                 follow=False))
+    last = path.rstrip(b"/").rsplit(b"/", 1)[-1]
+    if last in (b".", b"..", b""):
+        # Linux's LAST_DOT, LAST_DOTDOT, LAST_ROOT: no name to remove.
+        raise SyscallError(errno.EISDIR if not rmdir else errno.EINVAL if last == b"." else
+                           errno.ENOTEMPTY if last == b".." else errno.EBUSY)
     vfs.check_writable_mount(node)
     m = node.mount
-    if vfs.is_mount_point(node.guest.rstrip("/") or "/"):
+    if vfs.is_mount_point(node.guest.rstrip("/") or "/") or not node.name:
         raise SyscallError(errno.EBUSY)
+    if not node.exists:
+        raise SyscallError(errno.ENOENT)
+    if slash and not statmod.S_ISDIR((node.st or node.lstat()).st_mode):
+        raise SyscallError(errno.ENOTDIR)
     if m is None or not m.is_overlay:
         if task.creds.fsuid != 0:
-            _check_parent(task, node, host_call(os.lstat, node.path))
-        host_call(os.rmdir if rmdir else os.unlink, node.path)
+            _check_parent(task, node, node.st or node.lstat())
+        host_call(os.rmdir if rmdir else os.unlink, node.name, dir_fd=node.dirfd)
         return 0
-    st = host_call(os.lstat, node.path.rstrip("/"))
+    st = node.st or node.lstat()
     if rmdir and not statmod.S_ISDIR(st.st_mode):
         raise SyscallError(errno.ENOTDIR)
     if not rmdir and statmod.S_ISDIR(st.st_mode):
@@ -941,15 +1018,16 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if rmdir and vfs.merged_names(node):
         raise SyscallError(errno.ENOTEMPTY)
     in_lower = vfs.lower_exists(node)
-    upper = node.path.rstrip("/")
-    if m.in_upper(upper):
+    if node.upper:
         if rmdir:
-            shutil.rmtree(upper, ignore_errors=True)   # only whiteouts are left in it
-            m.opaque.discard(m.rel(node.guest))
-            prefix = m.rel(node.guest) + "/"
+            # Only whiteouts are left in it (fd-relative: no symlink is followed).
+            shutil.rmtree(node.name, dir_fd=node.dirfd, ignore_errors=True)
+            guest = node.guest.rstrip("/")
+            m.opaque.discard(m.rel(guest))
+            prefix = m.rel(guest) + "/"
             m.whiteouts = {w for w in m.whiteouts if not w.startswith(prefix)}
         else:
-            host_call(os.unlink, upper)
+            host_call(os.unlink, node.name, dir_fd=node.dirfd)
     vfs.removed(node, in_lower)
     return 0
 
@@ -966,29 +1044,35 @@ def sys_rmdir(task, pathname):
 
 def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, empty=False):
     vfs = task.kernel.vfs
-    old = vfs.lookup(task, olddirfd, task.mm.read_cstr(oldpath), follow=follow_old,
-                     empty_ok=empty)
-    new = vfs.lookup(task, newdirfd, task.mm.read_cstr(newpath), follow=False)
-    if isinstance(old, FileNode) and old.file.vnode is not None:
-        old = old.file.vnode
-    if isinstance(old, FileNode) and old.file.host_fd is not None and \
-            statmod.S_ISREG(getattr(old.file, "mode", 0)) and empty and isinstance(new, HostPath):
-        # linkat(fd, "", AT_EMPTY_PATH) of an O_TMPFILE file: the host links its fd.
-        old = HostPath(f"/proc/{os.getpid()}/fd/{old.file.host_fd}", old.file.path,
-                       new.mount)
+    oldtext, newtext = task.mm.read_cstr(oldpath), task.mm.read_cstr(newpath)
+    old = vfs.lookup(task, olddirfd, oldtext, follow=follow_old, empty_ok=empty)
+    new = vfs.lookup(task, newdirfd, newtext, follow=False)
+    if isinstance(old, FileNode) and empty and old.file.host_fd is not None and \
+            isinstance(new, HostPath):
+        file = old.file
+        again = _reopened(task, file)
+        if again is not None:
+            old = again
+        elif file.vnode is not None or statmod.S_ISREG(getattr(file, "mode", 0)):
+            # linkat(fd, "", AT_EMPTY_PATH) (an O_TMPFILE file too): the host links
+            # the open file itself, through the kernel's fd.
+            old = HostPath.of_fd(file.host_fd, file.path,
+                                 file.vnode.mount if file.vnode is not None else new.mount)
     if not isinstance(old, HostPath) or not isinstance(new, HostPath):
         raise SyscallError(errno.EXDEV)
     # Linux compares the mounts of the two parent directories (a mount point itself
     # is then EBUSY, not EXDEV).
-    if _parent_mount(vfs, old) is not _parent_mount(vfs, new):
+    if _parent_mount(vfs, old, oldtext) is not _parent_mount(vfs, new, newtext):
         raise SyscallError(errno.EXDEV)
     vfs.check_writable_mount(new)
     return old, new
 
 
-def _parent_mount(vfs, node):
+def _parent_mount(vfs, node, text):
     guest = node.guest.rstrip("/")
-    return vfs.mount_at(guest[:guest.rfind("/")] or "/") if guest else node.mount
+    if not guest or text.rstrip(b"/").rsplit(b"/", 1)[-1] in (b".", b"..", b""):
+        return node.mount                # ".", "..", "/": the directory walked to
+    return vfs.mount_at(guest[:guest.rfind("/")] or "/")
 
 
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
@@ -1003,33 +1087,37 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.EINVAL)
     vfs = task.kernel.vfs
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
+    if not old.name or old.magic or not new.name or new.magic:
+        raise SyscallError(errno.EBUSY)      # ".", "..", "/": Linux's non-LAST_NORM
     if vfs.is_mount_point(old.guest) or vfs.is_mount_point(new.guest):
         raise SyscallError(errno.EBUSY)
+    if not old.exists:
+        raise SyscallError(errno.ENOENT)
     m = old.mount
+    st = old.st or old.lstat()
     if task.creds.fsuid != 0:
-        _check_parent(task, old, host_call(os.lstat, old.path))
-        _check_parent(task, new, os.lstat(new.path) if _exists(new) else None)
+        _check_parent(task, old, st)
+        _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
     if m is None or not m.is_overlay:
-        _host_rename(old.path, new.path, flags)
+        _host_rename(old, new, flags)
         return 0
-    st = host_call(os.lstat, old.path.rstrip("/"))
     old_in_lower = vfs.lower_exists(old)
     new_in_lower = vfs.lower_exists(new)
     if old_in_lower and statmod.S_ISDIR(st.st_mode):
         raise SyscallError(errno.EXDEV)
+    nst = (new.st or new.lstat()) if new.exists else None
     if flags & RENAME_EXCHANGE:
-        if not _exists(new):
+        if nst is None:
             raise SyscallError(errno.ENOENT)
-        if new_in_lower and os.path.isdir(new.path):
+        if new_in_lower and statmod.S_ISDIR(nst.st_mode):
             raise SyscallError(errno.EXDEV)
         vfs.writable(old)
         vfs.writable(new)
-        _host_rename(old.path, new.path, flags)
+        _host_rename(old, new, flags)
         return 0
-    if _exists(new):
+    if nst is not None:
         if flags & RENAME_NOREPLACE:
             raise SyscallError(errno.EEXIST)
-        nst = os.lstat(new.path.rstrip("/"))
         if statmod.S_ISDIR(nst.st_mode):
             if not statmod.S_ISDIR(st.st_mode):
                 raise SyscallError(errno.EISDIR)
@@ -1037,13 +1125,13 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
                 raise SyscallError(errno.ENOTEMPTY)
         elif statmod.S_ISDIR(st.st_mode):
             raise SyscallError(errno.ENOTDIR)
-    src = vfs.writable(old)
-    if _exists(new) and new.path.startswith(m.upper):
-        if os.path.isdir(new.path) and not os.path.islink(new.path):
-            shutil.rmtree(new.path, ignore_errors=True)
+    vfs.writable(old)
+    if nst is not None and new.upper and statmod.S_ISDIR(nst.st_mode):
+        # Only whiteouts are left in it (fd-relative: no symlink is followed).
+        shutil.rmtree(new.name, dir_fd=new.dirfd, ignore_errors=True)
     new.exists = False
-    dst = vfs.creatable(new)
-    _host_rename(src, dst, 0)
+    vfs.creatable(new)
+    _host_rename(old, new, 0)
     if statmod.S_ISDIR(st.st_mode) and new_in_lower:
         new.exists = "whiteout"
         vfs.created_dir(new)
@@ -1052,7 +1140,8 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
 
 
 def _host_rename(old, new, flags):
-    r = hostsys.call(316, AT_FDCWD, os.fsencode(old), AT_FDCWD, os.fsencode(new), flags)
+    """renameat2 between the host directories the walks reached."""
+    r = hostsys.call(316, *old.at(), *new.at(), flags)
     if r < 0:
         raise SyscallError(-r)
 
@@ -1074,19 +1163,19 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath,
                           follow_old=bool(flags & AT_SYMLINK_FOLLOW),
                           empty=bool(flags & AT_EMPTY_PATH))
-    if _exists(new):
+    _named(new, errno.EEXIST)
+    if new.exists:
         raise SyscallError(errno.EEXIST)
-    if not _exists(old):
+    if not old.exists:
         raise SyscallError(errno.ENOENT)
-    if os.path.isdir(old.path) and not os.path.islink(old.path):
+    if statmod.S_ISDIR((old.st or old.lstat()).st_mode):
         raise SyscallError(errno.EPERM)
     _check_parent(task, new)
-    by_fd = old.path.startswith(f"/proc/{os.getpid()}/fd/")   # a magic link (see procfs)
-    src = old.path if by_fd else task.kernel.vfs.writable(old)
-    dst = task.kernel.vfs.creatable(new)
-    # os.link(follow_symlinks=True) is link(2), which does not follow: call linkat.
-    r = hostsys.call(SYS_LINKAT, AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst),
-                     AT_SYMLINK_FOLLOW if by_fd else 0)
+    if not old.magic:                    # a magic link (see procfs) is the file itself
+        task.kernel.vfs.writable(old)
+    task.kernel.vfs.creatable(new)
+    r = hostsys.call(SYS_LINKAT, *old.at(), *new.at(),
+                     AT_SYMLINK_FOLLOW if old.magic else 0)
     if r < 0:
         raise SyscallError(-r)
     return 0
@@ -1102,7 +1191,8 @@ def sys_symlinkat(task, target, newdirfd, linkpath):
     text = task.mm.read_cstr(target)
     if not text:
         raise SyscallError(errno.ENOENT)
-    _create(task, newdirfd, linkpath, lambda p: os.symlink(text, os.fsencode(p)))
+    _create(task, newdirfd, linkpath,
+            lambda fd, name: os.symlink(text, os.fsencode(name), dir_fd=fd))
     return 0
 
 
@@ -1140,7 +1230,9 @@ def sys_truncate(task, pathname, length):
         os.truncate(p, length)
     path = task.mm.read_cstr(pathname)
     node = _host_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
-    if task.creds.fsuid != 0 and not may_access(task.creds, host_call(os.stat, node.path), 2):
+    if not node.exists:
+        raise SyscallError(errno.ENOENT)
+    if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
     return _modify_node(task, node, change, owner_only=False)
 
@@ -1184,12 +1276,18 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
         path = task.mm.read_cstr(pathname)
         node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
                                       empty_ok=bool(flags & AT_EMPTY_PATH))
-    if isinstance(node, FileNode) and node.file.vnode is not None:
-        node = node.file.vnode
+    if isinstance(node, FileNode):
+        again = _reopened(task, node.file)
+        if again is not None:
+            node = again
+    pinned = None
     if isinstance(node, FileNode) and node.file.host_fd is not None:
-        target = node.file.host_fd
+        file = node.file
+        target = file.host_fd if not file.flags & O_PATH else proc_fd_path(file.host_fd)
     elif isinstance(node, HostPath):
-        cur_st = host_call(os.lstat, node.path)
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        cur_st = node.st or node.lstat()
         now_only = ns is None or (ns[1] == UTIME_NOW and ns[3] == UTIME_NOW)
         c = task.creds
         if c.fsuid not in (0, cur_st.st_uid):
@@ -1197,16 +1295,25 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
                 raise SyscallError(errno.EPERM)
             if not may_access(c, cur_st, 2):
                 raise SyscallError(errno.EACCES)
-        target = task.kernel.vfs.writable(node)
+        task.kernel.vfs.writable(node)
+        # The kernel's /proc/PID/fd link of an O_PATH fd: that inode, a symlink too.
+        pinned = node.pin()
+        target = proc_fd_path(pinned)
     else:
         raise SyscallError(errno.EPERM)
-    follow = False
+    try:
+        return _set_times(target, ns)
+    finally:
+        if pinned is not None:
+            os.close(pinned)
+
+
+def _set_times(target, ns):
+    """utimensat's host call on a host fd or an fd's /proc link."""
     if ns is None:
-        host_call(os.utime, target, None, **({} if isinstance(target, int)
-                                             else {"follow_symlinks": follow}))
+        host_call(os.utime, target, None)
         return 0
-    cur = host_call(os.stat, target, **({} if isinstance(target, int)
-                                        else {"follow_symlinks": follow}))
+    cur = host_call(os.stat, target)
     now = time.time_ns()
 
     def pick(sec, nsec, current):
@@ -1217,8 +1324,7 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
         return sec * 10**9 + nsec
     atime = pick(ns[0], ns[1], cur.st_atime_ns)
     mtime = pick(ns[2], ns[3], cur.st_mtime_ns)
-    host_call(os.utime, target, ns=(atime, mtime), **({} if isinstance(target, int)
-                                                      else {"follow_symlinks": follow}))
+    host_call(os.utime, target, ns=(atime, mtime))
     return 0
 
 
@@ -1282,7 +1388,7 @@ def _getxattr(task, name_ptr, value, size, where, *args):
     xattr.check_read(task, target, name)
     if target.fd is None and target.path is None:
         raise SyscallError(errno.EOPNOTSUPP)
-    host, kw = target.read_host()
+    host, kw = target.read_host(task.kernel.vfs)
     data = host_call(os.getxattr, host, name, **kw)
     if size == 0:
         return len(data)
@@ -1296,7 +1402,7 @@ def _listxattr(task, lst, size, where, *args):
     target = where(task, *args)
     if target.fd is None and target.path is None:
         return 0                    # a kernel-made file has none
-    host, kw = target.read_host()
+    host, kw = target.read_host(task.kernel.vfs)
     names = xattr.listed(task, [os.fsencode(n) for n in host_call(os.listxattr, host, **kw)])
     names = b"".join(n + b"\0" for n in names)
     if size == 0:
@@ -1538,15 +1644,13 @@ def _chown_node(task, node, uid, gid):
     c = task.creds
 
     def change(target):
+        # target: a host fd, or an fd's /proc link (followed: it is that inode).
         if c.fsuid != 0:
-            st = os.fstat(target) if isinstance(target, int) else os.lstat(target)
+            st = os.stat(target)
             if uid not in (-1, st.st_uid) or st.st_uid != c.fsuid or \
                     gid not in (-1, st.st_gid, c.fsgid) and gid not in c.groups:
                 raise PermissionError(errno.EPERM, "")
-        if isinstance(target, int):
-            os.fchown(target, uid, gid)
-        else:
-            os.chown(target, uid, gid, follow_symlinks=False)
+        os.chown(target, uid, gid)
     return _modify_node(task, node, change, owner_only=False)
 
 
@@ -1579,7 +1683,7 @@ def sys_mknodat(task, dirfd, pathname, mode, dev):
     if kind not in (statmod.S_IFREG, statmod.S_IFIFO, statmod.S_IFSOCK):
         raise SyscallError(errno.EINVAL)
     perm = mode & 0o7777 & ~task.fs.umask
-    _create(task, dirfd, pathname, lambda p: os.mknod(p, kind | perm))
+    _create(task, dirfd, pathname, lambda fd, name: os.mknod(name, kind | perm, dir_fd=fd))
     return 0
 
 
@@ -1688,7 +1792,9 @@ def sys_chroot(task, pathname):
             raise SyscallError(errno.ENOTDIR)
         guest = node.path
     else:
-        st = host_call(os.stat, node.path)
+        if not node.exists:
+            raise SyscallError(errno.ENOENT)
+        st = node.st or node.lstat()
         if not statmod.S_ISDIR(st.st_mode):
             raise SyscallError(errno.ENOTDIR)
         if not may_access(task.creds, st, 1):
@@ -1708,8 +1814,8 @@ def sys_fchmodat2(task, dirfd, pathname, mode, flags):
     path = task.mm.read_cstr(pathname) if pathname or not flags & AT_EMPTY_PATH else b""
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
                                   empty_ok=bool(flags & AT_EMPTY_PATH))
-    if isinstance(node, HostPath) and flags & AT_SYMLINK_NOFOLLOW and \
-            os.path.islink(node.path):
+    if isinstance(node, HostPath) and flags & AT_SYMLINK_NOFOLLOW and node.exists and \
+            statmod.S_ISLNK((node.st or node.lstat()).st_mode):
         raise SyscallError(errno.EOPNOTSUPP)
     if isinstance(node, FileNode) and node.file.flags & O_PATH and node.file.vnode is None:
         raise SyscallError(errno.EBADF)

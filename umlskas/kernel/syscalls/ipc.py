@@ -320,12 +320,13 @@ def _find_other(task, raw, kind):
         node = task.kernel.vfs.lookup(task, AT_FDCWD, name[1])
         if not isinstance(node, HostPath):
             raise SyscallError(errno.ECONNREFUSED)
+        st = node.st or node.lstat()
+        dirfd, hname = node.at()
         try:
-            st = os.stat(node.path)
+            if not os.access(hname, os.W_OK, dir_fd=dirfd, follow_symlinks=node.magic):
+                raise SyscallError(errno.EACCES)
         except OSError as e:
             raise SyscallError(e.errno) from None
-        if not os.access(node.path, os.W_OK):
-            raise SyscallError(errno.EACCES)
         if not statmod.S_ISSOCK(st.st_mode):
             raise SyscallError(errno.ECONNREFUSED)
         other = names.get(("path", st.st_dev, st.st_ino))
@@ -368,12 +369,12 @@ def sys_bind(task, fd, addr, addrlen):
         if not isinstance(node, HostPath):
             raise SyscallError(errno.EADDRINUSE)
         mode = statmod.S_IFSOCK | (0o777 & ~task.fs.umask)
-        if node.exists or (node.exists is None and os.path.lexists(node.path)):
+        if node.exists or not node.name:
             raise SyscallError(errno.EADDRINUSE)
         task.kernel.vfs.creatable(node)
         try:
-            os.mknod(node.path, mode)
-            st = os.lstat(node.path)
+            os.mknod(node.name, mode, dir_fd=node.dirfd)
+            st = os.stat(node.name, dir_fd=node.dirfd, follow_symlinks=False)
         except OSError as e:
             raise SyscallError(errno.EADDRINUSE if e.errno == errno.EEXIST else e.errno) from None
         key = ("path", st.st_dev, st.st_ino)
