@@ -917,6 +917,7 @@ def _create(task, dirfd, pathname, make):
                   errno.EEXIST)
     if node.exists:
         raise SyscallError(errno.EEXIST)
+    task.kernel.vfs.check_writable_mount(node)      # filename_create, before may_create
     _check_parent(task, node)
     task.kernel.vfs.creatable(node)
     host_call(make, node.dirfd, node.name)
@@ -955,6 +956,7 @@ def _modify_node(task, node, change, owner_only=True):
     if not node.exists:
         raise SyscallError(errno.ENOENT)
     st = node.st or node.lstat()
+    task.kernel.vfs.check_writable_mount(node)      # mnt_want_write before setattr_prepare
     if owner_only:
         _check_owner(task, st)
     task.kernel.vfs.writable(node)
@@ -1042,7 +1044,10 @@ def sys_rmdir(task, pathname):
     return sys_unlinkat(task, AT_FDCWD, pathname, AT_REMOVEDIR)
 
 
-def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, empty=False):
+def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, empty=False,
+               link=False):
+    """The two names of rename and link; link=True checks as do_linkat: the old name
+    exists, the new one is creatable (EEXIST, then EROFS), then the mounts (EXDEV)."""
     vfs = task.kernel.vfs
     oldtext, newtext = task.mm.read_cstr(oldpath), task.mm.read_cstr(newpath)
     old = vfs.lookup(task, olddirfd, oldtext, follow=follow_old, empty_ok=empty)
@@ -1060,6 +1065,13 @@ def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, emp
                                  file.vnode.mount if file.vnode is not None else new.mount)
     if not isinstance(old, HostPath) or not isinstance(new, HostPath):
         raise SyscallError(errno.EXDEV)
+    if link:
+        if not old.exists:
+            raise SyscallError(errno.ENOENT)
+        _named(new, errno.EEXIST)
+        if new.exists:
+            raise SyscallError(errno.EEXIST)
+        vfs.check_writable_mount(new)
     # Linux compares the mounts of the two parent directories (a mount point itself
     # is then EBUSY, not EXDEV).
     if _parent_mount(vfs, old, oldtext) is not _parent_mount(vfs, new, newtext):
@@ -1162,12 +1174,7 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.EINVAL)
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath,
                           follow_old=bool(flags & AT_SYMLINK_FOLLOW),
-                          empty=bool(flags & AT_EMPTY_PATH))
-    _named(new, errno.EEXIST)
-    if new.exists:
-        raise SyscallError(errno.EEXIST)
-    if not old.exists:
-        raise SyscallError(errno.ENOENT)
+                          empty=bool(flags & AT_EMPTY_PATH), link=True)
     if statmod.S_ISDIR((old.st or old.lstat()).st_mode):
         raise SyscallError(errno.EPERM)
     _check_parent(task, new)
@@ -1256,12 +1263,16 @@ def sys_fdatasync(task, fd):
 
 
 def sys_utimensat(task, dirfd, pathname, times, flags):
-    """utimensat(2)."""
-    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
-        raise SyscallError(errno.EINVAL)
+    """utimensat(2): both times UTIME_OMIT is 0 before the path or the flags are
+    looked at, as sys_utimensat."""
     ns = None
     if times:
         ns = struct.unpack("<qqqq", task.mm.read(times, 32))
+        if ns[1] == UTIME_OMIT and ns[3] == UTIME_OMIT:
+            return 0
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(errno.EINVAL)
+    if ns is not None:
         for v in (ns[1], ns[3]):
             if not (0 <= v < 10**9 or v in (UTIME_OMIT, UTIME_NOW)):
                 raise SyscallError(errno.EINVAL)
@@ -1281,21 +1292,18 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
         if again is not None:
             node = again
     pinned = None
+    vfs = task.kernel.vfs
     if isinstance(node, FileNode) and node.file.host_fd is not None:
         file = node.file
+        vfs.check_writable_mount(file.vnode)        # vfs_utimes: mnt_want_write first
+        _check_times_allowed(task, host_call(os.fstat, file.host_fd), ns)
         target = file.host_fd if not file.flags & O_PATH else proc_fd_path(file.host_fd)
     elif isinstance(node, HostPath):
         if not node.exists:
             raise SyscallError(errno.ENOENT)
-        cur_st = node.st or node.lstat()
-        now_only = ns is None or (ns[1] == UTIME_NOW and ns[3] == UTIME_NOW)
-        c = task.creds
-        if c.fsuid not in (0, cur_st.st_uid):
-            if not now_only:
-                raise SyscallError(errno.EPERM)
-            if not may_access(c, cur_st, 2):
-                raise SyscallError(errno.EACCES)
-        task.kernel.vfs.writable(node)
+        vfs.check_writable_mount(node)
+        _check_times_allowed(task, node.st or node.lstat(), ns)
+        vfs.writable(node)
         # The kernel's /proc/PID/fd link of an O_PATH fd: that inode, a symlink too.
         pinned = node.pin()
         target = proc_fd_path(pinned)
@@ -1306,6 +1314,17 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
     finally:
         if pinned is not None:
             os.close(pinned)
+
+
+def _check_times_allowed(task, st, ns):
+    """setattr_prepare for times: explicit times need the owner (EPERM); "now" also
+    write permission (EACCES)."""
+    c = task.creds
+    if c.fsuid not in (0, st.st_uid):
+        if not (ns is None or (ns[1] == UTIME_NOW and ns[3] == UTIME_NOW)):
+            raise SyscallError(errno.EPERM)
+        if not may_access(c, st, 2):
+            raise SyscallError(errno.EACCES)
 
 
 def _set_times(target, ns):
@@ -1674,16 +1693,23 @@ def sys_fchown(task, fd, owner, group):
 
 
 def sys_mknodat(task, dirfd, pathname, mode, dev):
-    """mknodat(2): regular files, FIFOs and sockets; device nodes are refused (EPERM)."""
+    """mknodat(2): regular files, FIFOs and sockets; device nodes are refused (EPERM,
+    after the name is found creatable, as vfs_mknod's CAP_MKNOD check)."""
     kind = mode & S_IFMT
     if kind == 0:
         kind = statmod.S_IFREG
-    if kind in (statmod.S_IFCHR, statmod.S_IFBLK):
+    if kind == statmod.S_IFDIR:                   # may_mknod
         raise SyscallError(errno.EPERM)
-    if kind not in (statmod.S_IFREG, statmod.S_IFIFO, statmod.S_IFSOCK):
+    if kind not in (statmod.S_IFREG, statmod.S_IFIFO, statmod.S_IFSOCK,
+                    statmod.S_IFCHR, statmod.S_IFBLK):
         raise SyscallError(errno.EINVAL)
     perm = mode & 0o7777 & ~task.fs.umask
-    _create(task, dirfd, pathname, lambda fd, name: os.mknod(name, kind | perm, dir_fd=fd))
+
+    def make(fd, name):
+        if kind in (statmod.S_IFCHR, statmod.S_IFBLK):
+            raise OSError(errno.EPERM, "device nodes are not made on the host")
+        os.mknod(name, kind | perm, dir_fd=fd)
+    _create(task, dirfd, pathname, make)
     return 0
 
 
@@ -1816,6 +1842,7 @@ def sys_fchmodat2(task, dirfd, pathname, mode, flags):
                                   empty_ok=bool(flags & AT_EMPTY_PATH))
     if isinstance(node, HostPath) and flags & AT_SYMLINK_NOFOLLOW and node.exists and \
             statmod.S_ISLNK((node.st or node.lstat()).st_mode):
+        task.kernel.vfs.check_writable_mount(node)  # chmod_common: mnt_want_write first
         raise SyscallError(errno.EOPNOTSUPP)
     if isinstance(node, FileNode) and node.file.flags & O_PATH and node.file.vnode is None:
         raise SyscallError(errno.EBADF)

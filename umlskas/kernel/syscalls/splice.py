@@ -11,6 +11,7 @@ from ..pipe import PipeEnd
 from ..procfs import DirFile
 
 SPLICE_F_MOVE, SPLICE_F_NONBLOCK, SPLICE_F_MORE, SPLICE_F_GIFT = 1, 2, 4, 8
+SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT
 MAX_RW_COUNT = 0x7FFFF000
 
 
@@ -41,18 +42,21 @@ def _available(src, nonblock):
 
 
 def sys_splice(task, fd_in, off_in, fd_out, off_out, length, flags):
-    """splice(2): moves data between a pipe and another file (copying, in this kernel)."""
+    """splice(2): moves data between a pipe and another file (copying, in this kernel).
+    Checks in fs/splice.c's order: length 0, flags, the fds, offsets on a pipe, access."""
+    if length == 0:
+        return 0
+    if flags & ~SPLICE_F_ALL:
+        raise SyscallError(errno.EINVAL)
     src = task.files.get(fd_in)
     dst = task.files.get(fd_out)
-    if not src.readable or not dst.writable:
-        raise SyscallError(errno.EBADF)
-    if flags & ~0xF:
-        raise SyscallError(errno.EINVAL)
     in_pipe, out_pipe = isinstance(src, PipeEnd), isinstance(dst, PipeEnd)
-    if not in_pipe and not out_pipe:
-        raise SyscallError(errno.EINVAL)
     if (in_pipe and off_in) or (out_pipe and off_out):
         raise SyscallError(errno.ESPIPE)
+    if not src.readable or not dst.writable:
+        raise SyscallError(errno.EBADF)
+    if not in_pipe and not out_pipe:
+        raise SyscallError(errno.EINVAL)
     if in_pipe and out_pipe and src.pipe is dst.pipe:
         raise SyscallError(errno.EINVAL)
     mm = task.mm
@@ -82,15 +86,18 @@ def sys_splice(task, fd_in, off_in, fd_out, off_out, length, flags):
 
 
 def sys_tee(task, fd_in, fd_out, length, flags):
-    """tee(2): copies pipe data to another pipe without consuming it."""
-    src = task.files.get(fd_in)
-    dst = task.files.get(fd_out)
-    if not isinstance(src, PipeEnd) or not isinstance(dst, PipeEnd) or src.pipe is dst.pipe:
+    """tee(2): copies pipe data to another pipe without consuming it. Checks in
+    fs/splice.c's order: flags, length 0, the fds, access (EBADF), then two pipes."""
+    if flags & ~SPLICE_F_ALL:
         raise SyscallError(errno.EINVAL)
-    if not src.readable or not dst.writable:
-        raise SyscallError(errno.EBADF)
     if length == 0:
         return 0
+    src = task.files.get(fd_in)
+    dst = task.files.get(fd_out)
+    if not src.readable or not dst.writable:
+        raise SyscallError(errno.EBADF)
+    if not isinstance(src, PipeEnd) or not isinstance(dst, PipeEnd) or src.pipe is dst.pipe:
+        raise SyscallError(errno.EINVAL)
     nonblock = bool(flags & SPLICE_F_NONBLOCK)
     length = min(length, _room(task, dst, nonblock or bool(dst.flags & O_NONBLOCK)))
     length = min(length, _available(src, nonblock or bool(src.flags & O_NONBLOCK)))
