@@ -51,6 +51,8 @@ GUESTS_SRC = REPO_ROOT / "tests" / "guests"
 # The list of modes is MODES in conftest.py.
 # Extra `umlskas run` options per non-native mode.
 MODE_FLAGS = {"skas": [], "tt": ["--mode", "tt"]}
+# The umlskas modes alone, for tests that must never run their guest natively.
+UMLSKAS_MODES = list(MODE_FLAGS)
 
 STUB_NAME = "umlskas-stub"
 TEST_TIMEOUT = 60

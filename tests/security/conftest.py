@@ -8,8 +8,11 @@ Never run a probe of this directory natively as root outside its test.
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 BEHAVIOUR = Path(__file__).resolve().parents[1] / "behaviour"
 sys.path.insert(0, str(BEHAVIOUR))
@@ -22,3 +25,12 @@ MODES = _behaviour.MODES
 pytest_generate_tests = _behaviour.pytest_generate_tests
 guests = _behaviour.guests
 scratch = _behaviour.scratch
+
+
+@pytest.fixture
+def sleeper():
+    """A host process (and process group) the test owns: nothing a guest does may reach it."""
+    proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    yield proc
+    proc.kill()
+    proc.wait()

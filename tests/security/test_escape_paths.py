@@ -13,14 +13,13 @@ chroot(8); this covers the mounts, fds, magic links and chroots.)
 
 import os
 import shutil
-import subprocess
 
 import pytest
 
 import harness
 from harness import assert_same, run_guest
 
-UMLSKAS_MODES = ["skas", "tt"]
+UMLSKAS_MODES = harness.UMLSKAS_MODES
 BUSYBOX = shutil.which("busybox")
 
 needs_native_ns = pytest.mark.skipif(
@@ -41,12 +40,6 @@ open_by_handle_at: -1 ENOSYS
 """
 
 
-@pytest.fixture
-def sleeper():
-    proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def make_tree(base, guests):

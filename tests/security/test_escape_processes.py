@@ -13,14 +13,13 @@ numbers, the fd listings and close_range: safe natively, so native Linux is its 
 """
 
 import os
-import subprocess
 
 import pytest
 
 import harness
 from harness import run_guest
 
-UMLSKAS_MODES = ["skas", "tt"]
+UMLSKAS_MODES = harness.UMLSKAS_MODES
 
 PER_PID = """\
 kill 0: -1 ESRCH
@@ -84,13 +83,6 @@ def expected_pids_output(n):
     return "".join(lines) + AFTER
 
 
-@pytest.fixture
-def sleeper():
-    """A host process (and process group) the test owns: no guest call may reach it."""
-    proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 @pytest.mark.timeout(120)

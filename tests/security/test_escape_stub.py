@@ -8,18 +8,15 @@ page, and runs raw system calls from JIT pages. Every one of those calls must be
 host. Only run under umlskas: natively these probes would kill and create on the host.
 """
 
-import os
 import re
 import shutil
-import signal
-import subprocess
 
 import pytest
 
 import harness
 from harness import run_guest
 
-UMLSKAS_MODES = ["skas", "tt"]
+UMLSKAS_MODES = harness.UMLSKAS_MODES
 
 EXPECTED = """\
 pid: 1
@@ -101,13 +98,6 @@ def stub_symbols():
     return [hex(syms[n]) for n in ("stub_syscall", "stub_batch", "stub_tt_return", "stub_tt_usr2")]
 
 
-@pytest.fixture
-def sleeper():
-    """A host process the test owns: nothing a guest does may reach it."""
-    proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def make_root(tmp_path, guests, name):

@@ -37,7 +37,7 @@ import pytest
 import harness
 
 TRINITY = "/usr/bin/trinity"
-UMLSKAS_MODES = ["skas", "tt"]     # never "native" (the `mode` fixture): see the docstring
+UMLSKAS_MODES = harness.UMLSKAS_MODES     # never "native" (the `mode` fixture): see the docstring
 
 pytestmark = pytest.mark.skipif(not os.path.exists(TRINITY),
                                 reason="trinity not installed (test.sh installs it)")

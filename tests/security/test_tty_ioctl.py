@@ -29,7 +29,7 @@ import harness
 
 TIOCGEXCL = 0x80045440
 TIOCGETD = 0x5424
-UMLSKAS_MODES = ["skas", "tt"]
+UMLSKAS_MODES = harness.UMLSKAS_MODES
 
 
 def _pty():

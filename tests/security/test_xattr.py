@@ -12,7 +12,6 @@ namespace (unshare -m), and the unprivileged guest (uid 65534) on plain files.
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -115,7 +114,7 @@ def test_ro_bind_refuses_every_write_as_linux(mode, guests, victims):
     if mode == "native":
         if UNSHARE is None:
             pytest.skip("unshare(1) is needed for the native read-only bind")
-        script = f'mount --bind -o ro "$1" "$1" && exec "$2" "$1"'
+        script = 'mount --bind -o ro "$1" "$1" && exec "$2" "$1"'
         got = run_guest("native", [UNSHARE, "-m", "sh", "-c", script, "sh", victims, guest])
     else:
         got = run_guest(mode, [guest, victims], options=["--ro-bind", f"{victims}:{victims}"])

@@ -13,10 +13,9 @@ Entries go away with EPOLL_CTL_DEL or when their file is released (no fd
 refers to it any more); the latter is noticed lazily, at the next use.
 """
 
-import errno
 import select
 
-from .errors import SyscallError, WaitQueue
+from .errors import WaitQueue
 from .files import O_RDWR, File, make_stat
 
 EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR, EPOLLHUP = 0x1, 0x2, 0x4, 0x8, 0x10

@@ -15,7 +15,6 @@ restores all of it. A default action is carried out by the kernel: ignore,
 terminate (with the signal as the wait status), or stop/continue.
 """
 
-import errno
 import struct
 
 from .errors import SyscallError, TaskGone

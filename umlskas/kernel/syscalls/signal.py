@@ -5,9 +5,9 @@ import struct
 import time
 
 from .. import signals
-from ..errors import Block, SyscallError, TaskGone
+from ..errors import Block, SyscallError
 from ..machine import RegsRefused
-from ..signals import UNBLOCKABLE, recalc, sigbit
+from ..signals import UNBLOCKABLE, recalc
 from .time import KTIME_MAX, ktime_after, park_deadline
 
 SIGKILL, SIGSTOP = 9, 19
