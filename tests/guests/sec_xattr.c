@@ -162,5 +162,19 @@ int main(int argc, char **argv)
                                                         acl, sizeof acl, 0));
     show_get("d", "user.x", 0);
     show_list("d");
+
+    /* Kernel-made files (procfs, a pipe): no xattrs, an errno, never a kernel bug.
+     * Nothing here can change anything natively either (no such names exist). */
+    int pfd[2];
+    if (pipe(pfd) == 0) {
+        res("kernel-made removexattr /proc/self/status user.x",
+            removexattr("/proc/self/status", "user.x"));
+        res("kernel-made removexattr /proc/self/comm trusted.x",
+            removexattr("/proc/self/comm", "trusted.x"));
+        res("kernel-made getxattr /proc/self/status user.x",
+            getxattr("/proc/self/status", "user.x", NULL, 0));
+        res("kernel-made fremovexattr pipe user.x", fremovexattr(pfd[0], "user.x"));
+        res("kernel-made fsetxattr pipe user.x", fsetxattr(pfd[1], "user.x", "1", 1, 0));
+    }
     return 0;
 }

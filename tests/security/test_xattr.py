@@ -243,3 +243,18 @@ def test_host_bind_refuses_security_and_trusted_to_root(mode, guests, victims):
     assert after["f"][3].get("trusted.keep") == b"1"
     assert not [a for n in after for a in after[n][3]
                 if a.startswith("security.capability") or a in ("trusted.x", "trusted.y")]
+
+
+def test_kernel_made_files_answer_an_errno(mode, guests, victims):
+    """xattr calls on procfs files and pipes (which have no host file behind the name)
+    answer as Linux, as root and as an unprivileged guest; one such removexattr was a
+    kernel bug (exit 125) found by trinity."""
+    make_victims(victims)
+    for who in ([], [NOBODY]):
+        got = lines(run_guest(mode, [guests.path("sec_xattr"), victims, *who]))
+        kernel_made = {k: v for k, v in got.items() if k.startswith("kernel-made ")}
+        assert len(kernel_made) == 5, got
+        if mode != "native":
+            native = lines(run_guest("native", [guests.path("sec_xattr"), victims, *who]))
+            assert kernel_made == {k: v for k, v in native.items()
+                                   if k.startswith("kernel-made ")}

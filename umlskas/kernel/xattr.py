@@ -129,6 +129,8 @@ def _immutable(target):
     if st is None or not (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
         return False
     fd = target.fd
+    if fd is None and target.path is None:
+        return False                    # a kernel-made file: no inode flags
     opened = None
     try:
         if fd is None:
@@ -229,7 +231,8 @@ def check_write(task, target, name, value):
             _refuse(target, errno.EACCES)
         if not name.startswith(USER):
             _refuse(target, errno.EOPNOTSUPP)      # xattr_resolve_name: unknown prefix
-    if name.startswith((SECURITY, TRUSTED)) and not _kernel_layer(task, m):
+    host_backed = target.fd is not None or target.path is not None
+    if host_backed and name.startswith((SECURITY, TRUSTED)) and not _kernel_layer(task, m):
         # umlskas's own rule, as an LSM's: see the module docstring.
         raise SyscallError(errno.EPERM)
     return True
