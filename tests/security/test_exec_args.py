@@ -22,3 +22,9 @@ def test_shell_ulimit_unlimited_big_argument_lists(mode):
     got = harness.run_guest(mode, ["/bin/sh", "-c", script])
     harness.assert_same(expected, got, mode)
     assert got.stdout == b"1988895\n0\nend\n"
+
+
+def test_execveat_relative_to_a_directory_fd(mode, guests):
+    """execveat(dirfd, "name") with an open or O_PATH directory fd, a bad fd, a missing
+    name: a kernel crash (exit 125) once, found by trinity's seed 19."""
+    harness.check_guest_against_native(mode, lambda tag: [guests.path("sec_execveat")])

@@ -283,8 +283,10 @@ class Kernel:
                 raise SyscallError(errno.EACCES)
             path = os.fsencode(file.path)
         elif dirfd != -100 and not path.startswith(b"/"):
-            base = self.vfs.base_dir(task, dirfd)
-            path = os.fsencode(base.rstrip("/") + "/") + path
+            # fs/exec.c's bprm filename for a name relative to a directory fd; the walk
+            # then starts from that open directory itself (its /proc/self/fd link).
+            task.files.get(dirfd)                   # EBADF first
+            path = b"/dev/fd/%d/" % dirfd + path
         image = Image(self, task, path, argv, envp)
         task.mm.proc = task.proc
         # The point of no return: from here a failure kills the process.
