@@ -611,7 +611,7 @@ class ProcFs:
                 vnode = file.vnode
                 mount = vnode.mount if vnode is not None else \
                     self.kernel.vfs.mount_at(file.path.rsplit("/", 1)[0] or "/")
-                return HostPath.of_fd(file.host_fd, file.path, mount)
+                return HostPath.of_file(file, mount)
             if named and inside:
                 return seen_from(root, file.path)
             return FileNode(file)           # no path (a pipe), or outside the reader's root

@@ -228,9 +228,18 @@ class HostPath:
         self.magic = magic
 
     @classmethod
-    def of_fd(cls, host_fd, guest, mount):
-        """The node of one of the kernel's open files (a /proc/PID/fd/N magic link)."""
-        return cls(AT_FDCWD, proc_fd_path(host_fd), guest, mount, magic=True)
+    def of_fd(cls, host_fd, guest, mount, upper=True):
+        """The node of one of the kernel's open files (a /proc/PID/fd/N magic link).
+        upper: False for a file opened in an overlay's lower layer (a change copies
+        it up by its name first: the host fd itself must never be written)."""
+        return cls(AT_FDCWD, proc_fd_path(host_fd), guest, mount, magic=True, upper=upper)
+
+    @classmethod
+    def of_file(cls, file, mount):
+        """of_fd for an open HostFile: the layer its vnode was opened in (a file made
+        with O_TMPFILE has no vnode; it was made where it may be written)."""
+        vnode = file.vnode
+        return cls.of_fd(file.host_fd, file.path, mount, vnode is None or bool(vnode.upper))
 
     @property
     def path(self):
@@ -1007,6 +1016,12 @@ class Vfs:
             raise SyscallError(errno.EROFS)
         if m.is_overlay and not node.upper:
             rel = m.rel(node.guest.rstrip("/") or "/")
+            if m.lower_hidden(rel):
+                # An open file's name removed (or moved) since: overlayfs's copy-up
+                # meets the whiteout. Never bring the lower's copy back.
+                raise SyscallError(errno.EEXIST)
+            if node.magic:
+                self._check_magic_lower(m, rel, node)
             self._copy_up(m, rel)
             if rel:
                 node.hold = self._upper_dir(m, rel[:rel.rfind("/")])
@@ -1015,8 +1030,23 @@ class Vfs:
                 node.hold = m.root_dir()
                 node.dirfd, node.name = node.hold.fd, ""
             node.upper = True
+            node.magic = False           # it names the upper copy now, not the open file
             node.st = None
         return node.path
+
+    @staticmethod
+    def _check_magic_lower(m, rel, node):
+        """A /proc/PID/fd/N link of a file opened in the lower is copied up by the name
+        it was opened by: that name must still hold that lower file (not another one
+        since a rename), else there is nothing to copy up (ENOENT)."""
+        try:
+            a = os.stat(node.name)
+            b = os.stat(rel[1:], dir_fd=m.root_dir().lower, follow_symlinks=False) \
+                if rel else os.fstat(m.root_dir().lower)
+        except OSError:
+            raise SyscallError(errno.ENOENT) from None
+        if (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino):
+            raise SyscallError(errno.ENOENT)
 
     def upper_node(self, node):
         """The overlay upper's copy of node's name (a HostPath), or None while the name

@@ -86,6 +86,7 @@ class Target:
         if self.fd is not None and m is not None and m.is_overlay:
             upper = vfs.upper_node(self.node)
             if upper is not None and not upper.same_file(self.fd):
+                self.node = upper            # holds the directory fd for the call
                 return upper.via_dir(), _NOFOLLOW
         return self.host()
 
@@ -128,6 +129,8 @@ def _immutable(target):
     st = target.st
     if st is None or not (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
         return False
+    if target.fd is None and target.path is None:
+        return False                    # a kernel-made file (/proc, /dev): no inode flags
     fd = target.fd
     if fd is None and target.path is None:
         return False                    # a kernel-made file: no inode flags
@@ -322,6 +325,9 @@ def write_target(task, target):
             upper = vfs.upper_node(node)
             if upper is not None and upper.same_file(target.fd):
                 return target.fd, {}
+            # A fresh node of the name: the open file's own node must go on naming the
+            # layer its host fd is in (a magic link of it would write the lower else).
+            node = target.node = HostPath(None, "", node.guest, m)   # held by target
         vfs.writable(node)
         return node.via_dir(), _NOFOLLOW
     return target.host()

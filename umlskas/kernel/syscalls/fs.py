@@ -924,12 +924,19 @@ def _create(task, dirfd, pathname, make):
     return node
 
 
-def _reopened(task, file):
-    """The node an open file's change goes to: in an overlay its name (copied up
-    first, as overlayfs does), elsewhere the open file itself."""
+def _reopened(task, file, gone=errno.EEXIST):
+    """The node an open file's change goes to: for a file opened in an overlay's lower
+    its name (copied up first, as overlayfs does: the host fd is the lower's and is
+    never written), else None: the open file itself (an upper file stays that file,
+    renamed or unlinked). A name removed since is `gone` (overlayfs's copy-up meets the
+    whiteout: EEXIST; linkat checks i_nlink first: ENOENT)."""
     vnode = file.vnode
-    if vnode is not None and vnode.mount is not None and vnode.mount.is_overlay:
-        return task.kernel.vfs.walk(task, "/", vnode.guest, False)
+    if vnode is not None and vnode.mount is not None and vnode.mount.is_overlay and \
+            not vnode.upper:
+        node = task.kernel.vfs.walk(task, "/", vnode.guest, False)
+        if isinstance(node, HostPath) and not node.exists:
+            raise SyscallError(gone)
+        return node
     return None
 
 
@@ -1055,14 +1062,14 @@ def _two_paths(task, olddirfd, oldpath, newdirfd, newpath, follow_old=False, emp
     if isinstance(old, FileNode) and empty and old.file.host_fd is not None and \
             isinstance(new, HostPath):
         file = old.file
-        again = _reopened(task, file)
+        again = _reopened(task, file, errno.ENOENT)
         if again is not None:
             old = again
         elif file.vnode is not None or statmod.S_ISREG(getattr(file, "mode", 0)):
             # linkat(fd, "", AT_EMPTY_PATH) (an O_TMPFILE file too): the host links
             # the open file itself, through the kernel's fd.
-            old = HostPath.of_fd(file.host_fd, file.path,
-                                 file.vnode.mount if file.vnode is not None else new.mount)
+            old = HostPath.of_file(file, file.vnode.mount if file.vnode is not None
+                                   else new.mount)
     if not isinstance(old, HostPath) or not isinstance(new, HostPath):
         raise SyscallError(errno.EXDEV)
     if link:
@@ -1113,6 +1120,8 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if m is None or not m.is_overlay:
         _host_rename(old, new, flags)
         return 0
+    if flags & RENAME_WHITEOUT:
+        raise SyscallError(errno.EINVAL)           # ovl_rename takes EXCHANGE, NOREPLACE only
     old_in_lower = vfs.lower_exists(old)
     new_in_lower = vfs.lower_exists(new)
     if old_in_lower and statmod.S_ISDIR(st.st_mode):
@@ -1178,11 +1187,12 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if statmod.S_ISDIR((old.st or old.lstat()).st_mode):
         raise SyscallError(errno.EPERM)
     _check_parent(task, new)
-    if not old.magic:                    # a magic link (see procfs) is the file itself
-        task.kernel.vfs.writable(old)
+    # A magic link (see procfs) is the file itself, unless it is still in an overlay's
+    # lower: then its upper copy is linked (a host link of the lower inode would be a
+    # second name for it, in the upper, through which the lower would be written).
+    task.kernel.vfs.writable(old)
     task.kernel.vfs.creatable(new)
-    r = hostsys.call(SYS_LINKAT, *old.at(), *new.at(),
-                     AT_SYMLINK_FOLLOW if old.magic else 0)
+    r = hostsys.call(SYS_LINKAT, *old.at(), *new.at(), AT_SYMLINK_FOLLOW if old.magic else 0)
     if r < 0:
         raise SyscallError(-r)
     return 0
@@ -1247,6 +1257,8 @@ def sys_truncate(task, pathname, length):
 def sys_ftruncate(task, fd, length):
     """ftruncate(2)."""
     file = task.files.get(fd)
+    if file.flags & O_PATH:
+        raise SyscallError(errno.EBADF)            # fdget: an O_PATH fd is no file here
     if length < 0:
         raise SyscallError(errno.EINVAL)
     return file.truncate(length)
@@ -1282,7 +1294,11 @@ def sys_utimensat(task, dirfd, pathname, times, flags):
 def _utimensat_with(task, dirfd, pathname, ns, flags=0):
     """utimensat's work, with the times as (sec, nsec, sec, nsec) or None for now."""
     if not pathname:
-        node = FileNode(task.files.get(dirfd))
+        # futimens: do_utimes_fd's fdget refuses an O_PATH fd (AT_EMPTY_PATH takes it).
+        file = task.files.get(dirfd)
+        if file.flags & O_PATH:
+            raise SyscallError(errno.EBADF)
+        node = FileNode(file)
     else:
         path = task.mm.read_cstr(pathname)
         node = task.kernel.vfs.lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
