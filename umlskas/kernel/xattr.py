@@ -132,8 +132,6 @@ def _immutable(target):
     if target.fd is None and target.path is None:
         return False                    # a kernel-made file (/proc, /dev): no inode flags
     fd = target.fd
-    if fd is None and target.path is None:
-        return False                    # a kernel-made file: no inode flags
     opened = None
     try:
         if fd is None:
