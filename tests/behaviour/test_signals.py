@@ -20,6 +20,9 @@ SIGNAL_CASES = {
     # synchronous faults
     "sigsegv_handler_siglongjmp_from_null_write": Case("sig_segv"),
     "sigaltstack_onstack_catches_stack_overflow": Case("sig_altstack"),
+    "handler_frame_on_readonly_altstack_forces_sigsegv": Case("sig_altstack_ro", ("ro",)),
+    "handler_frame_on_unmapped_altstack_forces_sigsegv": Case("sig_altstack_ro", ("unmapped",)),
+    "nested_handlers_overflowing_altstack_die_of_sigsegv": Case("sig_altstack_ro", ("overflow",)),
     # interrupted system calls
     "alarm_interrupts_pipe_read_eintr_without_sa_restart": Case("sig_alarm_read", ("norestart",)),
     "alarm_with_sa_restart_read_continues": Case("sig_alarm_read", ("restart",)),

@@ -1041,8 +1041,10 @@ class Kernel:
         old_mask = task.saved_sigmask if task.saved_sigmask is not None else task.sigmask
         task.saved_sigmask = None
         handled = False
+        allowed = ~task.sigmask
         while True:
-            taken = signals.dequeue(task, ~task.sigmask)
+            taken = signals.dequeue(task, allowed)
+            allowed = ~task.sigmask
             if taken is None:
                 break
             sig, info = taken
@@ -1061,8 +1063,13 @@ class Kernel:
                     regs.rax = (-errno.EINTR) & 0xFFFFFFFFFFFFFFFF
                 restarting = False
             if not signals.setup_frame(task, sig, info, regs, old_mask):
-                self.end_process(task.process, signals.SIGSEGV)
-                return
+                # signal_setup_done(failed): force_sigsegv(sig). The mask is left as
+                # it was and the forced SIGSEGV is taken next, its frame built from the
+                # same registers (an interrupted call's restart already applied).
+                if self._force(task, signals.SIGSEGV, reset=sig == signals.SIGSEGV):
+                    return
+                allowed = signals.sigbit(signals.SIGSEGV)   # a kernel fault goes first
+                continue
             handled = True
             break
         if restarting:
@@ -1085,12 +1092,23 @@ class Kernel:
         """Linux's force_sig for a fault the kernel found (a bad sigreturn frame): the
         guest's handler runs if it has one that is not blocked; otherwise the process
         dies of sig. Raises TaskGone when it dies."""
-        handler = signals.action_of(task, sig)[0]
-        if handler in (signals.SIG_DFL, signals.SIG_IGN) or task.sigmask & signals.sigbit(sig):
-            self.end_process(task.process, sig)
+        if self._force(task, sig):
             raise TaskGone()
+
+    def _force(self, task, sig, reset=False):
+        """force_sig_info_to_task: a blocked or ignored sig (or any, with reset: force_sigsegv
+        of a failed SIGSEGV frame) gets SIG_DFL and is unblocked, which kills the
+        process (True); otherwise sig is queued on the task for its handler (False)."""
+        handler, flags, restorer, mask = signals.action_of(task, sig)
+        bit = signals.sigbit(sig)
+        if reset or handler in (signals.SIG_DFL, signals.SIG_IGN) or task.sigmask & bit:
+            task.sighand.actions[sig] = (signals.SIG_DFL, flags, restorer, mask)
+            task.sigmask &= ~bit
+            self.end_process(task.process, sig)
+            return True
         signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, signals.SI_KERNEL))
         signals.recalc(task)
+        return False
 
     def _interrupted(self, task, proc):
         if task is None or task.tid not in self.tasks:

@@ -208,19 +208,30 @@ def altstack_flags(task, sp):
 
 def setup_frame(task, sig, info, regs, old_mask):
     """Build the rt_sigframe and point the registers at the handler. Returns False
-    when the frame cannot be written (the caller then kills with SIGSEGV)."""
+    when the frame cannot be written (setup_rt_frame fails: the caller forces SIGSEGV,
+    Linux's signal_setup_done(failed) -> force_sigsegv)."""
     handler, flags, restorer, mask = action_of(task, sig)
+    if flags & SA_RESETHAND:
+        # get_signal resets a SA_RESETHAND action before the frame is built, so
+        # also when building it fails; the flags are kept.
+        task.sighand.actions[sig] = (SIG_DFL, flags, restorer, mask)
     mm = task.mm
     sp = regs.rsp
     stack = task.altstack
-    onstack = on_altstack(task, sp)
+    # get_sigframe: on_sig_stack (false under SS_AUTODISARM) of the interrupted sp.
+    nested = on_altstack(task, sp) and not stack[1] & SS_AUTODISARM
     sp -= 128                                            # the red zone
-    if flags & SA_ONSTACK and stack and not stack[1] & SS_DISABLE and not onstack:
+    entering = False
+    if flags & SA_ONSTACK and stack and not stack[1] & SS_DISABLE and stack[2] and \
+            not (on_altstack(task, sp) and not stack[1] & SS_AUTODISARM):
         sp = stack[0] + stack[2]
+        entering = True
     uc_stack = struct.pack("<QiiQ", stack[0] if stack else 0,
                            altstack_flags(task, regs.rsp), 0, stack[2] if stack else 0)
     fpstate = (sp - FXSAVE_SIZE) & ~63
     frame = ((fpstate - FRAME_SIZE + 8) & ~15) - 8
+    if (nested or entering) and not stack[0] < frame <= stack[0] + stack[2]:
+        return False          # the frame would overflow the alternate stack
     if not flags & SA_RESTORER:
         return False
     sigcontext = struct.pack("<18Q", *(getattr(regs, r) & 0xFFFFFFFFFFFFFFFF
@@ -249,8 +260,6 @@ def setup_frame(task, sig, info, regs, old_mask):
     if not flags & SA_NODEFER:
         new_mask |= sigbit(sig)
     task.sigmask = new_mask & ~UNBLOCKABLE
-    if flags & SA_RESETHAND:
-        task.sighand.actions[sig] = (SIG_DFL, flags, restorer, mask)   # flags are kept
     return True
 
 
