@@ -82,6 +82,14 @@ def test_orphan_is_reparented(mode, guests):
     check_guest(mode, [guests.path("proc_orphan")])
 
 
+@pytest.mark.timeout(60)
+def test_clone3_and_clone_argument_checks(mode, guests):
+    """Invalid clone3/clone flag combinations, sizes, exit signals, stacks and set_tid
+    fail in Linux's order before any child exists; CLONE_PIDFD and
+    CLONE_CLEAR_SIGHAND do what they say."""
+    check_guest(mode, [guests.path("proc_clone3_flags")])
+
+
 # --------------------------------------------------------------------------
 # vfork, posix_spawn, execve
 

@@ -54,6 +54,8 @@ CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND, CLONE_PIDFD = 0x100, 0x200, 0x40
 CLONE_VFORK, CLONE_PARENT, CLONE_THREAD, CLONE_NEWNS = 0x4000, 0x8000, 0x10000, 0x20000
 CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x80000, 0x100000, 0x200000
 CLONE_CHILD_SETTID, CLONE_NEWUSER = 0x01000000, 0x10000000
+CLONE_DETACHED, CLONE_NEWPID, CLONE_CLEAR_SIGHAND = 0x00400000, 0x20000000, 1 << 32
+PID_MAX = 4194304                   # pid_max on a 64-bit host (PID_MAX_LIMIT)
 CLONE_NAMESPACES = 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | \
     0x40000000 | 0x00000080 | CLONE_NEWNS
 SA_NOCLDWAIT = 2
@@ -336,7 +338,7 @@ class Kernel:
             process.pgid, process.sid = parent.pgid, parent.sid
         return process
 
-    def clone(self, task, flags, stack, ptid, ctid, tls, exit_signal):
+    def clone(self, task, flags, stack, ptid, ctid, tls, exit_signal, pidfd=0, set_tid=()):
         """clone(2)/fork(2)/vfork(2)/clone3(2): a real host clone of the stub
         (copy-on-write memory, or a shared address space for CLONE_VM), with
         every kernel object shared or copied as the flags say."""
@@ -346,18 +348,34 @@ class Kernel:
             if child.process.vfork_done is None:
                 return child.tid
             raise Block(queue=child.process.vfork_done)
-        if flags & CLONE_THREAD and not flags & CLONE_SIGHAND or \
-                flags & CLONE_SIGHAND and not flags & CLONE_VM or \
-                flags & CLONE_FS and flags & (CLONE_NEWNS | CLONE_NEWUSER):
+        # kernel_clone, then copy_process's checks, in their order.
+        if flags & CLONE_PIDFD and flags & CLONE_PARENT_SETTID and pidfd == ptid:
+            raise SyscallError(errno.EINVAL)      # both would write the same place
+        if flags & CLONE_FS and flags & (CLONE_NEWNS | CLONE_NEWUSER) or \
+                flags & CLONE_THREAD and not flags & CLONE_SIGHAND or \
+                flags & CLONE_SIGHAND and not flags & CLONE_VM:
+            raise SyscallError(errno.EINVAL)
+        if flags & CLONE_PARENT and task.tgid == 1:
+            # The guest's init is SIGNAL_UNKILLABLE: it may not make siblings, which
+            # nobody would reap.
+            raise SyscallError(errno.EINVAL)
+        if flags & CLONE_THREAD and flags & (CLONE_NEWUSER | CLONE_NEWPID) or \
+                flags & CLONE_PIDFD and flags & CLONE_DETACHED:
             raise SyscallError(errno.EINVAL)
         if flags & CLONE_NAMESPACES:
             raise SyscallError(errno.EPERM)
-        if flags & CLONE_PIDFD:
-            raise SyscallError(errno.EINVAL)
         if flags & CLONE_SETTLS and tls >= task.mm.top:
             # copy_thread -> do_arch_prctl_64(ARCH_SET_FS): a base outside the user
             # address space is EPERM (as arch_prctl; the host would refuse it anyway).
             raise SyscallError(errno.EPERM)
+        if set_tid:
+            # alloc_pid: one level of pid namespace; a pid in range; then choosing it
+            # needs CAP_CHECKPOINT_RESTORE over the namespace, which the guest lacks.
+            if len(set_tid) > 1 or not 0 < set_tid[0] < PID_MAX:
+                raise SyscallError(errno.EINVAL)
+            raise SyscallError(errno.EPERM)
+        if flags & CLONE_PIDFD and self._writable(task, pidfd, 4) < 4:
+            raise SyscallError(errno.EFAULT)      # copy_process: put_user(pidfd) fails
         host_flags = CLONE_VM if flags & CLONE_VM else 0
         if flags & CLONE_THREAD:
             host_flags |= CLONE_THREAD | CLONE_SIGHAND | CLONE_VM
@@ -392,7 +410,9 @@ class Kernel:
             parent = task.process.parent if flags & CLONE_PARENT else task.process
             child.process = self.new_process(tid, parent)
             child.process.pgid, child.process.sid = task.pgid, task.sid
-            child.process.exit_signal = exit_signal
+            # A sibling (CLONE_PARENT) tells the parent with the caller's own exit signal.
+            child.process.exit_signal = (task.process.exit_signal if flags & CLONE_PARENT
+                                         else exit_signal)
         child.process.threads.append(child)
         # users counts the processes (not threads) sharing an mm or fd table.
         if flags & CLONE_VM:
@@ -405,6 +425,12 @@ class Kernel:
             child.files.users += 1
         child.fs = task.fs if flags & CLONE_FS else task.fs.copy()
         child.sighand = task.sighand if flags & CLONE_SIGHAND else task.sighand.copy()
+        if flags & CLONE_CLEAR_SIGHAND:
+            # flush_signal_handlers(p, 0): handlers back to SIG_DFL, SIG_IGN kept,
+            # flags, restorer and mask cleared.
+            child.sighand.actions = {
+                sig: (signals.SIG_IGN, 0, 0, 0) for sig, action in child.sighand.actions.items()
+                if action[0] == signals.SIG_IGN}
         child.sigmask = task.sigmask
         child.nice, child.sched_policy, child.sched_priority = (
             task.nice, task.sched_policy, task.sched_priority)
@@ -414,10 +440,15 @@ class Kernel:
             task.comm, task.exe, task.cmdline, task.environ, task.auxv)
         child.altstack = getattr(task, "altstack", None) if not flags & CLONE_VM else None
         self.tasks[tid] = child
+        if flags & CLONE_PIDFD:
+            from .syscalls.splice import PidFd
+            fd = task.files.install(PidFd(child.process, 0), cloexec=True)
+            task.mm.write(pidfd, struct.pack("<i", fd))
+        # Linux ignores a failed write of either tid (kernel_clone, schedule_tail).
         if flags & CLONE_PARENT_SETTID:
-            task.mm.write(ptid, struct.pack("<i", tid))
+            self._put_tid(task.mm, ptid, tid)
         if flags & CLONE_CHILD_SETTID:
-            child.mm.write(ctid, struct.pack("<i", tid))
+            self._put_tid(child.mm, ctid, tid)
         if flags & CLONE_CHILD_CLEARTID:
             child.clear_child_tid = ctid
         self.mode.start(child_proc)
@@ -426,6 +457,17 @@ class Kernel:
             restart["vfork_child"] = child
             raise Block(queue=child.process.vfork_done)
         return tid
+
+    @staticmethod
+    def _put_tid(mm, addr, tid):
+        try:
+            mm.write(addr, struct.pack("<i", tid))
+        except SyscallError:
+            pass
+
+    @staticmethod
+    def _writable(task, addr, size):
+        return task.mm.extent(addr, size, True) if addr else 0
 
     def release_vfork(self, process):
         """The vfork child exec'd or exited: its parent runs again."""

@@ -355,31 +355,56 @@ def sys_vfork(task):
 
 
 def sys_clone(task, flags, stack, parent_tid, child_tid, tls):
-    """clone(2) (x86-64 argument order: flags, stack, ptid, ctid, tls)."""
+    """clone(2) (x86-64 argument order: flags, stack, ptid, ctid, tls). Only the low 32
+    bits of flags count (lower_32_bits in Linux's sys_clone); CLONE_PIDFD returns the
+    pidfd through parent_tid."""
+    flags &= 0xFFFFFFFF
     return task.kernel.clone(task, flags & ~CSIGNAL, stack, parent_tid, child_tid, tls,
-                             flags & CSIGNAL)
+                             flags & CSIGNAL, pidfd=parent_tid)
+
+
+CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2 = 64, 88
+CLONE_DETACHED, CLONE_NEWTIME = 0x00400000, 0x80
+CLONE_THREAD, CLONE_SIGHAND, CLONE_PARENT = 0x10000, 0x800, 0x8000
+CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP = 1 << 32, 1 << 33
+MAX_PID_NS_LEVEL = 32
 
 
 def sys_clone3(task, cl_args, size):
-    """clone3(2)."""
+    """clone3(2): copy_clone_args_from_user's checks, then clone3_args_valid's, in
+    Linux's order; the rest (copy_process) is the kernel's clone."""
     if size > 4096:
         raise SyscallError(errno.E2BIG)           # copy_clone_args_from_user: > PAGE_SIZE
-    if size < 64:
+    if size < CLONE_ARGS_SIZE_VER0:
         raise SyscallError(errno.EINVAL)
     raw = task.mm.read(cl_args, size)
     if size > CLONE_ARGS.size and any(raw[CLONE_ARGS.size:]):
-        raise SyscallError(errno.E2BIG)
+        raise SyscallError(errno.E2BIG)           # copy_struct_from_user: unknown tail set
     raw = raw[:CLONE_ARGS.size].ljust(CLONE_ARGS.size, b"\0")
     (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
      set_tid_size, cgroup) = CLONE_ARGS.unpack(raw)
-    if exit_signal > 64 or flags & CSIGNAL or set_tid or set_tid_size:
+    if set_tid_size > MAX_PID_NS_LEVEL or (set_tid == 0) != (set_tid_size == 0):
+        raise SyscallError(errno.EINVAL)
+    if exit_signal > 64:                          # upper bits set, or not a valid signal
+        raise SyscallError(errno.EINVAL)
+    if flags & CLONE_INTO_CGROUP and (cgroup > 0x7FFFFFFF or size < CLONE_ARGS_SIZE_VER2):
+        raise SyscallError(errno.EINVAL)
+    tids = struct.unpack(f"<{set_tid_size}i", task.mm.read(set_tid, 4 * set_tid_size)) \
+        if set_tid else ()
+    # clone3_args_valid: no unknown flags; CLONE_DETACHED and the CSIGNAL bits (bar
+    # CLONE_NEWTIME) are reserved; a shared sighand cannot be cleared; exit_signal
+    # makes no sense for a thread or a sibling; stack and stack_size go together.
+    if flags & ~(0xFFFFFFFF | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) or \
+            flags & (CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME)) or \
+            flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND) == CLONE_SIGHAND | CLONE_CLEAR_SIGHAND \
+            or flags & (CLONE_THREAD | CLONE_PARENT) and exit_signal:
         raise SyscallError(errno.EINVAL)
     if (stack == 0) != (stack_size == 0):
         raise SyscallError(errno.EINVAL)
     if stack and stack + stack_size > TASK_SIZE_MAX:
         raise SyscallError(errno.EINVAL)          # clone3_stack_valid: access_ok() fails
     return task.kernel.clone(task, flags, stack + stack_size if stack else 0, parent_tid,
-                             child_tid, tls, exit_signal)
+                             child_tid, tls, exit_signal, pidfd=pidfd, set_tid=tids)
 
 
 def _wait_options_ok(options, allowed):
