@@ -94,3 +94,18 @@ def test_sqlite_concurrent(mode, name, tmp_path):
         return
     got = run(mode)
     assert_same(expected, got, mode)
+
+
+@pytest.mark.timeout(60)
+def test_locks_ofd_posix_threads(mode, guests, tmp_path):
+    """Threads of one process taking OFD and POSIX locks on one region until the main
+    thread's sleep ends: the sleep must end under umlskas too, however busy the lock
+    takers keep the kernel (they never all wait: readers share their lock)."""
+    binary = guests.path("locks_ofd_posix_threads")
+
+    def argv(tag):
+        d = tmp_path / tag
+        d.mkdir()
+        return [binary, str(d)]
+
+    check_guest_against_native(mode, argv, ends_with=b"done\n")

@@ -177,6 +177,7 @@ THREAD_CASES = {
     "exit_from_non_main_thread": Case("thr_exit_group", ("exit",), rc=7),
     "exit_group_from_non_main_thread": Case("thr_exit_group", ("exit_group",), rc=9),
     "raw_thread_exit_leaves_others_running": Case("thr_exit_group", ("raw_exit",), rc=4),
+    "futex_wake_count_zero_wakes_one_requeue_counts": Case("thr_futex_wake_zero"),
 }
 
 

@@ -49,6 +49,8 @@ SIGNAL_CASES = {
     "sigpipe_default_kills_writer": Case("sig_pipe", ("default",), rc=-13),
     "sigpipe_ignored_write_gives_epipe": Case("sig_pipe", ("ignore",)),
     "sigpipe_handler_then_epipe": Case("sig_pipe", ("handler",)),
+    "sigpipe_fifo_write_writev_sendfile": Case("sig_fifo_pipe", ("handler",)),
+    "sigpipe_fifo_default_kills_writer": Case("sig_fifo_pipe", ("default",), rc=-13),
 }
 
 

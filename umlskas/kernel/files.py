@@ -211,7 +211,15 @@ class HostFile(File):
                 raise SyscallError(errno.EAGAIN) from None
             raise Block(fds=((self.host_fd, select.POLLOUT),)) from None
         except OSError as e:
+            if e.errno == errno.EPIPE and self.kernel is not None:
+                # A host pipe or FIFO with no reader: Linux's pipe_write raises
+                # SIGPIPE with the EPIPE (the kernel itself ignores it on the host).
+                # write, writev and sendfile all come through here.
+                task = self.kernel.current
+                self.kernel.send_signal(task.process, signals.SIGPIPE, task)
             raise SyscallError(e.errno) from None
+
+    kernel = None                   # set where the writer's SIGPIPE must be raised
 
     def pread(self, size, offset):
         if not self.readable:
@@ -319,8 +327,9 @@ class HostFile(File):
 class FifoState:
     """The guest-side opens of one host FIFO, so a blocking open can wait for the other end."""
 
-    def __init__(self):
+    def __init__(self, kernel=None):
         from .errors import WaitQueue
+        self.kernel = kernel
         self.readers = 0
         self.writers = 0
         self.waiting_writers = 0
@@ -334,6 +343,7 @@ class FifoFile(HostFile):
         super().__init__(host_fd, flags, path)
         self.may_block = True
         self.state = state
+        self.kernel = state.kernel
         if self.readable:
             state.readers += 1
         if self.writable:

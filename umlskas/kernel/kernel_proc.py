@@ -788,7 +788,10 @@ class Kernel:
                 continue
             for task, _ in list(self.fd_waits.get(fd, ())):
                 self.wake(task)
-        now = time.monotonic()
+        self._expire(time.monotonic())
+
+    def _expire(self, now):
+        """Wake the tasks whose deadline has passed and run the timers that are due."""
         while self.deadlines and self.deadlines[0][0] <= now:
             _, _, task = heapq.heappop(self.deadlines)
             self.wake(task)
@@ -905,6 +908,13 @@ class Kernel:
                     self._dispatch(task, entry, args)
                     continue
                 if fd_waits or deadlines or timers or self._all_parked():
+                    if (deadlines and deadlines[0][0] <= time.monotonic()) or \
+                            (timers and timers[0][0] <= time.monotonic()):
+                        # Something is due: expire it now, even while other tasks' traps
+                        # keep coming (tasks that never wait, as lock takers looping on
+                        # a lock they all share, would otherwise starve every sleeper).
+                        self._expire(time.monotonic())
+                        continue
                     # With every task parked no trap can come to end a blocking waitpid,
                     # so a host signal (SIGTERM to forward) must wake the poll instead.
                     signal.pthread_sigmask(signal.SIG_BLOCK, SIGCHLD_ONLY)

@@ -318,7 +318,7 @@ def open_fifo(task, node, key, flags, guest=None):
     kernel = task.kernel
     state = kernel.fifos.get(key)
     if state is None:
-        state = kernel.fifos[key] = FifoState()
+        state = kernel.fifos[key] = FifoState(kernel)
     acc = flags & O_ACCMODE
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY | O_CREAT | O_EXCL | O_TRUNC)) | \
         O_CLOEXEC | O_NOCTTY | O_NONBLOCK

@@ -71,39 +71,62 @@ def sys_futex(task, uaddr, futex_op, val, timeout, uaddr2, val3):
         mask = val3 & 0xFFFFFFFF if cmd == FUTEX_WAKE_BITSET else FUTEX_BITSET_MATCH_ANY
         return futex_wake(task, uaddr, val, mask, bool(futex_op & FUTEX_PRIVATE_FLAG))
     if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
+        # futex_requeue: the counts are ints (nr_requeue comes in the timeout
+        # argument), and a negative one is EINVAL before anything is read.
+        nr_wake, nr_requeue = _s32(val), _s32(timeout)
+        if nr_wake < 0 or nr_requeue < 0:
+            raise SyscallError(errno.EINVAL)
         if cmd == FUTEX_CMP_REQUEUE:
             word, = struct.unpack("<I", task.mm.read(uaddr, 4))
             if word != val3 & 0xFFFFFFFF:
                 raise SyscallError(errno.EAGAIN)
         private = bool(futex_op & FUTEX_PRIVATE_FLAG)
-        woken = futex_wake(task, uaddr, val, FUTEX_BITSET_MATCH_ANY, private)
         src = _queue(task, uaddr, False, private)
-        if src is not None and timeout:
+        if src is None:
+            return 0
+        # Unlike futex_wake, the first nr_wake waiters (bitsets ignored) are woken,
+        # exactly that many (0 wakes none); up to nr_requeue more move to uaddr2.
+        # Both ops return how many were woken or moved (task_count).
+        woken = src.waiters[:nr_wake]
+        moved = src.waiters[nr_wake:nr_wake + nr_requeue]
+        del src.waiters[:len(woken) + len(moved)]
+        for waiter in woken:
+            _wake(waiter)
+        if moved:
             dst = _queue(task, uaddr2, True, private)
-            moved = src.waiters[:timeout & 0x7FFFFFFF]
-            del src.waiters[:len(moved)]
             dst.waiters.extend(moved)
             for t in moved:
                 t.blocked_queues = (dst,)
-            woken += len(moved) if cmd == FUTEX_CMP_REQUEUE else 0
-        return woken
+        return len(woken) + len(moved)
     raise SyscallError(errno.ENOSYS)
 
 
+def _s32(v):
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def _wake(waiter):
+    waiter.restart["woken"] = True
+    waiter.kernel.wake(waiter)
+
+
 def futex_wake(task, uaddr, count, mask=FUTEX_BITSET_MATCH_ANY, private=False):
-    """Wake up to count waiters on uaddr whose bitset matches mask."""
+    """Wake up to count waiters on uaddr whose bitset matches mask. As Linux's
+    futex_wake (FUTEX_WAKE, FUTEX_WAKE_BITSET), the count is tested only after a
+    wake-up: 0 or a negative count still wakes one waiter."""
     q = _queue(task, uaddr, False, private)
-    if q is None or count <= 0:
+    if q is None:
         return 0
+    count = _s32(count)
     woken = 0
     for waiter in list(q.waiters):
-        if woken >= count:
-            break
         if getattr(waiter, "futex_bitset", FUTEX_BITSET_MATCH_ANY) & mask:
             q.waiters.remove(waiter)
-            waiter.restart["woken"] = True
-            waiter.kernel.wake(waiter)
+            _wake(waiter)
             woken += 1
+            if woken >= count:
+                break
     return woken
 
 
