@@ -8,9 +8,11 @@ the non-native modes only; see test_processes.py).
 from __future__ import annotations
 
 import shutil
+import subprocess
 
 import pytest
 
+import harness
 from harness import assert_same, describe, native_result, run_guest
 from test_processes import Case, check_guest, params, skas_xfail
 
@@ -101,3 +103,23 @@ def test_shell_reports_143_for_sigterm(mode, shell, request):
     if mode == "native":
         return
     assert_same(expected, run_guest(mode, argv), mode)
+
+
+@pytest.mark.timeout(60)
+def test_write_to_a_closed_host_pipe_is_sigpipe(mode):
+    """`yes | head -1` with umlskas's own stdout the host pipe: the guest's write after
+    the reader has gone dies of SIGPIPE (-13), as natively, instead of printing
+    "Broken pipe" and exiting 1."""
+    argv = ["yes"] if mode == "native" else harness.skas_command(mode, ["yes"])
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=harness.REPO_ROOT, env=dict(harness.DEFAULT_ENV))
+    try:
+        assert proc.stdout.readline() == b"y\n"
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -13, err

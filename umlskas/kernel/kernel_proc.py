@@ -233,7 +233,9 @@ class Kernel:
                 path = os.readlink(f"/proc/self/fd/{fd}")
             except OSError:
                 path = f"anon_inode:[{fd}]"
-            task.files.install_at(fd, HostFile(host, flags, path))
+            stdio = HostFile(host, flags, path)
+            stdio.kernel = self         # `guest | head`: a write past head's exit is SIGPIPE
+            task.files.install_at(fd, stdio)
 
     def _start_image(self, task, image):
         entry, sp = image.commit(task, self.random_bytes(16))
