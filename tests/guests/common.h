@@ -110,6 +110,16 @@ __attribute__((unused)) static void print_escaped(const char *label, const char 
     fflush(stdout);
 }
 
+/* "dir/name" in one of 8 rotating buffers, so a call may take several at once. */
+__attribute__((unused)) static const char *path_in(const char *dir, const char *name)
+{
+    static char bufs[8][4096];
+    static int i;
+    char *b = bufs[i++ & 7];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
+    return b;
+}
+
 /* Guests that need a scratch directory get it as argv[1] (created by the
  * test under pytest's tmp_path) and chdir there first. */
 __attribute__((unused)) static void enter_dir(int argc, char **argv)

@@ -36,11 +36,7 @@ static char top[4096];
 
 static const char *R(const char *name)
 {
-    static char bufs[8][4096];
-    static int i;
-    char *b = bufs[i++ & 7];
-    snprintf(b, 4096, "%s/%s", top, name);
-    return b;
+    return path_in(top, name);
 }
 
 static const char *P(int n)

@@ -28,20 +28,12 @@ static char ro[4096], rw[4096];
 
 static const char *R(const char *name)
 {
-    static char bufs[4][4096];
-    static int i;
-    char *b = bufs[i++ & 3];
-    snprintf(b, 4096, "%s/%s", ro, name);
-    return b;
+    return path_in(ro, name);
 }
 
 static const char *W(const char *name)
 {
-    static char bufs[4][4096];
-    static int i;
-    char *b = bufs[i++ & 3];
-    snprintf(b, 4096, "%s/%s", rw, name);
-    return b;
+    return path_in(rw, name);
 }
 
 /* open and report only success/failure (fd numbers are not part of the output) */
