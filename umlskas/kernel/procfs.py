@@ -802,8 +802,9 @@ class ProcFs:
             ino = file.stat().st_ino
         except (SyscallError, OSError):
             ino = 0
+        own = getattr(file, "fdinfo", None)     # the file kind's show_fdinfo lines
         return (f"pos:\t{pos}\nflags:\t0{file.flags | cloexec:o}\nmnt_id:\t{mnt_id}\n"
-                f"ino:\t{ino}\n").encode()
+                f"ino:\t{ino}\n{own() if own is not None else ''}").encode()
 
     def file_cmdline(self, t):
         return t.cmdline
