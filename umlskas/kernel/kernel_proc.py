@@ -43,7 +43,7 @@ from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
-from .deterministic import OneAtATime, SeededRandom, VirtualClock
+from .deterministic import REALTIME_CLOCKS, OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
 from .devfs import DevFs
 from .vfs import AT_EMPTY_PATH, HostPath, Vfs
@@ -84,12 +84,16 @@ class HostClock:
     """Time as the host has it."""
 
     virtual = False
+    realtime_offset = 0            # ns the guest's root moved CLOCK_REALTIME by (settimeofday)
 
     def now_ns(self, clk):
         try:
-            return time.clock_gettime_ns(clk)
+            ns = time.clock_gettime_ns(clk)
         except OSError as e:       # a clock this host lacks (the RTC alarm clocks, say)
             raise SyscallError(e.errno) from None
+        if self.realtime_offset and clk in REALTIME_CLOCKS:
+            ns += self.realtime_offset
+        return ns
 
 
 class Kernel:
