@@ -1036,7 +1036,7 @@ class Kernel:
             if leftover is not None:
                 os.close(leftover)      # a FIFO open that a signal ends holds no host fd
             moved = restart.get("pipe_written") or restart.get("sock_sent") or \
-                restart.get("inet_sent")
+                restart.get("inet_sent") or restart.get("mmsg_done")
             if moved:
                 # Part of a blocking write went before the signal: that count is the
                 # call's result (Linux never restarts it, nor sends those bytes again).
