@@ -17,7 +17,7 @@ SYS_GUESTS = sorted(name for name, _ in guest_sources()
 
 
 def test_sys_guests_found():
-    assert {"sys_sched", "sys_clock_admin", "sys_memquery"} <= set(SYS_GUESTS)
+    assert {"sys_sched", "sys_clock_admin", "sys_memquery", "sys_seccomp"} <= set(SYS_GUESTS)
 
 
 @pytest.mark.timeout(60)

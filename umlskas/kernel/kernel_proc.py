@@ -43,6 +43,7 @@ from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
+from .syscalls.seccomp import check as seccomp_check
 from .deterministic import REALTIME_CLOCKS, OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
 from .devfs import DevFs
@@ -441,6 +442,7 @@ class Kernel:
         child.nice, child.sched_policy, child.sched_priority = (
             task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
+        child.seccomp = task.seccomp          # shared, immutable: a filter added later is its own
         child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
         child.comm, child.exe, child.cmdline, child.environ, child.auxv = (
             task.comm, task.exe, task.cmdline, task.environ, task.auxv)
@@ -941,6 +943,8 @@ class Kernel:
                     continue
                 task.mm.proc = proc     # address-space ops run in the stopped caller
                 self.current = task
+                if task.seccomp is not None and not seccomp_check(self, task, proc, nr, raw):
+                    continue
                 entry = table[nr] if nr < ntable else None
                 if entry is None or entry.handler is None:
                     self._unsupported(task, nr, entry, raw)
@@ -1153,7 +1157,12 @@ class Kernel:
         if self._force(task, sig):
             raise TaskGone()
 
-    def _force(self, task, sig, reset=False):
+    def force_signal_info(self, task, sig, info):
+        """force_sig_info with the caller's siginfo (seccomp's SIGSYS): True when the
+        process died of it, False when it is queued for the guest's handler."""
+        return self._force(task, sig, info=info)
+
+    def _force(self, task, sig, reset=False, info=None):
         """force_sig_info_to_task: a blocked or ignored sig (or any, with reset: force_sigsegv
         of a failed SIGSEGV frame) gets SIG_DFL and is unblocked, which kills the
         process (True); otherwise sig is queued on the task for its handler (False)."""
@@ -1164,7 +1173,8 @@ class Kernel:
             task.sigmask &= ~bit
             self.end_process(task.process, sig)
             return True
-        signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, signals.SI_KERNEL))
+        signals.queue(task.sigstate.pending, sig,
+                      info if info is not None else signals.siginfo(sig, signals.SI_KERNEL))
         signals.recalc(task)
         return False
 
