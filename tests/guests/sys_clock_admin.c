@@ -123,6 +123,9 @@ int main(void)
     res("bad magic1", syscall(SYS_reboot, 1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_ON, NULL));
     res("bad magic2", syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, 7, LINUX_REBOOT_CMD_CAD_ON, NULL));
 
+    say("== restart_syscall with nothing to restart\n");
+    res("restart_syscall", syscall(SYS_restart_syscall));
+
     say("== as another user\n");
     pid_t pid = fork();
     if (pid == 0) {
