@@ -7,11 +7,11 @@ logs its name once.
 """
 
 from . import (admin, fs, futex, ipc, kcmp, memquery, mm, mqueue, other_process, poll, process,
-               sched, seccomp, signal, splice, time, timers)
+               sched, seccomp, signal, splice, time, timers, vmsplice)
 from .names import SYSCALLS
 
 SUBSYSTEMS = (fs, mm, process, signal, time, futex, poll, ipc, timers, splice, sched, admin,
-              memquery, kcmp, seccomp, other_process, mqueue)
+              memquery, kcmp, seccomp, other_process, mqueue, vmsplice)
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
 # in a 64-bit register and is sign-extended here, in one place.
