@@ -21,7 +21,7 @@ def test_sys_guests_found():
             "sys_other_process", "sys_keys", "sys_fhandle"} <= set(SYS_GUESTS)
 
 
-NEEDS_DIR = {"sys_fhandle"}       # argv[1]: a fresh scratch directory
+NEEDS_DIR = {"sys_fhandle", "sys_cachestat"}       # argv[1]: a fresh scratch directory
 
 
 @pytest.mark.timeout(60)
