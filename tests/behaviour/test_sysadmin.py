@@ -18,7 +18,7 @@ SYS_GUESTS = sorted(name for name, _ in guest_sources()
 
 def test_sys_guests_found():
     assert {"sys_sched", "sys_clock_admin", "sys_memquery", "sys_seccomp",
-            "sys_other_process", "sys_keys", "sys_fhandle"} <= set(SYS_GUESTS)
+            "sys_other_process", "sys_keys", "sys_fhandle", "sys_statmount"} <= set(SYS_GUESTS)
 
 
 NEEDS_DIR = {"sys_fhandle", "sys_cachestat"}       # argv[1]: a fresh scratch directory
