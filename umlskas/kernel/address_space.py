@@ -139,14 +139,25 @@ class AddressSpace:
         if addr < 0 or addr + size > self.top or self.proc.write(addr, data) != size:
             raise SyscallError(errno.EFAULT)
 
-    def futex_key(self, addr, private):
-        """Where a futex word lives: private words by (mm, address); words in shared
-        memory by what is mapped there, so processes sharing it meet (futex(2))."""
-        if not private:
-            vma = self.find(addr)
-            if vma is not None and vma.shared_key is not None:
-                return (vma.shared_key, vma.offset + (addr - vma.start))
-        return (id(self), addr)
+    def futex_key(self, addr, private, write=False):
+        """Where a futex word lives (Linux's get_futex_key): a private op's word by
+        (mm, address); a shared op's by what is mapped there: shared memory by object
+        and offset, so processes sharing it meet, private memory by (mm, address) but
+        apart from the private ops' words. A shared op needs a page it may use
+        (write: a writable one; read-only private memory never changes): EFAULT."""
+        if addr < 0 or addr + 4 > self.top:
+            raise SyscallError(errno.EFAULT)
+        if private:
+            return ("private", id(self), addr)
+        vma = self.find(addr)
+        if vma is None or not vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) or \
+                (write and not vma.prot & PROT_WRITE):
+            raise SyscallError(errno.EFAULT)
+        if vma.shared_key is not None:
+            return (vma.shared_key, vma.offset + (addr - vma.start))
+        if not vma.prot & PROT_WRITE:
+            raise SyscallError(errno.EFAULT)
+        return ("mm", id(self), addr)
 
     def extent(self, addr, size, writing):
         """How many bytes from addr on the guest can hand us (writing=False) or

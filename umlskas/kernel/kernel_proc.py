@@ -42,7 +42,7 @@ from .signals import NEVER_RESTART
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
-from .syscalls.futex import futex_wake
+from .syscalls.futex import exit_pi_state_list, futex_wake
 from .deterministic import OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
 from .devfs import DevFs
@@ -70,7 +70,7 @@ FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFF
 SIGCHLD_ONLY = (signal.SIGCHLD,)
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
-ERESTARTSYS, ERESTARTNOHAND = -512, -514
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND = -512, -513, -514
 
 # Host signals that mean the guest faulted; with no guest handler they kill it.
 FATAL_BY_DEFAULT = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
@@ -119,6 +119,7 @@ class Kernel:
         self.tasks = {}                           # vpid (tid) -> Task
         self.current = None                       # the task whose syscall is running
         self.futexes = {}
+        self.futex_pi = {}                # PI futex key -> futex.PiState
         self.fifos = {}                           # (st_dev, st_ino) -> FifoState
         self.next_pid = 1
         self.init = None
@@ -499,9 +500,12 @@ class Kernel:
     def _clear_child_tid(self, task):
         """What Linux's mm_release does for an exiting thread whose memory others
         may still see: release its robust futexes, clear and wake CLEARTID."""
+        # futex_exit_release runs for every exiting thread: a robust or PI futex
+        # in shared memory may have waiters in other processes.
+        self._exit_robust_list(task)
+        exit_pi_state_list(task)
         if task.mm.users <= 1 and len(task.process.threads) <= 1:
             return
-        self._exit_robust_list(task)
         if task.clear_child_tid:
             try:
                 task.mm.write(task.clear_child_tid, b"\0\0\0\0")
@@ -526,12 +530,17 @@ class Kernel:
                 entries.append(pending)
             for entry in entries:
                 addr = (entry & ~1) + offset
-                word, = struct.unpack("<I", mm.read(addr, 4))
-                if word & FUTEX_TID_MASK != task.tid:
+                try:
+                    word, = struct.unpack("<I", mm.read(addr, 4))
+                    if word & FUTEX_TID_MASK != task.tid:
+                        continue
+                    mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
+                    # A PI futex (bit 0 of the entry) goes to its waiter through
+                    # exit_pi_state_list instead.
+                    if word & FUTEX_WAITERS and not entry & 1:
+                        futex_wake(task, addr, 1)
+                except SyscallError:
                     continue
-                mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
-                if word & FUTEX_WAITERS:
-                    futex_wake(task, addr, 1)
         except SyscallError:
             pass
 
@@ -1044,8 +1053,10 @@ class Kernel:
                     self.tracer(task, entry, args, moved, 0)
                 self.deliver_signals(task, moved, entry)
                 return
+            # A handler may ask for another code (futex LOCK_PI: ERESTARTNOINTR).
+            code = restart.get("signal_restart") or \
+                (ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS)
             restart.clear()
-            code = ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS
             if self.tracer is not None:
                 self.tracer(task, entry, args, -errno.EINTR, 0)
             self.deliver_signals(task, code, entry)
@@ -1088,7 +1099,7 @@ class Kernel:
             return
         proc = task.proc
         regs = proc.get_regs()
-        restarting = result in (ERESTARTSYS, ERESTARTNOHAND)
+        restarting = result in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND)
         if result is not None and not restarting:
             regs.rax = result & 0xFFFFFFFFFFFFFFFF
         # sigsuspend and friends run with a temporary mask; the frame keeps the real one.
@@ -1110,7 +1121,8 @@ class Kernel:
                 self.end_process(task.process, sig)
                 return
             if restarting:
-                if result == ERESTARTSYS and flags & signals.SA_RESTART:
+                if result == ERESTARTNOINTR or \
+                        (result == ERESTARTSYS and flags & signals.SA_RESTART):
                     regs.rip -= 2
                     regs.rax = regs.orig_rax
                 else:
