@@ -43,6 +43,8 @@ CASES = {
     "wake_op_ops_comparisons_and_errors": Case("futex_wake_op"),
     "argument_checks_in_linux_order": Case("futex_errors"),
     "private_and_shared_queues": Case("futex_shared"),
+    "pi_protocol_raw": Case("futex_pi"),
+    "glibc_pi_and_robust_mutexes": Case("futex_glibc"),
 }
 
 

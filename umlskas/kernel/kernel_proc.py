@@ -522,10 +522,11 @@ class Kernel:
         try:
             first, offset, pending = struct.unpack("<QqQ", mm.read(head, 24))
             entries = []
+            # Bit 0 of each pointer says "a PI futex" (fetch_robust_entry).
             entry = first
-            while entry != head and len(entries) < ROBUST_LIST_LIMIT:
+            while entry & ~1 != head and len(entries) < ROBUST_LIST_LIMIT:
                 entries.append(entry)
-                entry, = struct.unpack("<Q", mm.read(entry, 8))
+                entry, = struct.unpack("<Q", mm.read(entry & ~1, 8))
             if pending:
                 entries.append(pending)
             for entry in entries:
