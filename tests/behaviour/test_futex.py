@@ -45,6 +45,7 @@ CASES = {
     "private_and_shared_queues": Case("futex_shared"),
     "pi_protocol_raw": Case("futex_pi"),
     "glibc_pi_and_robust_mutexes": Case("futex_glibc"),
+    "futex_waitv": Case("futex_waitv"),
 }
 
 
