@@ -46,6 +46,7 @@ CASES = {
     "pi_protocol_raw": Case("futex_pi"),
     "glibc_pi_and_robust_mutexes": Case("futex_glibc"),
     "futex_waitv": Case("futex_waitv"),
+    "wait_requeue_pi_and_cmp_requeue_pi": Case("futex_requeue_pi"),
 }
 
 
