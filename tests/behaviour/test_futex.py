@@ -47,6 +47,7 @@ CASES = {
     "glibc_pi_and_robust_mutexes": Case("futex_glibc"),
     "futex_waitv": Case("futex_waitv"),
     "wait_requeue_pi_and_cmp_requeue_pi": Case("futex_requeue_pi"),
+    "signals_restart_or_eintr": Case("futex_signal"),
 }
 
 

@@ -297,6 +297,11 @@ class Kernel:
         # The point of no return: from here a failure kills the process.
         try:
             others = [t for t in task.process.threads if t is not task]
+            # futex_exec_release (and the exit of the threads exec ends): robust and
+            # PI futexes held go to their waiters with OWNER_DIED.
+            for t in [task] + others:
+                self._exit_robust_list(t)
+                exit_pi_state_list(t)
             if mm.users > 1 or others:
                 # The address space is shared (a vfork child, or other threads, which
                 # exec ends): unmapping it in place would pull it from under them.

@@ -27,7 +27,7 @@ FUTEX_WAITV_MAX = 128
 FUTEX2_SIZE_MASK, FUTEX2_SIZE_U32, FUTEX2_NUMA, FUTEX2_PRIVATE = 0x3, 0x2, 0x4, 128
 # An interrupted LOCK_PI (or WAIT_REQUEUE_PI before its requeue) starts again after
 # the handler, whatever SA_RESTART says (kernel_proc reads it from task.restart).
-ERESTARTNOINTR = -513
+ERESTARTNOINTR, ERESTARTNOHAND = -513, -514
 SIGNAL_RESTART = "signal_restart"
 
 
@@ -175,6 +175,10 @@ def _wait(task, uaddr, private, val, bitset, deadline):
         raise SyscallError(errno.EAGAIN)
     q = _queue(task.kernel, key, True)
     restart["futex_queue"] = q
+    if deadline is not None:
+        # A wait with a timeout ends in EINTR under any handler (Linux restarts it
+        # through restart_block only when no handler runs).
+        restart[SIGNAL_RESTART] = ERESTARTNOHAND
     _block(task, q, deadline, bitset)
 
 
