@@ -57,6 +57,46 @@ static void one(const char *label, uint32_t start_val, int op, int oparg, int cm
         printf("%s: %ld word %#x\n", label, r, w2);
 }
 
+static volatile int adders_go;
+static long added[2];
+
+/* adds 1 to w2 until told to stop */
+static void *adder(void *arg)
+{
+    long *count = arg;
+    while (!__atomic_load_n(&adders_go, __ATOMIC_SEQ_CST))
+        ;
+    while (__atomic_load_n(&adders_go, __ATOMIC_SEQ_CST) == 1) {
+        __atomic_add_fetch(&w2, 1, __ATOMIC_SEQ_CST);
+        ++*count;
+        for (volatile int k = 0; k < 50; k++)
+            ;
+    }
+    return NULL;
+}
+
+/* The kernel's op is atomic: threads adding to the word meanwhile lose nothing. */
+static void atomic_against_threads(void)
+{
+    pthread_t t[2];
+    w2 = 0;
+    adders_go = 0;
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, adder, &added[i]);
+    __atomic_store_n(&adders_go, 1, __ATOMIC_SEQ_CST);
+    long ops = 0;
+    for (int i = 0; i < 300; i++)
+        if (futex(&w1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &w2, FUTEX_OP(FUTEX_OP_ADD, 1, 0, 0)) >= 0)
+            ops++;
+    __atomic_store_n(&adders_go, 2, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    uint32_t total = __atomic_load_n(&w2, __ATOMIC_SEQ_CST);
+    long threads = added[0] + added[1];
+    printf("WAKE_OP ADD against threads: %ld ops, every add kept: %s\n", ops,
+           total == (uint32_t)(threads + ops) ? "yes" : "BAD");
+}
+
 int main(void)
 {
     /* the ops and their results, no waiters (returns 0) */
@@ -138,6 +178,7 @@ int main(void)
         pthread_join(a[j], NULL);
         pthread_join(b[j], NULL);
     }
+    atomic_against_threads();
     printf("done\n");
     return 0;
 }

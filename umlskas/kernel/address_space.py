@@ -159,6 +159,25 @@ class AddressSpace:
             raise SyscallError(errno.EFAULT)
         return ("mm", id(self), addr)
 
+    def cmpxchg32(self, addr, old, new):
+        """futex_cmpxchg_value_locked: replace the 32-bit word at addr by new if it
+        holds old, atomically against the guest's threads; returns the value it held.
+        EFAULT where the guest could not write it. Only while self.proc is stopped
+        in a trap (a syscall of the caller)."""
+        if addr < 0 or addr + 4 > self.top or self.extent(addr, 4, True) != 4:
+            raise SyscallError(errno.EFAULT)
+        atomic = getattr(self.proc, "cmpxchg32", None)
+        if atomic is None:
+            # A host mode without the primitive: a read and a write.
+            cur = int.from_bytes(self.read(addr, 4), "little")
+            if cur == old:
+                self.write(addr, (new & 0xFFFFFFFF).to_bytes(4, "little"))
+            return cur
+        cur = atomic(addr, old, new)
+        if cur is None:
+            raise SyscallError(errno.EFAULT)
+        return cur
+
     def extent(self, addr, size, writing):
         """How many bytes from addr on the guest can hand us (writing=False) or
         receive (writing=True) before a hole or a protection stops the copy;

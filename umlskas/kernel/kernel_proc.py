@@ -1106,6 +1106,9 @@ class Kernel:
         proc = task.proc
         regs = proc.get_regs()
         restarting = result in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND)
+        # The call's number for a restart: orig_rax no longer holds it once the
+        # handler ran an op in the stub (an injection resets it).
+        nr = entry.nr if entry is not None and restarting else regs.orig_rax
         if result is not None and not restarting:
             regs.rax = result & 0xFFFFFFFFFFFFFFFF
         # sigsuspend and friends run with a temporary mask; the frame keeps the real one.
@@ -1130,7 +1133,7 @@ class Kernel:
                 if result == ERESTARTNOINTR or \
                         (result == ERESTARTSYS and flags & signals.SA_RESTART):
                     regs.rip -= 2
-                    regs.rax = regs.orig_rax
+                    regs.rax = nr
                 else:
                     regs.rax = (-errno.EINTR) & 0xFFFFFFFFFFFFFFFF
                 restarting = False
@@ -1147,7 +1150,7 @@ class Kernel:
         if restarting:
             # No handler ran: the interrupted call starts again, as if never stopped.
             regs.rip -= 2
-            regs.rax = regs.orig_rax
+            regs.rax = nr
         if not handled:
             task.sigmask = old_mask
         signals.recalc(task)

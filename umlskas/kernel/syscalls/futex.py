@@ -58,8 +58,11 @@ def _get(task, uaddr):
     return struct.unpack("<I", task.mm.read(uaddr, 4))[0]
 
 
-def _put(task, uaddr, value):
-    task.mm.write(uaddr, struct.pack("<I", value & 0xFFFFFFFF))
+def _cmpxchg(task, uaddr, old, new):
+    """The word's value before an atomic old -> new (equal to old when it worked)."""
+    return task.mm.cmpxchg32(uaddr, old, new & 0xFFFFFFFF)
+
+
 
 
 def _queue(kernel, key, create):
@@ -222,8 +225,12 @@ def _wake_op(task, uaddr, uaddr2, nr_wake, nr_wake2, encoded, private):
     if op > 4:
         raise SyscallError(errno.ENOSYS)        # before the word is touched
     old = _get(task, uaddr2)
-    new = (oparg, old + oparg, old | oparg, old & ~oparg, old ^ oparg)[op]
-    _put(task, uaddr2, new)
+    while True:
+        new = (oparg, old + oparg, old | oparg, old & ~oparg, old ^ oparg)[op]
+        cur = _cmpxchg(task, uaddr2, old, new)
+        if cur == old:
+            break
+        old = cur
     old = _s32(old)
     if cmp > 5:
         raise SyscallError(errno.ENOSYS)        # after the op, as Linux
@@ -408,9 +415,12 @@ def _lock_pi_atomic(task, uaddr, key, who, set_waiters=False):
             newval = (uval & FUTEX_OWNER_DIED) | who.tid
             if set_waiters:
                 newval |= FUTEX_WAITERS
-            _put(task, uaddr, newval)
+            if _cmpxchg(task, uaddr, uval, newval) != uval:
+                continue                        # the word changed: again
             return True
-        _put(task, uaddr, uval | FUTEX_WAITERS)
+        # The first waiter: WAITERS sends the owner's unlock into the kernel.
+        if _cmpxchg(task, uaddr, uval, uval | FUTEX_WAITERS) != uval:
+            continue
         owner = kernel.task_by_vpid(tid)
         if owner is None or owner.tid != tid:
             if _get(task, uaddr) != uval | FUTEX_WAITERS:
@@ -426,7 +436,11 @@ def _take_over(task, uaddr, ps):
     and fixes the word (fixup_pi_state_owner): its TID, WAITERS and OWNER_DIED."""
     ps.owner = task
     uval = _get(task, uaddr)
-    _put(task, uaddr, (uval & FUTEX_OWNER_DIED) | task.tid | FUTEX_WAITERS | FUTEX_OWNER_DIED)
+    while True:
+        cur = _cmpxchg(task, uaddr, uval, task.tid | FUTEX_WAITERS | FUTEX_OWNER_DIED)
+        if cur == uval:
+            return
+        uval = cur
 
 
 def _pi_woken(task, uaddr):
@@ -468,26 +482,36 @@ def _lock_pi(task, uaddr, private, deadline, trylock):
 
 def _unlock_pi(task, uaddr, private):
     """futex_unlock_pi: only the owner; hand the lock to the first waiter, else free it."""
-    uval = _get(task, uaddr)
-    if uval & FUTEX_TID_MASK != task.tid:
-        raise SyscallError(errno.EPERM)
-    key = _key(task, uaddr, private, write=True)
-    kernel = task.kernel
-    normal = kernel.futexes.get(key)
-    if normal is not None and normal.waiters:
-        raise SyscallError(errno.EINVAL)
-    ps = _pi_state(kernel, key)
-    if ps is not None:
+    for _ in range(16):
+        uval = _get(task, uaddr)
+        if uval & FUTEX_TID_MASK != task.tid:
+            raise SyscallError(errno.EPERM)
+        key = _key(task, uaddr, private, write=True)
+        kernel = task.kernel
+        normal = kernel.futexes.get(key)
+        if normal is not None and normal.waiters:
+            raise SyscallError(errno.EINVAL)
+        ps = _pi_state(kernel, key)
+        if ps is None:
+            # No waiters in the kernel: free it (WAITERS and OWNER_DIED go too); a
+            # word that changed meanwhile is left to user space.
+            if _cmpxchg(task, uaddr, uval, 0) != uval:
+                raise SyscallError(errno.EAGAIN)
+            return 0
         if ps.owner is not task:
             raise SyscallError(errno.EINVAL)
-        new_owner = ps.queue.waiters.pop(0)
-        # WAITERS stays set while there is PI state; OWNER_DIED goes.
-        _put(task, uaddr, FUTEX_WAITERS | new_owner.tid)
+        new_owner = ps.queue.waiters[0]
+        # wake_futex_pi: WAITERS stays set while there is PI state; OWNER_DIED goes.
+        cur = _cmpxchg(task, uaddr, uval, FUTEX_WAITERS | new_owner.tid)
+        if cur != uval:
+            if cur & FUTEX_TID_MASK == uval:
+                continue                        # WAITERS came meanwhile: again
+            raise SyscallError(errno.EINVAL)
+        ps.queue.waiters.pop(0)
         ps.owner = new_owner
         _wake(new_owner, "pi")
         return 0
-    _put(task, uaddr, 0)
-    return 0
+    raise SyscallError(errno.EAGAIN)
 
 
 def _wait_requeue_pi(task, uaddr, private, val, deadline, uaddr2):
@@ -549,7 +573,6 @@ def exit_pi_state_list(task):
 
 
 HANDLERS = {
-    "futex": (sys_futex, "supported: no priority boosting; the kernel's word updates "
-                         "are not atomic against guest threads running at that moment"),
+    "futex": (sys_futex, "partial: every op; PI futexes without priority boosting"),
     "futex_waitv": (sys_futex_waitv, "supported"),
 }
