@@ -48,6 +48,7 @@ CASES = {
     "futex_waitv": Case("futex_waitv"),
     "wait_requeue_pi_and_cmp_requeue_pi": Case("futex_requeue_pi"),
     "signals_restart_or_eintr": Case("futex_signal"),
+    "futex2_wake_wait_requeue": Case("futex_futex2"),
 }
 
 
