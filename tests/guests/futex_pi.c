@@ -135,6 +135,39 @@ struct robust_lock {
 static struct robust_lock rl;
 static struct robust_head rh;
 
+/* a thread's state letter in /proc/self/task/TID/stat */
+static char state_of(uint32_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%u/stat", tid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return '?';
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return '?';
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    return p && p[1] && p[2] ? p[2] : '?';
+}
+
+/* dies with list_op_pending naming a lock it has just released (word 0): the
+ * kernel wakes a waiter for it */
+static void *pending_owner(void *arg)
+{
+    (void)arg;
+    tid_thr = gettid();
+    rh.next = &rh;
+    rh.offset = (char *)&rl.word - (char *)&rl;
+    rh.pending = &rl;
+    syscall(SYS_set_robust_list, &rh, sizeof rh);
+    for (int i = 0; i < 2000 && state_of(tid_main) != 'S'; i++)
+        nap(2);
+    nap(30);
+    return NULL;
+}
+
 static void *robust_owner(void *arg)
 {
     int pi = (int)(long)arg;
@@ -251,6 +284,14 @@ int main(void)
         w = rl.word;
         show(pi ? "robust PI owner died" : "robust owner died", r);
     }
+    /* the pending entry of a lock just released */
+    rl.word = 0;
+    pthread_create(&th, NULL, pending_owner, NULL);
+    struct timespec five = {5, 0};
+    long pr = futex(&rl.word, FUTEX_WAIT, 0, &five, NULL, 0);
+    pthread_join(th, NULL);
+    w = rl.word;
+    show("robust pending op, owner died", pr);
     printf("done\n");
     return 0;
 }

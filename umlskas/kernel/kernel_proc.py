@@ -526,29 +526,39 @@ class Kernel:
         mm = task.mm
         try:
             first, offset, pending = struct.unpack("<QqQ", mm.read(head, 24))
-            entries = []
-            # Bit 0 of each pointer says "a PI futex" (fetch_robust_entry).
+            # Bit 0 of each pointer says "a PI futex" (fetch_robust_entry); the
+            # pending entry may be on the list too: handled once, at the end.
             entry = first
-            while entry & ~1 != head and len(entries) < ROBUST_LIST_LIMIT:
-                entries.append(entry)
-                entry, = struct.unpack("<Q", mm.read(entry & ~1, 8))
-            if pending:
-                entries.append(pending)
-            for entry in entries:
-                addr = (entry & ~1) + offset
-                try:
-                    word, = struct.unpack("<I", mm.read(addr, 4))
-                    if word & FUTEX_TID_MASK != task.tid:
-                        continue
-                    mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
-                    # A PI futex (bit 0 of the entry) goes to its waiter through
-                    # exit_pi_state_list instead.
-                    if word & FUTEX_WAITERS and not entry & 1:
-                        futex_wake(task, addr, 1)
-                except SyscallError:
-                    continue
+            for _ in range(ROBUST_LIST_LIMIT):
+                if entry & ~1 == head:
+                    break
+                following, = struct.unpack("<Q", mm.read(entry & ~1, 8))
+                if entry & ~1 != pending & ~1:
+                    self._futex_death(task, (entry & ~1) + offset, entry & 1, False)
+                entry = following
+            if pending & ~1:
+                self._futex_death(task, (pending & ~1) + offset, pending & 1, True)
         except SyscallError:
             pass
+
+    @staticmethod
+    def _futex_death(task, addr, pi, pending):
+        """handle_futex_death: the word of a lock the thread holds gets OWNER_DIED
+        (WAITERS kept) and, for a plain futex with waiters, one waiter is woken; PI
+        futexes go to their waiter through exit_pi_state_list."""
+        mm = task.mm
+        if addr & 3:
+            raise SyscallError(errno.EINVAL)
+        word, = struct.unpack("<I", mm.read(addr, 4))
+        if pending and not pi and not word:
+            # Died between the unlock and the wake of its waiter.
+            futex_wake(task, addr, 1)
+            return
+        if word & FUTEX_TID_MASK != task.tid:
+            return
+        mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
+        if word & FUTEX_WAITERS and not pi:
+            futex_wake(task, addr, 1)
 
     def _retire(self, task):
         """Take a thread out of the running tables and stop its host thread."""
