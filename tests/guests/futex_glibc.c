@@ -127,6 +127,35 @@ static void process_dies(const char *label, int proto)
     r(buf, pthread_mutex_lock(m));
 }
 
+/* the holder execs: its robust list is released then (futex_exec_release) */
+static void process_execs(const char *label, int proto, const char *self)
+{
+    pthread_mutex_t *m = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    init(m, proto, PTHREAD_MUTEX_ROBUST, PTHREAD_MUTEX_NORMAL, PTHREAD_PROCESS_SHARED);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        pthread_mutex_lock(m);
+        execl(self, self, "nap", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char c;
+    while (read(p[0], &c, 1) > 0)
+        ;       /* EOF: the exec happened */
+    close(p[0]);
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s: lock after the holder's exec", label);
+    r(buf, pthread_mutex_lock(m));
+    int st;
+    waitpid(pid, &st, 0);
+    snprintf(buf, sizeof buf, "%s: the exec'd holder exited", label);
+    r(buf, WIFEXITED(st) ? WEXITSTATUS(st) : 255);
+}
+
 static pthread_mutex_t cm;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int items, consumed;
@@ -150,8 +179,12 @@ static void *consumer(void *arg)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "nap") == 0) {
+        usleep(200 * 1000);
+        return 0;
+    }
     init(&pi, PTHREAD_PRIO_INHERIT, PTHREAD_MUTEX_STALLED, PTHREAD_MUTEX_NORMAL, PTHREAD_PROCESS_PRIVATE);
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
@@ -174,6 +207,8 @@ int main(void)
     owner_dies("robust PI waited", PTHREAD_PRIO_INHERIT, 1);
     process_dies("shared robust", PTHREAD_PRIO_NONE);
     process_dies("shared robust PI", PTHREAD_PRIO_INHERIT);
+    process_execs("shared robust", PTHREAD_PRIO_NONE, argv[0]);
+    process_execs("shared robust PI", PTHREAD_PRIO_INHERIT, argv[0]);
 
     /* a condition variable with a PI mutex: 1000 items through 3 consumers */
     init(&cm, PTHREAD_PRIO_INHERIT, PTHREAD_MUTEX_STALLED, PTHREAD_MUTEX_NORMAL, PTHREAD_PROCESS_PRIVATE);
