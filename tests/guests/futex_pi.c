@@ -195,6 +195,18 @@ int main(void)
     sa.sa_handler = on_usr1;     /* no SA_RESTART */
     sigaction(SIGUSR1, &sa, NULL);
 
+    /* get_robust_list: the length is written before the head */
+    void *head = NULL;
+    size_t len = 0;
+    res("get_robust_list self", syscall(SYS_get_robust_list, 0, &head, &len));
+    printf("  len %zu, head set: %s\n", len, head ? "yes" : "no");
+    len = 0;
+    res("get_robust_list bad head ptr", syscall(SYS_get_robust_list, 0, BADPTR, &len));
+    printf("  len %zu\n", len);
+    res("get_robust_list bad len ptr", syscall(SYS_get_robust_list, 0, &head, BADPTR));
+    res("get_robust_list no such pid", syscall(SYS_get_robust_list, 0x3ffffff0, &head, &len));
+    res("set_robust_list len 23", syscall(SYS_set_robust_list, head, 23));
+
     /* alone */
     w = 0;
     show("LOCK_PI free", futex(&w, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0));
