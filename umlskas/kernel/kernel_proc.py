@@ -42,7 +42,7 @@ from .signals import NEVER_RESTART
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
-from .syscalls.futex import futex_wake
+from .syscalls.futex import exit_pi_state_list, futex_wake
 from .syscalls.seccomp import check as seccomp_check
 from .deterministic import REALTIME_CLOCKS, OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
@@ -71,7 +71,7 @@ FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFF
 SIGCHLD_ONLY = (signal.SIGCHLD,)
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
-ERESTARTSYS, ERESTARTNOHAND = -512, -514
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND = -512, -513, -514
 
 # Host signals that mean the guest faulted; with no guest handler they kill it.
 FATAL_BY_DEFAULT = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
@@ -124,6 +124,7 @@ class Kernel:
         self.tasks = {}                           # vpid (tid) -> Task
         self.current = None                       # the task whose syscall is running
         self.futexes = {}
+        self.futex_pi = {}                # PI futex key -> futex.PiState
         self.fifos = {}                           # (st_dev, st_ino) -> FifoState
         self.next_pid = 1
         self.init = None
@@ -301,6 +302,11 @@ class Kernel:
         # The point of no return: from here a failure kills the process.
         try:
             others = [t for t in task.process.threads if t is not task]
+            # futex_exec_release (and the exit of the threads exec ends): robust and
+            # PI futexes held go to their waiters with OWNER_DIED.
+            for t in [task] + others:
+                self._exit_robust_list(t)
+                exit_pi_state_list(t)
             if mm.users > 1 or others:
                 # The address space is shared (a vfork child, or other threads, which
                 # exec ends): unmapping it in place would pull it from under them.
@@ -507,9 +513,12 @@ class Kernel:
     def _clear_child_tid(self, task):
         """What Linux's mm_release does for an exiting thread whose memory others
         may still see: release its robust futexes, clear and wake CLEARTID."""
+        # futex_exit_release runs for every exiting thread: a robust or PI futex
+        # in shared memory may have waiters in other processes.
+        self._exit_robust_list(task)
+        exit_pi_state_list(task)
         if task.mm.users <= 1 and len(task.process.threads) <= 1:
             return
-        self._exit_robust_list(task)
         if task.clear_child_tid:
             try:
                 task.mm.write(task.clear_child_tid, b"\0\0\0\0")
@@ -525,23 +534,39 @@ class Kernel:
         mm = task.mm
         try:
             first, offset, pending = struct.unpack("<QqQ", mm.read(head, 24))
-            entries = []
+            # Bit 0 of each pointer says "a PI futex" (fetch_robust_entry); the
+            # pending entry may be on the list too: handled once, at the end.
             entry = first
-            while entry != head and len(entries) < ROBUST_LIST_LIMIT:
-                entries.append(entry)
-                entry, = struct.unpack("<Q", mm.read(entry, 8))
-            if pending:
-                entries.append(pending)
-            for entry in entries:
-                addr = (entry & ~1) + offset
-                word, = struct.unpack("<I", mm.read(addr, 4))
-                if word & FUTEX_TID_MASK != task.tid:
-                    continue
-                mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
-                if word & FUTEX_WAITERS:
-                    futex_wake(task, addr, 1)
+            for _ in range(ROBUST_LIST_LIMIT):
+                if entry & ~1 == head:
+                    break
+                following, = struct.unpack("<Q", mm.read(entry & ~1, 8))
+                if entry & ~1 != pending & ~1:
+                    self._futex_death(task, (entry & ~1) + offset, entry & 1, False)
+                entry = following
+            if pending & ~1:
+                self._futex_death(task, (pending & ~1) + offset, pending & 1, True)
         except SyscallError:
             pass
+
+    @staticmethod
+    def _futex_death(task, addr, pi, pending):
+        """handle_futex_death: the word of a lock the thread holds gets OWNER_DIED
+        (WAITERS kept) and, for a plain futex with waiters, one waiter is woken; PI
+        futexes go to their waiter through exit_pi_state_list."""
+        mm = task.mm
+        if addr & 3:
+            raise SyscallError(errno.EINVAL)
+        word, = struct.unpack("<I", mm.read(addr, 4))
+        if pending and not pi and not word:
+            # Died between the unlock and the wake of its waiter.
+            futex_wake(task, addr, 1)
+            return
+        if word & FUTEX_TID_MASK != task.tid:
+            return
+        mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
+        if word & FUTEX_WAITERS and not pi:
+            futex_wake(task, addr, 1)
 
     def _retire(self, task):
         """Take a thread out of the running tables and stop its host thread."""
@@ -1054,8 +1079,10 @@ class Kernel:
                     self.tracer(task, entry, args, moved, 0)
                 self.deliver_signals(task, moved, entry)
                 return
+            # A handler may ask for another code (futex LOCK_PI: ERESTARTNOINTR).
+            code = restart.get("signal_restart") or \
+                (ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS)
             restart.clear()
-            code = ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS
             if self.tracer is not None:
                 self.tracer(task, entry, args, -errno.EINTR, 0)
             self.deliver_signals(task, code, entry)
@@ -1098,7 +1125,10 @@ class Kernel:
             return
         proc = task.proc
         regs = proc.get_regs()
-        restarting = result in (ERESTARTSYS, ERESTARTNOHAND)
+        restarting = result in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND)
+        # The call's number for a restart: orig_rax no longer holds it once the
+        # handler ran an op in the stub (an injection resets it).
+        nr = entry.nr if entry is not None and restarting else regs.orig_rax
         if result is not None and not restarting:
             regs.rax = result & 0xFFFFFFFFFFFFFFFF
         # sigsuspend and friends run with a temporary mask; the frame keeps the real one.
@@ -1120,9 +1150,10 @@ class Kernel:
                 self.end_process(task.process, sig)
                 return
             if restarting:
-                if result == ERESTARTSYS and flags & signals.SA_RESTART:
+                if result == ERESTARTNOINTR or \
+                        (result == ERESTARTSYS and flags & signals.SA_RESTART):
                     regs.rip -= 2
-                    regs.rax = regs.orig_rax
+                    regs.rax = nr
                 else:
                     regs.rax = (-errno.EINTR) & 0xFFFFFFFFFFFFFFFF
                 restarting = False
@@ -1139,7 +1170,7 @@ class Kernel:
         if restarting:
             # No handler ran: the interrupted call starts again, as if never stopped.
             regs.rip -= 2
-            regs.rax = regs.orig_rax
+            regs.rax = nr
         if not handled:
             task.sigmask = old_mask
         signals.recalc(task)

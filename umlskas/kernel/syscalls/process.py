@@ -115,8 +115,8 @@ def sys_set_robust_list(task, head, length):
 def sys_get_robust_list(task, pid, head_ptr, len_ptr):
     """get_robust_list(2)."""
     target = task.kernel.task_for_pid(task, pid)
+    task.mm.write(len_ptr, struct.pack("<Q", 24))      # the length first, as Linux
     task.mm.write(head_ptr, struct.pack("<Q", target.robust_list[0]))
-    task.mm.write(len_ptr, struct.pack("<Q", 24))
     return 0
 
 

@@ -6,14 +6,58 @@ HANDLERS dicts of the subsystem modules, and it feeds dispatch, --trace and
 logs its name once.
 """
 
-from . import (admin, cachestat, fhandle, fs, futex, ipc, kcmp, keys, memquery, mm, mqueue,
-               other_process, poll, process, sched, seccomp, signal, splice, statmount, time,
-               timers, vmsplice)
+from . import (  # one subsystem a line: the order of SUBSYSTEMS below is the table's
+    admin,
+    cachestat,
+    fhandle,
+    fs,
+    futex,
+    futex2,
+    ipc,
+    kcmp,
+    keys,
+    memquery,
+    mm,
+    mqueue,
+    other_process,
+    poll,
+    process,
+    sched,
+    seccomp,
+    signal,
+    splice,
+    statmount,
+    time,
+    timers,
+    vmsplice,
+)
 from .names import SYSCALLS
 
-SUBSYSTEMS = (fs, mm, process, signal, time, futex, poll, ipc, timers, splice, sched, admin,
-              memquery, kcmp, seccomp, other_process, mqueue, vmsplice, keys, fhandle,
-              cachestat, statmount)
+SUBSYSTEMS = (
+    fs,
+    mm,
+    process,
+    signal,
+    time,
+    futex,
+    futex2,
+    poll,
+    ipc,
+    timers,
+    splice,
+    sched,
+    admin,
+    memquery,
+    kcmp,
+    seccomp,
+    other_process,
+    mqueue,
+    vmsplice,
+    keys,
+    fhandle,
+    cachestat,
+    statmount,
+)
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
 # in a 64-bit register and is sign-extended here, in one place.
