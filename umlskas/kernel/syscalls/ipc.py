@@ -27,6 +27,7 @@ from ..unix_socket import (AF_UNIX, MSG_CMSG_CLOEXEC, MSG_OOB, RMEM_MAX,
                            SOCK_SEQPACKET, SOCK_STREAM, SOMAXCONN, WMEM_MAX, UnixSocket)
 from ..vfs import AT_FDCWD, HostPath
 from ..inet_socket import InetSocket
+from ..netlink_socket import AF_NETLINK, NetlinkSocket
 
 TASK_SIZE_MAX = 0x7FFFFFFFF000
 INT_MAX = 0x7FFFFFFF
@@ -221,6 +222,12 @@ def sys_socket(task, family, type_, protocol):
     if family in (AF_INET, AF_INET6) and task.kernel.network:
         task.files.check_free()     # EMFILE before a host socket exists
         sock = InetSocket.create(task.kernel, family, base, protocol, flags)
+        return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
+    if family == AF_NETLINK and task.kernel.network:
+        if base not in (SOCK_RAW, SOCK_DGRAM):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+        task.files.check_free()
+        sock = NetlinkSocket.create(task.kernel, base, protocol, flags, task.tgid)
         return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _socket_type(family, base, protocol)
     sock = UnixSocket(task.kernel, kind, flags, _creds(task))
