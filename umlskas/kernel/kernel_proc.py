@@ -39,6 +39,7 @@ from . import signals
 from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                       TRAP_SYSCALL)
 from .signals import NEVER_RESTART
+from . import sysv_ipc
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
@@ -559,6 +560,7 @@ class Kernel:
         if files.users <= 0:
             files.close_all()
         leader.mm.users -= 1
+        sysv_ipc.exit_process(self, process, leader.mm)
         self.release_vfork(process)
         init = self.init.process
         reaper = process.parent
