@@ -63,14 +63,28 @@ class IpcObject:
         self.deleted = False
 
 
+def _host_cap_eff():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+HOST_CAP_EFF = _host_cap_eff()
+
+
 def capable(task, cap):
-    """A capability of the caller: its effective set if the credentials have one,
-    else root's (euid 0)."""
+    """A capability of the caller: its effective set where the credentials carry one
+    (creds.cap_eff), else root's, which cannot exceed what the host gave umlskas."""
     creds = task.creds
-    effective = getattr(creds, "cap_effective", None)
+    effective = getattr(creds, "cap_eff", None)
     if effective is not None:
         return bool(effective >> cap & 1)
-    return creds.euid == 0
+    return creds.euid == 0 and bool(HOST_CAP_EFF >> cap & 1)
 
 
 CAP_IPC_LOCK, CAP_IPC_OWNER, CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 14, 15, 21, 24
