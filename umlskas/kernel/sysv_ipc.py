@@ -427,11 +427,7 @@ def namespace_of(task):
     ns = getattr(task, "ipc_ns", None)
     if ns is not None:
         return ns
-    kernel = task.kernel
-    ns = getattr(kernel, "ipc_ns", None)
-    if ns is None:
-        ns = kernel.ipc_ns = IpcNamespace(kernel)
-    return ns
+    return kernel_namespace(task.kernel)
 
 
 def exit_process(kernel, process, mm):
@@ -441,3 +437,118 @@ def exit_process(kernel, process, mm):
         ns.exit_sem(process)
         if mm is not None and mm.users <= 0:
             ns.shm_closed(process, mm)
+
+
+# ---- /proc/sysvipc and the /proc/sys/kernel limits -----------------------------------
+
+SHM_HEADER = ("       key      shmid perms                  size  cpid  lpid nattch   uid   gid"
+              "  cuid  cgid      atime      dtime      ctime                   rss"
+              "                  swap\n")
+SEM_HEADER = "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n"
+MSG_HEADER = ("       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid"
+              "  cgid      stime      rtime      ctime\n")
+
+
+def _key(k):
+    """key_t as the %d of Linux's seq_printf shows it."""
+    k &= 0xFFFFFFFF
+    return k - (1 << 32) if k & 0x80000000 else k
+
+
+def kernel_namespace(kernel):
+    """The initial IPC namespace (what /proc shows)."""
+    ns = getattr(kernel, "ipc_ns", None)
+    if ns is None:
+        ns = kernel.ipc_ns = IpcNamespace(kernel)
+    return ns
+
+
+def proc_shm(ns):
+    """/proc/sysvipc/shm (sysvipc_shm_proc_show)."""
+    ns.shm_sweep()
+    counts = ns.shm_attaches()
+    lines = [SHM_HEADER]
+    for s in ns.shm.objects():
+        try:
+            rss = os.fstat(s.memfd).st_blocks * 512
+        except OSError:
+            rss = 0
+        lines.append("%10d %10d  %4o %21u %5u %5u  %5u %5u %5u %5u %5u %10u %10u %10u %21u %21u\n" % (
+            _key(s.key), s.id, s.mode, s.size, s.cpid, s.lpid, counts.get(s, 0), s.uid, s.gid,
+            s.cuid, s.cgid, s.atime, s.dtime, s.ctime, rss, 0))
+    return "".join(lines).encode()
+
+
+def proc_sem(ns):
+    """/proc/sysvipc/sem (sysvipc_sem_proc_show)."""
+    lines = [SEM_HEADER]
+    for s in ns.sem.objects():
+        lines.append("%10d %10d  %4o %10u %5u %5u %5u %5u %10u %10u\n" % (
+            _key(s.key), s.id, s.mode, s.nsems, s.uid, s.gid, s.cuid, s.cgid, s.otime,
+            s.ctime))
+    return "".join(lines).encode()
+
+
+def proc_msg(ns):
+    """/proc/sysvipc/msg (sysvipc_msg_proc_show)."""
+    lines = [MSG_HEADER]
+    for q in ns.msg.objects():
+        lines.append("%10d %10d  %4o  %10u %10u %5u %5u %5u %5u %5u %5u %10u %10u %10u\n" % (
+            _key(q.key), q.id, q.mode, q.cbytes, len(q.messages), q.lspid, q.lrpid, q.uid,
+            q.gid, q.cuid, q.cgid, q.stime, q.rtime, q.ctime))
+    return "".join(lines).encode()
+
+
+INT_MAX = 0x7FFFFFFF
+ULONG_MAX = 0xFFFFFFFFFFFFFFFF
+
+
+def _sysctl_ints(data, count, lo, hi):
+    """The integers a sysctl write gives (proc_dointvec_minmax and friends): EINVAL
+    for anything else or a value out of [lo, hi]."""
+    words = data.split()
+    try:
+        values = [int(w) for w in words[:count]]
+    except ValueError:
+        raise SyscallError(errno.EINVAL) from None
+    if not values or any(v < lo or v > hi for v in values):
+        raise SyscallError(errno.EINVAL)
+    return values
+
+
+def sysctl_entries(kernel):
+    """/proc/sys/kernel/{shmmax,shmall,shmmni,sem,msgmax,msgmnb,msgmni}: name ->
+    (content(), write(task, data)). Writing needs root (the files are 0644)."""
+    def entry(attrs, lo, hi):
+        def content():
+            ns = kernel_namespace(kernel)
+            return ("\t".join(str(getattr(ns, a)) for a in attrs) + "\n").encode()
+
+        def write(task, data):
+            values = _sysctl_ints(data, len(attrs), lo, hi)
+            ns = kernel_namespace(kernel)
+            for a, v in zip(attrs, values):
+                setattr(ns, a, v)
+            return len(data)
+        return content, write
+
+    def sem_write(task, data):
+        # proc_ipc_sem_dointvec: SEMMNI is capped by the id space, the rest are ints.
+        values = _sysctl_ints(data, 4, -INT_MAX - 1, INT_MAX)
+        if len(values) == 4 and not 0 <= values[3] <= IPCMNI:
+            raise SyscallError(errno.EINVAL)
+        ns = kernel_namespace(kernel)
+        for a, v in zip(("sc_semmsl", "sc_semmns", "sc_semopm", "sc_semmni"), values):
+            setattr(ns, a, v)
+        return len(data)
+
+    sem_content = entry(("sc_semmsl", "sc_semmns", "sc_semopm", "sc_semmni"), 0, 0)[0]
+    return {
+        "shmmax": entry(("shm_ctlmax",), 0, ULONG_MAX),
+        "shmall": entry(("shm_ctlall",), 0, ULONG_MAX),
+        "shmmni": entry(("shm_ctlmni",), 0, IPCMNI),
+        "sem": (sem_content, sem_write),
+        "msgmax": entry(("msg_ctlmax",), 0, INT_MAX),
+        "msgmnb": entry(("msg_ctlmnb",), 0, INT_MAX),
+        "msgmni": entry(("msg_ctlmni",), 0, IPCMNI),
+    }
