@@ -164,7 +164,8 @@ int main(void)
     }
     waitpid(c, &st, 0);
     shmctl(id2, IPC_STAT, &ds);
-    say("after exec child nattch=%lu\n", (unsigned long)ds.shm_nattch);
+    say("after exec child nattch=%lu lpid_child=%d\n", (unsigned long)ds.shm_nattch,
+        ds.shm_lpid == c);
     shmdt(e);
     rok("IPC_RMID free", shmctl(id2, IPC_RMID, 0));
     res("stat removed", shmctl(id2, IPC_STAT, &ds));

@@ -297,6 +297,7 @@ class Kernel:
         # The point of no return: from here a failure kills the process.
         try:
             others = [t for t in task.process.threads if t is not task]
+            sysv_ipc.exec_mm(self, task.process, mm)
             if mm.users > 1 or others:
                 # The address space is shared (a vfork child, or other threads, which
                 # exec ends): unmapping it in place would pull it from under them.

@@ -270,11 +270,12 @@ class SemSet(IpcObject):
         self.queue = WaitQueue()      # tasks in semop; each re-checks when woken
         self.undo = {}                # Process -> [semadj per semaphore]
 
-    def count_waiting(self, semnum, zero):
-        """count_semcnt(): the waiters whose blocking operation is on semnum and waits
-        for zero (GETZCNT) or for an increase (GETNCNT)."""
+    def count_waiting(self, tasks, semnum, zero):
+        """count_semcnt(): the tasks in semop on this set (parked, or woken and not yet
+        run again) whose blocking operation is on semnum and waits for zero (GETZCNT)
+        or for an increase (GETNCNT)."""
         n = 0
-        for t in self.queue.waiters:
+        for t in tasks:
             blocking = t.restart.get("sysv_blocking")
             if blocking is None or blocking[0] is not self or blocking[1] != semnum:
                 continue
@@ -428,6 +429,13 @@ def namespace_of(task):
     if ns is not None:
         return ns
     return kernel_namespace(task.kernel)
+
+
+def exec_mm(kernel, process, mm):
+    """execve drops the old address space: shm_close() of its attaches."""
+    if mm.users <= 1:
+        for ns in getattr(kernel, "ipc_namespaces", ()):
+            ns.shm_closed(process, mm)
 
 
 def exit_process(kernel, process, mm):

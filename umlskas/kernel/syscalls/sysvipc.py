@@ -386,7 +386,7 @@ def sys_semctl(task, semid, semnum, cmd, arg):
             return sem.vals[semnum]
         if cmd == GETPID:
             return sem.pids[semnum]
-        return sem.count_waiting(semnum, cmd == GETZCNT)
+        return sem.count_waiting(list(task.kernel.tasks.values()), semnum, cmd == GETZCNT)
     if cmd == SETVAL:
         val = arg & 0xFFFFFFFF
         val = val - (1 << 32) if val & 0x80000000 else val
