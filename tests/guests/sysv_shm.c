@@ -170,6 +170,22 @@ int main(void)
     rok("IPC_RMID free", shmctl(id2, IPC_RMID, 0));
     res("stat removed", shmctl(id2, IPC_STAT, &ds));
 
+    /* SHM_HUGETLB: huge pages if the machine has them to reserve (else ENOMEM) */
+    int h = shmget(IPC_PRIVATE, 3 << 20, SHM_HUGETLB | 0600);
+    rok("shmget hugetlb", h);
+    if (h >= 0) {
+        char *hp = shmat(h, NULL, 0);
+        pok("shmat hugetlb", hp);
+        if (hp != (void *)-1) {
+            hp[(3 << 20) - 1] = 1;
+            shmdt(hp);
+        }
+        shmctl(h, IPC_RMID, 0);
+    }
+    int nr = shmget(IPC_PRIVATE, 4096, SHM_NORESERVE | 0600);
+    rok("shmget noreserve", nr);
+    shmctl(nr, IPC_RMID, 0);
+
     /* permissions as another user */
     int id3 = shmget(IPC_PRIVATE, 4096, 0600);
     int id4 = shmget(IPC_PRIVATE, 4096, 0644);

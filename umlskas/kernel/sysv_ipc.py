@@ -11,6 +11,7 @@ opens one, each unmap, exec and exit closes one).
 """
 
 import errno
+import mmap
 import os
 
 from .errors import SyscallError, WaitQueue
@@ -203,23 +204,50 @@ class IpcIds:
 # ---- shared memory -------------------------------------------------------------------
 
 
+def _default_huge_page():
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("Hugepagesize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 2 << 20
+
+
 class ShmSegment(IpcObject):
     """struct shmid_kernel, its memory a host memfd the kernel holds."""
 
-    def __init__(self, key, mode, creds, size, pid, now):
+    def __init__(self, key, mode, creds, size, pid, now, huge=None):
+        """huge: None, or the log2 of the huge page size asked for (0: the default
+        size) of an SHM_HUGETLB segment."""
         super().__init__(key, mode, creds)
         self.size = size
         self.atime = self.dtime = 0
         self.ctime = now
         self.cpid = pid
         self.lpid = 0
-        self.memfd = os.memfd_create("SYSV%08x" % (key & 0xFFFFFFFF), os.MFD_CLOEXEC)
-        try:
-            os.ftruncate(self.memfd, size)
-        except OSError as e:
-            os.close(self.memfd)
-            raise SyscallError(e.errno) from None
         self.pages = _page_up(size) // PAGE
+        self.map_size = _page_up(size)
+        flags = os.MFD_CLOEXEC
+        if huge is not None:
+            # The host's hugetlbfs gives the memory, or the error Linux gives when it
+            # has no huge pages to reserve (ENOMEM) or the size is unknown (EINVAL).
+            flags |= os.MFD_HUGETLB | (huge << 26)
+            hsize = 1 << huge if huge else _default_huge_page()
+            self.map_size = (size + hsize - 1) // hsize * hsize
+        try:
+            self.memfd = os.memfd_create("SYSV%08x" % (key & 0xFFFFFFFF), flags)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+        try:
+            os.ftruncate(self.memfd, self.map_size if huge is not None else size)
+            if huge is not None:
+                # hugetlb_file_setup reserves the pages when the segment is made.
+                mmap.mmap(self.memfd, self.map_size, mmap.MAP_SHARED).close()
+        except (OSError, ValueError) as e:
+            os.close(self.memfd)
+            raise SyscallError(getattr(e, "errno", None) or errno.ENOMEM) from None
 
     def close(self):
         if self.memfd >= 0:

@@ -23,6 +23,7 @@ from .time import ktime_after, park_deadline
 SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC = 0o10000, 0o20000, 0o40000, 0o100000
 SHM_LOCK, SHM_UNLOCK, SHM_STAT, SHM_INFO, SHM_STAT_ANY = 11, 12, 13, 14, 15
 SHMLBA = PAGE
+SHM_HUGETLB, SHM_HUGE_SHIFT, SHM_HUGE_MASK = 0o4000, 26, 0x3F
 GETPID, GETVAL, GETALL, GETNCNT, GETZCNT, SETVAL, SETALL = 11, 12, 13, 14, 15, 16, 17
 SEM_STAT, SEM_INFO, SEM_STAT_ANY = 18, 19, 20
 SEM_UNDO = 0x1000
@@ -87,7 +88,8 @@ def sys_shmget(task, key, size, shmflg):
             raise SyscallError(errno.ENOSPC)
         if ns.shm.in_use >= ns.shm_ctlmni:
             raise SyscallError(errno.ENOSPC)
-        seg = ShmSegment(key, shmflg, task.creds, size, task.tgid, ns.now())
+        huge = (shmflg >> SHM_HUGE_SHIFT) & SHM_HUGE_MASK if shmflg & SHM_HUGETLB else None
+        seg = ShmSegment(key, shmflg, task.creds, size, task.tgid, ns.now(), huge)
         try:
             ident = ns.shm.add(seg, ns.shm_ctlmni)
         except SyscallError:
@@ -132,7 +134,7 @@ def sys_shmat(task, shmid, shmaddr, shmflg):
     seg = ns.shm.check(shmid)
     if ipcperms(task, seg, acc):
         raise SyscallError(errno.EACCES)
-    size = (seg.size + PAGE - 1) & ~(PAGE - 1)
+    size = seg.map_size
     mm = task.mm
     if fixed and not shmflg & SHM_REMAP:
         if addr + size > (1 << 64) - 1 or mm.overlapping(addr, addr + size):
@@ -159,7 +161,7 @@ def sys_shmdt(task, shmaddr):
         raise SyscallError(errno.EINVAL)
     attach = first.file
     seg = attach.seg
-    end = shmaddr + ((seg.size + PAGE - 1) & ~(PAGE - 1))
+    end = shmaddr + seg.map_size
     for vma in list(mm.overlapping(shmaddr, end)):
         if vma.file is attach and vma.offset == vma.start - shmaddr and vma.end <= end:
             mm.munmap(vma.start, vma.end - vma.start)
