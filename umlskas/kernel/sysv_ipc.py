@@ -452,11 +452,20 @@ class IpcNamespace:
 
 
 def namespace_of(task):
-    """The caller's IPC namespace (a CLONE_NEWIPC task may carry its own)."""
-    ns = getattr(task, "ipc_ns", None)
-    if ns is not None:
-        return ns
-    return kernel_namespace(task.kernel)
+    """The caller's IPC namespace. A task with namespaces of its own (task.nsproxy,
+    Linux's nsproxy) finds its objects on its `ipc` namespace's `sysv` attribute,
+    made on first use; the initial one is the kernel's."""
+    kernel = task.kernel
+    proxy = getattr(task, "nsproxy", None)
+    owner = getattr(proxy, "ipc", None) if proxy is not None else None
+    if owner is None:
+        return kernel_namespace(kernel)
+    ns = getattr(owner, "sysv", None)
+    if ns is None:
+        init = getattr(getattr(kernel, "init_nsproxy", None), "ipc", None)
+        ns = kernel_namespace(kernel) if owner is init else IpcNamespace(kernel)
+        owner.sysv = ns
+    return ns
 
 
 def exec_mm(kernel, process, mm):
