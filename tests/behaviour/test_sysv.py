@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from harness import check_guest_against_native, make_tree
+from harness import check_guest_against_native, describe, make_tree, run_guest
 
 
 def _ipc_ids():
@@ -39,3 +39,43 @@ def test_sysv(mode, name, guests, tmp_path):
     check_guest_against_native(mode, argv, ends_with=b"done\n")
     if before is not None:
         assert _ipc_ids() == before, "the guest left SysV IPC objects on the host"
+
+
+SYSCTL_EXPECTED = """\
+msgmax 100: ok
+msgmax: 4 '100\\x0a'
+msgsnd 101: -1 EINVAL
+msgsnd 100: 0
+msgmax garbage: -1 EINVAL
+msgmax negative: -1 EINVAL
+msgmax: 4 '100\\x0a'
+msgmnb 500: ok
+new queue qbytes=500
+old queue qbytes=16384
+sem: ok
+sem: 17 '250\\x0932000\\x0932\\x09128\\x0a'
+semget 251: -1 EINVAL
+semget 250: ok
+semop 33: -1 E2BIG
+semop 32: 0
+sem semmni too big: -1 EINVAL
+sem: 17 '200\\x0932000\\x0930\\x09128\\x0a'
+shmmni 1: ok
+shmget over shmmni: -1 ENOSPC
+shmmni too big: -1 EINVAL
+shmget again: ok
+shmmax 8192: ok
+shmget 8193: -1 EINVAL
+done
+"""
+
+
+@pytest.mark.timeout(60)
+def test_sysv_sysctl_writes(mode, guests):
+    """Root's writes to the IPC sysctls change the limits (umlskas only: natively the
+    guest would change the host's)."""
+    if mode == "native":
+        pytest.skip("would change the host's IPC limits")
+    got = run_guest(mode, [guests.path("sysv_sysctl")])
+    assert got.returncode == 0, describe(got)
+    assert got.stdout.decode() == SYSCTL_EXPECTED

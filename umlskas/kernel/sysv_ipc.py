@@ -579,11 +579,13 @@ def sysctl_entries(kernel):
 
     def sem_write(task, data):
         # proc_ipc_sem_dointvec: SEMMNI is capped by the id space, the rest are ints.
+        # proc_dointvec stores what it parsed; a SEMMNI above the id space alone is
+        # then put back, and the write fails.
         values = _sysctl_ints(data, 4, -INT_MAX - 1, INT_MAX)
-        if len(values) == 4 and not 0 <= values[3] <= IPCMNI:
-            raise SyscallError(errno.EINVAL)
         ns = kernel_namespace(kernel)
         for a, v in zip(("sc_semmsl", "sc_semmns", "sc_semopm", "sc_semmni"), values):
+            if a == "sc_semmni" and v > IPCMNI:
+                raise SyscallError(errno.EINVAL)
             setattr(ns, a, v)
         return len(data)
 
