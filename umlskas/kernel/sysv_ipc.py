@@ -15,6 +15,7 @@ import mmap
 import os
 
 from .errors import SyscallError, WaitQueue
+from . import files
 from .files import KERNEL_PID
 
 IPC_PRIVATE = 0
@@ -240,6 +241,10 @@ class ShmSegment(IpcObject):
             self.memfd = os.memfd_create("SYSV%08x" % (key & 0xFFFFFFFF), flags)
         except OSError as e:
             raise SyscallError(e.errno) from None
+        if self.memfd >= files.HOST_FD_CEILING:
+            # Only the kernel's own reserve of host fds is left (as for guest files).
+            os.close(self.memfd)
+            raise SyscallError(errno.ENFILE)
         try:
             os.ftruncate(self.memfd, self.map_size if huge is not None else size)
             if huge is not None:
