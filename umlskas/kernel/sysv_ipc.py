@@ -569,14 +569,20 @@ def _sysctl_ints(data, count, lo, hi):
 def sysctl_entries(kernel):
     """/proc/sys/kernel/{shmmax,shmall,shmmni,sem,msgmax,msgmnb,msgmni}: name ->
     (content(), write(task, data)). Writing needs root (the files are 0644)."""
+    def current_ns(task=None):
+        # As Linux's ipc sysctls: the namespace of `current`, the task whose read or
+        # write this is.
+        task = task if task is not None else getattr(kernel, "current", None)
+        return namespace_of(task) if task is not None else kernel_namespace(kernel)
+
     def entry(attrs, lo, hi):
         def content():
-            ns = kernel_namespace(kernel)
+            ns = current_ns()
             return ("\t".join(str(getattr(ns, a)) for a in attrs) + "\n").encode()
 
         def write(task, data):
             values = _sysctl_ints(data, len(attrs), lo, hi)
-            ns = kernel_namespace(kernel)
+            ns = current_ns(task)
             for a, v in zip(attrs, values):
                 setattr(ns, a, v)
             return len(data)
@@ -587,7 +593,7 @@ def sysctl_entries(kernel):
         # proc_dointvec stores what it parsed; a SEMMNI above the id space alone is
         # then put back, and the write fails.
         values = _sysctl_ints(data, 4, -INT_MAX - 1, INT_MAX)
-        ns = kernel_namespace(kernel)
+        ns = current_ns(task)
         for a, v in zip(("sc_semmsl", "sc_semmns", "sc_semopm", "sc_semmni"), values):
             if a == "sc_semmni" and v > IPCMNI:
                 raise SyscallError(errno.EINVAL)
