@@ -443,6 +443,19 @@ class IpcNamespace:
                     sem.pids[i] = process.tgid
             sem.queue.wake()
 
+    def free(self):
+        """free_ipc_ns(): the namespace's last task is gone; every object goes with it
+        (the waiters it could have are gone too)."""
+        for seg in list(self.shm.entries.values()):
+            self.shm_destroy(seg)
+        for sem in list(self.sem.entries.values()):
+            self.sem_free(sem)
+        for q in list(self.msg.entries.values()):
+            self.msg_free(q)
+        namespaces = getattr(self.kernel, "ipc_namespaces", [])
+        if self in namespaces:
+            namespaces.remove(self)
+
     # -- msg
 
     def msg_free(self, q):
@@ -471,6 +484,13 @@ def namespace_of(task):
         ns = kernel_namespace(kernel) if owner is init else IpcNamespace(kernel)
         owner.sysv = ns
     return ns
+
+
+def unshare_sysvsem(kernel, process):
+    """unshare(CLONE_SYSVSEM), and CLONE_NEWIPC which implies it: the process's
+    SEM_UNDO adjustments are applied now (exit_sem), as at exit."""
+    for ns in getattr(kernel, "ipc_namespaces", ()):
+        ns.exit_sem(process)
 
 
 def exec_mm(kernel, process, mm):
