@@ -112,6 +112,9 @@ int main(void)
     struct timespec badts = {0, 2000000000};
     res("semtimedop bad ts", semtimedop(id, &w, 1, &badts));
     res("semtimedop efault ts", semtimedop(id, &w, 1, BADPTR));
+    res("semtimedop efault ts first", semtimedop(id, &w, 0, BADPTR));
+    res("semtimedop bad ts after sops", semtimedop(id, BADPTR, 1, &badts));
+    res("semtimedop bad ts nsops", semtimedop(id, &w, 0, &badts));
 
     /* ping-pong: sem 0 is the parent's turn, sem 1 the child's */
     semctl(id, 0, SETVAL, 0);
@@ -133,6 +136,18 @@ int main(void)
     int st;
     waitpid(c, &st, 0);
     say("ping-pong rounds=%d child=%d\n", rounds, WEXITSTATUS(st));
+
+    /* semtimedop woken before its timeout */
+    semctl(id, 0, SETVAL, 0);
+    c = fork();
+    if (c == 0) {
+        wait_waiters(id, 0, GETNCNT, 1);
+        op(id, 0, 1, 0);
+        _exit(0);
+    }
+    struct timespec longts = {5, 0};
+    res("semtimedop woken", semtimedop(id, &w, 1, &longts));
+    waitpid(c, &st, 0);
 
     /* GETNCNT/GETZCNT with waiters; a wake by SETVAL */
     semctl(id, 0, SETVAL, 0);

@@ -269,16 +269,19 @@ def sys_semtimedop(task, semid, sops, nsops, timeout):
     restart = task.restart
     _semop_deleted(task)
     ns = namespace_of(task)
+    first = "sysv_deadline" not in restart
+    if first and timeout:
+        # ksys_semtimedop copies the timeout before anything else is looked at.
+        sec, nsec = struct.unpack("<qq", task.mm.read(timeout, 16))
     if nsops < 1 or semid < 0:
         raise SyscallError(errno.EINVAL)
     if nsops > ns.sc_semopm:
         raise SyscallError(errno.E2BIG)
     raw = task.mm.read(sops, nsops * SEMBUF.size)
     ops = [SEMBUF.unpack_from(raw, i * SEMBUF.size) for i in range(nsops)]
-    if "sysv_deadline" not in restart:
+    if first:
         deadline = None
         if timeout:
-            sec, nsec = struct.unpack("<qq", task.mm.read(timeout, 16))
             if sec < 0 or not 0 <= nsec < 10**9:
                 raise SyscallError(errno.EINVAL)
             deadline = park_deadline(ktime_after(time.monotonic_ns(), sec * 10**9 + nsec))
