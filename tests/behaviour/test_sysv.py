@@ -28,7 +28,7 @@ def _ipc_ids():
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("name", ["sysv_shm", "sysv_sem", "sysv_msg", "sysv_proc"])
+@pytest.mark.parametrize("name", ["sysv_shm", "sysv_sem", "sysv_msg", "sysv_proc", "sysv_thr"])
 def test_sysv(mode, name, guests, tmp_path):
     binary = guests.path(name)
     before = _ipc_ids() if mode == "native" else None
