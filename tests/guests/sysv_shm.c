@@ -10,6 +10,28 @@
 static sigjmp_buf jb;
 static void on_segv(int s) { (void)s; siglongjmp(jb, 1); }
 
+/* The /proc/self/maps line of the mapping at addr: its permissions and name. */
+static void maps_line(const char *label, void *addr, key_t key)
+{
+    char line[512], want[64];
+    snprintf(want, sizeof want, "/SYSV%08x (deleted)", (unsigned)key);
+    FILE *f = fopen("/proc/self/maps", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, off;
+        char perms[8];
+        int name = 0;
+        if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &lo, &hi, perms, &off, &name) < 4)
+            continue;
+        if (lo != (unsigned long)addr)
+            continue;
+        line[strcspn(line, "\n")] = 0;
+        say("%s: %s off=%lx size=%lu name=%s\n", label, perms, off, hi - lo,
+            name && strcmp(line + name, want) == 0 ? "SYSV-key" : line + name);
+    }
+    if (f)
+        fclose(f);
+}
+
 static void stat_line(const char *label, int id)
 {
     struct shmid_ds ds;
@@ -45,6 +67,7 @@ int main(void)
     check("shmat aligned", ((unsigned long)p & 4095) == 0);
     strcpy(p, "parent");
     stat_line("stat attached", id);
+    maps_line("maps", p, key);
     pid_t c = fork();
     if (c == 0) {
         check("child sees", strcmp(p, "parent") == 0);
@@ -79,7 +102,14 @@ int main(void)
     } else {
         say("rdonly write: SIGSEGV\n");
     }
+    maps_line("maps rdonly", p2, key);
     res("mprotect rdonly write", mprotect(p2, 4096, PROT_READ | PROT_WRITE));
+    char *x = shmat(id, NULL, SHM_EXEC | SHM_RDONLY);
+    maps_line("maps exec", x, key);
+    rok("mprotect split", mprotect(x + 4096, 4096, PROT_NONE));
+    stat_line("stat split", id);
+    maps_line("maps split", x + 4096, key);
+    rok("shmdt split", shmdt(x));
     res("shmdt mid", shmdt(p2 + 4096));
     res("shmdt unaligned", shmdt(p2 + 1));
     res("shmdt rdonly", shmdt(p2));
