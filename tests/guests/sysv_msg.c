@@ -198,6 +198,30 @@ int main(void)
     }
     waitpid(c, &st, 0);
 
+    /* a stop and SIGCONT with no handler: msgrcv carries on (ERESTARTNOHAND) */
+    c = fork();
+    if (c == 0) {
+        rcv("rcv after stop", id, 100, 0, 0);
+        _exit(0);
+    }
+    wait_sleeping(c);
+    kill(c, SIGSTOP);
+    for (int i = 0; i < 5000; i++) {
+        char path[64], line[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)c);
+        FILE *f = fopen(path, "r");
+        char *p = f && fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+        if (f)
+            fclose(f);
+        if (p && p[2] == 'T')
+            break;
+        usleep(1000);
+    }
+    kill(c, SIGCONT);
+    usleep(50 * 1000);
+    snd(id, 6, "after", 0);
+    waitpid(c, &st, 0);
+
     /* permissions */
     pid_t o = fork();
     if (o == 0) {

@@ -22,6 +22,27 @@ static int op(int id, unsigned short num, short o, short flg)
 
 static void on_alarm(int s) { (void)s; }
 
+/* Until process pid is in state want ('S' sleeping, 'T' stopped). */
+static void wait_state(pid_t pid, char want)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            char *p = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+            fclose(f);
+            if (p && p[1] == ' ' && p[2] == want)
+                return;
+        }
+        usleep(1000);
+    }
+    say("never in state %c\n", want);
+}
+
+static void wait_waiters(int id, int num, int cmd, int n);
+static void wait_ncnt(int id, int num) { wait_waiters(id, num, GETNCNT, 1); }
+
 static void wait_waiters(int id, int num, int cmd, int n)
 {
     for (int i = 0; i < 2000; i++) {
@@ -211,6 +232,34 @@ int main(void)
         res("semop EINTR", op(id, 0, -1, 0));
         _exit(0);
     }
+    waitpid(c, &st, 0);
+
+    /* a stop and SIGCONT with no handler: semop still ends in EINTR */
+    c = fork();
+    if (c == 0) {
+        long r = op(id, 0, -1, 0);
+        say("semop after stop: %ld %s\n", r, r < 0 ? ename(errno) : "");
+        _exit(0);
+    }
+    wait_ncnt(id, 0);
+    kill(c, SIGSTOP);
+    wait_state(c, 'T');
+    kill(c, SIGCONT);
+    waitpid(c, &st, 0);
+
+    /* an ignored SIGCHLD does not end it */
+    c = fork();
+    if (c == 0) {
+        pid_t g = fork();
+        if (g == 0)
+            _exit(0);
+        long r = op(id, 0, -1, 0);
+        say("semop past SIGCHLD: %ld\n", r);
+        _exit(0);
+    }
+    wait_ncnt(id, 0);
+    usleep(50 * 1000);
+    op(id, 0, 1, 0);
     waitpid(c, &st, 0);
 
     /* EIDRM: the set goes while a child waits */

@@ -326,6 +326,10 @@ def sys_semtimedop(task, semid, sops, nsops, timeout):
             raise SyscallError(errno.EAGAIN)
         if deadline and time.monotonic() >= deadline:
             raise SyscallError(errno.EAGAIN)
+        if task.sigpending:
+            # do_semtimedop ends its sleep with -EINTR itself (no restart, not even
+            # after a stop and SIGCONT with no handler).
+            raise SyscallError(errno.EINTR)
         restart["sysv_obj"] = sem
         restart["sysv_blocking"] = (sem, blocking[0], blocking[1])
         raise Block(deadline=deadline or None, queue=sem.queue)
