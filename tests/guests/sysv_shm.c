@@ -45,8 +45,24 @@ static void stat_line(const char *label, int id)
         ds.shm_perm.cuid, ds.shm_perm.__key == 0);
 }
 
-int main(void)
+/* A program of its own (exec'd): find the segment by key and use it. */
+static int attach_by_key(const char *k)
 {
+    int id = shmget((key_t)strtol(k, NULL, 0), 0, 0);
+    char *p = shmat(id, NULL, 0);
+    if (p == (void *)-1) {
+        say("exec'd attach: %s\n", ename(errno));
+        return 1;
+    }
+    say("exec'd program sees '%s'\n", p);
+    strcpy(p, "from exec'd program");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && strcmp(argv[1], "--attach") == 0)
+        return attach_by_key(argv[2]);
     key_t key = 0x5a000000 | (getpid() & 0xffffff);
 
     /* errors of shmget */
@@ -131,6 +147,18 @@ int main(void)
     char *m = shmat(id, NULL, 0);
     rok("munmap attach", munmap(m, 12288));
     stat_line("stat after munmap", id);
+
+    /* an unrelated program finds it by key */
+    c = fork();
+    if (c == 0) {
+        char k[32];
+        snprintf(k, sizeof k, "%#x", (unsigned)key);
+        execl("/proc/self/exe", "sysv_shm", "--attach", k, (char *)0);
+        _exit(127);
+    }
+    waitpid(c, &st, 0);
+    check("exec'd program wrote", strcmp(p, "from exec'd program") == 0);
+    strcpy(p, "parent");
 
     /* IPC_SET, SHM_LOCK */
     shmctl(id, IPC_STAT, &ds);
