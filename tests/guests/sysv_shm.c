@@ -148,6 +148,20 @@ int main(int argc, char **argv)
     rok("munmap attach", munmap(m, 12288));
     stat_line("stat after munmap", id);
 
+    /* shmdt finds the attach from where it would start: after its first page is
+     * unmapped, the rest still goes; an address below an attach finds nothing */
+    char *y = shmat(id, NULL, 0);
+    rok("munmap first page", munmap(y, 4096));
+    res("shmdt below", shmdt(y - 4096));
+    rok("shmdt headless", shmdt(y));
+    res("shmdt headless again", shmdt(y));
+    stat_line("stat headless", id);
+    y = shmat(id, NULL, 0);
+    rok("munmap middle page", munmap(y + 4096, 4096));
+    rok("shmdt holed", shmdt(y));
+    res("shmdt tail", shmdt(y + 8192));
+    stat_line("stat holed", id);
+
     /* an unrelated program finds it by key */
     c = fork();
     if (c == 0) {

@@ -148,23 +148,32 @@ def sys_shmat(task, shmid, shmaddr, shmflg):
 
 
 def sys_shmdt(task, shmaddr):
-    """shmdt(2): unmap the attach that starts at shmaddr (its VMAs up to the
-    segment's size, where their offsets line up)."""
+    """shmdt(2), as ksys_shmdt: the first attach VMA at or above shmaddr whose offset
+    is its distance from shmaddr is unmapped, then the later VMAs of that same attach
+    that line up the same way, up to the segment's size from shmaddr."""
     if shmaddr & (PAGE - 1):
         raise SyscallError(errno.EINVAL)
     mm = task.mm
-    first = mm.find(shmaddr)
-    if first is None or first.start != shmaddr or not isinstance(first.file, ShmAttach) \
-            or first.offset != 0:
-        # do_shmdt looks on past shmaddr for a VMA of an attach whose offset matches;
-        # only one that starts exactly there can.
+
+    def lines_up(vma):
+        return isinstance(vma.file, ShmAttach) and vma.start >= shmaddr and \
+            vma.start - shmaddr == vma.offset
+
+    vmas = mm.overlapping(shmaddr, 1 << 64)
+    first = next((i for i, v in enumerate(vmas) if lines_up(v)), None)
+    if first is None:
         raise SyscallError(errno.EINVAL)
-    attach = first.file
+    attach = vmas[first].file
+    size = attach.seg.map_size
+    targets = [vmas[first]]
+    for vma in vmas[first + 1:]:
+        if vma.end - shmaddr > size:
+            break
+        if lines_up(vma) and vma.file is attach:
+            targets.append(vma)
+    for vma in targets:
+        mm.munmap(vma.start, vma.end - vma.start)
     seg = attach.seg
-    end = shmaddr + seg.map_size
-    for vma in list(mm.overlapping(shmaddr, end)):
-        if vma.file is attach and vma.offset == vma.start - shmaddr and vma.end <= end:
-            mm.munmap(vma.start, vma.end - vma.start)
     ns = namespace_of(task)
     if not seg.deleted:
         seg.dtime = ns.now()
