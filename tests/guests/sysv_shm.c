@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
 
@@ -275,6 +276,24 @@ int main(int argc, char **argv)
         res("other shmat 644 rw", (long)shmat(id4, NULL, 0));
         char *r = shmat(id4, NULL, SHM_RDONLY);
         pok("other shmat 644 ro", r);
+        /* SHM_LOCK by the owner counts against its RLIMIT_MEMLOCK */
+        struct rlimit rl = {8 << 20, 8 << 20};
+        setrlimit(RLIMIT_MEMLOCK, &rl);
+        int big = shmget(IPC_PRIVATE, 6 << 20, 0600);
+        int big2 = shmget(IPC_PRIVATE, 6 << 20, 0600);
+        int huge = shmget(IPC_PRIVATE, 9 << 20, 0600);
+        rok("owner lock 6M", shmctl(big, SHM_LOCK, 0));
+        rok("owner lock again", shmctl(big, SHM_LOCK, 0));
+        res("owner lock 6M more", shmctl(big2, SHM_LOCK, 0));
+        res("owner lock 9M", shmctl(huge, SHM_LOCK, 0));
+        rok("owner unlock", shmctl(big, SHM_UNLOCK, 0));
+        rok("owner lock other 6M", shmctl(big2, SHM_LOCK, 0));
+        rl.rlim_cur = 0;
+        setrlimit(RLIMIT_MEMLOCK, &rl);
+        res("owner lock no rlimit", shmctl(big, SHM_LOCK, 0));
+        shmctl(big, IPC_RMID, 0);
+        shmctl(big2, IPC_RMID, 0);
+        shmctl(huge, IPC_RMID, 0);
         _exit(0);
     }
     waitpid(c, &st, 0);

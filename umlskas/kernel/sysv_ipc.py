@@ -230,6 +230,7 @@ class ShmSegment(IpcObject):
         self.lpid = 0
         self.pages = _page_up(size) // PAGE
         self.map_size = _page_up(size)
+        self.locker = None            # the uid whose RLIMIT_MEMLOCK an SHM_LOCK counts
         flags = os.MFD_CLOEXEC
         if huge is not None:
             # The host's hugetlbfs gives the memory, or the error Linux gives when it

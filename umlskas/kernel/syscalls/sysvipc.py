@@ -30,6 +30,7 @@ SEM_UNDO = 0x1000
 MSG_STAT, MSG_INFO, MSG_STAT_ANY = 11, 12, 13
 MSG_NOERROR, MSG_EXCEPT, MSG_COPY = 0o10000, 0o20000, 0o40000
 RLIMIT_MEMLOCK = 8
+RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1
 
 # struct ipc64_perm, then the rest of shmid64_ds / semid64_ds / msqid64_ds (x86-64).
@@ -230,9 +231,20 @@ def sys_shmctl(task, shmid, cmd, buf):
                 raise SyscallError(errno.EPERM)
             if cmd == SHM_LOCK and not task.rlimits[RLIMIT_MEMLOCK][0]:
                 raise SyscallError(errno.EPERM)
-        # Nothing is pinned (the host pages it as it likes); the flag is what shows.
+        # Nothing is pinned (the host pages it as it likes); the flag, and the
+        # accounting against RLIMIT_MEMLOCK of the user who locks (user_shm_lock),
+        # are what shows.
         if cmd == SHM_LOCK:
-            seg.mode |= SHM_LOCKED
+            if not seg.mode & SHM_LOCKED:
+                uid = task.creds.uid
+                limit = task.rlimits[RLIMIT_MEMLOCK][0]
+                locked = sum(s.pages for s in ns.shm.entries.values()
+                             if s.mode & SHM_LOCKED and s.locker == uid)
+                if not capable(task, CAP_IPC_LOCK) and limit != RLIM_INFINITY and \
+                        locked + seg.pages > limit // PAGE:
+                    raise SyscallError(errno.ENOMEM)
+                seg.mode |= SHM_LOCKED
+                seg.locker = uid
         else:
             seg.mode &= ~SHM_LOCKED
         return 0
