@@ -28,7 +28,7 @@ from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
 from .vfs import FileNode, HostPath, LinkNode, may_access
-from . import sysv_ipc
+from . import sysv_ipc, sysv_proc
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
 
@@ -565,11 +565,11 @@ class ProcFs:
         return self._file(content, path, 0o644 if write else 0o444, write=write)
 
     def _sysvipc_step(self, task, rest, path):
-        """/proc/sysvipc/{shm,sem,msg}: the reader's IPC namespace (sysv_ipc.py)."""
+        """/proc/sysvipc/{shm,sem,msg}: the reader's IPC namespace (sysv_proc.py)."""
         if not rest:
             return self._dir([(n, DT_REG) for n in ("msg", "sem", "shm")], path)
-        show = {"shm": sysv_ipc.proc_shm, "sem": sysv_ipc.proc_sem,
-                "msg": sysv_ipc.proc_msg}.get(rest[0])
+        show = {"shm": sysv_proc.proc_shm, "sem": sysv_proc.proc_sem,
+                "msg": sysv_proc.proc_msg}.get(rest[0])
         if show is None or len(rest) != 1:
             raise SyscallError(errno.ENOENT if show is None else errno.ENOTDIR)
         ns = sysv_ipc.namespace_of(task) if task is not None else \
@@ -756,7 +756,7 @@ class ProcFs:
                 "cap_last_cap": host("/proc/sys/kernel/cap_last_cap", 40),
                 "overflowuid": const(65534),
                 "overflowgid": const(65534),
-                **sysv_ipc.sysctl_entries(kernel),
+                **sysv_proc.sysctl_entries(kernel),
                 "random": {
                     "uuid": ((lambda: f"{self._uuid()}\n".encode()), None),
                     "boot_id": ((lambda: f"{self._boot_id()}\n".encode()), None),
