@@ -188,6 +188,24 @@ int main(void)
     waitpid(b, &st, 0);
     res("GETNCNT after", semctl(id, 0, GETNCNT));
 
+    /* a post hands the value to the waiter at once (update_queue): the poster's
+     * very next GETVAL sees it taken; a waiter that cannot go lets a later one go */
+    semctl(id, 0, SETVAL, 0);
+    a = fork();
+    if (a == 0) { op(id, 0, -2, 0); _exit(0); }
+    wait_waiters(id, 0, GETNCNT, 1);
+    b = fork();
+    if (b == 0) { op(id, 0, -1, 0); _exit(0); }
+    wait_waiters(id, 0, GETNCNT, 2);
+    op(id, 0, 1, 0);
+    res("taken at once", semctl(id, 0, GETVAL));
+    res("one still waits", semctl(id, 0, GETNCNT));
+    waitpid(b, &st, 0);
+    op(id, 0, 2, 0);
+    res("then the first", semctl(id, 0, GETVAL));
+    waitpid(a, &st, 0);
+    res("none waits", semctl(id, 0, GETNCNT));
+
     /* SEM_UNDO: the child's operations are undone when it exits */
     semctl(id, 2, SETVAL, 10);
     c = fork();

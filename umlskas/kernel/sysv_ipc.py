@@ -46,6 +46,7 @@ MSGSSZ = 16
 MSGSEG = min((MSGPOOL * 1024) // MSGSSZ, 0xFFFF)
 
 SHM_DEST, SHM_LOCKED = 0o1000, 0o2000
+SEM_UNDO = 0x1000
 PAGE = 4096
 
 
@@ -317,6 +318,63 @@ class SemSet(IpcObject):
                 n += 1
         return n
 
+    def perform(self, ops, process, pid, now):
+        """perform_atomic_semop(): all of ops, in order, or none. Returns the first
+        operation that has to wait (num, op, flg), or None when done; ERANGE for a
+        value or an undo adjustment out of range."""
+        vals = list(self.vals)
+        undos = any(flg & SEM_UNDO for _, _, flg in ops)
+        adj = list(self.undo.get(process) or [0] * self.nsems) if undos else None
+        for num, op, flg in ops:
+            cur = vals[num]
+            if (op == 0 and cur) or cur + op < 0:
+                return (num, op, flg)
+            cur += op
+            if cur > SEMVMX:
+                raise SyscallError(errno.ERANGE)
+            if flg & SEM_UNDO:
+                undo = adj[num] - op
+                if undo < -SEMAEM - 1 or undo > SEMAEM:
+                    raise SyscallError(errno.ERANGE)
+                adj[num] = undo
+            vals[num] = cur
+        self.vals = vals
+        for num, _, _ in ops:
+            self.pids[num] = pid
+        if undos:
+            self.undo[process] = adj
+        self.otime = now
+        return None
+
+    def update_queue(self, now):
+        """update_queue(): after a change, the waiters' operations are tried in the
+        order they came, and done here for those that can go now (as Linux does them
+        in the waker's context); each one done may let an earlier one go, so the scan
+        starts again. A done waiter finds its result in restart["sysv_result"]."""
+        again = True
+        while again:
+            again = False
+            for t in list(self.queue.waiters):
+                waiting = t.restart.get("sysv_ops")
+                if waiting is None or waiting[0] is not self:
+                    continue
+                try:
+                    blocking = self.perform(waiting[1], t.process, t.tgid, now)
+                except SyscallError as e:
+                    blocking, result = None, -e.errno
+                else:
+                    result = 0
+                if blocking is not None:
+                    t.restart["sysv_blocking"] = (self, blocking[0], blocking[1])
+                    continue
+                self.queue.waiters.remove(t)
+                t.restart.pop("sysv_blocking", None)
+                t.restart["sysv_result"] = result
+                t.kernel.wake(t)
+                if result == 0 and any(op for _, op, _ in waiting[1]):
+                    again = True
+                    break
+
     def clear_undo(self, semnum=None):
         for adj in self.undo.values():
             if semnum is None:
@@ -442,7 +500,7 @@ class IpcNamespace:
                 if a:
                     sem.vals[i] = min(max(sem.vals[i] + a, 0), SEMVMX)
                     sem.pids[i] = process.tgid
-            sem.queue.wake()
+            sem.update_queue(self.now())
 
     def free(self):
         """free_ipc_ns(): the namespace's last task is gone; every object goes with it

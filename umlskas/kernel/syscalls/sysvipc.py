@@ -21,7 +21,6 @@ from .time import ktime_after, park_deadline
 
 GETPID, GETVAL, GETALL, GETNCNT, GETZCNT, SETVAL, SETALL = 11, 12, 13, 14, 15, 16, 17
 SEM_STAT, SEM_INFO, SEM_STAT_ANY = 18, 19, 20
-SEM_UNDO = 0x1000
 MSG_STAT, MSG_INFO, MSG_STAT_ANY = 11, 12, 13
 MSG_NOERROR, MSG_EXCEPT, MSG_COPY = 0o10000, 0o20000, 0o40000
 LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1
@@ -99,6 +98,12 @@ def sys_semtimedop(task, semid, sops, nsops, timeout):
     """semtimedop(2): all the operations at once, or none; blocks (on the set's
     queue) for the first one that cannot go yet."""
     restart = task.restart
+    if "sysv_result" in restart:
+        # A semop or semctl of another task did this call's operations (update_queue).
+        result = restart.pop("sysv_result")
+        if result < 0:
+            raise SyscallError(-result)
+        return result
     _semop_deleted(task)
     ns = namespace_of(task)
     first = "sysv_deadline" not in restart
@@ -122,37 +127,13 @@ def sys_semtimedop(task, semid, sops, nsops, timeout):
         restart["sysv_deadline"] = deadline
     deadline = restart["sysv_deadline"]
     top = max(op[0] for op in ops)
-    undos = any(op[2] & SEM_UNDO for op in ops)
     alter = any(op[1] != 0 for op in ops)
     sem = ns.sem.check(semid)
     if top >= sem.nsems:
         raise SyscallError(errno.EFBIG)
     if ipcperms(task, sem, S_IWUGO if alter else S_IRUGO):
         raise SyscallError(errno.EACCES)
-    adj = sem.undo.get(task.process) if undos else None
-    if undos and adj is None:
-        adj = [0] * sem.nsems
-    # perform_atomic_semop: try the whole array on a copy.
-    vals = list(sem.vals)
-    newadj = list(adj) if adj is not None else None
-    blocking = None
-    for num, op, flg in ops:
-        cur = vals[num]
-        if op == 0 and cur:
-            blocking = (num, op, flg)
-            break
-        cur += op
-        if cur < 0:
-            blocking = (num, op, flg)
-            break
-        if cur > SEMVMX:
-            raise SyscallError(errno.ERANGE)
-        if flg & SEM_UNDO:
-            undo = newadj[num] - op
-            if undo < -SEMAEM - 1 or undo > SEMAEM:
-                raise SyscallError(errno.ERANGE)
-            newadj[num] = undo
-        vals[num] = cur
+    blocking = sem.perform(ops, task.process, task.tgid, ns.now())
     if blocking is not None:
         if blocking[2] & IPC_NOWAIT:
             raise SyscallError(errno.EAGAIN)
@@ -163,16 +144,11 @@ def sys_semtimedop(task, semid, sops, nsops, timeout):
             # after a stop and SIGCONT with no handler).
             raise SyscallError(errno.EINTR)
         restart["sysv_obj"] = sem
+        restart["sysv_ops"] = (sem, ops)
         restart["sysv_blocking"] = (sem, blocking[0], blocking[1])
         raise Block(deadline=deadline or None, queue=sem.queue)
-    sem.vals = vals
-    for num, _, _ in ops:
-        sem.pids[num] = task.tgid
-    if undos:
-        sem.undo[task.process] = newadj
-    sem.otime = ns.now()
     if alter:
-        sem.queue.wake()
+        sem.update_queue(ns.now())
     return 0
 
 
@@ -219,7 +195,7 @@ def sys_semctl(task, semid, semnum, cmd, arg):
             sem.pids = [task.tgid] * sem.nsems
             sem.clear_undo()
             sem.ctime = ns.now()
-            sem.queue.wake()
+            sem.update_queue(ns.now())
             return 0
         if semnum < 0 or semnum >= sem.nsems:
             raise SyscallError(errno.EINVAL)
@@ -242,7 +218,7 @@ def sys_semctl(task, semid, semnum, cmd, arg):
         sem.vals[semnum] = val
         sem.pids[semnum] = task.tgid
         sem.ctime = ns.now()
-        sem.queue.wake()
+        sem.update_queue(ns.now())
         return 0
     if cmd in (IPC_SET, IPC_RMID):
         if cmd == IPC_SET:
