@@ -182,8 +182,23 @@ int main(void)
     usleep(20 * 1000);
     wait_sleeping(c);
     snd(id, 4, "it", 0);
+    msgctl(id, IPC_STAT, &ds);
     waitpid(c, &st, 0);
+    say("handed over at once: qnum=%lu cbytes=%lu lrpid_child=%d\n",
+        (unsigned long)ds.msg_qnum, (unsigned long)ds.__msg_cbytes, ds.msg_lrpid == c);
     rcv("left", id, 100, 0, IPC_NOWAIT);
+
+    /* a waiting receiver whose buffer is too small: E2BIG, the message stays */
+    c = fork();
+    if (c == 0) {
+        long r = msgrcv(id, &buf, 2, 0, 0);
+        _exit(r < 0 && errno == E2BIG ? 7 : 1);
+    }
+    wait_sleeping(c);
+    snd(id, 5, "too long", 0);
+    waitpid(c, &st, 0);
+    say("small waiter: exit %d\n", WEXITSTATUS(st));
+    rcv("stayed", id, 100, 0, IPC_NOWAIT);
 
     /* EINTR */
     struct sigaction sa = {0};

@@ -24,6 +24,7 @@ SEM_STAT, SEM_INFO, SEM_STAT_ANY = 18, 19, 20
 MSG_STAT, MSG_INFO, MSG_STAT_ANY = 11, 12, 13
 MSG_NOERROR, MSG_EXCEPT, MSG_COPY = 0o10000, 0o20000, 0o40000
 LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1
+INT_MAX = 0x7FFFFFFF
 
 # struct ipc64_perm, then the rest of shmid64_ds / semid64_ds / msqid64_ds (x86-64).
 PERM = struct.Struct("<iIIIIIHH4xQQ")
@@ -271,14 +272,40 @@ def sys_msgsnd(task, msqid, msgp, msgsz, msgflg):
             raise SyscallError(errno.EAGAIN)
         task.restart["sysv_obj"] = q
         raise Block(queue=q.senders)
-    q.messages.append((mtype, text))
-    q.cbytes += msgsz
-    ns.msg_bytes += msgsz
-    ns.msg_hdrs += 1
     q.lspid = task.tgid
     q.stime = ns.now()
-    q.receivers.wake()
+    if not _pipelined_send(q, mtype, text, ns.now()):
+        q.messages.append((mtype, text))
+        q.cbytes += msgsz
+        ns.msg_bytes += msgsz
+        ns.msg_hdrs += 1
     return 0
+
+
+def _testmsg(mtype, msgtyp, mode):
+    return mode == "any" or (mode == "equal" and mtype == msgtyp) or \
+        (mode == "notequal" and mtype != msgtyp) or (mode == "lessequal" and mtype <= msgtyp)
+
+
+def _pipelined_send(q, mtype, text, now):
+    """pipelined_send(): a waiting receiver that wants this message takes it at once,
+    in the sender's context (it never enters the queue); one whose buffer is too
+    small is woken with E2BIG and the next is tried. True if a receiver took it."""
+    for t in list(q.receivers.waiters):
+        want = t.restart.get("sysv_rcv")
+        if want is None or want[0] is not q or not _testmsg(mtype, want[1], want[2]):
+            continue
+        q.receivers.waiters.remove(t)
+        if want[3] < len(text):
+            t.restart["sysv_result"] = -errno.E2BIG
+            t.kernel.wake(t)
+            continue
+        q.lrpid = t.tgid
+        q.rtime = now
+        t.restart["sysv_msg"] = (mtype, text)
+        t.kernel.wake(t)
+        return True
+    return False
 
 
 def _find_msg(q, msgtyp, mode):
@@ -302,8 +329,15 @@ def _find_msg(q, msgtyp, mode):
 
 def sys_msgrcv(task, msqid, msgp, msgsz, msgtyp, msgflg):
     """msgrcv(2): waits (on the queue's receivers) for a matching message."""
-    _semop_deleted(task)
+    restart = task.restart
     mm = task.mm
+    if "sysv_msg" in restart:
+        # A sender handed this call its message (_pipelined_send).
+        mtype, text = restart.pop("sysv_msg")
+        return _msg_fill(mm, msgp, msgsz, mtype, text)
+    if "sysv_result" in restart:
+        raise SyscallError(-restart.pop("sysv_result"))
+    _semop_deleted(task)
     ns = namespace_of(task)
     if msqid < 0 or _s64(msgsz) < 0:
         raise SyscallError(errno.EINVAL)
@@ -332,7 +366,8 @@ def sys_msgrcv(task, msqid, msgp, msgsz, msgtyp, msgflg):
     if i is None:
         if msgflg & IPC_NOWAIT:
             raise SyscallError(errno.ENOMSG)
-        task.restart["sysv_obj"] = q
+        restart["sysv_obj"] = q
+        restart["sysv_rcv"] = (q, msgtyp, mode, INT_MAX if msgflg & MSG_NOERROR else msgsz)
         raise Block(queue=q.receivers)
     mtype, text = q.messages[i]
     if msgsz < len(text) and not msgflg & MSG_NOERROR:
@@ -348,7 +383,11 @@ def sys_msgrcv(task, msqid, msgp, msgsz, msgtyp, msgflg):
         q.rtime = ns.now()
         q.lrpid = task.tgid
         q.senders.wake()
-    # do_msg_fill: the message is off the queue even if these copies fault.
+    return _msg_fill(mm, msgp, msgsz, mtype, text)
+
+
+def _msg_fill(mm, msgp, msgsz, mtype, text):
+    """do_msg_fill(): the message is off the queue even if these copies fault."""
     mm.write(msgp, struct.pack("<q", mtype))
     n = min(msgsz, len(text))
     mm.write(msgp + 8, text[:n])
@@ -394,7 +433,9 @@ def sys_msgctl(task, msqid, cmd, buf):
         update_perm(q, uid, gid, mode)
         q.qbytes = qbytes
         q.ctime = ns.now()
+        # expunge_all(-EAGAIN) and ss_wakeup: every waiter looks again (its rights too).
         q.senders.wake()
+        q.receivers.wake()
         return 0
     raise SyscallError(errno.EINVAL)
 
