@@ -82,6 +82,7 @@ OTHER_FILES_PREFIXES = (  # one a line
     "sec_",
     "sys_",
     "futex_",
+    "sysv_",
 )
 
 

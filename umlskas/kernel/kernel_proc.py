@@ -39,6 +39,7 @@ from . import signals
 from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                       TRAP_SYSCALL)
 from .signals import NEVER_RESTART
+from . import sysv_ipc
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
@@ -307,6 +308,7 @@ class Kernel:
             for t in [task] + others:
                 self._exit_robust_list(t)
                 exit_pi_state_list(t)
+            sysv_ipc.exec_mm(self, task.process, mm)
             if mm.users > 1 or others:
                 # The address space is shared (a vfork child, or other threads, which
                 # exec ends): unmapping it in place would pull it from under them.
@@ -592,6 +594,7 @@ class Kernel:
         if files.users <= 0:
             files.close_all()
         leader.mm.users -= 1
+        sysv_ipc.exit_process(self, process, leader.mm)
         self.release_vfork(process)
         init = self.init.process
         reaper = process.parent

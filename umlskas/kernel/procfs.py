@@ -29,6 +29,7 @@ from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O
                     O_TRUNC, open_flags, pack_dirents)
 from .vfs import FileNode, HostPath, LinkNode, may_access
 from .syscalls.seccomp import status_lines as seccomp_status
+from . import sysv_ipc, sysv_proc
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
 
@@ -493,7 +494,7 @@ class ProcFs:
 
     def root_names(self):
         names = [(name, DT_REG) for name in ROOT_FILES]
-        names += [("mounts", DT_LNK), ("sys", DT_DIR)]
+        names += [("mounts", DT_LNK), ("sys", DT_DIR), ("sysvipc", DT_DIR)]
         names.sort()
         names += [("self", DT_LNK), ("thread-self", DT_LNK)]
         names += [(str(p.tgid), DT_DIR) for p in sorted(self.kernel.processes(),
@@ -532,6 +533,8 @@ class ProcFs:
                 return self._file(maker, path)
         if head == "sys":
             return self._sys_step(parts[1:], path)
+        if head == "sysvipc":
+            return self._sysvipc_step(task, parts[1:], path)
         if not _is_pid(head):
             raise SyscallError(errno.ENOENT)
         owner = self.kernel.task_by_vpid(int(head))
@@ -561,6 +564,18 @@ class ProcFs:
             return self._dir(self._names_of(node), path)
         content, write = node
         return self._file(content, path, 0o644 if write else 0o444, write=write)
+
+    def _sysvipc_step(self, task, rest, path):
+        """/proc/sysvipc/{shm,sem,msg}: the reader's IPC namespace (sysv_proc.py)."""
+        if not rest:
+            return self._dir([(n, DT_REG) for n in ("msg", "sem", "shm")], path)
+        show = {"shm": sysv_proc.proc_shm, "sem": sysv_proc.proc_sem,
+                "msg": sysv_proc.proc_msg}.get(rest[0])
+        if show is None or len(rest) != 1:
+            raise SyscallError(errno.ENOENT if show is None else errno.ENOTDIR)
+        ns = sysv_ipc.namespace_of(task) if task is not None else \
+            sysv_ipc.kernel_namespace(self.kernel)
+        return self._file(lambda: show(ns), path)
 
     def _entry(self, reader, t, rest, path, nofollow, entries):
         """/proc/PID/... of task t, looked up by reader (links are shown as the
@@ -742,9 +757,7 @@ class ProcFs:
                 "cap_last_cap": host("/proc/sys/kernel/cap_last_cap", 40),
                 "overflowuid": const(65534),
                 "overflowgid": const(65534),
-                "shmmax": const(18446744073692774399),
-                "shmall": const(18446744073692774399),
-                "shmmni": const(4096),
+                **sysv_proc.sysctl_entries(kernel),
                 "random": {
                     "uuid": ((lambda: f"{self._uuid()}\n".encode()), None),
                     "boot_id": ((lambda: f"{self._boot_id()}\n".encode()), None),

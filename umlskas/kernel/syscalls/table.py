@@ -27,6 +27,8 @@ from . import (  # one subsystem a line: the order of SUBSYSTEMS below is the ta
     signal,
     splice,
     statmount,
+    sysvipc,
+    sysvshm,
     time,
     timers,
     vmsplice,
@@ -57,6 +59,8 @@ SUBSYSTEMS = (
     fhandle,
     cachestat,
     statmount,
+    sysvipc,
+    sysvshm,
 )
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
