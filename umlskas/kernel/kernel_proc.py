@@ -29,6 +29,7 @@ import traceback
 import stat as statmod
 
 from .address_space import AddressSpace
+from . import namespaces
 from . import hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
@@ -159,10 +160,11 @@ class Kernel:
         return self.tasks.get(vpid)
 
     def task_for_pid(self, task, pid):
-        """The task a pid argument names (0 = the caller); ESRCH if none."""
+        """The task a pid argument names (0 = the caller, numbered in its pid
+        namespace); ESRCH if none."""
         if pid == 0:
             return task
-        target = self.tasks.get(pid) if pid > 0 else None
+        target = self.tasks.get(namespaces.pid_kid(task, pid)) if pid > 0 else None
         if target is None:
             raise SyscallError(errno.ESRCH)
         return target
@@ -348,7 +350,7 @@ class Kernel:
         if "vfork_child" in restart:
             child = restart["vfork_child"]
             if child.process.vfork_done is None:
-                return child.tid
+                return namespaces.pid_nr(task, child.tid)
             raise Block(queue=child.process.vfork_done)
         # kernel_clone, then copy_process's checks, in their order.
         if flags & CLONE_PIDFD and flags & CLONE_PARENT_SETTID and pidfd == ptid:
@@ -364,8 +366,7 @@ class Kernel:
         if flags & CLONE_THREAD and flags & (CLONE_NEWUSER | CLONE_NEWPID) or \
                 flags & CLONE_PIDFD and flags & CLONE_DETACHED:
             raise SyscallError(errno.EINVAL)
-        if flags & CLONE_NAMESPACES:
-            raise SyscallError(errno.EPERM)
+        prepared = namespaces.clone_check(task, flags)
         if flags & CLONE_SETTLS and tls >= task.mm.top:
             # copy_thread -> do_arch_prctl_64(ARCH_SET_FS): a base outside the user
             # address space is EPERM (as arch_prctl; the host would refuse it anyway).
@@ -437,6 +438,8 @@ class Kernel:
         child.nice, child.sched_policy, child.sched_priority = (
             task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
+        child.personality = getattr(task, "personality", 0)
+        namespaces.clone_into(task, child, flags, prepared)
         child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
         child.comm, child.exe, child.cmdline, child.environ, child.auxv = (
             task.comm, task.exe, task.cmdline, task.environ, task.auxv)
@@ -448,9 +451,9 @@ class Kernel:
             task.mm.write(pidfd, struct.pack("<i", fd))
         # Linux ignores a failed write of either tid (kernel_clone, schedule_tail).
         if flags & CLONE_PARENT_SETTID:
-            self._put_tid(task.mm, ptid, tid)
+            self._put_tid(task.mm, ptid, namespaces.pid_nr(task, tid))
         if flags & CLONE_CHILD_SETTID:
-            self._put_tid(child.mm, ctid, tid)
+            self._put_tid(child.mm, ctid, namespaces.pid_nr(child, tid))
         if flags & CLONE_CHILD_CLEARTID:
             child.clear_child_tid = ctid
         self.mode.start(child_proc)
@@ -458,7 +461,7 @@ class Kernel:
             child.process.vfork_done = WaitQueue()
             restart["vfork_child"] = child
             raise Block(queue=child.process.vfork_done)
-        return tid
+        return namespaces.pid_nr(task, tid)
 
     @staticmethod
     def _put_tid(mm, addr, tid):
@@ -566,6 +569,7 @@ class Kernel:
             reaper = reaper.parent
         if reaper is None or reaper.zombie or not reaper.threads:
             reaper = init
+        reaper = namespaces.reaper_of(self, process, reaper)
         for child in list(process.children):
             if child.zombie and reaper is process:
                 continue
@@ -583,6 +587,8 @@ class Kernel:
         process.children = []
         process.exit_status = wstatus
         process.exit_queue.wake()
+        for other in namespaces.init_exited(self, process):
+            self.end_process(other, signal.SIGKILL)     # the pid namespace's init is gone
         if process is init:
             self.exit_status = _status_to_code(wstatus)
             # init is gone: like a pid namespace, everything else goes with it.

@@ -24,6 +24,7 @@ import stat as statmod
 import time
 import zlib
 
+from . import namespaces
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
@@ -36,6 +37,7 @@ HZ = 100                                 # USER_HZ: clock ticks in stat files
 CLOCK_BOOTTIME = 7
 PROC_ROOT_INO = 1
 RLIMIT_RSS = 5
+NSFS_DEV = 4                             # st_dev of nsfs inodes (anonymous dev 0:4)
 PIPEFS_MNT_ID = 13                       # mnt_id shown for files outside the mount table
 KB = 1024
 PAGE = 4096
@@ -180,6 +182,24 @@ class ProcFile(SynthNode):
         if flags & O_PATH:
             return PathFile(self, flags)
         return ContentFile(self, open_flags(flags), task)
+
+
+class NsNode(SynthNode):
+    """What a /proc/PID/ns link leads to: the namespace's nsfs inode."""
+
+    def __init__(self, ns, text, path):
+        super().__init__(path, 0o444)
+        self.ns, self.text = ns, text
+
+    def stat(self):
+        return node_stat(statmod.S_IFREG | 0o444, self.ns.ino, dev=NSFS_DEV)
+
+    def open(self, task, flags):
+        if flags & O_DIRECTORY:
+            raise SyscallError(errno.ENOTDIR)
+        if flags & O_ACCMODE != 0 or flags & O_CREAT:
+            raise SyscallError(errno.EPERM)         # as nsfs answers a root opener
+        return namespaces.NsFile(self.ns, open_flags(flags), self.text, NSFS_DEV)
 
 
 class DirFile(File):
@@ -440,14 +460,16 @@ PID_ENTRIES = (
     ("auxv", DT_REG), ("cgroup", DT_REG), ("cmdline", DT_REG), ("comm", DT_REG), ("cwd", DT_LNK),
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
     ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG),
-    ("mountinfo", DT_REG), ("mounts", DT_REG), ("oom_score", DT_REG),
+    ("mountinfo", DT_REG), ("mounts", DT_REG), ("ns", DT_DIR), ("oom_score", DT_REG),
     ("oom_score_adj", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
     ("sessionid", DT_REG), ("setgroups", DT_REG), ("stat", DT_REG), ("statm", DT_REG),
-    ("status", DT_REG), ("task", DT_DIR), ("uid_map", DT_REG), ("wchan", DT_REG))
-TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] != "task")
+    ("status", DT_REG), ("task", DT_DIR), ("timens_offsets", DT_REG), ("uid_map", DT_REG),
+    ("wchan", DT_REG))
+TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] not in ("task", "timens_offsets"))
 # Modes of /proc/PID files that are not 0444 (fs/proc/base.c tgid_base_stuff).
 PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
-                  "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400}
+                  "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400,
+                  "timens_offsets": 0o644}
 
 ROOT_FILES = ("cpuinfo", "filesystems", "loadavg", "meminfo", "stat", "uptime", "version")
 
@@ -615,6 +637,8 @@ class ProcFs:
             if named and inside:
                 return seen_from(root, file.path)
             return FileNode(file)           # no path (a pipe), or outside the reader's root
+        if name == "ns":
+            return self._ns_entry(reader, t, rest, path, nofollow, uid, gid)
         if name == "task":
             if len(rest) == 1:
                 return self._dir(lambda: [(str(x.tid), DT_DIR) for x in
@@ -628,6 +652,20 @@ class ProcFs:
         writer = getattr(self, "write_" + name, None)
         return self._file(lambda: maker(t), path, PID_FILE_PERMS.get(name, 0o444), uid, gid,
                           write=(lambda task, data: writer(task, t, data)) if writer else None)
+
+    def _ns_entry(self, reader, t, rest, path, nofollow, uid, gid):
+        """/proc/PID/ns and its links; following one ends on the namespace's nsfs file."""
+        if len(rest) == 1:
+            return self._dir([(n, DT_LNK) for n in namespaces.NS_LINKS], path, 0o511, uid, gid)
+        if len(rest) != 2 or rest[1] not in namespaces.NS_LINKS:
+            raise SyscallError(errno.ENOENT)
+        ns = namespaces.ns_of_link(t, rest[1])
+        if ns is None:
+            raise SyscallError(errno.ENOENT)
+        text = namespaces.link_text(rest[1], ns)
+        if nofollow:
+            return SynthLink(text, path, 0o777, uid, gid, self.dev, self.time_ns)
+        return NsNode(ns, text, path)
 
     # ---- the root's files ----------------------------------------------------------------
 
@@ -728,9 +766,9 @@ class ProcFs:
         kernel = self.kernel
         return {
             "kernel": {
-                "hostname": (lambda: f"{kernel.hostname}\n".encode(),
+                "hostname": (lambda: self._uts_text("hostname"),
                              lambda task, data: self._set_uts(task, "hostname", data)),
-                "domainname": (lambda: f"{kernel.domainname}\n".encode(),
+                "domainname": (lambda: self._uts_text("domainname"),
                                lambda task, data: self._set_uts(task, "domainname", data)),
                 "osrelease": ((lambda: f"{uname_release(kernel)[0]}\n".encode()), None),
                 "version": ((lambda: f"{uname_release(kernel)[1]}\n".encode()), None),
@@ -763,6 +801,13 @@ class ProcFs:
             },
         }
 
+    def _uts_text(self, field):
+        """hostname/domainname of the reader's UTS namespace."""
+        current = getattr(self.kernel, "current", None)
+        if current is None:
+            return f"{getattr(self.kernel, field)}\n".encode()
+        return getattr(namespaces.uts(current), field).split(b"\0", 1)[0] + b"\n"
+
     def _set_uts(self, task, field, data):
         """A write to hostname/domainname (sethostname/setdomainname)."""
         creds = getattr(task, "creds", None)
@@ -771,7 +816,10 @@ class ProcFs:
         value = data.split(b"\n", 1)[0].split(b"\0", 1)[0]
         if len(value) > 64:
             raise SyscallError(errno.EINVAL)
-        setattr(self.kernel, field, value.decode(errors="replace"))
+        if task is None:
+            setattr(self.kernel, field, value.decode(errors="replace"))
+        else:
+            setattr(namespaces.uts(task), field, value)
         return len(data)
 
     def _uuid(self):
@@ -872,15 +920,28 @@ class ProcFs:
         return self.sessionid.encode()
 
     def file_uid_map(self, t):
-        return _host_text("/proc/self/uid_map",
-                          f"{0:>10} {0:>10} {4294967295:>10}\n").encode()
+        return namespaces.map_text(getattr(self.kernel, "current", None), t, "uid_map")
+
+    def write_uid_map(self, task, t, data):
+        return namespaces.write_map(task, t, "uid_map", data)
 
     def file_gid_map(self, t):
-        return _host_text("/proc/self/gid_map",
-                          f"{0:>10} {0:>10} {4294967295:>10}\n").encode()
+        return namespaces.map_text(getattr(self.kernel, "current", None), t, "gid_map")
+
+    def write_gid_map(self, task, t, data):
+        return namespaces.write_map(task, t, "gid_map", data)
 
     def file_setgroups(self, t):
-        return _host_text("/proc/self/setgroups", "allow\n").encode()
+        return namespaces.setgroups_text(t)
+
+    def write_setgroups(self, task, t, data):
+        return namespaces.write_setgroups(task, t, data)
+
+    def file_timens_offsets(self, t):
+        return namespaces.timens_text(t)
+
+    def write_timens_offsets(self, task, t, data):
+        return namespaces.write_timens(task, t, data)
 
     def file_personality(self, t):
         return f"{getattr(t, 'personality', 0):08x}\n".encode()
@@ -957,7 +1018,10 @@ class ProcFs:
             f"Gid:\t{c.gid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
             f"FDSize:\t{max(64, 1 << max(len(t.files.files) - 1, 1).bit_length())}",
             "Groups:\t" + " ".join(str(g) for g in c.groups) + " ",
-            f"NStgid:\t{t.tgid}", f"NSpid:\t{t.tid}", f"NSpgid:\t{t.pgid}", f"NSsid:\t{t.sid}",
+            "NStgid:\t" + "\t".join(map(str, namespaces.nspids(t, t.tgid))),
+            "NSpid:\t" + "\t".join(map(str, namespaces.nspids(t, t.tid))),
+            "NSpgid:\t" + "\t".join(map(str, namespaces.nspids(t, t.pgid))),
+            "NSsid:\t" + "\t".join(map(str, namespaces.nspids(t, t.sid))),
             "Kthread:\t0",
             f"VmPeak:\t{kb(size)}", f"VmSize:\t{kb(size)}", f"VmLck:\t{kb(0)}",
             f"VmPin:\t{kb(0)}", f"VmHWM:\t{kb(rss)}", f"VmRSS:\t{kb(rss)}",

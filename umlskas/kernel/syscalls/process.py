@@ -4,7 +4,7 @@ import errno
 import os
 import struct
 
-from .. import hostsys
+from .. import hostsys, namespaces
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
 from ..task import RLIM_NLIMITS
@@ -18,38 +18,38 @@ PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 27, 34, 42
 
 
 def sys_getpid(task):
-    """getpid(2): the virtual pid."""
-    return task.tgid
+    """getpid(2): the virtual pid (in the caller's pid namespace)."""
+    return namespaces.pid_nr(task, task.tgid)
 
 
 def sys_gettid(task):
     """gettid(2)."""
-    return task.tid
+    return namespaces.pid_nr(task, task.tid)
 
 
 def sys_getppid(task):
-    """getppid(2)."""
-    return task.ppid
+    """getppid(2): 0 when the parent is outside the caller's pid namespace."""
+    return namespaces.pid_nr(task, task.ppid)
 
 
 def sys_getuid(task):
     """getuid(2)."""
-    return task.creds.uid
+    return namespaces.shown_uid(task, task.creds.uid)
 
 
 def sys_geteuid(task):
     """geteuid(2)."""
-    return task.creds.euid
+    return namespaces.shown_uid(task, task.creds.euid)
 
 
 def sys_getgid(task):
     """getgid(2)."""
-    return task.creds.gid
+    return namespaces.shown_gid(task, task.creds.gid)
 
 
 def sys_getegid(task):
     """getegid(2)."""
-    return task.creds.egid
+    return namespaces.shown_gid(task, task.creds.egid)
 
 
 def sys_getgroups(task, size, listp):
@@ -69,7 +69,7 @@ def sys_getresuid(task, ruid, euid, suid):
     """getresuid(2)."""
     c = task.creds
     for ptr, value in ((ruid, c.uid), (euid, c.euid), (suid, c.suid)):
-        task.mm.write(ptr, struct.pack("<I", value))
+        task.mm.write(ptr, struct.pack("<I", namespaces.shown_uid(task, value)))
     return 0
 
 
@@ -77,7 +77,7 @@ def sys_getresgid(task, rgid, egid, sgid):
     """getresgid(2)."""
     c = task.creds
     for ptr, value in ((rgid, c.gid), (egid, c.egid), (sgid, c.sgid)):
-        task.mm.write(ptr, struct.pack("<I", value))
+        task.mm.write(ptr, struct.pack("<I", namespaces.shown_gid(task, value)))
     return 0
 
 
@@ -184,9 +184,10 @@ def sys_setrlimit(task, resource, rlim):
 def sys_uname(task, buf):
     """uname(2): the host's kernel identity, the kernel's host name."""
     release, version = uname_release(task.kernel)
-    fields = ("Linux", task.kernel.hostname, release, version, "x86_64",
-              task.kernel.domainname)
-    task.mm.write(buf, b"".join(os.fsencode(f)[:64].ljust(65, b"\0") for f in fields))
+    uts = namespaces.uts(task)
+    fields = (b"Linux", uts.hostname, os.fsencode(release), os.fsencode(version), b"x86_64",
+              uts.domainname)
+    task.mm.write(buf, b"".join(f[:64].ljust(65, b"\0") for f in fields))
     return 0
 
 
@@ -436,6 +437,8 @@ def sys_wait4(task, pid, wstatus, options, rusage):
     if pid == -0x80000000:
         raise SyscallError(errno.ESRCH)
     kernel = task.kernel
+    if pid > 0:
+        pid = namespaces.pid_kid(task, pid) or 1 << 40    # not in the caller's namespace
     found = kernel.wait_child(task, pid, options, stopped=bool(options & WUNTRACED),
                               continued=bool(options & WCONTINUED))
     if found is None:
@@ -448,7 +451,7 @@ def sys_wait4(task, pid, wstatus, options, rusage):
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))
     _consume(kernel, task, child, what)
-    return child.tgid
+    return namespaces.pid_nr(task, child.tgid)
 
 
 def sys_waitid(task, idtype, id_, infop, options, rusage):
@@ -462,7 +465,7 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     elif idtype == P_PID:
         if id_ <= 0:
             raise SyscallError(errno.EINVAL)
-        pid = id_
+        pid = namespaces.pid_kid(task, id_) or 1 << 40
     elif idtype == P_PGID:
         if id_ < 0:
             raise SyscallError(errno.EINVAL)
@@ -495,7 +498,8 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     else:
         code, value = CLD_EXITED, (child.exit_status >> 8) & 0xFF
     if infop:
-        info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, child.tgid, task.creds.uid, value)
+        info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, namespaces.pid_nr(task, child.tgid),
+                           task.creds.uid, value)
         task.mm.write(infop, info.ljust(128, b"\0")[:128])
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))

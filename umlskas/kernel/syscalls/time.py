@@ -4,6 +4,7 @@ import errno
 import struct
 import time
 
+from .. import namespaces
 from ..errors import Block, SyscallError
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
@@ -33,7 +34,7 @@ def park_deadline(mono_ns):
 def clock_ns(task, clk):
     """The value of clock clk for task, in ns; EINVAL for clocks Linux does not have."""
     if clk in HOST_CLOCKS:
-        return task.kernel.clock.now_ns(clk)
+        return task.kernel.clock.now_ns(clk) + namespaces.time_offset(task, clk)
     if clk in CPU_CLOCKS or clk < 0:
         if clk < 0 and (clk & 7) == 7:
             raise SyscallError(errno.EINVAL)   # CPUCLOCK_PERTHREAD with invalid type
@@ -96,7 +97,7 @@ def sleep_until(task, clk, deadline_ns, rem):
     if deadline_ns >= KTIME_MAX:
         raise Block()          # forever: only a signal ends it
     if task.kernel.clock.virtual:
-        task.kernel.clock.advance_to(clk, deadline_ns)   # virtual time: no waiting
+        task.kernel.clock.advance_to(clk, deadline_ns - namespaces.time_offset(task, clk))
         return 0
     # Parking uses the monotonic clock; an absolute realtime deadline is converted once.
     raise Block(deadline=park_deadline(time.monotonic_ns() + (deadline_ns - now)))
