@@ -173,9 +173,14 @@ class Kernel:
         return [t for t in self.tasks.values() if t.tgid == task.tgid]
 
     def cpu_time_ns(self, task, clk):
-        """CPU time of the guest's host thread(s), from the host's schedstat."""
+        """CPU time of the guest: its host thread(s), from the host's schedstat (user
+        time), and the kernel's time serving its syscalls (system time)."""
         if self.deterministic:
             return self.clock.elapsed
+        return self.user_time_ns(task, clk) + (task.process.sys_ns if clk == 2 else task.sys_ns)
+
+    def user_time_ns(self, task, clk):
+        """The host's account of the guest's own thread(s) (CLOCK_PROCESS_CPUTIME_ID: 2)."""
         total = 0
         for t in (self.threads_of(task) if clk == 2 else [task]):
             try:
@@ -280,6 +285,13 @@ class Kernel:
             strings.reverse()
             copied.append(strings)
         envp, argv = copied
+        if not argv:
+            # Linux 6.x: an empty argv gets "" as argv[0] (do_execveat_common), so
+            # programs that start at argv[1] do not walk into envp.
+            room -= 1
+            if room < 0:
+                raise SyscallError(errno.E2BIG)
+            argv = [b""]
         if flags & ~0x1100:
             raise SyscallError(errno.EINVAL)
         if flags & AT_EMPTY_PATH and not path:
@@ -326,6 +338,8 @@ class Kernel:
             task.clear_child_tid = 0
             task.robust_list = (0, 0)
             task.altstack = None
+            task.exe_ident = getattr(image, "exe_ident", None)
+            namespaces.on_exec(task)
             self._start_image(task, image)
         except SyscallError as e:
             log.error("execve of %r failed after the point of no return: %s", path, e)
@@ -439,6 +453,8 @@ class Kernel:
             task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
         child.personality = getattr(task, "personality", 0)
+        child.cpus_allowed = getattr(task, "cpus_allowed", None)
+        child.exe_ident = getattr(task, "exe_ident", None)
         namespaces.clone_into(task, child, flags, prepared)
         child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
         child.comm, child.exe, child.cmdline, child.environ, child.auxv = (
@@ -557,6 +573,8 @@ class Kernel:
             self._retire(t)
             t.proc.kill()
         leader = threads[0]
+        if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
+            wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
         files = leader.files
         files.users -= 1
         if files.users <= 0:
@@ -611,10 +629,28 @@ class Kernel:
         parent.child_exit.wake()
         self._notify_parent(parent, process, leader, wstatus, exit_signal)
 
+    def _dumps_core(self, leader, sig):
+        """Whether Linux's do_coredump would dump for this death (the kernel itself
+        writes no core file; the wait status's core bit is what programs see): a
+        core-dumping signal, a dumpable process, and a core_pattern that is a pipe
+        (any RLIMIT_CORE but 1) or a file name with RLIMIT_CORE of a page or more
+        (binfmt_elf's min_coredump)."""
+        if sig not in signals.DEFAULT_CORE:
+            return False
+        if not getattr(leader.mm, "dumpable", getattr(leader, "dumpable", 1)):
+            return False
+        pattern = self.procfs._core_pattern()
+        limit = leader.rlimits[4][0]               # RLIMIT_CORE
+        if pattern.startswith("|"):
+            return limit != 1
+        return bool(pattern) and limit >= 4096
+
     def _notify_parent(self, parent, process, leader, wstatus, exit_signal):
         if not exit_signal:
             return
-        if wstatus & 0x7F:
+        if wstatus & 0x80 and wstatus & 0x7F:
+            code, status = signals.CLD_DUMPED, wstatus & 0x7F
+        elif wstatus & 0x7F:
             code, status = signals.CLD_KILLED, wstatus & 0x7F
         else:
             code, status = signals.CLD_EXITED, (wstatus >> 8) & 0xFF
@@ -900,6 +936,7 @@ class Kernel:
         # The same list and dict objects for the whole run: local names are faster.
         ready, forwarded, fd_waits = self.ready, self.forwarded, self.fd_waits
         deadlines, timers = self.deadlines, self.timers
+        clock = time.perf_counter_ns
         trap = None
         while tasks:
             if trap is None:
@@ -949,6 +986,9 @@ class Kernel:
                     continue
                 if tracer is None:
                     # The hot path, inlined: decode, call, reply (and wait, in one step).
+                    # The handler's time is the guest's system time (as a syscall's
+                    # time in Linux's kernel is the caller's).
+                    started = clock()
                     try:
                         if entry.plain:
                             result = entry.handler(task, *raw[:entry.nargs])
@@ -965,6 +1005,9 @@ class Kernel:
                     except Exception:
                         self._kernel_bug(task, entry)
                         return
+                    spent = clock() - started
+                    task.sys_ns += spent
+                    task.process.sys_ns += spent
                     if task.restart:
                         task.restart.clear()
                     if proc.task is None:
@@ -1019,10 +1062,13 @@ class Kernel:
         except Exception:
             self._kernel_bug(task, entry)
             return
+        spent = time.perf_counter_ns() - start
+        task.sys_ns += spent
+        task.process.sys_ns += spent
         if task.restart:
             task.restart.clear()
         if self.tracer is not None:
-            self.tracer(task, entry, args, result, time.perf_counter_ns() - start)
+            self.tracer(task, entry, args, result, spent)
         if task.proc.task is None:
             return
         if task.sigpending:

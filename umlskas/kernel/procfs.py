@@ -202,6 +202,36 @@ class NsNode(SynthNode):
         return namespaces.NsFile(self.ns, open_flags(flags), self.text, NSFS_DEV)
 
 
+class SysctlFile(ProcFile):
+    """A /proc/sys file: its mode binds root too (proc_sys_permission's test_perm:
+    root is checked against the owner bits, so a 0200 file is write-only even for
+    root and a 0444 one read-only)."""
+
+    def check_open(self, task, flags):
+        creds = getattr(task, "creds", None)
+        if creds is None or creds.euid != 0 or flags & O_PATH:
+            return super().check_open(task, flags)
+        if flags & O_DIRECTORY:
+            raise SyscallError(errno.ENOTDIR)
+        acc = flags & O_ACCMODE
+        want = (4 if acc != 1 else 0) | (2 if acc != 0 or flags & O_TRUNC else 0)
+        if want & ~(self.perm >> 6):
+            raise SyscallError(errno.EACCES)
+
+
+def sysctl_int(data, low=None, high=None):
+    """proc_dointvec_minmax's parse of a write: one integer, then only white space."""
+    text = bytes(data).split(b"\0", 1)[0].strip()
+    try:
+        value = int(text.split()[0]) if text and len(text.split()) == 1 else None
+    except ValueError:
+        value = None
+    if value is None or (low is not None and value < low) or \
+            (high is not None and value > high) or not -2**31 <= value < 2**31:
+        raise SyscallError(errno.EINVAL)
+    return value
+
+
 class DirFile(File):
     """An open kernel-made directory: names are taken when first listed (and again
     after a rewind), as Linux's readdir sees the tree at the time of the call."""
@@ -238,11 +268,18 @@ class DirFile(File):
         return out
 
     def lseek(self, offset, whence):
+        """generic_file_llseek on a directory whose i_size is 0: SEEK_END counts from
+        0, SEEK_DATA and SEEK_HOLE find nothing."""
         if whence == 1 and offset == 0:
             return self.pos
-        if whence != 0 or offset < 0:
+        if whence in (3, 4):
+            raise SyscallError(errno.ENXIO)
+        base = {0: 0, 1: self.pos, 2: 0}.get(whence)
+        if base is None or base + offset < 0:
             raise SyscallError(errno.EINVAL)
-        self.pos = offset
+        offset += base
+        if offset != self.pos:
+            self.pos = offset
         if offset == 0:
             self.listing = None
         return offset
@@ -580,8 +617,9 @@ class ProcFs:
             node = node[name]
         if isinstance(node, dict):
             return self._dir(self._names_of(node), path)
-        content, write = node
-        return self._file(content, path, 0o644 if write else 0o444, write=write)
+        content, write, *mode = node
+        perm = mode[0] if mode else 0o644 if write else 0o444
+        return SysctlFile(content, path, perm, 0, 0, self.dev, self.time_ns, write)
 
     def _entry(self, reader, t, rest, path, nofollow, entries):
         """/proc/PID/... of task t, looked up by reader (links are shown as the
@@ -782,6 +820,9 @@ class ProcFs:
                 "shmmax": const(18446744073692774399),
                 "shmall": const(18446744073692774399),
                 "shmmni": const(4096),
+                "tainted": const(0),
+                "core_pattern": (lambda: f"{self._core_pattern()}\n".encode(),
+                                 self._set_core_pattern),
                 "random": {
                     "uuid": ((lambda: f"{self._uuid()}\n".encode()), None),
                     "boot_id": ((lambda: f"{self._boot_id()}\n".encode()), None),
@@ -792,7 +833,9 @@ class ProcFs:
             },
             "vm": {
                 "overcommit_memory": host("/proc/sys/vm/overcommit_memory", 0),
-                "max_map_count": const(65530),
+                "max_map_count": (lambda: f"{self._max_map_count()}\n".encode(),
+                                  self._set_max_map_count),
+                "drop_caches": (lambda: b"", self._drop_caches, 0o200),
             },
             "fs": {
                 "file-max": host("/proc/sys/fs/file-max", 9223372036854775807),
@@ -820,6 +863,31 @@ class ProcFs:
             setattr(self.kernel, field, value.decode(errors="replace"))
         else:
             setattr(namespaces.uts(task), field, value)
+        return len(data)
+
+    def _core_pattern(self):
+        value = getattr(self.kernel, "core_pattern", None)
+        return value if value is not None else (_host_text("/proc/sys/kernel/core_pattern")
+                                                .strip() or "core")
+
+    def _set_core_pattern(self, task, data):
+        """proc_dostring: up to the first newline, at most CORENAME_MAX_SIZE bytes;
+        kept by the kernel (the guest never writes a core file)."""
+        text = bytes(data).split(b"\n", 1)[0].split(b"\0", 1)[0][:127]
+        self.kernel.core_pattern = text.decode(errors="surrogateescape")
+        return len(data)
+
+    def _max_map_count(self):
+        value = getattr(self.kernel, "max_map_count", None)
+        return value if value is not None else _host_int("/proc/sys/vm/max_map_count", 65530)
+
+    def _set_max_map_count(self, task, data):
+        self.kernel.max_map_count = sysctl_int(data, 0)
+        return len(data)
+
+    def _drop_caches(self, task, data):
+        """drop_caches: 1..4 accepted and nothing done (the kernel keeps no cache)."""
+        sysctl_int(data, 1, 4)
         return len(data)
 
     def _uuid(self):
@@ -992,8 +1060,9 @@ class ProcFs:
         host_pid = getattr(getattr(t, "proc", None), "host_pid", None)
         text = _host_text(f"/proc/{host_pid}/stat") if host_pid else ""
         fields = text[text.rfind(")") + 2:].split()
+        system = getattr(getattr(t, "process", None), "sys_ns", 0) // (10**9 // HZ)
         try:
-            return int(fields[11]), int(fields[12])
+            return int(fields[11]) + int(fields[12]), system
         except (IndexError, ValueError):
             return 0, 0
 

@@ -8,7 +8,7 @@ import stat as statmod
 import struct
 import time
 
-from .. import hostsys, locks, xattr
+from .. import exec_guard, hostsys, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -273,6 +273,7 @@ def open_host(task, node, flags, mode):
                 if statmod.S_ISDIR(st.st_mode) and flags & O_TMPFILE != O_TMPFILE:
                     raise SyscallError(errno.EISDIR)
                 vfs.writable(node)
+                exec_guard.check_write(task.kernel, st)
     else:
         raise SyscallError(errno.ENOENT)
     st = node.st
@@ -1251,6 +1252,7 @@ def sys_truncate(task, pathname, length):
         raise SyscallError(errno.ENOENT)
     if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
+    exec_guard.check_write(task.kernel, node.st or node.lstat())
     return _modify_node(task, node, change, owner_only=False)
 
 

@@ -219,24 +219,65 @@ def sys_getrandom(task, buf, buflen, flags):
     return count
 
 
+def _cpu_facts():
+    """(nr_cpu_ids, cpumask_size, online mask) of the host: the guest's CPUs are its."""
+    global _CPU_FACTS
+    if _CPU_FACTS is None:
+        # The host's online CPUs (not the kernel process's own affinity, which a
+        # mode may pin).
+        online = 0
+        try:
+            with open("/sys/devices/system/cpu/online") as f:
+                for part in f.read().strip().split(","):
+                    low, _, high = part.partition("-")
+                    for cpu in range(int(low), int(high or low) + 1):
+                        online |= 1 << cpu
+        except (OSError, ValueError):
+            online = 0
+        if not online:
+            for cpu in os.sched_getaffinity(0):
+                online |= 1 << cpu
+        nr = max(online.bit_length(), os.cpu_count() or 1)
+        try:
+            with open("/sys/devices/system/cpu/possible") as f:
+                nr = max(nr, int(f.read().strip().replace(",", "-").split("-")[-1]) + 1)
+        except (OSError, ValueError):
+            pass
+        # The host's sched_getaffinity answers min(len, cpumask_size()): ask it once.
+        r, _ = hostsys.with_buffer(204, 4096, 0, 4096)
+        size = r if r > 0 else (nr + 63) // 64 * 8
+        _CPU_FACTS = (nr, size, online)
+    return _CPU_FACTS
+
+
+_CPU_FACTS = None
+
+
 def sys_sched_getaffinity(task, pid, size, mask):
-    """sched_getaffinity(2): the CPUs the host lets us use."""
-    task.kernel.task_for_pid(task, pid)
-    if size < 8 or size & 7:
+    """sched_getaffinity(2): the task's own mask (inherited, set by sched_setaffinity),
+    at most cpumask_size() bytes of it; the size checks come first."""
+    nr, cpumask_size, online = _cpu_facts()
+    if size * 8 < nr or size & 7:
         raise SyscallError(errno.EINVAL)
-    bits = 0
-    for cpu in os.sched_getaffinity(0):
-        bits |= 1 << cpu
-    task.mm.write(mask, struct.pack("<Q", bits))
-    return 8
+    target = task.kernel.task_for_pid(task, pid)
+    bits = getattr(target, "cpus_allowed", None)
+    bits = online if bits is None else bits
+    n = min(size, cpumask_size)
+    task.mm.write(mask, bits.to_bytes(n, "little"))
+    return n
 
 
 def sys_sched_setaffinity(task, pid, size, mask):
-    """sched_setaffinity(2): accepted and remembered nowhere (the host schedules stubs)."""
-    task.kernel.task_for_pid(task, pid)
-    bits = int.from_bytes(task.mm.read(mask, min(size, 8)), "little")
-    if not bits & sum(1 << c for c in os.sched_getaffinity(0)):
+    """sched_setaffinity(2): the mask (cut or zero-filled to cpumask_size) is copied
+    first, then the task found; a mask with no online CPU is EINVAL. Recorded for the
+    guest's view; the host schedules the stubs as it likes."""
+    nr, cpumask_size, online = _cpu_facts()
+    n = min(size, cpumask_size)
+    bits = int.from_bytes(task.mm.read(mask, n), "little") if n else 0
+    target = task.kernel.task_for_pid(task, pid)
+    if not bits & online:
         raise SyscallError(errno.EINVAL)
+    target.cpus_allowed = bits & online
     return 0
 
 
@@ -326,7 +367,7 @@ HANDLERS = {
     "prlimit64": sys_prlimit64, "getrlimit": sys_getrlimit, "setrlimit": sys_setrlimit,
     "uname": sys_uname, "sysinfo": sys_sysinfo, "getrandom": sys_getrandom,
     "sched_getaffinity": sys_sched_getaffinity,
-    "sched_setaffinity": (sys_sched_setaffinity, "partial: accepted, not applied"),
+    "sched_setaffinity": (sys_sched_setaffinity, "partial: recorded, not applied to the host"),
     "sched_yield": sys_sched_yield, "getcpu": sys_getcpu,
     "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper"),
 }
@@ -340,7 +381,7 @@ TASK_SIZE_MAX = 0x7FFFFFFFF000           # the end of the user address space (4-
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
-CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 5, 6
+CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 RUSAGE_SIZE = 144
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")   # struct clone_args up to cgroup
 
@@ -494,7 +535,8 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     elif what == "cont":
         code, value = CLD_CONTINUED, 18
     elif child.exit_status & 0x7F:
-        code, value = CLD_KILLED, child.exit_status & 0x7F
+        code = CLD_DUMPED if child.exit_status & 0x80 else CLD_KILLED
+        value = child.exit_status & 0x7F
     else:
         code, value = CLD_EXITED, (child.exit_status >> 8) & 0xFF
     if infop:

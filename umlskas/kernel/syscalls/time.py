@@ -136,12 +136,23 @@ def sys_clock_nanosleep(task, clk, flags, req, rem):
 CLK_TCK = 100
 
 
+def _user_sys_ns(task, clk):
+    """(user, system) CPU time in ns: the guest's own host thread(s), and the kernel's
+    time serving its syscalls."""
+    kernel = task.kernel
+    if kernel.deterministic:
+        return kernel.cpu_time_ns(task, clk), 0
+    sys_ns = task.process.sys_ns if clk == CLOCK_PROCESS_CPUTIME_ID else task.sys_ns
+    return kernel.user_time_ns(task, clk), sys_ns
+
+
 def sys_times(task, buf):
-    """times(2): the process's CPU time (user and system together, from the host's
-    accounting of its stubs) in clock ticks; returns ticks since the kernel booted."""
+    """times(2): the process's user and system time in clock ticks (no child times);
+    returns ticks since the kernel booted."""
     if buf:
-        ticks = task.kernel.cpu_time_ns(task, CLOCK_PROCESS_CPUTIME_ID) * CLK_TCK // NSEC
-        task.mm.write(buf, struct.pack("<qqqq", ticks, 0, 0, 0))
+        user, system = _user_sys_ns(task, CLOCK_PROCESS_CPUTIME_ID)
+        task.mm.write(buf, struct.pack("<qqqq", user * CLK_TCK // NSEC,
+                                       system * CLK_TCK // NSEC, 0, 0))
     return (time.monotonic_ns() - task.kernel.boot_ns) * CLK_TCK // NSEC + 0x7FFF0000
 
 
@@ -154,10 +165,10 @@ def sys_getrusage(task, who, usage):
     if who not in (RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD):
         raise SyscallError(errno.EINVAL)
     if who == RUSAGE_CHILDREN:
-        ns, maxrss = 0, 0
+        ns, sys_ns, maxrss = 0, 0, 0
     else:
-        ns = task.kernel.cpu_time_ns(task, CLOCK_PROCESS_CPUTIME_ID if who == RUSAGE_SELF
-                                     else CLOCK_THREAD_CPUTIME_ID)
+        ns, sys_ns = _user_sys_ns(task, CLOCK_PROCESS_CPUTIME_ID if who == RUSAGE_SELF
+                                  else CLOCK_THREAD_CPUTIME_ID)
         maxrss = 0
         try:
             with open(f"/proc/{task.proc.host_pid}/status") as f:
@@ -166,15 +177,16 @@ def sys_getrusage(task, who, usage):
                         maxrss = int(line.split()[1])
         except (OSError, ValueError):
             pass
-    us = ns // 1000
-    task.mm.write(usage, struct.pack("<qqqq", us // 10**6, us % 10**6, 0, 0)
+    us, sys_us = ns // 1000, sys_ns // 1000
+    task.mm.write(usage, struct.pack("<qqqq", us // 10**6, us % 10**6, sys_us // 10**6,
+                                     sys_us % 10**6)
                   + struct.pack("<q", maxrss) + bytes(144 - 40))
     return 0
 
 
 HANDLERS = {
-    "getrusage": (sys_getrusage, "partial: CPU time (as user time) and maxrss only"),
-    "times": (sys_times, "partial: system time is counted as user time; no child times"),
+    "getrusage": (sys_getrusage, "partial: CPU times and maxrss only"),
+    "times": (sys_times, "partial: no child times"),
     "clock_gettime": sys_clock_gettime, "clock_getres": sys_clock_getres,
     "gettimeofday": sys_gettimeofday, "time": sys_time,
     "nanosleep": sys_nanosleep, "clock_nanosleep": sys_clock_nanosleep,
