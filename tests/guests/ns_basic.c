@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <grp.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
@@ -285,10 +286,35 @@ static void pid_child(void)
         say("grandchild getpid %d getppid %d\n", getpid(), getppid());
         _exit(3);
     }
-    say("child forked %d\n", g);
     int st;
     pid_t w = waitpid(g, &st, 0);
+    say("child forked %d\n", g);
     say("child waited %d status %d\n", w, WEXITSTATUS(st));
+    fflush(stdout);
+    g = fork();
+    if (g == 0) {
+        int pp[2];
+        pipe(pp);
+        fflush(stdout);
+        pid_t gg = fork();
+        if (gg == 0) {
+            char x;
+            close(pp[1]);
+            read(pp[0], &x, 1);         /* until its parent is gone */
+            for (int i = 0; i < 200 && getppid() != 1; i++)
+                usleep(10000);
+            say("orphan's parent is the namespace's init: %s\n", getppid() == 1 ? "yes" : "no");
+            _exit(0);
+        }
+        _exit(0);
+    }
+    waitpid(g, NULL, 0);
+    for (int i = 0; i < 400; i++) {
+        pid_t r = waitpid(-1, NULL, WNOHANG);
+        if (r > 0)
+            break;
+        usleep(10000);
+    }
     res("kill(1, 0)", kill(1, 0));
     res("kill(2, 0)", kill(2, 0));
     fflush(stdout);
@@ -366,6 +392,30 @@ static void sec_pid_clone(void)
     nslink("pid", link_a);
     nslink("pid_for_children", link_b);
     say("parent's pid and pid_for_children same: %s\n", strcmp(link_a, link_b) ? "no" : "yes");
+}
+
+static void *idle_thread(void *arg)
+{
+    pause();
+    return arg;
+}
+
+static void sec_threads(void)
+{
+    pthread_t th;
+    pthread_create(&th, NULL, idle_thread, NULL);
+    res("threaded unshare CLONE_VM", unshare(CLONE_VM));
+    res("threaded unshare CLONE_SIGHAND", unshare(CLONE_SIGHAND));
+    res("threaded unshare CLONE_THREAD", unshare(CLONE_THREAD));
+    res("threaded unshare NEWUSER", unshare(CLONE_NEWUSER));
+    res("threaded unshare CLONE_FILES", unshare(CLONE_FILES));
+    res("threaded unshare CLONE_FS", unshare(CLONE_FS));
+    res("threaded unshare NEWUTS", unshare(CLONE_NEWUTS));
+    res("threaded unshare NEWPID", unshare(CLONE_NEWPID));
+    int fd = open("/proc/self/ns/user", O_RDONLY);
+    res("threaded setns user", setns(fd, CLONE_NEWUSER));
+    fflush(stdout);
+    _exit(0);
 }
 
 static void sec_user(void)
@@ -500,7 +550,7 @@ int main(int argc, char **argv)
         const char *name;
         void (*fn)(void);
     } secs[] = {{"links", sec_links}, {"uts", sec_uts}, {"setns", sec_setns},
-                {"flags", sec_unshare_flags}, {"pid", sec_pid}, {"pid_clone", sec_pid_clone}, {"user", sec_user},
+                {"flags", sec_unshare_flags}, {"pid", sec_pid}, {"pid_clone", sec_pid_clone}, {"threads", sec_threads}, {"user", sec_user},
                 {"time", sec_time}, {"nonroot", sec_nonroot}};
     for (unsigned i = 0; i < sizeof secs / sizeof *secs; i++) {
         if (only && strcmp(only, secs[i].name))

@@ -158,6 +158,15 @@ def uts(task):
     return nsproxy(task).uts
 
 
+def set_uts(task, field, value):
+    """A new hostname/domainname (bytes) for the task's UTS namespace; the initial
+    namespace's is also the kernel's own."""
+    ns = uts(task)
+    setattr(ns, field, value)
+    if ns is initial(task.kernel).uts:
+        setattr(task.kernel, field, value.split(b"\0", 1)[0].decode(errors="replace"))
+
+
 # ---- capabilities over a user namespace ------------------------------------------------------
 
 def _effective(task):
@@ -296,9 +305,7 @@ def _register(ns, kid, process=None):
 def reaper_of(kernel, process, reaper):
     """find_new_reaper: orphans of a process inside a pid namespace go to that
     namespace's init, never above it."""
-    leader = process.threads[0] if process.threads else None
-    ns = getattr(leader, "pid_ns", None) if leader is not None else \
-        getattr(process, "pid_ns", None)
+    ns = getattr(process, "pid_ns", None)
     if ns is None or ns.level == 0:
         return reaper
     if ns.reaper is process:
@@ -429,8 +436,8 @@ def clone_into(task, child, flags, prepared):
     if ns.level:
         child.pid_ns = ns
         _register(ns, child.tid, None if flags & CLONE_THREAD else child.process)
-        if ns.reaper is child.process:
-            child.process.pid_ns = ns
+        if not flags & CLONE_THREAD:
+            child.process.pid_ns = ns          # for its orphans, after its threads are gone
     elif getattr(task, "pid_ns", None) is not None:
         child.pid_ns = ns
 

@@ -859,10 +859,10 @@ class ProcFs:
         value = data.split(b"\n", 1)[0].split(b"\0", 1)[0]
         if len(value) > 64:
             raise SyscallError(errno.EINVAL)
-        if task is None:
-            setattr(self.kernel, field, value.decode(errors="replace"))
+        if task is not None:
+            namespaces.set_uts(task, field, value)
         else:
-            setattr(namespaces.uts(task), field, value)
+            setattr(self.kernel, field, value.decode(errors="replace"))
         return len(data)
 
     def _core_pattern(self):

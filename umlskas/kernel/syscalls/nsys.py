@@ -28,7 +28,7 @@ def _set_uts(task, field, name, length):
     if length & 0x80000000 or length > NEW_UTS_LEN:
         raise SyscallError(errno.EINVAL)
     value = task.mm.read(name, length) if length else b""
-    setattr(ns, field, value)
+    namespaces.set_uts(task, field, value)
     return 0
 
 
