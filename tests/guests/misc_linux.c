@@ -13,6 +13,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/times.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -288,6 +289,23 @@ static void sec_persona(void)
         _exit(0);
     }
     waitpid(p, NULL, 0);
+    personality(PER_LINUX | STICKY_TIMEOUTS);
+    struct timeval tv = {0, 20000};
+    res("select sticky", select(0, NULL, NULL, NULL, &tv));
+    say("timeout kept: %s\n", tv.tv_sec == 0 && tv.tv_usec == 20000 ? "yes" : "no");
+    personality(PER_LINUX);
+    tv.tv_usec = 20000;
+    select(0, NULL, NULL, NULL, &tv);
+    say("timeout updated: %s\n", tv.tv_usec == 0 ? "yes" : "no");
+    personality(READ_IMPLIES_EXEC | ADDR_NO_RANDOMIZE | STICKY_TIMEOUTS);
+    fflush(stdout);
+    p = fork();
+    if (p == 0) {
+        char *args[] = {"misc_linux", "/", "showpersona", NULL};
+        execve("/proc/self/exe", args, environ);
+        _exit(1);
+    }
+    waitpid(p, NULL, 0);
     personality(PER_LINUX);
 }
 
@@ -400,6 +418,10 @@ int main(int argc, char **argv)
         say("child: argc %d argv0 '%s' argv1 %s\n", argc, argc > 0 ? argv[0] : "-",
             argc > 0 && argv[1] == NULL ? "NULL" : "set");
         return 5;
+    }
+    if (argc > 2 && !strcmp(argv[2], "showpersona")) {
+        say("after exec: %#x\n", personality(0xffffffff));
+        return 0;
     }
     if (argc > 2 && !strcmp(argv[2], "child")) {
         say("child ran\n");

@@ -230,6 +230,14 @@ static void sec_setns(void)
     res("setns own user ns", setns(user, CLONE_NEWUSER));
     int pidfd = open("/proc/self/ns/pid", O_RDONLY);
     res("setns own pid ns", setns(pidfd, CLONE_NEWPID));
+    int net = open("/proc/self/ns/net", O_RDONLY);
+    res("setns own net ns", setns(net, CLONE_NEWNET));
+    int mnt = open("/proc/self/ns/mnt", O_RDONLY);
+    res("setns own mnt ns", setns(mnt, CLONE_NEWNS));
+    int cg = open("/proc/self/ns/cgroup", O_RDONLY);
+    res("setns own cgroup ns", setns(cg, CLONE_NEWCGROUP));
+    int tm = open("/proc/self/ns/time", O_RDONLY);
+    res("setns own time ns", setns(tm, CLONE_NEWTIME));
     int o = open("/proc/self/ns/uts", O_PATH);
     res("setns O_PATH", setns(o, 0));
 }

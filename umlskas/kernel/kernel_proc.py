@@ -340,6 +340,8 @@ class Kernel:
             task.altstack = None
             task.exe_ident = getattr(image, "exe_ident", None)
             namespaces.on_exec(task)
+            # SET_PERSONALITY for an x86-64 ELF: READ_IMPLIES_EXEC does not survive exec.
+            task.personality = getattr(task, "personality", 0) & ~0x0400000
             self._start_image(task, image)
         except SyscallError as e:
             log.error("execve of %r failed after the point of no return: %s", path, e)

@@ -619,8 +619,6 @@ def setns(task, fd, nstype):
         task.user_ns = ns
         task.userns_caps = True
         return 0
-    if kind == "net":
-        raise SyscallError(errno.EINVAL)
     if not ns_capable(task, ns.user_ns) or not ns_capable(task, mine):
         raise SyscallError(errno.EPERM)
     new = proxy.copy()
