@@ -278,6 +278,9 @@ static void pid_child(void)
     char buf[4096];
     say("child getpid %d getppid %d\n", getpid(), getppid());
     say("child gettid %ld\n", syscall(SYS_gettid));
+    say("child getpgrp %d getsid %d\n", getpgrp(), getsid(0));
+    say("child setsid %d getpgrp %d getsid %d getpgid(1) %d\n", setsid(), getpgrp(), getsid(0),
+        getpgid(1));
     read_file("/proc/self/status", buf, sizeof buf);
     char *l = strstr(buf, "NSpid:");
     if (l) {
@@ -324,6 +327,8 @@ static void pid_child(void)
         usleep(10000);
     }
     res("kill(1, 0)", kill(1, 0));
+    res("kill(-1 group, 0)", kill(-1, 0) == 0 ? 0 : -1);
+    res("kill(-pgrp 1, 0)", kill(-getpgrp(), 0));
     res("kill(2, 0)", kill(2, 0));
     fflush(stdout);
     g = fork();

@@ -83,17 +83,17 @@ def sys_getresgid(task, rgid, egid, sgid):
 
 def sys_getpgrp(task):
     """getpgrp(2)."""
-    return task.pgid
+    return namespaces.pid_nr(task, task.pgid)
 
 
 def sys_getpgid(task, pid):
     """getpgid(2)."""
-    return task.kernel.task_for_pid(task, pid).pgid
+    return namespaces.pid_nr(task, task.kernel.task_for_pid(task, pid).pgid)
 
 
 def sys_getsid(task, pid):
     """getsid(2)."""
-    return task.kernel.task_for_pid(task, pid).sid
+    return namespaces.pid_nr(task, task.kernel.task_for_pid(task, pid).sid)
 
 
 def sys_set_tid_address(task, tidptr):
@@ -478,8 +478,9 @@ def sys_wait4(task, pid, wstatus, options, rusage):
     if pid == -0x80000000:
         raise SyscallError(errno.ESRCH)
     kernel = task.kernel
-    if pid > 0:
-        pid = namespaces.pid_kid(task, pid) or 1 << 40    # not in the caller's namespace
+    if pid > 0 or pid < -1:
+        # Numbered in the caller's pid namespace (none there: no child matches).
+        pid = (namespaces.pid_kid(task, abs(pid)) or 1 << 40) * (1 if pid > 0 else -1)
     found = kernel.wait_child(task, pid, options, stopped=bool(options & WUNTRACED),
                               continued=bool(options & WCONTINUED))
     if found is None:
@@ -557,7 +558,7 @@ def sys_setpgid(task, pid, pgid):
     kernel = task.kernel
     target = task.process if pid == 0 else None
     if target is None:
-        t = kernel.task_by_vpid(pid)
+        t = kernel.task_by_vpid(namespaces.pid_kid(task, pid) or 1 << 40)
         if t is None or (t.process is not task.process and t.process.parent is not task.process):
             raise SyscallError(errno.ESRCH)
         target = t.process
@@ -565,7 +566,7 @@ def sys_setpgid(task, pid, pgid):
         raise SyscallError(errno.EPERM)
     if target is not task.process and target.sid != task.sid:
         raise SyscallError(errno.EPERM)
-    pgid = pgid or target.tgid
+    pgid = (namespaces.pid_kid(task, pgid) or 1 << 40) if pgid else target.tgid
     if pgid != target.tgid and not any(p.pgid == pgid and p.sid == task.sid
                                        for p in kernel.processes()):
         raise SyscallError(errno.EPERM)
@@ -579,7 +580,7 @@ def sys_setsid(task):
     if any(p.pgid == process.tgid for p in task.kernel.processes()):
         raise SyscallError(errno.EPERM)
     process.sid = process.pgid = process.tgid
-    return process.sid
+    return namespaces.pid_nr(task, process.sid)
 
 
 HANDLERS.update({

@@ -193,9 +193,11 @@ def sys_kill(task, pid, sig):
         kernel.send_signal(target.process, sig, task)
         return 0
     if pid == -1:
-        targets = [p for p in kernel.processes() if p.tgid != 1 and p is not task.process]
+        # Everything the caller's pid namespace shows, bar its init and the caller.
+        targets = [p for p in kernel.processes()
+                   if namespaces.pid_nr(task, p.tgid) > 1 and p is not task.process]
     else:
-        pgid = task.pgid if pid == 0 else -pid
+        pgid = task.pgid if pid == 0 else namespaces.pid_kid(task, -pid) or 1 << 40
         targets = [p for p in kernel.processes() if p.pgid == pgid]
         targets.sort(key=lambda p: p is task.process)   # the caller last
     if not targets:
