@@ -10,7 +10,7 @@ import pytest
 
 from harness import assert_same, bad_lines, describe, native_result, run_guest
 
-SECTIONS = ["links", "uts", "setns", "flags", "pid", "pid_clone", "threads", "user", "time", "nonroot"]
+SECTIONS = ["links", "uts", "setns", "flags", "pid", "pid_clone", "threads", "net", "user", "time", "nonroot"]
 
 
 def check_guest(mode, argv):

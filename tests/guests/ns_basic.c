@@ -9,6 +9,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <grp.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -431,6 +435,89 @@ static void sec_threads(void)
     _exit(0);
 }
 
+static int tcp_listen(unsigned short port, unsigned short *got)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = errno;
+        close(s);
+        errno = e;
+        return -1;
+    }
+    listen(s, 4);
+    socklen_t l = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &l);
+    if (got)
+        *got = ntohs(a.sin_port);
+    return s;
+}
+
+static int tcp_connect(unsigned short port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = errno;
+        close(s);
+        errno = e;
+        return -1;
+    }
+    return s;
+}
+
+static void sec_net(void)
+{
+    unsigned short outer;
+    int l0 = tcp_listen(0, &outer);
+    rok("outer listen", l0);
+    nslink("net", link_a);
+    res("unshare NEWNET", unshare(CLONE_NEWNET));
+    nslink("net", link_b);
+    say("net link changed: %s\n", strcmp(link_a, link_b) ? "yes" : "no");
+    res("connect with lo down", tcp_connect(outer));
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    res("SIOCGIFFLAGS lo", ioctl(s, SIOCGIFFLAGS, &ifr));
+    say("lo up: %d\n", !!(ifr.ifr_flags & IFF_UP));
+    ifr.ifr_flags |= IFF_UP;
+    res("SIOCSIFFLAGS lo up", ioctl(s, SIOCSIFFLAGS, &ifr));
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    ioctl(s, SIOCGIFFLAGS, &ifr);
+    say("lo up: %d\n", !!(ifr.ifr_flags & IFF_UP));
+    res("SIOCGIFINDEX lo", ioctl(s, SIOCGIFINDEX, &ifr));
+    say("lo index %d\n", ifr.ifr_ifindex);
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "eth0");
+    res("SIOCGIFFLAGS eth0", ioctl(s, SIOCGIFFLAGS, &ifr));
+    res("connect to the outer listener", tcp_connect(outer));
+    int l1 = tcp_listen(outer, NULL);
+    rok("listen on the outer port here", l1);
+    int c = tcp_connect(outer);
+    rok("connect", c);
+    int a = accept(l1, NULL, NULL);
+    rok("accept", a);
+    write(c, "hi", 2);
+    char buf[4] = {0};
+    read(a, buf, 2);
+    say("got: %s\n", buf);
+    fflush(stdout);
+    pid_t p = fork();
+    if (p == 0) {
+        int c2 = tcp_connect(outer);
+        say("child connects here: %s\n", c2 >= 0 ? "yes" : ename(errno));
+        _exit(0);
+    }
+    waitpid(p, NULL, 0);
+}
+
 static void sec_user(void)
 {
     char buf[256];
@@ -563,7 +650,7 @@ int main(int argc, char **argv)
         const char *name;
         void (*fn)(void);
     } secs[] = {{"links", sec_links}, {"uts", sec_uts}, {"setns", sec_setns},
-                {"flags", sec_unshare_flags}, {"pid", sec_pid}, {"pid_clone", sec_pid_clone}, {"threads", sec_threads}, {"user", sec_user},
+                {"flags", sec_unshare_flags}, {"pid", sec_pid}, {"pid_clone", sec_pid_clone}, {"threads", sec_threads}, {"net", sec_net}, {"user", sec_user},
                 {"time", sec_time}, {"nonroot", sec_nonroot}};
     for (unsigned i = 0; i < sizeof secs / sizeof *secs; i++) {
         if (only && strcmp(only, secs[i].name))

@@ -17,14 +17,19 @@ What each kind means here:
   applied to the processes that enter it.
 - IPC, mount, cgroup: identities (IPC objects belong to `ipc`; the guest's mount table
   cannot change, so a copy of it is the same table).
-- Network: not configured (CLONE_NEWNET is EINVAL, as a kernel without CONFIG_NET_NS):
-  the guest's AF_INET sockets are the host's, which a loopback-only namespace cannot be.
+- Network: the guest's AF_INET sockets are the host's, so a new network namespace is
+  a real host one, made by the kernel process (which must be allowed to: otherwise
+  CLONE_NEWNET is EINVAL, as on a kernel without CONFIG_NET_NS). Sockets of a guest in
+  it are made there: loopback only (down until the guest brings it up), its own ports.
 """
 
+import ctypes
 import errno
 import itertools
+import os
 import stat as statmod
 import struct
+import weakref
 
 from .errors import SyscallError
 from .files import File, O_RDONLY
@@ -357,9 +362,12 @@ def _new_user_ns(task, parent):
 
 def _new_namespaces(task, flags, old, owner):
     """create_new_namespaces: the proxy with each asked kind made new."""
-    if flags & CLONE_NEWNET:
-        raise SyscallError(errno.EINVAL)       # copy_net_ns without CONFIG_NET_NS
     new = old.copy()
+    if flags & CLONE_NEWNET:
+        ns = Namespace("net", owner)
+        ns.host_fd = _host_netns()
+        weakref.finalize(ns, os.close, ns.host_fd)
+        new.net = ns
     if flags & CLONE_NEWNS:
         new.mnt = Namespace("mnt", owner)
     if flags & CLONE_NEWUTS:
@@ -516,6 +524,53 @@ def time_offset(task, clk):
         return 0
     sec, nsec = proxy.time.offsets[which]
     return sec * 10**9 + nsec
+
+
+# ---- network namespaces: real host ones ------------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_home_netns = None                     # the kernel's own (the guests' initial) network ns
+
+
+def _home():
+    global _home_netns
+    if _home_netns is None:
+        _home_netns = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    return _home_netns
+
+
+def _switch(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns")
+
+
+def _host_netns():
+    """A fresh host network namespace (an fd for it); EINVAL if the host will not
+    make one for us (copy_net_ns without CONFIG_NET_NS answers so)."""
+    try:
+        home = _home()
+    except OSError:
+        raise SyscallError(errno.EINVAL) from None
+    if _libc.unshare(CLONE_NEWNET) != 0:
+        raise SyscallError(errno.EINVAL)
+    try:
+        return os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        _switch(home)                  # back home; failing here is the kernel's own bug
+
+
+def in_net_ns(task, make):
+    """make() with the kernel's thread in the task's network namespace (a socket made
+    there belongs to it for life); returns (result, namespace or None)."""
+    ns = nsproxy(task).net
+    fd = getattr(ns, "host_fd", None)
+    if fd is None:
+        return make(), None
+    _switch(fd)
+    try:
+        return make(), ns
+    finally:
+        _switch(_home())
 
 
 # ---- nsfs: /proc/PID/ns/* and setns -------------------------------------------------------------

@@ -17,6 +17,7 @@ from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
 from .poll import call_deadline, expired, park_at, read_sigmask, read_timespec_ns
+from .. import namespaces
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -219,7 +220,8 @@ def sys_socket(task, family, type_, protocol):
     base, flags = _split_type(type_)
     if family in (AF_INET, AF_INET6) and task.kernel.network:
         task.files.check_free()     # EMFILE before a host socket exists
-        sock = InetSocket.create(task.kernel, family, base, protocol, flags)
+        sock, sock.netns = namespaces.in_net_ns(task, lambda: InetSocket.create(
+            task.kernel, family, base, protocol, flags))
         return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _socket_type(family, base, protocol)
     sock = UnixSocket(task.kernel, kind, flags, _creds(task))

@@ -53,8 +53,8 @@ def sys_personality(task, persona):
 
 
 HANDLERS = {
-    "unshare": (sys_unshare, "partial: UTS, IPC, PID, mount, user, time, cgroup; "
-                             "no network namespaces (EINVAL)"),
+    "unshare": (sys_unshare, "partial: all kinds; a network namespace is a host one "
+                             "(EINVAL where the host will not make it)"),
     "setns": (sys_setns, "partial: namespace fds; pidfds EINVAL"),
     "sethostname": sys_sethostname, "setdomainname": sys_setdomainname,
     "personality": (sys_personality, "partial: recorded; ADDR_NO_RANDOMIZE etc. not applied"),
