@@ -264,6 +264,12 @@ static void sec_affinity(void)
         cpu_set_t c;
         sched_getaffinity(0, sizeof c, &c);
         say("child inherits: count %d cpu0 %d\n", CPU_COUNT(&c), CPU_ISSET(0, &c));
+        pid_t parent = getppid();
+        if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+            say("BAD drop privileges\n");
+        res("other user's getaffinity", sched_getaffinity(parent, sizeof c, &c));
+        res("other user's setaffinity", sched_setaffinity(parent, sizeof c, &c));
+        res("own setaffinity", sched_setaffinity(0, sizeof c, &c));
         _exit(0);
     }
     waitpid(p, NULL, 0);

@@ -277,8 +277,20 @@ static void sec_unshare_flags(void)
     say("clone NEWUTS child: %#x\n", st);
 }
 
+static volatile pid_t chld_pid;
+
+static void on_chld(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    (void)ctx;
+    if (!chld_pid)
+        chld_pid = si->si_pid;
+}
+
 static void pid_child(void)
 {
+    struct sigaction sa = {.sa_sigaction = on_chld, .sa_flags = SA_SIGINFO};
+    sigaction(SIGCHLD, &sa, NULL);
     char buf[4096];
     say("child getpid %d getppid %d\n", getpid(), getppid());
     say("child gettid %ld\n", syscall(SYS_gettid));
@@ -304,6 +316,7 @@ static void pid_child(void)
     int st;
     pid_t w = waitpid(g, &st, 0);
     say("child forked %d\n", g);
+    say("SIGCHLD si_pid is the namespace's: %s\n", chld_pid == g ? "yes" : "no");
     say("child waited %d status %d\n", w, WEXITSTATUS(st));
     fflush(stdout);
     g = fork();

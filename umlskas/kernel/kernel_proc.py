@@ -656,7 +656,9 @@ class Kernel:
             code, status = signals.CLD_KILLED, wstatus & 0x7F
         else:
             code, status = signals.CLD_EXITED, (wstatus >> 8) & 0xFF
-        info = signals.siginfo(exit_signal, code, pid=process.tgid, uid=leader.creds.uid,
+        pid = namespaces.vnr(parent.pid_ns, process.tgid) if hasattr(parent, "pid_ns") \
+            else process.tgid          # as the parent's pid namespace numbers it
+        info = signals.siginfo(exit_signal, code, pid=pid, uid=leader.creds.uid,
                                status=status)
         try:
             self.send_signal(parent, exit_signal, info=info)

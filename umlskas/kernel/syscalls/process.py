@@ -275,6 +275,9 @@ def sys_sched_setaffinity(task, pid, size, mask):
     n = min(size, cpumask_size)
     bits = int.from_bytes(task.mm.read(mask, n), "little") if n else 0
     target = task.kernel.task_for_pid(task, pid)
+    mine, theirs = task.creds, target.creds
+    if mine.euid not in (theirs.euid, theirs.uid) and not _capable(task):
+        raise SyscallError(errno.EPERM)         # check_same_owner, else CAP_SYS_NICE
     if not bits & online:
         raise SyscallError(errno.EINVAL)
     target.cpus_allowed = bits & online
