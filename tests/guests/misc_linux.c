@@ -14,6 +14,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/times.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -418,6 +421,95 @@ static void sec_emptyargv(void)
     unlink("prog2");
 }
 
+static void sec_dotnames(void)
+{
+    mkdir("d", 0755);
+    mkdir("d/sub", 0755);
+    res("rmdir d/.", rmdir("d/."));
+    res("rmdir d/sub/.", rmdir("d/sub/."));
+    res("rmdir d/sub/..", rmdir("d/sub/.."));
+    res("rmdir .", rmdir("."));
+    res("rmdir ..", rmdir(".."));
+    res("rename d/sub/. x", rename("d/sub/.", "x"));
+    res("rename d/sub/.. x", rename("d/sub/..", "x"));
+    res("rename d/sub d/.", rename("d/sub", "d/."));
+    res("rename d/sub d/..", rename("d/sub", "d/.."));
+    res("rename . x", rename(".", "x"));
+    res("rename d/sub/./ x", rename("d/sub/./", "x"));
+    res("renameat2 noreplace d/sub/.", syscall(SYS_renameat2, AT_FDCWD, "d/sub/.", AT_FDCWD, "y", 1));
+    res("renameat2 noreplace to d/.", syscall(SYS_renameat2, AT_FDCWD, "d/sub", AT_FDCWD, "d/.", 1));
+    res("renameat2 exchange d/sub/.", syscall(SYS_renameat2, AT_FDCWD, "d/sub/.", AT_FDCWD, "d", 2));
+    res("rename missing/. x", rename("missing/.", "x"));
+    struct stat st;
+    say("d/sub still there: %s; no x: %s\n", stat("d/sub", &st) == 0 ? "yes" : "no",
+        stat("x", &st) ? "yes" : "no");
+    rmdir("d/sub");
+    rmdir("d");
+}
+
+static void sec_socketpair(void)
+{
+    int sv[2];
+    res("AF_UNIX proto 1", socketpair(AF_UNIX, SOCK_STREAM, 1, sv));
+    res("AF_UNIX SOCK_RAW", socketpair(AF_UNIX, SOCK_RAW, 0, sv));
+    res("AF_UNIX type 99", socketpair(AF_UNIX, 99, 0, sv));
+    res("AF_UNIX SOCK_PACKET", socketpair(AF_UNIX, SOCK_PACKET, 0, sv));
+    res("AF_INET stream", socketpair(AF_INET, SOCK_STREAM, 0, sv));
+    res("AF_INET dgram", socketpair(AF_INET, SOCK_DGRAM, 0, sv));
+    res("AF_INET seqpacket", socketpair(AF_INET, SOCK_SEQPACKET, 0, sv));
+    res("AF_INET6 stream", socketpair(AF_INET6, SOCK_STREAM, 0, sv));
+    res("AF_INET proto 99", socketpair(AF_INET, SOCK_STREAM, 99, sv));
+    res("AF_INET dgram proto tcp", socketpair(AF_INET, SOCK_DGRAM, 6, sv));
+    res("family 99", socketpair(99, SOCK_STREAM, 0, sv));
+    res("family -1", socketpair(-1, SOCK_STREAM, 0, sv));
+    res("AF_NETLINK raw", socketpair(AF_NETLINK, SOCK_RAW, 0, sv));
+    res("AF_NETLINK stream", socketpair(AF_NETLINK, SOCK_STREAM, 0, sv));
+    res("AF_PACKET raw", socketpair(AF_PACKET, SOCK_RAW, 0, sv));
+    res("AF_PACKET stream", socketpair(AF_PACKET, SOCK_STREAM, 0, sv));
+    res("AF_UNIX SEQPACKET proto 2", socketpair(AF_UNIX, SOCK_SEQPACKET, 2, sv));
+    res("bad flags", socketpair(AF_UNIX, SOCK_STREAM | 0x100000, 0, sv));
+    res("efault", socketpair(AF_UNIX, SOCK_STREAM, 0, BADPTR));
+    res("AF_INET efault", socketpair(AF_INET, SOCK_STREAM, 0, BADPTR));
+}
+
+static void sec_ttyioctl(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    grantpt(m);
+    unlockpt(m);
+    int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+    for (unsigned long cmd = 0x5401; cmd <= 0x5460; cmd++) {
+        /* TIOCSTI, TIOCSCTTY, TIOCNOTTY, TIOCCONS, TIOCVHANGUP: not with a bad pointer */
+        if (cmd == 0x5412 || cmd == 0x540E || cmd == 0x5422 || cmd == 0x541D || cmd == 0x5437)
+            continue;
+        errno = 0;
+        long r1 = ioctl(s, cmd, BADPTR);
+        int e1 = errno;
+        errno = 0;
+        long r2 = ioctl(m, cmd, BADPTR);
+        int e2 = errno;
+        if (r2 > 2)
+            close(r2);
+        say("%#lx slave %s master %s\n", cmd, r1 < 0 ? ename(e1) : "ok", r2 < 0 ? ename(e2) : "ok");
+    }
+    int v = 7;
+    res("TIOCGSOFTCAR", ioctl(s, TIOCGSOFTCAR, &v));
+    say("softcar %d\n", v);
+    v = 1;
+    res("TIOCSSOFTCAR", ioctl(s, TIOCSSOFTCAR, &v));
+    ioctl(s, TIOCGSOFTCAR, &v);
+    say("softcar now %d\n", v);
+    pid_t pg = 99;
+    res("master TIOCGPGRP", ioctl(m, TIOCGPGRP, &pg));
+    say("pgrp %d\n", pg);
+    res("slave TIOCGPGRP", ioctl(s, TIOCGPGRP, &pg));
+    res("slave TIOCGSID", ioctl(s, TIOCGSID, &pg));
+    struct serial_struct_like { char b[72]; } ss = {{0}};
+    res("TIOCSSERIAL", ioctl(s, TIOCSSERIAL, &ss));
+    close(s);
+    close(m);
+}
+
 int main(int argc, char **argv)
 {
     if (getenv("MISC_EMPTY_ARGV")) {
@@ -446,7 +538,9 @@ int main(int argc, char **argv)
         void (*fn)(void);
     } secs[] = {{"sysctl", sec_sysctl}, {"procdir", sec_procdir}, {"fdchdir", sec_fdchdir},
                 {"core", sec_core}, {"cputime", sec_cputime}, {"affinity", sec_affinity},
-                {"persona", sec_persona}, {"emptyargv", sec_emptyargv}};
+                {"persona", sec_persona}, {"emptyargv", sec_emptyargv},
+                {"dotnames", sec_dotnames}, {"socketpair", sec_socketpair},
+                {"ttyioctl", sec_ttyioctl}};
     for (unsigned i = 0; i < sizeof secs / sizeof *secs; i++) {
         if (only && strcmp(only, secs[i].name))
             continue;

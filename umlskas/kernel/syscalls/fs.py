@@ -1107,6 +1107,16 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.EINVAL)
     vfs = task.kernel.vfs
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
+    # do_renameat2 goes by the last name as written: ".", ".." or "/" is EBUSY (the
+    # new one EEXIST under RENAME_NOREPLACE), whatever directory the walk reached.
+    old_dot = _last_name(task.mm.read_cstr(oldpath)) in (b".", b"..", b"")
+    new_dot = _last_name(task.mm.read_cstr(newpath)) in (b".", b"..", b"")
+    if old_dot and not old.exists or new_dot and not new.exists:
+        raise SyscallError(errno.ENOENT)     # filename_parentat: that directory is missing
+    if old_dot:
+        raise SyscallError(errno.EBUSY)
+    if new_dot:
+        raise SyscallError(errno.EEXIST if flags & RENAME_NOREPLACE else errno.EBUSY)
     if not old.name or old.magic or not new.name or new.magic:
         raise SyscallError(errno.EBUSY)      # ".", "..", "/": Linux's non-LAST_NORM
     if vfs.is_mount_point(old.guest) or vfs.is_mount_point(new.guest):
@@ -1159,6 +1169,11 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         vfs.created_dir(new)
     vfs.removed(old, old_in_lower)
     return 0
+
+
+def _last_name(path):
+    """The last component of a path as written (b"" for "/")."""
+    return path.rstrip(b"/").rsplit(b"/", 1)[-1]
 
 
 def _host_rename(old, new, flags):

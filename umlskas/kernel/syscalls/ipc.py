@@ -38,6 +38,7 @@ SOCK_TYPE_MASK = 0xF
 SOCK_MAX = 11
 NPROTO = 46
 AF_INET, AF_INET6 = 2, 10
+AF_NETLINK, AF_PACKET, SOCK_PACKET = 16, 17, 10
 SOCK_NONBLOCK, SOCK_CLOEXEC = O_NONBLOCK, O_CLOEXEC
 SOL_SOCKET = 1
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
@@ -235,8 +236,8 @@ def sys_socketpair(task, family, type_, protocol, sv):
     fd1 = files._lowest_free(0)
     fd2 = files._lowest_free(fd1 + 1)
     task.mm.write(sv, struct.pack("<ii", fd1, fd2))
-    if family in (AF_INET, AF_INET6) and base in (SOCK_STREAM, SOCK_DGRAM):
-        raise SyscallError(errno.EOPNOTSUPP)
+    if family != AF_UNIX:
+        _pairless_family(task, family, base, protocol)
     kind = _socket_type(family, base, protocol)
     a = UnixSocket(task.kernel, kind, flags, _creds(task))
     b = UnixSocket(task.kernel, kind, flags, _creds(task))
@@ -245,6 +246,32 @@ def sys_socketpair(task, family, type_, protocol, sv):
     files.install(a, minfd=fd1, cloexec=cloexec)
     files.install(b, minfd=fd2, cloexec=cloexec)
     return 0
+
+
+def _pairless_family(task, family, type_, protocol):
+    """socketpair of a family without one: sock_create's answer first (the host's, for
+    the families whose sockets are the host's), then the protocol's EOPNOTSUPP."""
+    if family < 0 or family >= NPROTO:
+        raise SyscallError(errno.EAFNOSUPPORT)
+    if type_ < 0 or type_ >= SOCK_MAX:
+        raise SyscallError(errno.EINVAL)
+    if family in (AF_INET, AF_INET6) and task.kernel.network:
+        sock, _ = namespaces.in_net_ns(task, lambda: InetSocket.create(
+            task.kernel, family, type_, protocol, 0))
+        sock.release()
+    elif family == AF_NETLINK:
+        if type_ not in (SOCK_RAW, SOCK_DGRAM):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+        if not 0 <= protocol < 32:
+            raise SyscallError(errno.EPROTONOSUPPORT)
+    elif family == AF_PACKET:
+        if task.creds.euid != 0:
+            raise SyscallError(errno.EPERM)          # CAP_NET_RAW
+        if type_ not in (SOCK_DGRAM, SOCK_RAW, SOCK_PACKET):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+    else:
+        raise SyscallError(errno.EAFNOSUPPORT)
+    raise SyscallError(errno.EOPNOTSUPP)
 
 
 def _inet(task, fd):
