@@ -481,14 +481,18 @@ class SyntheticDir(File):
 # Emulated, never passed: TIOCGETD/TIOCSETD (only N_TTY exists here: any other
 #   discipline is EINVAL, Linux's answer for one no module provides; the host would
 #   load modules for the root kernel and leave the user's terminal dead), TIOCGPGRP,
-#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's), TIOCEXCL
+#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's; TIOCGPGRP and
+#   TIOCGSID are ENOTTY on a guest pty that is not the caller's terminal), TIOCGSOFTCAR
+#   and TIOCSSOFTCAR (the CLOCAL bit, through TCGETS/TCSETS), TIOCSSERIAL (copied in,
+#   then ENOTTY: no serial driver), TIOCGLCKTRMIOS (read), TIOCSLCKTRMIOS (EPERM for a
+#   non-root guest; applied on the guest's own ptys only), TIOCEXCL
 #   and TIOCNXCL on the user's terminal (accepted without effect: exclusive mode would
 #   outlive umlskas), breaks (TCSBRK 0, TCSBRKP, TIOCSBRK, TIOCCBRK: accepted without
 #   a break on the user's terminal, as on a pty, which has none: a break on a serial
 #   console is a magic SysRq) and tcdrain (TCSBRK n: waits, parked, for TIOCOUTQ 0).
 # Refused: TIOCSTI (typing into the user's terminal), TIOCCONS (redirecting the host's
 #   console), TIOCVHANGUP with EPERM, what a caller without CAP_SYS_ADMIN gets; every
-#   other request (TIOCLINUX, KD*, VT_*, TIOCSSERIAL, TIOCM*, TIOCSLCKTRMIOS...) with
+#   other request (TIOCLINUX, KD*, VT_*, TIOCM*...) with
 #   ENOTTY, Linux's answer for a request the terminal does not support.
 
 TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4}
