@@ -7,7 +7,8 @@ import pytest
 from harness import check_guest_against_native, make_tree
 
 IPC_GUESTS = ["ipc_eventfd", "ipc_epoll", "ipc_socketpair", "ipc_scm_rights", "ipc_unix_listen",
-              "ipc_inet"]
+              "ipc_inet", "ipc_timerfd", "ipc_mmsg", "ipc_mqueue",
+              "ipc_vmsplice"]
 NEEDS_DIR = {"ipc_unix_listen"}
 
 

@@ -44,7 +44,8 @@ from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
 from .syscalls.futex import futex_wake
-from .deterministic import OneAtATime, SeededRandom, VirtualClock
+from .syscalls.seccomp import check as seccomp_check
+from .deterministic import REALTIME_CLOCKS, OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
 from .devfs import DevFs
 from .vfs import AT_EMPTY_PATH, HostPath, Vfs
@@ -85,12 +86,16 @@ class HostClock:
     """Time as the host has it."""
 
     virtual = False
+    realtime_offset = 0            # ns the guest's root moved CLOCK_REALTIME by (settimeofday)
 
     def now_ns(self, clk):
         try:
-            return time.clock_gettime_ns(clk)
+            ns = time.clock_gettime_ns(clk)
         except OSError as e:       # a clock this host lacks (the RTC alarm clocks, say)
             raise SyscallError(e.errno) from None
+        if self.realtime_offset and clk in REALTIME_CLOCKS:
+            ns += self.realtime_offset
+        return ns
 
 
 class Kernel:
@@ -454,6 +459,7 @@ class Kernel:
         child.nice, child.sched_policy, child.sched_priority = (
             task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
+        child.seccomp = task.seccomp          # shared, immutable: a filter added later is its own
         child.personality = getattr(task, "personality", 0)
         child.cpus_allowed = getattr(task, "cpus_allowed", None)
         child.exe_ident = getattr(task, "exe_ident", None)
@@ -984,6 +990,8 @@ class Kernel:
                     continue
                 task.mm.proc = proc     # address-space ops run in the stopped caller
                 self.current = task
+                if task.seccomp is not None and not seccomp_check(self, task, proc, nr, raw):
+                    continue
                 entry = table[nr] if nr < ntable else None
                 if entry is None or entry.handler is None:
                     self._unsupported(task, nr, entry, raw)
@@ -1088,7 +1096,7 @@ class Kernel:
             if leftover is not None:
                 os.close(leftover)      # a FIFO open that a signal ends holds no host fd
             moved = restart.get("pipe_written") or restart.get("sock_sent") or \
-                restart.get("inet_sent")
+                restart.get("inet_sent") or restart.get("mmsg_done")
             if moved:
                 # Part of a blocking write went before the signal: that count is the
                 # call's result (Linux never restarts it, nor sends those bytes again).
@@ -1205,7 +1213,12 @@ class Kernel:
         if self._force(task, sig):
             raise TaskGone()
 
-    def _force(self, task, sig, reset=False):
+    def force_signal_info(self, task, sig, info):
+        """force_sig_info with the caller's siginfo (seccomp's SIGSYS): True when the
+        process died of it, False when it is queued for the guest's handler."""
+        return self._force(task, sig, info=info)
+
+    def _force(self, task, sig, reset=False, info=None):
         """force_sig_info_to_task: a blocked or ignored sig (or any, with reset: force_sigsegv
         of a failed SIGSEGV frame) gets SIG_DFL and is unblocked, which kills the
         process (True); otherwise sig is queued on the task for its handler (False)."""
@@ -1216,7 +1229,8 @@ class Kernel:
             task.sigmask &= ~bit
             self.end_process(task.process, sig)
             return True
-        signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, signals.SI_KERNEL))
+        signals.queue(task.sigstate.pending, sig,
+                      info if info is not None else signals.siginfo(sig, signals.SI_KERNEL))
         signals.recalc(task)
         return False
 

@@ -29,6 +29,7 @@ from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
 from .vfs import FileNode, HostPath, LinkNode, may_access
+from .syscalls.seccomp import status_lines as seccomp_status
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
 
@@ -918,8 +919,9 @@ class ProcFs:
             ino = file.stat().st_ino
         except (SyscallError, OSError):
             ino = 0
+        own = getattr(file, "fdinfo", None)     # the file kind's show_fdinfo lines
         return (f"pos:\t{pos}\nflags:\t0{file.flags | cloexec:o}\nmnt_id:\t{mnt_id}\n"
-                f"ino:\t{ino}\n").encode()
+                f"ino:\t{ino}\n{own() if own is not None else ''}").encode()
 
     def file_cmdline(self, t):
         return t.cmdline
@@ -1108,7 +1110,7 @@ class ProcFs:
             f"CapPrm:\t{full if privileged else '0000000000000000'}",
             f"CapEff:\t{full if privileged else '0000000000000000'}",
             f"CapBnd:\t{full}", f"CapAmb:\t{caps.get('CapAmb', '0000000000000000')}",
-            "NoNewPrivs:\t0", "Seccomp:\t0", "Seccomp_filters:\t0",
+            "NoNewPrivs:\t0", *seccomp_status(t).splitlines(),
             f"Cpus_allowed:\t{(1 << ncpu) - 1:x}", f"Cpus_allowed_list:\t0-{ncpu - 1}"
             if ncpu > 1 else "Cpus_allowed_list:\t0",
             "Mems_allowed:\t1", "Mems_allowed_list:\t0",

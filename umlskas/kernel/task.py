@@ -127,6 +127,7 @@ class Task:
         self.saved_sigmask = None         # the real mask while sigsuspend's is in force
         self.altstack = None              # (ss_sp, ss_flags, ss_size) or None
         self.pdeathsig = 0                # PR_SET_PDEATHSIG
+        self.seccomp = None               # syscalls.seccomp.SeccompState, or None
         self.nice = 0                     # recorded scheduling parameters
         self.sched_policy = 0
         self.sched_priority = 0

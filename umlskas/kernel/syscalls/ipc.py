@@ -11,6 +11,7 @@ import errno
 import os
 import stat as statmod
 import struct
+import time
 
 from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 
@@ -889,7 +890,86 @@ def sys_recvmsg(task, fd, msg, flags):
     return n
 
 
+# ---- many messages in one call (net/socket.c __sys_sendmmsg, do_recvmmsg) ------------------
+
+MMSGHDR_SIZE = 64                            # struct mmsghdr: msghdr + msg_len, padded
+MSG_DONTWAIT, MSG_WAITFORONE, MSG_CMSG_COMPAT = 0x40, 0x10000, 0x80000000
+
+
+def _mmsg_socket(task, fd):
+    """sockfd_lookup_light(): EBADF, then ENOTSOCK."""
+    return _inet(task, fd) or _sock(task, fd)
+
+
+def sys_sendmmsg(task, fd, msgvec, vlen, flags):
+    """sendmmsg(2): one sendmsg per entry until one fails; the error only if none went."""
+    _mmsg_socket(task, fd)
+    vlen = min(vlen, UIO_MAXIOV)
+    restart = task.restart
+    done = restart.get("mmsg_done", 0)
+    err = None
+    while done < vlen:
+        entry = msgvec + done * MMSGHDR_SIZE
+        try:
+            n = sys_sendmsg(task, fd, entry, flags)
+            task.mm.write(entry + 56, struct.pack("<I", n))
+        except SyscallError as e:
+            err = e
+            break
+        done += 1
+        restart["mmsg_done"] = done          # a signal while a later one waits returns this
+    if done == 0 and err is not None:
+        raise err
+    return done
+
+
+def sys_recvmmsg(task, fd, msgvec, vlen, flags, timeout):
+    """recvmmsg(2): MSG_WAITFORONE, the timeout checked after each datagram (as Linux does),
+    the error of a later datagram kept on the socket for the next call."""
+    if flags & MSG_CMSG_COMPAT:
+        raise SyscallError(errno.EINVAL)
+    restart = task.restart
+    if "mmsg_end" not in restart:
+        timeout_ns = read_timespec_ns(task, timeout) if timeout else None
+        restart["mmsg_end"] = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
+    end = restart["mmsg_end"]
+    sock = _mmsg_socket(task, fd)
+    done = restart.get("mmsg_done", 0)
+    if done == 0 and not isinstance(sock, InetSocket) and getattr(sock, "err", 0):
+        err, sock.err = sock.err, 0
+        raise SyscallError(err)
+    err = None
+    while done < vlen:
+        entry = msgvec + done * MMSGHDR_SIZE
+        now_flags = flags & ~MSG_WAITFORONE
+        if done and flags & MSG_WAITFORONE:
+            now_flags |= MSG_DONTWAIT
+        try:
+            n = sys_recvmsg(task, fd, entry, now_flags)
+            task.mm.write(entry + 56, struct.pack("<I", n))
+        except SyscallError as e:
+            err = e
+            break
+        done += 1
+        restart["mmsg_done"] = done
+        if end is not None and time.monotonic_ns() >= end:
+            break
+        msg_flags, = struct.unpack("<i", task.mm.read(entry + 48, 4))
+        if msg_flags & MSG_OOB:
+            break
+    if err is not None:
+        if done == 0:
+            raise err
+        if err.errno != errno.EAGAIN and not isinstance(sock, InetSocket):
+            sock.err = err.errno
+    if timeout and done:
+        left = max(0, end - time.monotonic_ns())
+        task.mm.write(timeout, struct.pack("<qq", left // 10**9, left % 10**9))
+    return done
+
+
 HANDLERS = {
+    "sendmmsg": sys_sendmmsg, "recvmmsg": sys_recvmmsg,
     "eventfd": sys_eventfd, "eventfd2": sys_eventfd2,
     "epoll_create": sys_epoll_create, "epoll_create1": sys_epoll_create1,
     "epoll_ctl": sys_epoll_ctl, "epoll_wait": sys_epoll_wait,

@@ -5,6 +5,7 @@ import os
 import struct
 
 from .. import hostsys, namespaces
+from . import seccomp
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
 from ..task import RLIM_NLIMITS
@@ -15,6 +16,7 @@ PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ, PR_SET_CHILD_SUBREAPER = 15, 16, 23, 
 PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 37, 38, 39
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_MM = 30, 29, 0x53564D41, 35
 PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 27, 34, 42
+PR_GET_SECCOMP, PR_SET_SECCOMP = 21, 22
 
 
 def sys_getpid(task):
@@ -310,6 +312,10 @@ def _read_name(task, addr):
 
 def sys_prctl(task, option, arg2, arg3, arg4, arg5):
     """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capbset."""
+    if option == PR_SET_SECCOMP:
+        return seccomp.prctl_set_seccomp(task, arg2, arg3)
+    if option == PR_GET_SECCOMP:
+        return seccomp.prctl_get_seccomp(task)
     if option == PR_SET_NAME:
         task.comm = _read_name(task, arg2)
         return 0

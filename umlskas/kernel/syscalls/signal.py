@@ -358,10 +358,18 @@ def sys_getitimer(task, which, curr_value):
     return 0
 
 
+
+def sys_restart_syscall(task):
+    """restart_syscall(2): this kernel restarts interrupted calls itself (the handler runs
+    again with what it kept), so a guest's own call finds no restart block: EINTR, as
+    do_no_restart_syscall answers."""
+    raise SyscallError(errno.EINTR)
+
 HANDLERS = {
     "rt_sigaction": sys_rt_sigaction, "rt_sigprocmask": sys_rt_sigprocmask,
     "rt_sigpending": sys_rt_sigpending, "rt_sigreturn": sys_rt_sigreturn,
     "rt_sigsuspend": sys_rt_sigsuspend, "pause": sys_pause,
+    "restart_syscall": sys_restart_syscall,
     "rt_sigtimedwait": sys_rt_sigtimedwait, "sigaltstack": sys_sigaltstack,
     "kill": (sys_kill, "partial: job-control stop signals are dropped"),
     "tgkill": sys_tgkill, "tkill": sys_tkill,

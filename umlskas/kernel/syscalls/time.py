@@ -71,7 +71,7 @@ def sys_gettimeofday(task, tv, tz):
         ns = task.kernel.clock.now_ns(CLOCK_REALTIME)
         task.mm.write(tv, struct.pack("<qq", ns // NSEC, ns % NSEC // 1000))
     if tz:
-        task.mm.write(tz, struct.pack("<ii", 0, 0))
+        task.mm.write(tz, struct.pack("<ii", *getattr(task.kernel, "sys_tz", (0, 0))))
     return 0
 
 
