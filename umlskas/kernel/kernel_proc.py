@@ -645,7 +645,7 @@ class Kernel:
         (binfmt_elf's min_coredump)."""
         if sig not in signals.DEFAULT_CORE:
             return False
-        if not getattr(leader.mm, "dumpable", getattr(leader, "dumpable", 1)):
+        if not getattr(leader.process, "dumpable", True):    # PR_SET_DUMPABLE, setuid
             return False
         pattern = self.procfs._core_pattern()
         limit = leader.rlimits[4][0]               # RLIMIT_CORE
