@@ -434,6 +434,8 @@ class Kernel:
             parent = task.process.parent if flags & CLONE_PARENT else task.process
             child.process = self.new_process(tid, parent)
             child.process.pgid, child.process.sid = task.pgid, task.sid
+            # The session keyring is part of the credentials fork copies.
+            child.process.session_keyring = getattr(task.process, "session_keyring", None)
             # A sibling (CLONE_PARENT) tells the parent with the caller's own exit signal.
             child.process.exit_signal = (task.process.exit_signal if flags & CLONE_PARENT
                                          else exit_signal)

@@ -6,12 +6,14 @@ HANDLERS dicts of the subsystem modules, and it feeds dispatch, --trace and
 logs its name once.
 """
 
-from . import (admin, fs, futex, ipc, kcmp, memquery, mm, mqueue, nsys, other_process, poll,
-               process, sched, seccomp, signal, splice, time, timers, vmsplice)
+from . import (admin, cachestat, fhandle, fs, futex, ipc, kcmp, keys, memquery, mm, mqueue,
+               nsys, other_process, poll, process, sched, seccomp, signal, splice, statmount,
+               time, timers, vmsplice)
 from .names import SYSCALLS
 
 SUBSYSTEMS = (fs, mm, process, signal, time, futex, poll, ipc, timers, splice, sched, admin,
-              memquery, kcmp, seccomp, other_process, mqueue, vmsplice, nsys)
+              memquery, kcmp, seccomp, other_process, mqueue, vmsplice, keys, fhandle,
+              cachestat, statmount, nsys)
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
 # in a 64-bit register and is sign-extended here, in one place.
