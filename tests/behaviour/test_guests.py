@@ -83,6 +83,8 @@ OTHER_FILES_PREFIXES = (  # one a line
     "sys_",
     "futex_",
     "sysv_",
+    "ns_",
+    "misc_",
 )
 
 

@@ -263,7 +263,7 @@ def test_sys_tree(fs, kernel):
     assert uuid.fullmatch(a) and uuid.fullmatch(b) and a != b          # fresh per read
     boot = fs.step(t, "/proc/sys/kernel/random/boot_id", False)
     assert read_all(boot, t) == read_all(boot, t) and uuid.fullmatch(read_all(boot, t))
-    t.creds.fsuid = 1000
+    t.creds.fsuid = t.creds.euid = 1000     # sysctl permissions go by the euid (test_perm)
     assert err(fs.step(t, "/proc/sys/kernel/pid_max", False).open, t, O_WRONLY) == errno.EACCES
     assert err(fs.step(t, "/proc/sys/kernel/hostname", False).open, t, O_WRONLY) == errno.EACCES
 
@@ -320,7 +320,7 @@ def test_stable_inodes_and_owner(fs, kernel):
     assert statmod.S_IMODE(a.st_mode) == 0o444
     assert statmod.S_IMODE(fs.step(t, "/proc/1/environ", False).stat().st_mode) == 0o400
     d = fs.step(t, "/proc/1", False).stat()
-    assert (d.st_uid, statmod.S_IMODE(d.st_mode), d.st_nlink) == (1000, 0o555, 5)
+    assert (d.st_uid, statmod.S_IMODE(d.st_mode), d.st_nlink) == (1000, 0o555, 6)   # fd fdinfo ns task
     assert statmod.S_IMODE(fs.step(t, "/proc/1/fd", False).stat().st_mode) == 0o500
 
 

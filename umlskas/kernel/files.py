@@ -45,6 +45,9 @@ TIOCOUTQ, TIOCSTI, TIOCPKT, TIOCSETD, TIOCGETD = 0x5411, 0x5412, 0x5420, 0x5423,
 TIOCCONS, TIOCSBRK, TIOCCBRK, TIOCVHANGUP = 0x541D, 0x5427, 0x5428, 0x5437
 TIOCGPKT, TIOCGEXCL = 0x80045438, 0x80045440
 TCOOFF = 0
+TIOCGSOFTCAR, TIOCSSOFTCAR, TIOCSSERIAL = 0x5419, 0x541A, 0x541F
+TIOCGLCKTRMIOS, TIOCSLCKTRMIOS = 0x5456, 0x5457
+SERIAL_STRUCT_SIZE, KTERMIOS_SIZE, CLOCAL = 72, 36, 0o4000
 N_TTY = 0
 SIGTTOU = 22
 
@@ -478,20 +481,24 @@ class SyntheticDir(File):
 # Emulated, never passed: TIOCGETD/TIOCSETD (only N_TTY exists here: any other
 #   discipline is EINVAL, Linux's answer for one no module provides; the host would
 #   load modules for the root kernel and leave the user's terminal dead), TIOCGPGRP,
-#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's), TIOCEXCL
+#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's; TIOCGPGRP and
+#   TIOCGSID are ENOTTY on a guest pty that is not the caller's terminal), TIOCGSOFTCAR
+#   and TIOCSSOFTCAR (the CLOCAL bit, through TCGETS/TCSETS), TIOCSSERIAL (copied in,
+#   then ENOTTY: no serial driver), TIOCGLCKTRMIOS (read), TIOCSLCKTRMIOS (EPERM for a
+#   non-root guest; applied on the guest's own ptys only), TIOCEXCL
 #   and TIOCNXCL on the user's terminal (accepted without effect: exclusive mode would
 #   outlive umlskas), breaks (TCSBRK 0, TCSBRKP, TIOCSBRK, TIOCCBRK: accepted without
 #   a break on the user's terminal, as on a pty, which has none: a break on a serial
 #   console is a magic SysRq) and tcdrain (TCSBRK n: waits, parked, for TIOCOUTQ 0).
 # Refused: TIOCSTI (typing into the user's terminal), TIOCCONS (redirecting the host's
 #   console), TIOCVHANGUP with EPERM, what a caller without CAP_SYS_ADMIN gets; every
-#   other request (TIOCLINUX, KD*, VT_*, TIOCSSERIAL, TIOCM*, TIOCSLCKTRMIOS...) with
+#   other request (TIOCLINUX, KD*, VT_*, TIOCM*...) with
 #   ENOTTY, Linux's answer for a request the terminal does not support.
 
 TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4}
 TTY_SET = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, TCSETS2: 44,
            TCSETSW2: 44, TCSETSF2: 44, TCSETA: 18, TCSETAW: 18, TCSETAF: 18}
-PTY_GET = {TIOCGPTN: 4, TIOCGPTLCK: 4, TIOCGPKT: 4, TIOCGEXCL: 4}
+PTY_GET = {TIOCGPTN: 4, TIOCGPTLCK: 4, TIOCGPKT: 4}      # the master's (pty_unix98_ioctl)
 PTY_SET = {TIOCSPTLCK: 4, TIOCPKT: 4}
 TTY_REFUSED = (TIOCSTI, TIOCCONS, TIOCVHANGUP)
 DRAIN_POLL = 0.02                   # seconds between two looks at an output queue
@@ -501,7 +508,11 @@ def tty_ioctl(task, file, cmd, arg):
     """A terminal request on a host tty fd: see the table above."""
     hfd = file.host_fd
     own = file.guest_pty
-    size = TTY_GET.get(cmd) or (own and PTY_GET.get(cmd))
+    master = own and getattr(file, "pty_master", False)
+    if cmd == TIOCGEXCL and own:
+        task.mm.write(arg, host_call(fcntl.ioctl, hfd, cmd, b"\0" * 4))
+        return 0
+    size = TTY_GET.get(cmd) or (master and PTY_GET.get(cmd))
     if size:
         task.mm.write(arg, host_call(fcntl.ioctl, hfd, cmd, b"\0" * size))
         return 0
@@ -524,19 +535,49 @@ def tty_ioctl(task, file, cmd, arg):
         if own or not _background(hfd):
             _host_set(hfd, cmd, data)
         return 0
-    if cmd == TIOCGPGRP:
-        # Job control is the kernel's: the guest's process group owns the terminal.
-        task.mm.write(arg, struct.pack("<i", task.pgid))
+    if cmd in (TIOCGPGRP, TIOCGSID):
+        # Job control is the kernel's: the guest's process group owns the terminal. A
+        # guest pty that is not the caller's controlling terminal: tiocgpgrp/tiocgsid
+        # answer ENOTTY before looking at the pointer (a master reports its slave's:
+        # no foreground group, no session, unless some session took it).
+        ctty = getattr(file, "ctty_of", None)
+        sid = ctty(task) if ctty is not None else task.sid
+        if sid is None and (cmd == TIOCGSID or not master):
+            raise SyscallError(errno.ENOTTY)
+        value = 0 if sid is None else task.pgid if cmd == TIOCGPGRP else sid
+        task.mm.write(arg, struct.pack("<i", value))
         return 0
     if cmd == TIOCSPGRP:
         task.mm.read(arg, 4)
         return 0
-    if cmd == TIOCGSID:
-        task.mm.write(arg, struct.pack("<i", task.sid))
+    if cmd == TIOCGSOFTCAR:
+        termios = host_call(fcntl.ioctl, hfd, TCGETS, b"\0" * TERMIOS_SIZE)
+        cflag, = struct.unpack_from("<I", termios, 8)
+        task.mm.write(arg, struct.pack("<i", 1 if cflag & CLOCAL else 0))
         return 0
+    if cmd == TIOCSSOFTCAR:
+        on, = struct.unpack("<i", task.mm.read(arg, 4))
+        termios = bytearray(host_call(fcntl.ioctl, hfd, TCGETS, b"\0" * TERMIOS_SIZE))
+        cflag, = struct.unpack_from("<I", termios, 8)
+        struct.pack_into("<I", termios, 8, cflag | CLOCAL if on else cflag & ~CLOCAL)
+        _host_set(hfd, TCSETS, bytes(termios))
+        return 0
+    if cmd == TIOCSSERIAL:
+        task.mm.read(arg, SERIAL_STRUCT_SIZE)     # copied in, then no serial driver
+        raise SyscallError(errno.ENOTTY)
+    if cmd == TIOCGLCKTRMIOS:
+        task.mm.write(arg, host_call(fcntl.ioctl, hfd, cmd, b"\0" * KTERMIOS_SIZE))
+        return 0
+    if cmd == TIOCSLCKTRMIOS:
+        if task.creds.euid != 0:
+            raise SyscallError(errno.EPERM)       # capable(CAP_SYS_ADMIN) comes first
+        data = task.mm.read(arg, KTERMIOS_SIZE)
+        if own:
+            host_call(fcntl.ioctl, hfd, cmd, data)
+        return 0                # the user's terminal: accepted, no lock outliving us
     if cmd in (TIOCSCTTY, TIOCNOTTY):
         return 0        # sessions and their terminals are the kernel's (devfs)
-    if own and cmd in PTY_SET:
+    if master and cmd in PTY_SET:
         host_call(fcntl.ioctl, hfd, cmd, task.mm.read(arg, 4))
         return 0
     if cmd in (TCFLSH, TCXONC):

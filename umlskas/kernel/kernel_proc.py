@@ -29,6 +29,7 @@ import traceback
 import stat as statmod
 
 from .address_space import AddressSpace
+from . import namespaces
 from . import hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
@@ -166,10 +167,11 @@ class Kernel:
         return self.tasks.get(vpid)
 
     def task_for_pid(self, task, pid):
-        """The task a pid argument names (0 = the caller); ESRCH if none."""
+        """The task a pid argument names (0 = the caller, numbered in its pid
+        namespace); ESRCH if none."""
         if pid == 0:
             return task
-        target = self.tasks.get(pid) if pid > 0 else None
+        target = self.tasks.get(namespaces.pid_kid(task, pid)) if pid > 0 else None
         if target is None:
             raise SyscallError(errno.ESRCH)
         return target
@@ -178,9 +180,14 @@ class Kernel:
         return [t for t in self.tasks.values() if t.tgid == task.tgid]
 
     def cpu_time_ns(self, task, clk):
-        """CPU time of the guest's host thread(s), from the host's schedstat."""
+        """CPU time of the guest: its host thread(s), from the host's schedstat (user
+        time), and the kernel's time serving its syscalls (system time)."""
         if self.deterministic:
             return self.clock.elapsed
+        return self.user_time_ns(task, clk) + (task.process.sys_ns if clk == 2 else task.sys_ns)
+
+    def user_time_ns(self, task, clk):
+        """The host's account of the guest's own thread(s) (CLOCK_PROCESS_CPUTIME_ID: 2)."""
         total = 0
         for t in (self.threads_of(task) if clk == 2 else [task]):
             try:
@@ -285,6 +292,13 @@ class Kernel:
             strings.reverse()
             copied.append(strings)
         envp, argv = copied
+        if not argv:
+            # Linux 6.x: an empty argv gets "" as argv[0] (do_execveat_common), so
+            # programs that start at argv[1] do not walk into envp.
+            room -= 1
+            if room < 0:
+                raise SyscallError(errno.E2BIG)
+            argv = [b""]
         if flags & ~0x1100:
             raise SyscallError(errno.EINVAL)
         if flags & AT_EMPTY_PATH and not path:
@@ -337,6 +351,10 @@ class Kernel:
             task.clear_child_tid = 0
             task.robust_list = (0, 0)
             task.altstack = None
+            task.exe_ident = getattr(image, "exe_ident", None)
+            namespaces.on_exec(task)
+            # SET_PERSONALITY for an x86-64 ELF: READ_IMPLIES_EXEC does not survive exec.
+            task.personality = getattr(task, "personality", 0) & ~0x0400000
             self._start_image(task, image)
         except SyscallError as e:
             log.error("execve of %r failed after the point of no return: %s", path, e)
@@ -361,7 +379,7 @@ class Kernel:
         if "vfork_child" in restart:
             child = restart["vfork_child"]
             if child.process.vfork_done is None:
-                return child.tid
+                return namespaces.pid_nr(task, child.tid)
             raise Block(queue=child.process.vfork_done)
         # kernel_clone, then copy_process's checks, in their order.
         if flags & CLONE_PIDFD and flags & CLONE_PARENT_SETTID and pidfd == ptid:
@@ -377,8 +395,7 @@ class Kernel:
         if flags & CLONE_THREAD and flags & (CLONE_NEWUSER | CLONE_NEWPID) or \
                 flags & CLONE_PIDFD and flags & CLONE_DETACHED:
             raise SyscallError(errno.EINVAL)
-        if flags & CLONE_NAMESPACES:
-            raise SyscallError(errno.EPERM)
+        prepared = namespaces.clone_check(task, flags)
         if flags & CLONE_SETTLS and tls >= task.mm.top:
             # copy_thread -> do_arch_prctl_64(ARCH_SET_FS): a base outside the user
             # address space is EPERM (as arch_prctl; the host would refuse it anyway).
@@ -453,6 +470,10 @@ class Kernel:
             task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
         child.seccomp = task.seccomp          # shared, immutable: a filter added later is its own
+        child.personality = getattr(task, "personality", 0)
+        child.cpus_allowed = getattr(task, "cpus_allowed", None)
+        child.exe_ident = getattr(task, "exe_ident", None)
+        namespaces.clone_into(task, child, flags, prepared)
         child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
         child.comm, child.exe, child.cmdline, child.environ, child.auxv = (
             task.comm, task.exe, task.cmdline, task.environ, task.auxv)
@@ -464,9 +485,9 @@ class Kernel:
             task.mm.write(pidfd, struct.pack("<i", fd))
         # Linux ignores a failed write of either tid (kernel_clone, schedule_tail).
         if flags & CLONE_PARENT_SETTID:
-            self._put_tid(task.mm, ptid, tid)
+            self._put_tid(task.mm, ptid, namespaces.pid_nr(task, tid))
         if flags & CLONE_CHILD_SETTID:
-            self._put_tid(child.mm, ctid, tid)
+            self._put_tid(child.mm, ctid, namespaces.pid_nr(child, tid))
         if flags & CLONE_CHILD_CLEARTID:
             child.clear_child_tid = ctid
         self.mode.start(child_proc)
@@ -474,7 +495,7 @@ class Kernel:
             child.process.vfork_done = WaitQueue()
             restart["vfork_child"] = child
             raise Block(queue=child.process.vfork_done)
-        return tid
+        return namespaces.pid_nr(task, tid)
 
     @staticmethod
     def _put_tid(mm, addr, tid):
@@ -589,6 +610,8 @@ class Kernel:
             self._retire(t)
             t.proc.kill()
         leader = threads[0]
+        if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
+            wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
         files = leader.files
         files.users -= 1
         if files.users <= 0:
@@ -602,6 +625,7 @@ class Kernel:
             reaper = reaper.parent
         if reaper is None or reaper.zombie or not reaper.threads:
             reaper = init
+        reaper = namespaces.reaper_of(self, process, reaper)
         for child in list(process.children):
             if child.zombie and reaper is process:
                 continue
@@ -619,6 +643,8 @@ class Kernel:
         process.children = []
         process.exit_status = wstatus
         process.exit_queue.wake()
+        for other in namespaces.init_exited(self, process):
+            self.end_process(other, signal.SIGKILL)     # the pid namespace's init is gone
         if process is init:
             self.exit_status = _status_to_code(wstatus)
             # init is gone: like a pid namespace, everything else goes with it.
@@ -641,14 +667,34 @@ class Kernel:
         parent.child_exit.wake()
         self._notify_parent(parent, process, leader, wstatus, exit_signal)
 
+    def _dumps_core(self, leader, sig):
+        """Whether Linux's do_coredump would dump for this death (the kernel itself
+        writes no core file; the wait status's core bit is what programs see): a
+        core-dumping signal, a dumpable process, and a core_pattern that is a pipe
+        (any RLIMIT_CORE but 1) or a file name with RLIMIT_CORE of a page or more
+        (binfmt_elf's min_coredump)."""
+        if sig not in signals.DEFAULT_CORE:
+            return False
+        if not getattr(leader.process, "dumpable", True):    # PR_SET_DUMPABLE, setuid
+            return False
+        pattern = self.procfs._core_pattern()
+        limit = leader.rlimits[4][0]               # RLIMIT_CORE
+        if pattern.startswith("|"):
+            return limit != 1
+        return bool(pattern) and limit >= 4096
+
     def _notify_parent(self, parent, process, leader, wstatus, exit_signal):
         if not exit_signal:
             return
-        if wstatus & 0x7F:
+        if wstatus & 0x80 and wstatus & 0x7F:
+            code, status = signals.CLD_DUMPED, wstatus & 0x7F
+        elif wstatus & 0x7F:
             code, status = signals.CLD_KILLED, wstatus & 0x7F
         else:
             code, status = signals.CLD_EXITED, (wstatus >> 8) & 0xFF
-        info = signals.siginfo(exit_signal, code, pid=process.tgid, uid=leader.creds.uid,
+        pid = namespaces.vnr(parent.pid_ns, process.tgid) if hasattr(parent, "pid_ns") \
+            else process.tgid          # as the parent's pid namespace numbers it
+        info = signals.siginfo(exit_signal, code, pid=pid, uid=leader.creds.uid,
                                status=status)
         try:
             self.send_signal(parent, exit_signal, info=info)
@@ -930,6 +976,7 @@ class Kernel:
         # The same list and dict objects for the whole run: local names are faster.
         ready, forwarded, fd_waits = self.ready, self.forwarded, self.fd_waits
         deadlines, timers = self.deadlines, self.timers
+        clock = time.perf_counter_ns
         trap = None
         while tasks:
             if trap is None:
@@ -981,6 +1028,9 @@ class Kernel:
                     continue
                 if tracer is None:
                     # The hot path, inlined: decode, call, reply (and wait, in one step).
+                    # The handler's time is the guest's system time (as a syscall's
+                    # time in Linux's kernel is the caller's).
+                    started = clock()
                     try:
                         if entry.plain:
                             result = entry.handler(task, *raw[:entry.nargs])
@@ -997,6 +1047,9 @@ class Kernel:
                     except Exception:
                         self._kernel_bug(task, entry)
                         return
+                    spent = clock() - started
+                    task.sys_ns += spent
+                    task.process.sys_ns += spent
                     if task.restart:
                         task.restart.clear()
                     if proc.task is None:
@@ -1051,10 +1104,13 @@ class Kernel:
         except Exception:
             self._kernel_bug(task, entry)
             return
+        spent = time.perf_counter_ns() - start
+        task.sys_ns += spent
+        task.process.sys_ns += spent
         if task.restart:
             task.restart.clear()
         if self.tracer is not None:
-            self.tracer(task, entry, args, result, time.perf_counter_ns() - start)
+            self.tracer(task, entry, args, result, spent)
         if task.proc.task is None:
             return
         if task.sigpending:

@@ -17,6 +17,7 @@ import struct
 
 from .address_space import (MAP_ANONYMOUS, MAP_PRIVATE, PAGE, PAGE_MASK, PROT_EXEC,
                             PROT_READ, PROT_WRITE, page_up)
+from . import exec_guard
 from .errors import SyscallError
 from .files import KERNEL_PID
 from .machine import HOST_CLOSE, HOST_OPENAT, OP_ARG0_FD, OP_SAVE_FD, MapOp
@@ -191,6 +192,11 @@ def open_exec(kernel, task, path):
             not st.st_mode & 0o111:
         os.close(fd)
         raise SyscallError(errno.EACCES)
+    try:
+        exec_guard.check_exec(kernel, st)
+    except SyscallError:
+        os.close(fd)
+        raise
     return fd, node.guest, st
 
 
@@ -224,7 +230,8 @@ class Image:
         self.envp = list(envp)
         path = filename
         for _ in range(MAX_SCRIPT_DEPTH):
-            fd, host, _ = open_exec(kernel, task, path)
+            fd, host, st = open_exec(kernel, task, path)
+            self.exe_ident = exec_guard.ident(st)
             head = os.pread(fd, BINPRM_BUF_SIZE, 0)
             if head[:2] != b"#!":
                 break
@@ -326,6 +333,7 @@ class Image:
         task.exec_args = [mm.stack_top - 9 - len(self.filename), sp + 8,
                           sp + 16 + 8 * len(self.argv)]
         task.exe = self.exe
+        task.exe_ident = getattr(self, "exe_ident", None)
         task.comm = os.path.basename(self.filename)[:15]
         task.cmdline = b"".join(a + b"\0" for a in self.argv)
         task.environ = b"".join(e + b"\0" for e in self.envp)

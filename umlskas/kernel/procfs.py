@@ -24,6 +24,7 @@ import stat as statmod
 import time
 import zlib
 
+from . import namespaces
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
@@ -38,6 +39,7 @@ HZ = 100                                 # USER_HZ: clock ticks in stat files
 CLOCK_BOOTTIME = 7
 PROC_ROOT_INO = 1
 RLIMIT_RSS = 5
+NSFS_DEV = 4                             # st_dev of nsfs inodes (anonymous dev 0:4)
 PIPEFS_MNT_ID = 13                       # mnt_id shown for files outside the mount table
 KB = 1024
 PAGE = 4096
@@ -184,6 +186,54 @@ class ProcFile(SynthNode):
         return ContentFile(self, open_flags(flags), task)
 
 
+class NsNode(SynthNode):
+    """What a /proc/PID/ns link leads to: the namespace's nsfs inode."""
+
+    def __init__(self, ns, text, path):
+        super().__init__(path, 0o444)
+        self.ns, self.text = ns, text
+
+    def stat(self):
+        return node_stat(statmod.S_IFREG | 0o444, self.ns.ino, dev=NSFS_DEV)
+
+    def open(self, task, flags):
+        if flags & O_DIRECTORY:
+            raise SyscallError(errno.ENOTDIR)
+        if flags & O_ACCMODE != 0 or flags & O_CREAT:
+            raise SyscallError(errno.EPERM)         # as nsfs answers a root opener
+        return namespaces.NsFile(self.ns, open_flags(flags), self.text, NSFS_DEV)
+
+
+class SysctlFile(ProcFile):
+    """A /proc/sys file: its mode binds root too (proc_sys_permission's test_perm:
+    root is checked against the owner bits, so a 0200 file is write-only even for
+    root and a 0444 one read-only)."""
+
+    def check_open(self, task, flags):
+        creds = getattr(task, "creds", None)
+        if creds is None or creds.euid != 0 or flags & O_PATH:
+            return super().check_open(task, flags)
+        if flags & O_DIRECTORY:
+            raise SyscallError(errno.ENOTDIR)
+        acc = flags & O_ACCMODE
+        want = (4 if acc != 1 else 0) | (2 if acc != 0 or flags & O_TRUNC else 0)
+        if want & ~(self.perm >> 6):
+            raise SyscallError(errno.EACCES)
+
+
+def sysctl_int(data, low=None, high=None):
+    """proc_dointvec_minmax's parse of a write: one integer, then only white space."""
+    text = bytes(data).split(b"\0", 1)[0].strip()
+    try:
+        value = int(text.split()[0]) if text and len(text.split()) == 1 else None
+    except ValueError:
+        value = None
+    if value is None or (low is not None and value < low) or \
+            (high is not None and value > high) or not -2**31 <= value < 2**31:
+        raise SyscallError(errno.EINVAL)
+    return value
+
+
 class DirFile(File):
     """An open kernel-made directory: names are taken when first listed (and again
     after a rewind), as Linux's readdir sees the tree at the time of the call."""
@@ -220,11 +270,18 @@ class DirFile(File):
         return out
 
     def lseek(self, offset, whence):
+        """generic_file_llseek on a directory whose i_size is 0: SEEK_END counts from
+        0, SEEK_DATA and SEEK_HOLE find nothing."""
         if whence == 1 and offset == 0:
             return self.pos
-        if whence != 0 or offset < 0:
+        if whence in (3, 4):
+            raise SyscallError(errno.ENXIO)
+        base = {0: 0, 1: self.pos, 2: 0}.get(whence)
+        if base is None or base + offset < 0:
             raise SyscallError(errno.EINVAL)
-        self.pos = offset
+        offset += base
+        if offset != self.pos:
+            self.pos = offset
         if offset == 0:
             self.listing = None
         return offset
@@ -442,14 +499,16 @@ PID_ENTRIES = (
     ("auxv", DT_REG), ("cgroup", DT_REG), ("cmdline", DT_REG), ("comm", DT_REG), ("cwd", DT_LNK),
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
     ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG),
-    ("mountinfo", DT_REG), ("mounts", DT_REG), ("oom_score", DT_REG),
+    ("mountinfo", DT_REG), ("mounts", DT_REG), ("ns", DT_DIR), ("oom_score", DT_REG),
     ("oom_score_adj", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
     ("sessionid", DT_REG), ("setgroups", DT_REG), ("stat", DT_REG), ("statm", DT_REG),
-    ("status", DT_REG), ("task", DT_DIR), ("uid_map", DT_REG), ("wchan", DT_REG))
-TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] != "task")
+    ("status", DT_REG), ("task", DT_DIR), ("timens_offsets", DT_REG), ("uid_map", DT_REG),
+    ("wchan", DT_REG))
+TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] not in ("task", "timens_offsets"))
 # Modes of /proc/PID files that are not 0444 (fs/proc/base.c tgid_base_stuff).
 PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
-                  "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400}
+                  "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400,
+                  "timens_offsets": 0o644}
 
 ROOT_FILES = ("cpuinfo", "filesystems", "loadavg", "meminfo", "stat", "uptime", "version")
 
@@ -562,8 +621,9 @@ class ProcFs:
             node = node[name]
         if isinstance(node, dict):
             return self._dir(self._names_of(node), path)
-        content, write = node
-        return self._file(content, path, 0o644 if write else 0o444, write=write)
+        content, write, *mode = node
+        perm = mode[0] if mode else 0o644 if write else 0o444
+        return SysctlFile(content, path, perm, 0, 0, self.dev, self.time_ns, write)
 
     def _sysvipc_step(self, task, rest, path):
         """/proc/sysvipc/{shm,sem,msg}: the reader's IPC namespace (sysv_proc.py)."""
@@ -631,6 +691,8 @@ class ProcFs:
             if named and inside:
                 return seen_from(root, file.path)
             return FileNode(file)           # no path (a pipe), or outside the reader's root
+        if name == "ns":
+            return self._ns_entry(reader, t, rest, path, nofollow, uid, gid)
         if name == "task":
             if len(rest) == 1:
                 return self._dir(lambda: [(str(x.tid), DT_DIR) for x in
@@ -644,6 +706,20 @@ class ProcFs:
         writer = getattr(self, "write_" + name, None)
         return self._file(lambda: maker(t), path, PID_FILE_PERMS.get(name, 0o444), uid, gid,
                           write=(lambda task, data: writer(task, t, data)) if writer else None)
+
+    def _ns_entry(self, reader, t, rest, path, nofollow, uid, gid):
+        """/proc/PID/ns and its links; following one ends on the namespace's nsfs file."""
+        if len(rest) == 1:
+            return self._dir([(n, DT_LNK) for n in namespaces.NS_LINKS], path, 0o511, uid, gid)
+        if len(rest) != 2 or rest[1] not in namespaces.NS_LINKS:
+            raise SyscallError(errno.ENOENT)
+        ns = namespaces.ns_of_link(t, rest[1])
+        if ns is None:
+            raise SyscallError(errno.ENOENT)
+        text = namespaces.link_text(rest[1], ns)
+        if nofollow:
+            return SynthLink(text, path, 0o777, uid, gid, self.dev, self.time_ns)
+        return NsNode(ns, text, path)
 
     # ---- the root's files ----------------------------------------------------------------
 
@@ -744,9 +820,9 @@ class ProcFs:
         kernel = self.kernel
         return {
             "kernel": {
-                "hostname": (lambda: f"{kernel.hostname}\n".encode(),
+                "hostname": (lambda: self._uts_text("hostname"),
                              lambda task, data: self._set_uts(task, "hostname", data)),
-                "domainname": (lambda: f"{kernel.domainname}\n".encode(),
+                "domainname": (lambda: self._uts_text("domainname"),
                                lambda task, data: self._set_uts(task, "domainname", data)),
                 "osrelease": ((lambda: f"{uname_release(kernel)[0]}\n".encode()), None),
                 "version": ((lambda: f"{uname_release(kernel)[1]}\n".encode()), None),
@@ -758,6 +834,9 @@ class ProcFs:
                 "overflowuid": const(65534),
                 "overflowgid": const(65534),
                 **sysv_proc.sysctl_entries(kernel),
+                "tainted": const(0),
+                "core_pattern": (lambda: f"{self._core_pattern()}\n".encode(),
+                                 self._set_core_pattern),
                 "random": {
                     "uuid": ((lambda: f"{self._uuid()}\n".encode()), None),
                     "boot_id": ((lambda: f"{self._boot_id()}\n".encode()), None),
@@ -768,7 +847,9 @@ class ProcFs:
             },
             "vm": {
                 "overcommit_memory": host("/proc/sys/vm/overcommit_memory", 0),
-                "max_map_count": const(65530),
+                "max_map_count": (lambda: f"{self._max_map_count()}\n".encode(),
+                                  self._set_max_map_count),
+                "drop_caches": (lambda: b"", self._drop_caches, 0o200),
             },
             "fs": {
                 "file-max": host("/proc/sys/fs/file-max", 9223372036854775807),
@@ -776,6 +857,13 @@ class ProcFs:
                 "pipe-max-size": const(1048576),
             },
         }
+
+    def _uts_text(self, field):
+        """hostname/domainname of the reader's UTS namespace."""
+        current = getattr(self.kernel, "current", None)
+        if current is None:
+            return f"{getattr(self.kernel, field)}\n".encode()
+        return getattr(namespaces.uts(current), field).split(b"\0", 1)[0] + b"\n"
 
     def _set_uts(self, task, field, data):
         """A write to hostname/domainname (sethostname/setdomainname)."""
@@ -785,7 +873,35 @@ class ProcFs:
         value = data.split(b"\n", 1)[0].split(b"\0", 1)[0]
         if len(value) > 64:
             raise SyscallError(errno.EINVAL)
-        setattr(self.kernel, field, value.decode(errors="replace"))
+        if task is not None:
+            namespaces.set_uts(task, field, value)
+        else:
+            setattr(self.kernel, field, value.decode(errors="replace"))
+        return len(data)
+
+    def _core_pattern(self):
+        value = getattr(self.kernel, "core_pattern", None)
+        return value if value is not None else (_host_text("/proc/sys/kernel/core_pattern")
+                                                .strip() or "core")
+
+    def _set_core_pattern(self, task, data):
+        """proc_dostring: up to the first newline, at most CORENAME_MAX_SIZE bytes;
+        kept by the kernel (the guest never writes a core file)."""
+        text = bytes(data).split(b"\n", 1)[0].split(b"\0", 1)[0][:127]
+        self.kernel.core_pattern = text.decode(errors="surrogateescape")
+        return len(data)
+
+    def _max_map_count(self):
+        value = getattr(self.kernel, "max_map_count", None)
+        return value if value is not None else _host_int("/proc/sys/vm/max_map_count", 65530)
+
+    def _set_max_map_count(self, task, data):
+        self.kernel.max_map_count = sysctl_int(data, 0)
+        return len(data)
+
+    def _drop_caches(self, task, data):
+        """drop_caches: 1..4 accepted and nothing done (the kernel keeps no cache)."""
+        sysctl_int(data, 1, 4)
         return len(data)
 
     def _uuid(self):
@@ -887,15 +1003,28 @@ class ProcFs:
         return self.sessionid.encode()
 
     def file_uid_map(self, t):
-        return _host_text("/proc/self/uid_map",
-                          f"{0:>10} {0:>10} {4294967295:>10}\n").encode()
+        return namespaces.map_text(getattr(self.kernel, "current", None), t, "uid_map")
+
+    def write_uid_map(self, task, t, data):
+        return namespaces.write_map(task, t, "uid_map", data)
 
     def file_gid_map(self, t):
-        return _host_text("/proc/self/gid_map",
-                          f"{0:>10} {0:>10} {4294967295:>10}\n").encode()
+        return namespaces.map_text(getattr(self.kernel, "current", None), t, "gid_map")
+
+    def write_gid_map(self, task, t, data):
+        return namespaces.write_map(task, t, "gid_map", data)
 
     def file_setgroups(self, t):
-        return _host_text("/proc/self/setgroups", "allow\n").encode()
+        return namespaces.setgroups_text(t)
+
+    def write_setgroups(self, task, t, data):
+        return namespaces.write_setgroups(task, t, data)
+
+    def file_timens_offsets(self, t):
+        return namespaces.timens_text(t)
+
+    def write_timens_offsets(self, task, t, data):
+        return namespaces.write_timens(task, t, data)
 
     def file_personality(self, t):
         return f"{getattr(t, 'personality', 0):08x}\n".encode()
@@ -946,8 +1075,9 @@ class ProcFs:
         host_pid = getattr(getattr(t, "proc", None), "host_pid", None)
         text = _host_text(f"/proc/{host_pid}/stat") if host_pid else ""
         fields = text[text.rfind(")") + 2:].split()
+        system = getattr(getattr(t, "process", None), "sys_ns", 0) // (10**9 // HZ)
         try:
-            return int(fields[11]), int(fields[12])
+            return int(fields[11]) + int(fields[12]), system
         except (IndexError, ValueError):
             return 0, 0
 
@@ -972,7 +1102,10 @@ class ProcFs:
             f"Gid:\t{c.gid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
             f"FDSize:\t{max(64, 1 << max(len(t.files.files) - 1, 1).bit_length())}",
             "Groups:\t" + " ".join(str(g) for g in c.groups) + " ",
-            f"NStgid:\t{t.tgid}", f"NSpid:\t{t.tid}", f"NSpgid:\t{t.pgid}", f"NSsid:\t{t.sid}",
+            "NStgid:\t" + "\t".join(map(str, namespaces.nspids(t, t.tgid))),
+            "NSpid:\t" + "\t".join(map(str, namespaces.nspids(t, t.tid))),
+            "NSpgid:\t" + "\t".join(map(str, namespaces.nspids(t, t.pgid))),
+            "NSsid:\t" + "\t".join(map(str, namespaces.nspids(t, t.sid))),
             "Kthread:\t0",
             f"VmPeak:\t{kb(size)}", f"VmSize:\t{kb(size)}", f"VmLck:\t{kb(0)}",
             f"VmPin:\t{kb(0)}", f"VmHWM:\t{kb(rss)}", f"VmRSS:\t{kb(rss)}",

@@ -97,6 +97,7 @@ class Process:
         self.itimers = {}                 # which -> (monotonic deadline, interval)
         self.posix_timers = {}            # timer id -> PosixTimer
         self.signalfd_queue = WaitQueue()  # signalfd readers: woken by any queued signal
+        self.sys_ns = 0                   # system time: the kernel serving its threads
 
     @property
     def ppid(self):
@@ -142,6 +143,7 @@ class Task:
         self.robust_list = (0, 0)
         self.start_ticks = 0
         self.exit_code = None
+        self.sys_ns = 0                   # system time: the kernel serving this thread
 
     @property
     def ppid(self):

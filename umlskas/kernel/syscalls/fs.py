@@ -8,7 +8,7 @@ import stat as statmod
 import struct
 import time
 
-from .. import hostsys, locks, xattr
+from .. import exec_guard, hostsys, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -273,6 +273,7 @@ def open_host(task, node, flags, mode):
                 if statmod.S_ISDIR(st.st_mode) and flags & O_TMPFILE != O_TMPFILE:
                     raise SyscallError(errno.EISDIR)
                 vfs.writable(node)
+                exec_guard.check_write(task.kernel, st)
     else:
         raise SyscallError(errno.ENOENT)
     st = node.st
@@ -1106,6 +1107,16 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.EINVAL)
     vfs = task.kernel.vfs
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
+    # do_renameat2 goes by the last name as written: ".", ".." or "/" is EBUSY (the
+    # new one EEXIST under RENAME_NOREPLACE), whatever directory the walk reached.
+    old_dot = _last_name(task.mm.read_cstr(oldpath)) in (b".", b"..", b"")
+    new_dot = _last_name(task.mm.read_cstr(newpath)) in (b".", b"..", b"")
+    if old_dot and not old.exists or new_dot and not new.exists:
+        raise SyscallError(errno.ENOENT)     # filename_parentat: that directory is missing
+    if old_dot:
+        raise SyscallError(errno.EBUSY)
+    if new_dot:
+        raise SyscallError(errno.EEXIST if flags & RENAME_NOREPLACE else errno.EBUSY)
     if not old.name or old.magic or not new.name or new.magic:
         raise SyscallError(errno.EBUSY)      # ".", "..", "/": Linux's non-LAST_NORM
     if vfs.is_mount_point(old.guest) or vfs.is_mount_point(new.guest):
@@ -1158,6 +1169,11 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         vfs.created_dir(new)
     vfs.removed(old, old_in_lower)
     return 0
+
+
+def _last_name(path):
+    """The last component of a path as written (b"" for "/")."""
+    return path.rstrip(b"/").rsplit(b"/", 1)[-1]
 
 
 def _host_rename(old, new, flags):
@@ -1251,6 +1267,7 @@ def sys_truncate(task, pathname, length):
         raise SyscallError(errno.ENOENT)
     if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
+    exec_guard.check_write(task.kernel, node.st or node.lstat())
     return _modify_node(task, node, change, owner_only=False)
 
 

@@ -18,6 +18,7 @@ from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
 from .poll import call_deadline, expired, park_at, read_sigmask, read_timespec_ns
+from .. import namespaces
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -39,6 +40,7 @@ SOCK_TYPE_MASK = 0xF
 SOCK_MAX = 11
 NPROTO = 46
 AF_INET, AF_INET6 = 2, 10
+AF_NETLINK, AF_PACKET, SOCK_PACKET = 16, 17, 10
 SOCK_NONBLOCK, SOCK_CLOEXEC = O_NONBLOCK, O_CLOEXEC
 SOL_SOCKET = 1
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
@@ -221,13 +223,18 @@ def sys_socket(task, family, type_, protocol):
     base, flags = _split_type(type_)
     if family in (AF_INET, AF_INET6) and task.kernel.network:
         task.files.check_free()     # EMFILE before a host socket exists
-        sock = InetSocket.create(task.kernel, family, base, protocol, flags)
+        sock, sock.netns = namespaces.in_net_ns(task, lambda: InetSocket.create(
+            task.kernel, family, base, protocol, flags))
         return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
     if family == AF_NETLINK and task.kernel.network:
         if base not in (SOCK_RAW, SOCK_DGRAM):
             raise SyscallError(errno.ESOCKTNOSUPPORT)
         task.files.check_free()
-        sock = NetlinkSocket.create(task.kernel, base, protocol, flags, task.tgid)
+        # In a network namespace the guest made, the guest administers the network.
+        sock, netns = namespaces.in_net_ns(task, lambda: NetlinkSocket.create(
+            task.kernel, base, protocol, flags, namespaces.pid_nr(task, task.tgid)))
+        sock.netns = netns
+        sock.may_change = netns is not None
         return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _socket_type(family, base, protocol)
     sock = UnixSocket(task.kernel, kind, flags, _creds(task))
@@ -241,8 +248,8 @@ def sys_socketpair(task, family, type_, protocol, sv):
     fd1 = files._lowest_free(0)
     fd2 = files._lowest_free(fd1 + 1)
     task.mm.write(sv, struct.pack("<ii", fd1, fd2))
-    if family in (AF_INET, AF_INET6) and base in (SOCK_STREAM, SOCK_DGRAM):
-        raise SyscallError(errno.EOPNOTSUPP)
+    if family != AF_UNIX:
+        _pairless_family(task, family, base, protocol)
     kind = _socket_type(family, base, protocol)
     a = UnixSocket(task.kernel, kind, flags, _creds(task))
     b = UnixSocket(task.kernel, kind, flags, _creds(task))
@@ -251,6 +258,32 @@ def sys_socketpair(task, family, type_, protocol, sv):
     files.install(a, minfd=fd1, cloexec=cloexec)
     files.install(b, minfd=fd2, cloexec=cloexec)
     return 0
+
+
+def _pairless_family(task, family, type_, protocol):
+    """socketpair of a family without one: sock_create's answer first (the host's, for
+    the families whose sockets are the host's), then the protocol's EOPNOTSUPP."""
+    if family < 0 or family >= NPROTO:
+        raise SyscallError(errno.EAFNOSUPPORT)
+    if type_ < 0 or type_ >= SOCK_MAX:
+        raise SyscallError(errno.EINVAL)
+    if family in (AF_INET, AF_INET6) and task.kernel.network:
+        sock, _ = namespaces.in_net_ns(task, lambda: InetSocket.create(
+            task.kernel, family, type_, protocol, 0))
+        sock.release()
+    elif family == AF_NETLINK:
+        if type_ not in (SOCK_RAW, SOCK_DGRAM):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+        if not 0 <= protocol < 32:
+            raise SyscallError(errno.EPROTONOSUPPORT)
+    elif family == AF_PACKET:
+        if task.creds.euid != 0:
+            raise SyscallError(errno.EPERM)          # CAP_NET_RAW
+        if type_ not in (SOCK_DGRAM, SOCK_RAW, SOCK_PACKET):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+    else:
+        raise SyscallError(errno.EAFNOSUPPORT)
+    raise SyscallError(errno.EOPNOTSUPP)
 
 
 def _inet(task, fd):

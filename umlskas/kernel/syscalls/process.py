@@ -4,7 +4,7 @@ import errno
 import os
 import struct
 
-from .. import hostsys
+from .. import hostsys, namespaces
 from . import seccomp
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
@@ -20,38 +20,38 @@ PR_GET_SECCOMP, PR_SET_SECCOMP = 21, 22
 
 
 def sys_getpid(task):
-    """getpid(2): the virtual pid."""
-    return task.tgid
+    """getpid(2): the virtual pid (in the caller's pid namespace)."""
+    return namespaces.pid_nr(task, task.tgid)
 
 
 def sys_gettid(task):
     """gettid(2)."""
-    return task.tid
+    return namespaces.pid_nr(task, task.tid)
 
 
 def sys_getppid(task):
-    """getppid(2)."""
-    return task.ppid
+    """getppid(2): 0 when the parent is outside the caller's pid namespace."""
+    return namespaces.pid_nr(task, task.ppid)
 
 
 def sys_getuid(task):
     """getuid(2)."""
-    return task.creds.uid
+    return namespaces.shown_uid(task, task.creds.uid)
 
 
 def sys_geteuid(task):
     """geteuid(2)."""
-    return task.creds.euid
+    return namespaces.shown_uid(task, task.creds.euid)
 
 
 def sys_getgid(task):
     """getgid(2)."""
-    return task.creds.gid
+    return namespaces.shown_gid(task, task.creds.gid)
 
 
 def sys_getegid(task):
     """getegid(2)."""
-    return task.creds.egid
+    return namespaces.shown_gid(task, task.creds.egid)
 
 
 def sys_getgroups(task, size, listp):
@@ -71,7 +71,7 @@ def sys_getresuid(task, ruid, euid, suid):
     """getresuid(2)."""
     c = task.creds
     for ptr, value in ((ruid, c.uid), (euid, c.euid), (suid, c.suid)):
-        task.mm.write(ptr, struct.pack("<I", value))
+        task.mm.write(ptr, struct.pack("<I", namespaces.shown_uid(task, value)))
     return 0
 
 
@@ -79,23 +79,23 @@ def sys_getresgid(task, rgid, egid, sgid):
     """getresgid(2)."""
     c = task.creds
     for ptr, value in ((rgid, c.gid), (egid, c.egid), (sgid, c.sgid)):
-        task.mm.write(ptr, struct.pack("<I", value))
+        task.mm.write(ptr, struct.pack("<I", namespaces.shown_gid(task, value)))
     return 0
 
 
 def sys_getpgrp(task):
     """getpgrp(2)."""
-    return task.pgid
+    return namespaces.pid_nr(task, task.pgid)
 
 
 def sys_getpgid(task, pid):
     """getpgid(2)."""
-    return task.kernel.task_for_pid(task, pid).pgid
+    return namespaces.pid_nr(task, task.kernel.task_for_pid(task, pid).pgid)
 
 
 def sys_getsid(task, pid):
     """getsid(2)."""
-    return task.kernel.task_for_pid(task, pid).sid
+    return namespaces.pid_nr(task, task.kernel.task_for_pid(task, pid).sid)
 
 
 def sys_set_tid_address(task, tidptr):
@@ -186,9 +186,10 @@ def sys_setrlimit(task, resource, rlim):
 def sys_uname(task, buf):
     """uname(2): the host's kernel identity, the kernel's host name."""
     release, version = uname_release(task.kernel)
-    fields = ("Linux", task.kernel.hostname, release, version, "x86_64",
-              task.kernel.domainname)
-    task.mm.write(buf, b"".join(os.fsencode(f)[:64].ljust(65, b"\0") for f in fields))
+    uts = namespaces.uts(task)
+    fields = (b"Linux", uts.hostname, os.fsencode(release), os.fsencode(version), b"x86_64",
+              uts.domainname)
+    task.mm.write(buf, b"".join(f[:64].ljust(65, b"\0") for f in fields))
     return 0
 
 
@@ -220,24 +221,68 @@ def sys_getrandom(task, buf, buflen, flags):
     return count
 
 
+def _cpu_facts():
+    """(nr_cpu_ids, cpumask_size, online mask) of the host: the guest's CPUs are its."""
+    global _CPU_FACTS
+    if _CPU_FACTS is None:
+        # The host's online CPUs (not the kernel process's own affinity, which a
+        # mode may pin).
+        online = 0
+        try:
+            with open("/sys/devices/system/cpu/online") as f:
+                for part in f.read().strip().split(","):
+                    low, _, high = part.partition("-")
+                    for cpu in range(int(low), int(high or low) + 1):
+                        online |= 1 << cpu
+        except (OSError, ValueError):
+            online = 0
+        if not online:
+            for cpu in os.sched_getaffinity(0):
+                online |= 1 << cpu
+        nr = max(online.bit_length(), os.cpu_count() or 1)
+        try:
+            with open("/sys/devices/system/cpu/possible") as f:
+                nr = max(nr, int(f.read().strip().replace(",", "-").split("-")[-1]) + 1)
+        except (OSError, ValueError):
+            pass
+        # The host's sched_getaffinity answers min(len, cpumask_size()): ask it once.
+        r, _ = hostsys.with_buffer(204, 4096, 0, 4096)
+        size = r if r > 0 else (nr + 63) // 64 * 8
+        _CPU_FACTS = (nr, size, online)
+    return _CPU_FACTS
+
+
+_CPU_FACTS = None
+
+
 def sys_sched_getaffinity(task, pid, size, mask):
-    """sched_getaffinity(2): the CPUs the host lets us use."""
-    task.kernel.task_for_pid(task, pid)
-    if size < 8 or size & 7:
+    """sched_getaffinity(2): the task's own mask (inherited, set by sched_setaffinity),
+    at most cpumask_size() bytes of it; the size checks come first."""
+    nr, cpumask_size, online = _cpu_facts()
+    if size * 8 < nr or size & 7:
         raise SyscallError(errno.EINVAL)
-    bits = 0
-    for cpu in os.sched_getaffinity(0):
-        bits |= 1 << cpu
-    task.mm.write(mask, struct.pack("<Q", bits))
-    return 8
+    target = task.kernel.task_for_pid(task, pid)
+    bits = getattr(target, "cpus_allowed", None)
+    bits = online if bits is None else bits
+    n = min(size, cpumask_size)
+    task.mm.write(mask, bits.to_bytes(n, "little"))
+    return n
 
 
 def sys_sched_setaffinity(task, pid, size, mask):
-    """sched_setaffinity(2): accepted and remembered nowhere (the host schedules stubs)."""
-    task.kernel.task_for_pid(task, pid)
-    bits = int.from_bytes(task.mm.read(mask, min(size, 8)), "little")
-    if not bits & sum(1 << c for c in os.sched_getaffinity(0)):
+    """sched_setaffinity(2): the mask (cut or zero-filled to cpumask_size) is copied
+    first, then the task found; a mask with no online CPU is EINVAL. Recorded for the
+    guest's view; the host schedules the stubs as it likes."""
+    nr, cpumask_size, online = _cpu_facts()
+    n = min(size, cpumask_size)
+    bits = int.from_bytes(task.mm.read(mask, n), "little") if n else 0
+    target = task.kernel.task_for_pid(task, pid)
+    mine, theirs = task.creds, target.creds
+    if mine.euid not in (theirs.euid, theirs.uid) and not _capable(task):
+        raise SyscallError(errno.EPERM)         # check_same_owner, else CAP_SYS_NICE
+    if not bits & online:
         raise SyscallError(errno.EINVAL)
+    target.cpus_allowed = bits & online
     return 0
 
 
@@ -331,7 +376,7 @@ HANDLERS = {
     "prlimit64": sys_prlimit64, "getrlimit": sys_getrlimit, "setrlimit": sys_setrlimit,
     "uname": sys_uname, "sysinfo": sys_sysinfo, "getrandom": sys_getrandom,
     "sched_getaffinity": sys_sched_getaffinity,
-    "sched_setaffinity": (sys_sched_setaffinity, "partial: accepted, not applied"),
+    "sched_setaffinity": (sys_sched_setaffinity, "partial: recorded, not applied to the host"),
     "sched_yield": sys_sched_yield, "getcpu": sys_getcpu,
     "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper"),
 }
@@ -345,7 +390,7 @@ TASK_SIZE_MAX = 0x7FFFFFFFF000           # the end of the user address space (4-
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
-CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 5, 6
+CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 RUSAGE_SIZE = 144
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")   # struct clone_args up to cgroup
 
@@ -442,6 +487,9 @@ def sys_wait4(task, pid, wstatus, options, rusage):
     if pid == -0x80000000:
         raise SyscallError(errno.ESRCH)
     kernel = task.kernel
+    if pid > 0 or pid < -1:
+        # Numbered in the caller's pid namespace (none there: no child matches).
+        pid = (namespaces.pid_kid(task, abs(pid)) or 1 << 40) * (1 if pid > 0 else -1)
     found = kernel.wait_child(task, pid, options, stopped=bool(options & WUNTRACED),
                               continued=bool(options & WCONTINUED))
     if found is None:
@@ -454,7 +502,7 @@ def sys_wait4(task, pid, wstatus, options, rusage):
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))
     _consume(kernel, task, child, what)
-    return child.tgid
+    return namespaces.pid_nr(task, child.tgid)
 
 
 def sys_waitid(task, idtype, id_, infop, options, rusage):
@@ -468,7 +516,7 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     elif idtype == P_PID:
         if id_ <= 0:
             raise SyscallError(errno.EINVAL)
-        pid = id_
+        pid = namespaces.pid_kid(task, id_) or 1 << 40
     elif idtype == P_PGID:
         if id_ < 0:
             raise SyscallError(errno.EINVAL)
@@ -497,11 +545,13 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     elif what == "cont":
         code, value = CLD_CONTINUED, 18
     elif child.exit_status & 0x7F:
-        code, value = CLD_KILLED, child.exit_status & 0x7F
+        code = CLD_DUMPED if child.exit_status & 0x80 else CLD_KILLED
+        value = child.exit_status & 0x7F
     else:
         code, value = CLD_EXITED, (child.exit_status >> 8) & 0xFF
     if infop:
-        info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, child.tgid, task.creds.uid, value)
+        info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, namespaces.pid_nr(task, child.tgid),
+                           task.creds.uid, value)
         task.mm.write(infop, info.ljust(128, b"\0")[:128])
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))
@@ -517,7 +567,7 @@ def sys_setpgid(task, pid, pgid):
     kernel = task.kernel
     target = task.process if pid == 0 else None
     if target is None:
-        t = kernel.task_by_vpid(pid)
+        t = kernel.task_by_vpid(namespaces.pid_kid(task, pid) or 1 << 40)
         if t is None or (t.process is not task.process and t.process.parent is not task.process):
             raise SyscallError(errno.ESRCH)
         target = t.process
@@ -525,7 +575,7 @@ def sys_setpgid(task, pid, pgid):
         raise SyscallError(errno.EPERM)
     if target is not task.process and target.sid != task.sid:
         raise SyscallError(errno.EPERM)
-    pgid = pgid or target.tgid
+    pgid = (namespaces.pid_kid(task, pgid) or 1 << 40) if pgid else target.tgid
     if pgid != target.tgid and not any(p.pgid == pgid and p.sid == task.sid
                                        for p in kernel.processes()):
         raise SyscallError(errno.EPERM)
@@ -539,7 +589,7 @@ def sys_setsid(task):
     if any(p.pgid == process.tgid for p in task.kernel.processes()):
         raise SyscallError(errno.EPERM)
     process.sid = process.pgid = process.tgid
-    return process.sid
+    return namespaces.pid_nr(task, process.sid)
 
 
 HANDLERS.update({

@@ -4,7 +4,7 @@ import errno
 import struct
 import time
 
-from .. import signals
+from .. import namespaces, signals
 from ..errors import Block, SyscallError
 from ..machine import RegsRefused
 from ..signals import UNBLOCKABLE, recalc
@@ -184,6 +184,7 @@ def sys_kill(task, pid, sig):
     _check_signal(sig)
     kernel = task.kernel
     if pid > 0:
+        pid = namespaces.pid_kid(task, pid) or 1 << 40      # numbered in the caller's pid ns
         target = kernel.task_by_vpid(pid)
         if target is None:
             if kernel.zombie_by_pid(pid) is not None:
@@ -192,9 +193,11 @@ def sys_kill(task, pid, sig):
         kernel.send_signal(target.process, sig, task)
         return 0
     if pid == -1:
-        targets = [p for p in kernel.processes() if p.tgid != 1 and p is not task.process]
+        # Everything the caller's pid namespace shows, bar its init and the caller.
+        targets = [p for p in kernel.processes()
+                   if namespaces.pid_nr(task, p.tgid) > 1 and p is not task.process]
     else:
-        pgid = task.pgid if pid == 0 else -pid
+        pgid = task.pgid if pid == 0 else namespaces.pid_kid(task, -pid) or 1 << 40
         targets = [p for p in kernel.processes() if p.pgid == pgid]
         targets.sort(key=lambda p: p is task.process)   # the caller last
     if not targets:
@@ -205,6 +208,9 @@ def sys_kill(task, pid, sig):
 
 
 def _thread_target(task, tgid, tid):
+    tid = namespaces.pid_kid(task, tid) or 1 << 40
+    if tgid is not None:
+        tgid = namespaces.pid_kid(task, tgid) or 1 << 40
     target = task.kernel.task_by_vpid(tid)
     if target is None or (tgid is not None and target.tgid != tgid):
         raise SyscallError(errno.ESRCH)

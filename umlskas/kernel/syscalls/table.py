@@ -19,6 +19,7 @@ from . import (  # one subsystem a line: the order of SUBSYSTEMS below is the ta
     memquery,
     mm,
     mqueue,
+    nsys,
     other_process,
     poll,
     process,
@@ -61,6 +62,7 @@ SUBSYSTEMS = (
     statmount,
     sysvipc,
     sysvshm,
+    nsys,
 )
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
