@@ -29,7 +29,7 @@ import traceback
 import stat as statmod
 
 from .address_space import AddressSpace
-from . import hostsys
+from . import creds, hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
 from .fdtable import FdTable, host_fd_budget
@@ -324,6 +324,9 @@ class Kernel:
             task.clear_child_tid = 0
             task.robust_list = (0, 0)
             task.altstack = None
+            task.process.execed = True
+            creds.exec_creds(task)
+            creds.exec_cpu_flags(task)
             self._start_image(task, image)
         except SyscallError as e:
             log.error("execve of %r failed after the point of no return: %s", path, e)

@@ -24,6 +24,7 @@ import stat as statmod
 import time
 import zlib
 
+from . import creds
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
@@ -424,16 +425,6 @@ def _sigmask(pending):
         if infos:
             mask |= 1 << (sig - 1)
     return mask
-
-
-def _caps():
-    """The capability lines of the kernel process (what a guest of the same user has)."""
-    caps = {}
-    for line in _host_text("/proc/self/status").splitlines():
-        if line.startswith("Cap"):
-            key, _, value = line.partition(":")
-            caps[key] = value.strip()
-    return caps
 
 
 PID_ENTRIES = (
@@ -942,9 +933,6 @@ class ProcFs:
         size, rss, text, data, stack, lib, shared = self._memory(t)
         pending = _sigmask(t.sigstate.pending)
         shared_pending = _sigmask(t.process.shared_pending)
-        caps = _caps()
-        full = caps.get("CapBnd", "000001ffffffffff")
-        privileged = c.euid == 0
         ncpu = os.cpu_count() or 1
 
         def kb(n):
@@ -971,11 +959,7 @@ class ProcFs:
             f"SigPnd:\t{pending:016x}", f"ShdPnd:\t{shared_pending:016x}",
             f"SigBlk:\t{t.sigmask:016x}",
             f"SigIgn:\t{t.sig_ignored_mask():016x}", f"SigCgt:\t{t.sig_caught_mask():016x}",
-            f"CapInh:\t{caps.get('CapInh', '0000000000000000')}",
-            f"CapPrm:\t{full if privileged else '0000000000000000'}",
-            f"CapEff:\t{full if privileged else '0000000000000000'}",
-            f"CapBnd:\t{full}", f"CapAmb:\t{caps.get('CapAmb', '0000000000000000')}",
-            "NoNewPrivs:\t0", "Seccomp:\t0", "Seccomp_filters:\t0",
+            *creds.status_lines(c), "Seccomp:\t0", "Seccomp_filters:\t0",
             f"Cpus_allowed:\t{(1 << ncpu) - 1:x}", f"Cpus_allowed_list:\t0-{ncpu - 1}"
             if ncpu > 1 else "Cpus_allowed_list:\t0",
             "Mems_allowed:\t1", "Mems_allowed_list:\t0",

@@ -7,6 +7,7 @@ import struct
 
 from ..address_space import (MAP_ANONYMOUS, MAP_HUGETLB, MAP_PRIVATE, MAP_SHARED,
                              MAP_SHARED_VALIDATE, MAP_TYPE, PAGE, PROT_WRITE)
+from .. import creds
 from ..errors import SyscallError
 from ..files import O_PATH
 from ..machine import MapOp, RegsRefused
@@ -201,7 +202,7 @@ def sys_munlockall(task):
 
 
 def sys_arch_prctl(task, code, addr):
-    """arch_prctl(2): FS/GS base; CPUID faulting is not offered."""
+    """arch_prctl(2): FS/GS base; CPUID faulting, by the host (creds.set_cpuid)."""
     if code == ARCH_SET_FS:
         if addr >= task.mm.top:
             raise SyscallError(errno.EPERM)
@@ -227,7 +228,9 @@ def sys_arch_prctl(task, code, addr):
         task.mm.write(addr, struct.pack("<Q", task.proc.get_regs().gs_base))
         return 0
     if code == ARCH_GET_CPUID:
-        return 1
+        return int(not task.creds.nocpuid)
+    if code == ARCH_SET_CPUID:
+        return creds.set_cpuid(task, bool(addr))
     raise SyscallError(errno.EINVAL)
 
 
@@ -240,5 +243,5 @@ HANDLERS = {
     "mlock2": (sys_mlock2, "partial: Linux's checks (ENOMEM for unmapped pages), nothing locked"),
     "mlockall": (sys_mlockall, "partial: Linux's checks, nothing locked"),
     "munlock": sys_munlock, "munlockall": sys_munlockall,
-    "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET_CPUID"),
+    "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET/SET_CPUID"),
 }

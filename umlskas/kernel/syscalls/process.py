@@ -4,17 +4,18 @@ import errno
 import os
 import struct
 
-from .. import hostsys
+from .. import creds, hostsys
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
 from ..task import RLIM_NLIMITS
 
 RLIMIT_NOFILE = 7
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
-PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ, PR_SET_CHILD_SUBREAPER = 15, 16, 23, 36
+PR_SET_NAME, PR_GET_NAME, PR_SET_CHILD_SUBREAPER = 15, 16, 36
 PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 37, 38, 39
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_MM = 30, 29, 0x53564D41, 35
-PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 27, 34, 42
+PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 34, 42
+PR_GET_TSC, PR_SET_TSC, PR_TSC_ENABLE, PR_TSC_SIGSEGV = 25, 26, 1, 2
 
 
 def sys_getpid(task):
@@ -155,7 +156,7 @@ def sys_prlimit64(task, pid, resource, new_limit, old_limit):
         if soft > hard:
             raise SyscallError(errno.EINVAL)
         cur_hard = target.rlimits[resource][1]
-        if hard > cur_hard and task.creds.euid != 0:
+        if hard > cur_hard and not creds.capable(task, creds.CAP_SYS_RESOURCE):
             raise SyscallError(errno.EPERM)
         if resource == RLIMIT_NOFILE and hard > task.kernel.nr_open:
             raise SyscallError(errno.EPERM)     # above the guest's nr_open (fdtable.py)
@@ -264,7 +265,8 @@ def _read_name(task, addr):
 
 
 def sys_prctl(task, option, arg2, arg3, arg4, arg5):
-    """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capbset."""
+    """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capabilities (creds.py),
+    timer slack, TSC."""
     if option == PR_SET_NAME:
         task.comm = _read_name(task, arg2)
         return 0
@@ -272,10 +274,12 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
         task.mm.write(arg2, task.comm[:15].ljust(16, b"\0"))
         return 0
     if option == PR_GET_DUMPABLE:
-        return 1
+        return task.creds.dumpable
     if option == PR_SET_DUMPABLE:
         if arg2 not in (0, 1):
             raise SyscallError(errno.EINVAL)
+        for t in task.process.threads:          # the flag is the mm's
+            t.creds.dumpable = arg2
         return 0
     if option == PR_SET_PDEATHSIG:
         if arg2 < 0 or arg2 > 64:
@@ -292,21 +296,33 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
         task.mm.write(arg2, struct.pack("<i", int(task.process.subreaper)))
         return 0
     if option == PR_SET_NO_NEW_PRIVS:
+        # Once set it stays: fork copies it, exec keeps it, nothing clears it.
         if arg2 != 1 or arg3 or arg4 or arg5:
             raise SyscallError(errno.EINVAL)
-        task.no_new_privs = True
+        task.creds.no_new_privs = True
         return 0
     if option == PR_GET_NO_NEW_PRIVS:
-        return int(getattr(task, "no_new_privs", False))
-    if option == PR_CAPBSET_READ:
-        if arg2 < 0 or arg2 > 40:
+        if arg2 or arg3 or arg4 or arg5:
             raise SyscallError(errno.EINVAL)
-        return 1
-    if option in (PR_GET_TIMERSLACK,):
-        return 50000
-    if option in (PR_SET_TIMERSLACK, PR_SET_VMA):
+        return int(task.creds.no_new_privs)
+    if option in creds.CAP_PRCTLS:
+        return creds.prctl(task, option, arg2, arg3, arg4, arg5)
+    if option == PR_GET_TIMERSLACK:
+        return task.creds.timer_slack
+    if option == PR_SET_TIMERSLACK:
+        if task.sched_policy not in (SCHED_FIFO, SCHED_RR):   # real-time tasks keep 0
+            task.creds.timer_slack = arg2 or task.creds.default_slack
         return 0
-    if option in (PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE):
+    if option == PR_GET_TSC:
+        task.mm.write(arg2, struct.pack("<I", PR_TSC_SIGSEGV if task.creds.notsc else PR_TSC_ENABLE))
+        return 0
+    if option == PR_SET_TSC:
+        if arg2 not in (PR_TSC_ENABLE, PR_TSC_SIGSEGV):
+            raise SyscallError(errno.EINVAL)
+        return creds.set_tsc(task, arg2 == PR_TSC_SIGSEGV)
+    if option == PR_SET_VMA:
+        return 0
+    if option in (PR_MCE_KILL_GET, PR_GET_THP_DISABLE):
         return 0
     raise SyscallError(errno.EINVAL)
 
@@ -327,7 +343,8 @@ HANDLERS = {
     "sched_getaffinity": sys_sched_getaffinity,
     "sched_setaffinity": (sys_sched_setaffinity, "partial: accepted, not applied"),
     "sched_yield": sys_sched_yield, "getcpu": sys_getcpu,
-    "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper"),
+    "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper, "
+                       "capabilities, securebits, timer slack, TSC"),
 }
 
 
@@ -515,9 +532,12 @@ def sys_setpgid(task, pid, pgid):
         if t is None or (t.process is not task.process and t.process.parent is not task.process):
             raise SyscallError(errno.ESRCH)
         target = t.process
+    if target is not task.process:
+        if target.sid != task.sid:
+            raise SyscallError(errno.EPERM)
+        if target.execed:
+            raise SyscallError(errno.EACCES)    # the child is no longer PF_FORKNOEXEC
     if target.sid == target.tgid:
-        raise SyscallError(errno.EPERM)
-    if target is not task.process and target.sid != task.sid:
         raise SyscallError(errno.EPERM)
     pgid = pgid or target.tgid
     if pgid != target.tgid and not any(p.pgid == pgid and p.sid == task.sid
@@ -551,18 +571,36 @@ NGROUPS_MAX = 65536
 NO_CHANGE = 0xFFFFFFFF
 
 
-def _capable(task):
-    return task.creds.euid == 0
+def _capable(task, cap=creds.CAP_SETUID):
+    return creds.capable(task, cap)
+
+
+def _cap_for(kind):
+    return creds.CAP_SETUID if kind == "uid" else creds.CAP_SETGID
+
+
+def _commit(task, kind, old):
+    """security_task_fix_setuid (uid changes move the capability sets), then
+    commit_creds's dumpability rule."""
+    if kind == "uid":
+        creds.fix_setuid(task.creds, old)
+    creds.commit(task, old)
+    return 0
 
 
 def _set_res(task, kind, r, e, s):
     """setres[ug]id rules: an unprivileged caller may only pick among its current ids."""
     c = task.creds
     ids = (getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+    if (r == NO_CHANGE or r == ids[0]) and (s == NO_CHANGE or s == ids[2]) and \
+            (e == NO_CHANGE or e == ids[1] == getattr(c, "fs" + kind)):
+        return 0
     for v in (r, e, s):
-        if v != NO_CHANGE and not _capable(task) and v not in ids:
+        if v != NO_CHANGE and v not in ids and not _capable(task, _cap_for(kind)):
             raise SyscallError(errno.EPERM)
-    return _apply(c, kind, r, e, s)
+    old = creds.snapshot(c)
+    _apply(c, kind, r, e, s)
+    return _commit(task, kind, old)
 
 
 def sys_setresuid(task, ruid, euid, suid):
@@ -580,14 +618,16 @@ def _set_re(task, kind, r, e):
     set or the effective one moves away from the real one."""
     c = task.creds
     real, eff, saved = getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind)
-    if not _capable(task):
+    if not _capable(task, _cap_for(kind)):
         if r != NO_CHANGE and r not in (real, eff):
             raise SyscallError(errno.EPERM)
         if e != NO_CHANGE and e not in (real, eff, saved):
             raise SyscallError(errno.EPERM)
     new_e = e if e != NO_CHANGE else eff
     save = r != NO_CHANGE or (e != NO_CHANGE and e != real)
-    return _apply(c, kind, r, e, new_e if save else NO_CHANGE)
+    old = creds.snapshot(c)
+    _apply(c, kind, r, e, new_e if save else NO_CHANGE)
+    return _commit(task, kind, old)
 
 
 def sys_setreuid(task, ruid, euid):
@@ -605,7 +645,8 @@ def _apply(c, kind, r, e, s):
         setattr(c, kind, r)
     if e != NO_CHANGE:
         setattr(c, "e" + kind, e)
-        setattr(c, "fs" + kind, e)
+    # Every set*[ug]id leaves the filesystem id equal to the effective one.
+    setattr(c, "fs" + kind, getattr(c, "e" + kind))
     if s != NO_CHANGE:
         setattr(c, "s" + kind, s)
     return 0
@@ -614,11 +655,16 @@ def _apply(c, kind, r, e, s):
 def _set_id(task, kind, value):
     """set[ug]id rules: privileged callers set all three ids, others only the effective."""
     c = task.creds
-    if _capable(task):
-        return _apply(c, kind, value, value, value)
-    if value not in (getattr(c, kind), getattr(c, "s" + kind)):
+    if value == NO_CHANGE:
+        raise SyscallError(errno.EINVAL)        # !uid_valid(make_kuid(ns, -1))
+    old = creds.snapshot(c)
+    if _capable(task, _cap_for(kind)):
+        _apply(c, kind, value, value, value)
+    elif value not in (getattr(c, kind), getattr(c, "s" + kind)):
         raise SyscallError(errno.EPERM)
-    return _apply(c, kind, NO_CHANGE, value, NO_CHANGE)
+    else:
+        _apply(c, kind, NO_CHANGE, value, NO_CHANGE)
+    return _commit(task, kind, old)
 
 
 def sys_setuid(task, uid):
@@ -634,11 +680,18 @@ def sys_setgid(task, gid):
 def _set_fs(task, kind, value):
     """setfs[ug]id: returns the previous value; a refused change is silent (Linux)."""
     c = task.creds
-    old = getattr(c, "fs" + kind)
-    if _capable(task) or value in (getattr(c, kind), getattr(c, "e" + kind),
-                                   getattr(c, "s" + kind), old):
+    old_value = getattr(c, "fs" + kind)
+    if value == NO_CHANGE:
+        return old_value
+    if value != old_value and (
+            value in (getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+            or _capable(task, _cap_for(kind))):
+        old = creds.snapshot(c)
         setattr(c, "fs" + kind, value)
-    return old
+        if kind == "uid":
+            creds.fix_setfsuid(c, old_value)
+        creds.commit(task, old)
+    return old_value
 
 
 def sys_setfsuid(task, fsuid):
@@ -653,11 +706,11 @@ def sys_setfsgid(task, fsgid):
 
 def sys_setgroups(task, size, listp):
     """setgroups(2)."""
+    if not _capable(task, creds.CAP_SETGID):
+        raise SyscallError(errno.EPERM)
     if size < 0 or size > NGROUPS_MAX:
         raise SyscallError(errno.EINVAL)
     groups = list(struct.unpack(f"<{size}I", task.mm.read(listp, 4 * size))) if size else []
-    if not _capable(task):
-        raise SyscallError(errno.EPERM)
     task.creds.groups = sorted(set(groups))
     return 0
 
@@ -696,7 +749,7 @@ def sys_setpriority(task, which, who, prio):
         raise SyscallError(errno.ESRCH)
     nice = max(-20, min(19, prio))
     for t in targets:
-        if nice < t.nice and not _capable(task):
+        if nice < t.nice and not _capable(task, creds.CAP_SYS_NICE):
             raise SyscallError(errno.EACCES)
         t.nice = nice
     return 0
@@ -737,7 +790,7 @@ def sys_sched_setscheduler(task, pid, policy, param):
     prio, = struct.unpack("<i", task.mm.read(param, 4))
     target = task.kernel.task_for_pid(task, pid)
     policy = _sched_check(policy, prio)
-    if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task):
+    if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task, creds.CAP_SYS_NICE):
         raise SyscallError(errno.EPERM)
     target.sched_policy, target.sched_priority = policy, prio
     return 0
