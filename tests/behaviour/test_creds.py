@@ -16,6 +16,7 @@ from harness import check_guest_against_native, make_tree
 # guest name -> needs a scratch directory (argv[1])
 GUESTS = {
     "cap_sets": False,
+    "cap_prctl": False,
 }
 
 
