@@ -17,6 +17,7 @@ from harness import check_guest_against_native, make_tree
 GUESTS = {
     "cap_sets": False,
     "cap_prctl": False,
+    "cap_perm": True,
 }
 
 

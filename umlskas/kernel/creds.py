@@ -106,6 +106,22 @@ def _issecure(creds, bit):
     return bool(creds.securebits >> bit & 1)
 
 
+def may_signal(task, target, sig):
+    """check_kill_permission: another process needs a matching uid, CAP_KILL, or
+    (for SIGCONT) the same session; EPERM otherwise."""
+    if target.tgid == task.tgid:
+        return True
+    c, t = task.creds, target.creds
+    if c.euid in (t.suid, t.uid) or c.uid in (t.suid, t.uid) or capable(task, CAP_KILL):
+        return True
+    return sig == 18 and target.sid == task.sid          # SIGCONT within the session
+
+
+def check_signal(task, target, sig):
+    if not may_signal(task, target, sig):
+        raise SyscallError(errno.EPERM)
+
+
 # ---- uid changes (cap_task_fix_setuid) --------------------------------------------
 
 def snapshot(creds):

@@ -8,11 +8,12 @@ import stat as statmod
 import struct
 import time
 
-from .. import hostsys, locks, xattr
+from .. import creds as capabilities, hostsys, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
-                     O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
+                     O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE,
+                     O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      open_flags, pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
@@ -263,12 +264,16 @@ def open_host(task, node, flags, mode):
     elif node.exists:
         if flags & O_CREAT and flags & O_EXCL:
             raise SyscallError(errno.EEXIST)
-        if creds.fsuid != 0 or wants_write:
+        overrides = capabilities.creds_capable(creds, capabilities.CAP_DAC_OVERRIDE)
+        noatime = flags & O_NOATIME and not flags & O_PATH
+        if not overrides or wants_write or noatime:
             st = node.st or node.lstat()
-            if creds.fsuid != 0 and not flags & O_PATH:
+            if not overrides and not flags & O_PATH:
                 want = (4 if acc != 1 else 0) | (2 if wants_write else 0)
                 if not may_access(creds, st, want):
                     raise SyscallError(errno.EACCES)
+            if noatime:
+                _check_owner(task, st)      # may_open: O_NOATIME for the owner or CAP_FOWNER
             if wants_write and (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
                 if statmod.S_ISDIR(st.st_mode) and flags & O_TMPFILE != O_TMPFILE:
                     raise SyscallError(errno.EISDIR)
@@ -710,8 +715,11 @@ def _access(task, dirfd, pathname, mode, flags):
                  statmod.S_ISLNK(st.st_mode)):
             raise SyscallError(errno.EROFS)
         c = task.creds
-        ids = (c.fsuid, c.fsgid) if flags & AT_EACCESS else (c.uid, c.gid)
-        who = AccessCreds(ids[0], ids[1], c.groups)
+        if flags & AT_EACCESS:
+            who = c
+        else:
+            # access_override_creds: the real ids; a real root has its permitted set.
+            who = AccessCreds(c.uid, c.gid, c.groups, c.cap_prm if c.uid == 0 else 0)
         if mode and not may_access(who, st, mode):
             raise SyscallError(errno.EACCES)
         return 0
@@ -723,10 +731,10 @@ def _access(task, dirfd, pathname, mode, flags):
 class AccessCreds:
     """The ids access(2) checks with: the real ones unless AT_EACCESS."""
 
-    __slots__ = ("fsuid", "fsgid", "groups")
+    __slots__ = ("fsuid", "fsgid", "groups", "cap_eff")
 
-    def __init__(self, uid, gid, groups):
-        self.fsuid, self.fsgid, self.groups = uid, gid, groups
+    def __init__(self, uid, gid, groups, cap_eff):
+        self.fsuid, self.fsgid, self.groups, self.cap_eff = uid, gid, groups, cap_eff
 
 
 def sys_access(task, pathname, mode):
@@ -888,7 +896,8 @@ def _check_parent(task, node, victim=None):
     """Write and search permission on the directory a name is made in or removed from;
     in a sticky directory only the owner of the victim or of the directory may remove."""
     creds = task.creds
-    if creds.fsuid == 0:
+    if capabilities.creds_capable(creds, capabilities.CAP_DAC_OVERRIDE) and \
+            (victim is None or capabilities.creds_capable(creds, capabilities.CAP_FOWNER)):
         return
     if node.dirfd is not None:
         st = host_call(os.fstat, node.dirfd)
@@ -899,13 +908,14 @@ def _check_parent(task, node, victim=None):
     if not may_access(creds, st, 3):
         raise SyscallError(errno.EACCES)
     if victim is not None and st.st_mode & statmod.S_ISVTX and \
-            creds.fsuid not in (st.st_uid, victim.st_uid):
+            creds.fsuid not in (st.st_uid, victim.st_uid) and \
+            not capabilities.creds_capable(creds, capabilities.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
 
 
 def _check_owner(task, st):
-    """chmod and friends: the owner or a privileged caller (EPERM otherwise)."""
-    if task.creds.fsuid not in (0, st.st_uid):
+    """chmod and friends: the owner or CAP_FOWNER (EPERM otherwise)."""
+    if task.creds.fsuid != st.st_uid and not capabilities.capable(task, capabilities.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
 
 
@@ -1014,8 +1024,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if slash and not statmod.S_ISDIR((node.st or node.lstat()).st_mode):
         raise SyscallError(errno.ENOTDIR)
     if m is None or not m.is_overlay:
-        if task.creds.fsuid != 0:
-            _check_parent(task, node, node.st or node.lstat())
+        _check_parent(task, node, node.st or node.lstat())
         host_call(os.rmdir if rmdir else os.unlink, node.name, dir_fd=node.dirfd)
         return 0
     st = node.st or node.lstat()
@@ -1114,9 +1123,8 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.ENOENT)
     m = old.mount
     st = old.st or old.lstat()
-    if task.creds.fsuid != 0:
-        _check_parent(task, old, st)
-        _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
+    _check_parent(task, old, st)
+    _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
     if m is None or not m.is_overlay:
         _host_rename(old, new, flags)
         return 0
@@ -1249,7 +1257,7 @@ def sys_truncate(task, pathname, length):
     node = _host_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
     if not node.exists:
         raise SyscallError(errno.ENOENT)
-    if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
+    if not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
     return _modify_node(task, node, change, owner_only=False)
 
@@ -1336,7 +1344,7 @@ def _check_times_allowed(task, st, ns):
     """setattr_prepare for times: explicit times need the owner (EPERM); "now" also
     write permission (EACCES)."""
     c = task.creds
-    if c.fsuid not in (0, st.st_uid):
+    if c.fsuid != st.st_uid and not capabilities.capable(task, capabilities.CAP_FOWNER):
         if not (ns is None or (ns[1] == UTIME_NOW and ns[3] == UTIME_NOW)):
             raise SyscallError(errno.EPERM)
         if not may_access(c, st, 2):
@@ -1680,10 +1688,13 @@ def _chown_node(task, node, uid, gid):
 
     def change(target):
         # target: a host fd, or an fd's /proc link (followed: it is that inode).
-        if c.fsuid != 0:
+        if not capabilities.capable(task, capabilities.CAP_CHOWN):
+            # chown_ok, chgrp_ok: the owner may "change" the owner to itself and the
+            # group to one of its own; no change at all is no check.
             st = os.stat(target)
-            if uid not in (-1, st.st_uid) or st.st_uid != c.fsuid or \
-                    gid not in (-1, st.st_gid, c.fsgid) and gid not in c.groups:
+            owner = st.st_uid == c.fsuid
+            if uid != -1 and not (owner and uid == st.st_uid) or \
+                    gid != -1 and not (owner and (gid in (st.st_gid, c.fsgid) or gid in c.groups)):
                 raise PermissionError(errno.EPERM, "")
         os.chown(target, uid, gid)
     return _modify_node(task, node, change, owner_only=False)
@@ -1842,7 +1853,7 @@ def sys_chroot(task, pathname):
         if not may_access(task.creds, st, 1):
             raise SyscallError(errno.EACCES)
         guest = node.guest
-    if task.creds.euid != 0:
+    if not capabilities.capable(task, capabilities.CAP_SYS_CHROOT):
         raise SyscallError(errno.EPERM)
     task.fs.root = guest.rstrip("/") or "/"
     return 0
