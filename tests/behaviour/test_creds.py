@@ -18,6 +18,7 @@ GUESTS = {
     "cap_sets": False,
     "cap_prctl": False,
     "cap_perm": True,
+    "cap_owner": True,
 }
 
 

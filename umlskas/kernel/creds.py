@@ -12,6 +12,8 @@ own: raising one in the guest never gives the host process anything.
 """
 
 import errno
+import os
+import stat as statmod
 import struct
 
 from .errors import SyscallError
@@ -362,6 +364,48 @@ def exec_cpu_flags(task):
             set_tsc(task, True)
     except SyscallError:
         c.nocpuid = False
+
+
+# ---- owners of new files (inode_init_owner) ----------------------------------------
+
+HOST_IDS = (os.geteuid(), os.getegid())
+
+
+def own_new(task, parent_st, host_fd=None, dirfd=None, name=None):
+    """A file the guest just made (host_fd, or name in the host directory dirfd) in a
+    directory whose stat is parent_st gets the caller's fsuid, and its fsgid unless
+    the directory is set-group-ID (the host has then given it the directory's group,
+    and S_ISGID to a new directory, as Linux does). The host made it as the kernel's
+    user; a kernel that is not root cannot give it away: it stays the kernel user's
+    (and the guest sees that owner)."""
+    c = task.creds
+    if (c.fsuid, c.fsgid) == HOST_IDS:
+        return
+    try:
+        if parent_st is None and dirfd is not None:
+            parent_st = os.fstat(dirfd)
+        if host_fd is not None:
+            st = os.fstat(host_fd)
+        else:
+            st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+        gid = -1 if parent_st is not None and parent_st.st_mode & statmod.S_ISGID else c.fsgid
+        if host_fd is not None:
+            os.fchown(host_fd, c.fsuid, gid)
+        else:
+            os.chown(name, c.fsuid, gid, dir_fd=dirfd, follow_symlinks=False)
+        mode = statmod.S_IMODE(st.st_mode)
+        if gid == -1 and mode & 0o2010 == 0o2010 and not statmod.S_ISDIR(st.st_mode) and \
+                parent_st.st_gid != c.fsgid and parent_st.st_gid not in c.groups and \
+                not capable(task, CAP_FSETID):
+            mode &= ~0o2000                 # mode_strip_sgid: not in the directory's group
+        # chown clears the set-ID bits of a non-directory; a new file keeps its mode.
+        if st.st_mode & 0o6000 and not statmod.S_ISLNK(st.st_mode):
+            if host_fd is not None:
+                os.fchmod(host_fd, mode)
+            else:
+                os.chmod(name, mode, dir_fd=dirfd)
+    except OSError:
+        pass
 
 
 def status_lines(creds):

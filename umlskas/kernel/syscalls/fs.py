@@ -292,7 +292,11 @@ def open_host(task, node, flags, mode):
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
     # Relative to the walk's directory fd; the last name is not followed on the host
     # (a symlink there now is one the host just put: ELOOP, as a changed tree).
+    created = flags & O_CREAT and not node.exists or flags & O_TMPFILE == O_TMPFILE
+    parent_st = _parent_stat(node, flags) if created else None
     hfd = node.open(host_flags, mode & 0o7777 & ~task.fs.umask)
+    if created:
+        capabilities.own_new(task, parent_st, host_fd=hfd)
     kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW) if flags & O_PATH else open_flags(flags)
     if flags & O_TMPFILE == O_TMPFILE:
         # An unnamed file in that directory: no name of its own until linkat gives one.
@@ -313,6 +317,18 @@ def open_host(task, node, flags, mode):
     node.hold = node.dirfd = node.st = None
     file.vnode = node
     return file
+
+
+def _parent_stat(node, flags):
+    """The directory a new file goes in (its group and S_ISGID decide the file's)."""
+    try:
+        if flags & O_TMPFILE == O_TMPFILE:
+            return node.st or node.lstat()           # the directory itself
+        if node.dirfd is not None:
+            return os.fstat(node.dirfd)
+    except (OSError, SyscallError):
+        pass
+    return None
 
 
 def open_fifo(task, node, key, flags, guest=None):
@@ -931,6 +947,7 @@ def _create(task, dirfd, pathname, make):
     _check_parent(task, node)
     task.kernel.vfs.creatable(node)
     host_call(make, node.dirfd, node.name)
+    capabilities.own_new(task, None, dirfd=node.dirfd, name=node.name)
     return node
 
 
