@@ -87,6 +87,10 @@ static void owners(const char *who)
     rok(l, utimes("u1000", (struct timeval[2]){{1, 0}, {1, 0}}));
     snprintf(l, sizeof l, "%s: open u1000 O_NOATIME", who);
     closing(l, open("u1000", O_RDONLY | O_NOATIME));
+    int fd = open("u1000", O_RDONLY);
+    snprintf(l, sizeof l, "%s: F_SETFL O_NOATIME on u1000", who);
+    rok(l, fcntl(fd, F_SETFL, O_NOATIME));
+    close(fd);
     snprintf(l, sizeof l, "%s: unlink another's file in another's sticky dir", who);
     rok(l, unlink("sticky/theirs"));
     mk("sticky/theirs", 0644, 2000);

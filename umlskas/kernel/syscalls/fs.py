@@ -469,6 +469,8 @@ def sys_fcntl(task, fd, cmd, arg):
     if cmd == F_GETFL:
         return file.flags
     if cmd == F_SETFL:
+        if arg & O_NOATIME and not file.flags & O_NOATIME:
+            _check_noatime(task, file)
         file.flags = (file.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
         return 0
     if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
@@ -927,6 +929,15 @@ def _check_parent(task, node, victim=None):
             creds.fsuid not in (st.st_uid, victim.st_uid) and \
             not capabilities.creds_capable(creds, capabilities.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
+
+
+def _check_noatime(task, file):
+    """setfl: O_NOATIME only for the file's owner or CAP_FOWNER (EPERM)."""
+    try:
+        st = file.stat()
+    except SyscallError:
+        return                                  # an inode with no stat: the kernel's own
+    _check_owner(task, st)
 
 
 def _check_owner(task, st):
