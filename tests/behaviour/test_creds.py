@@ -19,6 +19,7 @@ GUESTS = {
     "cap_prctl": False,
     "cap_perm": True,
     "cap_owner": True,
+    "cap_exec": True,
 }
 
 

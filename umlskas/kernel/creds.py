@@ -176,21 +176,44 @@ def commit(task, old):
 
 # ---- execve (cap_bprm_creds_from_file, without file capabilities) -------------------
 
-def exec_creds(task):
-    """The new sets of an execve: root keeps (gets) its powers, others keep only ambient."""
+def exec_creds(task, image=None):
+    """The new credentials of an execve (bprm_fill_uid, cap_bprm_creds_from_file without
+    file capabilities): a set-user/group-ID file's owner/group becomes effective unless
+    no_new_privs or a nosuid mount forbids it; root keeps (gets) its powers, others keep
+    only the ambient set."""
     c = task.creds
     old = snapshot(c)
+    st = getattr(image, "exec_st", None)
+    if st is not None and not c.no_new_privs and not image.nosuid:
+        if st.st_mode & statmod.S_ISUID:
+            c.euid = st.st_uid
+        if st.st_mode & 0o2010 == 0o2010:
+            c.egid = st.st_gid
     prm, effective = 0, False
     if not _issecure(c, SECURE_NOROOT):
         if c.euid == 0 or c.uid == 0:
             prm = c.cap_bnd | c.cap_inh
         effective = c.euid == 0
+    # A set-ID exec: this exec changed the effective ids (Linux 6.x compares with the
+    # old effective ids: a process that already ran with euid != uid keeps them).
+    is_setid = c.euid != old[1] or c.egid != old[4]
+    if (is_setid or prm & ~old[7]) and c.no_new_privs:
+        # LSM_UNSAFE_NO_NEW_PRIVS: no more than it had, and its real ids.
+        c.euid, c.egid = c.uid, c.gid
+        prm &= old[7]
     c.suid = c.fsuid = c.euid
     c.sgid = c.fsgid = c.egid
+    if is_setid:
+        c.cap_amb = 0                       # setid cancels ambient
     c.cap_prm = prm | c.cap_amb
     c.cap_eff = c.cap_prm if effective else c.cap_amb
     c.securebits &= ~(1 << SECURE_KEEP_CAPS)
-    c.dumpable = SUID_DUMPABLE if _dumpability_changed(c, old) else 1
+    # begin_new_exec: dumpable unless the new image runs with other effective ids.
+    other_ids = c.euid != c.uid or c.egid != c.gid
+    c.dumpable = SUID_DUMPABLE if other_ids else 1
+    if image is not None:
+        # secureexec: a privilege-elevated exec (glibc then ignores LD_* and friends).
+        image.secure = int(other_ids or (c.uid != 0 and (effective or bool(c.cap_prm & ~c.cap_amb))))
 
 
 # ---- capget / capset -----------------------------------------------------------------

@@ -325,7 +325,7 @@ class Kernel:
             task.robust_list = (0, 0)
             task.altstack = None
             task.process.execed = True
-            creds.exec_creds(task)
+            creds.exec_creds(task, image)
             creds.exec_cpu_flags(task)
             self._start_image(task, image)
         except SyscallError as e:

@@ -224,7 +224,7 @@ class Image:
         self.envp = list(envp)
         path = filename
         for _ in range(MAX_SCRIPT_DEPTH):
-            fd, host, _ = open_exec(kernel, task, path)
+            fd, host, st = open_exec(kernel, task, path)
             head = os.pread(fd, BINPRM_BUF_SIZE, 0)
             if head[:2] != b"#!":
                 break
@@ -241,11 +241,20 @@ class Image:
             raise
         self.stack_size = stack_size(task, stack_bytes(self.argv, self.envp, self.filename))
         try:
+            host_nosuid = bool(os.fstatvfs(fd).f_flag & os.ST_NOSUID)
+        except OSError:
+            host_nosuid = False
+        try:
             self.main = Elf(fd, host)
         except BaseException:
             os.close(fd)
             raise
         self.exe = host
+        # The executable's set-user/group-ID bits and its mount's nosuid (creds.exec_creds);
+        # secure: AT_SECURE, set by exec_creds when the ids or capabilities change.
+        self.exec_st = st
+        self.nosuid = "nosuid" in kernel.vfs.mount_at(host).options().split(",") or host_nosuid
+        self.secure = 0
         self.interp = None
         if self.main.interp is not None:
             try:
@@ -314,7 +323,7 @@ class Image:
             (AT_BASE, interp_bias if self.interp is not None else 0), (AT_FLAGS, 0),
             (AT_ENTRY, (bias + main.entry) & MASK64), (AT_UID, task.creds.uid),
             (AT_EUID, task.creds.euid),
-            (AT_GID, task.creds.gid), (AT_EGID, task.creds.egid), (AT_SECURE, 0),
+            (AT_GID, task.creds.gid), (AT_EGID, task.creds.egid), (AT_SECURE, self.secure),
             (AT_RANDOM, None), (AT_HWCAP2, HOST_AUXV[AT_HWCAP2]), (AT_EXECFN, None),
             (AT_PLATFORM, None), (AT_MINSIGSTKSZ, HOST_AUXV[AT_MINSIGSTKSZ]),
         ]
