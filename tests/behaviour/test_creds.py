@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import check_guest_against_native, make_tree
+from harness import (UMLSKAS_MODES, assert_same, bad_lines, check_guest_against_native, describe,
+                     make_tree, run_guest)
 
 # guest name -> needs a scratch directory (argv[1])
 GUESTS = {
@@ -32,3 +33,32 @@ def test_cap_guest(mode, name, guests, tmp_path):
         return [binary, str(make_tree(tmp_path / tag))] if GUESTS[name] else [binary]
 
     check_guest_against_native(mode, argv)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("layer", ["--tmpfs", "--overlay"])
+def test_mknod_in_kernel_layers(mode, layer, guests, tmp_path):
+    """Device nodes in the kernel's own layers behave as natively in a scratch dir."""
+    binary = guests.path("cap_mknod")
+    native_dir = tmp_path / "native"
+    native_dir.mkdir()
+    expected = run_guest("native", [binary, str(native_dir)])
+    assert expected.returncode == 0, describe(expected)
+    assert not bad_lines(expected.stdout), describe(expected)
+    if mode == "native":
+        return
+    guest_dir = tmp_path / mode
+    guest_dir.mkdir()
+    got = run_guest(mode, [binary, str(guest_dir)], options=(layer, str(guest_dir)))
+    assert_same(expected, got, mode)
+    assert not any(guest_dir.iterdir()), "a layer's node reached the host directory"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("umlskas_mode", UMLSKAS_MODES)
+def test_mknod_refused_on_host_directory(umlskas_mode, guests, tmp_path):
+    """umlskas's own rule (devnodes.py): no device node on a host-backed directory."""
+    got = run_guest(umlskas_mode, [guests.path("cap_mknod"), str(tmp_path), "hostbind"])
+    assert got.returncode == 0, describe(got)
+    assert got.stdout == b"mknod null on a host directory: -1 EPERM\n", describe(got)
+    assert not (tmp_path / "null").exists()

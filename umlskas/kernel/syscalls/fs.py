@@ -8,7 +8,7 @@ import stat as statmod
 import struct
 import time
 
-from .. import creds as capabilities, hostsys, locks, xattr
+from .. import creds as capabilities, devnodes, hostsys, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -287,6 +287,9 @@ def open_host(task, node, flags, mode):
             st = node.lstat()
         if statmod.S_ISFIFO(st.st_mode):
             fifo = (st.st_dev, st.st_ino)
+        device = devnodes.device_of(st)
+        if device is not None:
+            return devnodes.open_device(task, device, flags)
     if fifo is not None:
         return open_fifo(task, node, fifo, flags, node.guest)
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
@@ -550,7 +553,7 @@ def stat_node(node):
     if isinstance(node, HostPath):
         if not node.exists:
             raise SyscallError(errno.ENOENT)
-        return node.st or node.lstat()   # the walk's lstat of this very name
+        return devnodes.fix_stat(node.st or node.lstat())   # the walk's lstat of this name
     if isinstance(node, FileNode):
         return node.file.stat()
     own = getattr(node, "stat", None)
@@ -946,7 +949,7 @@ def _check_owner(task, st):
         raise SyscallError(errno.EPERM)
 
 
-def _create(task, dirfd, pathname, make):
+def _create(task, dirfd, pathname, make, with_node=False):
     """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer.
     make(dirfd, name) makes it in the host directory the walk reached."""
     path = task.mm.read_cstr(pathname)
@@ -957,7 +960,7 @@ def _create(task, dirfd, pathname, make):
     task.kernel.vfs.check_writable_mount(node)      # filename_create, before may_create
     _check_parent(task, node)
     task.kernel.vfs.creatable(node)
-    host_call(make, node.dirfd, node.name)
+    host_call(make, node.dirfd, node.name, *((node,) if with_node else ()))
     capabilities.own_new(task, None, dirfd=node.dirfd, name=node.name)
     return node
 
@@ -1054,6 +1057,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if m is None or not m.is_overlay:
         _check_parent(task, node, node.st or node.lstat())
         host_call(os.rmdir if rmdir else os.unlink, node.name, dir_fd=node.dirfd)
+        devnodes.forget(node.st)
         return 0
     st = node.st or node.lstat()
     if rmdir and not statmod.S_ISDIR(st.st_mode):
@@ -1074,6 +1078,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
             m.whiteouts = {w for w in m.whiteouts if not w.startswith(prefix)}
         else:
             host_call(os.unlink, node.name, dir_fd=node.dirfd)
+            devnodes.forget(st)
     vfs.removed(node, in_lower)
     return 0
 
@@ -1748,8 +1753,8 @@ def sys_fchown(task, fd, owner, group):
 
 
 def sys_mknodat(task, dirfd, pathname, mode, dev):
-    """mknodat(2): regular files, FIFOs and sockets; device nodes are refused (EPERM,
-    after the name is found creatable, as vfs_mknod's CAP_MKNOD check)."""
+    """mknodat(2): regular files, FIFOs and sockets on the host; device nodes with
+    CAP_MKNOD, as the kernel's own in its own layers only (devnodes.py)."""
     kind = mode & S_IFMT
     if kind == 0:
         kind = statmod.S_IFREG
@@ -1760,11 +1765,18 @@ def sys_mknodat(task, dirfd, pathname, mode, dev):
         raise SyscallError(errno.EINVAL)
     perm = mode & 0o7777 & ~task.fs.umask
 
-    def make(fd, name):
+    def make(fd, name, node):
         if kind in (statmod.S_IFCHR, statmod.S_IFBLK):
-            raise OSError(errno.EPERM, "device nodes are not made on the host")
+            # vfs_mknod: CAP_MKNOD after may_create; then the kernel's own node (devnodes.py).
+            if not capabilities.capable(task, capabilities.CAP_MKNOD):
+                raise OSError(errno.EPERM, "")
+            try:
+                devnodes.make(task.kernel.vfs, node.mount, kind, dev)(fd, name, perm)
+            except SyscallError as e:
+                raise OSError(e.errno, "") from None
+            return
         os.mknod(name, kind | perm, dir_fd=fd)
-    _create(task, dirfd, pathname, make)
+    _create(task, dirfd, pathname, make, with_node=True)
     return 0
 
 
