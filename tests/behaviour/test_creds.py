@@ -21,6 +21,7 @@ GUESTS = {
     "cap_perm": True,
     "cap_owner": True,
     "cap_exec": True,
+    "cap_misc": False,
 }
 
 

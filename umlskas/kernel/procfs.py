@@ -558,6 +558,11 @@ class ProcFs:
         creds = t.creds if hasattr(t, "creds") else None
         uid = creds.euid if creds is not None else 0
         gid = creds.egid if creds is not None else 0
+        if creds is not None and creds.dumpable != 1 and rest and \
+                not (len(rest) == 1 and rest[0] == "task"):
+            # task_dump_owner: a non-dumpable task's files are root's (its 0555
+            # directories, /proc/PID and task, keep the task's owner).
+            uid = gid = 0
         if not rest:
             node = self._dir(entries, path, 0o555, uid, gid)
             if entries is PID_ENTRIES:

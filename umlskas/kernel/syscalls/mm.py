@@ -117,7 +117,7 @@ PROT_ACCESS = 7                   # PROT_READ | PROT_WRITE | PROT_EXEC: vma_is_a
 
 def _can_do_mlock(task):
     """can_do_mlock(): a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK."""
-    return task.rlimits[RLIMIT_MEMLOCK][0] != 0 or task.creds.euid == 0
+    return task.rlimits[RLIMIT_MEMLOCK][0] != 0 or creds.capable(task, creds.CAP_IPC_LOCK)
 
 
 def _lock_range(addr, length):
@@ -155,7 +155,8 @@ def _do_mlock(task, addr, length, onfault=False):
         raise SyscallError(errno.EPERM)
     start, length = _lock_range(addr, length)
     # locked_vm is 0 (nothing is ever locked), so the request alone meets the limit.
-    if length // PAGE > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE and task.creds.euid != 0:
+    if length // PAGE > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE and \
+            not creds.capable(task, creds.CAP_IPC_LOCK):
         raise SyscallError(errno.ENOMEM)
     _check_mapped(task, start, length)
     if not onfault and any(not vma.prot & PROT_ACCESS
@@ -189,7 +190,7 @@ def sys_mlockall(task, flags):
         raise SyscallError(errno.EINVAL)
     if not _can_do_mlock(task):
         raise SyscallError(errno.EPERM)
-    if flags & MCL_CURRENT and task.creds.euid != 0:
+    if flags & MCL_CURRENT and not creds.capable(task, creds.CAP_IPC_LOCK):
         total = sum(v.end - v.start for v in task.mm.vmas) // PAGE
         if total > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE:
             raise SyscallError(errno.ENOMEM)

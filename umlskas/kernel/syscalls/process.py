@@ -140,7 +140,15 @@ def sys_execveat(task, dirfd, filename, argv, envp, flags):
 
 
 def _rlimit_target(task, pid):
-    return task.kernel.task_for_pid(task, pid)
+    target = task.kernel.task_for_pid(task, pid)
+    if target.tgid != task.tgid:
+        # check_prlimit_permission: all of its uids and gids the caller's real ones,
+        # or CAP_SYS_RESOURCE.
+        c, t = task.creds, target.creds
+        if not ({t.uid, t.euid, t.suid} == {c.uid} and {t.gid, t.egid, t.sgid} == {c.gid}) and \
+                not creds.capable(task, creds.CAP_SYS_RESOURCE):
+            raise SyscallError(errno.EPERM)
+    return target
 
 
 def sys_prlimit64(task, pid, resource, new_limit, old_limit):
@@ -748,10 +756,21 @@ def sys_setpriority(task, which, who, prio):
     if not targets:
         raise SyscallError(errno.ESRCH)
     nice = max(-20, min(19, prio))
+    error = errno.ESRCH
+    c = task.creds
     for t in targets:
-        if nice < t.nice and not _capable(task, creds.CAP_SYS_NICE):
-            raise SyscallError(errno.EACCES)
-        t.nice = nice
+        # set_one_prio: another user's process needs CAP_SYS_NICE (EPERM); a lower
+        # nice value needs it too (EACCES); the last failure is the answer.
+        if c.euid not in (t.creds.uid, t.creds.euid) and not _capable(task, creds.CAP_SYS_NICE):
+            error = errno.EPERM
+        elif nice < t.nice and not _capable(task, creds.CAP_SYS_NICE):
+            error = errno.EACCES
+        else:
+            if error == errno.ESRCH:
+                error = 0
+            t.nice = nice
+    if error:
+        raise SyscallError(error)
     return 0
 
 
