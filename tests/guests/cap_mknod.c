@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <dirent.h>
 #include <sys/wait.h>
 
 static void show(const char *name)
@@ -63,6 +64,22 @@ int main(int argc, char **argv)
     show("nodriver");
     show("block");
     show("fifo");
+    DIR *d = opendir(".");
+    struct dirent *e;
+    char types[64][300];
+    int n = 0;
+    while (d && (e = readdir(d)) && n < 64)
+        if (e->d_name[0] != '.')
+            snprintf(types[n++], sizeof types[0], "%s %d", e->d_name, e->d_type);
+    if (d)
+        closedir(d);
+    qsort(types, n, sizeof types[0], (int (*)(const void *, const void *))strcmp);
+    for (int i = 0; i < n; i++)
+        printf("d_type %s\n", types[i]);
+    res("mknod exe", mknod("exe", S_IFCHR | 0755, makedev(1, 3)));
+    char *args[] = {"exe", NULL};
+    res("execve a device node", execve("exe", args, NULL));
+    unlink("exe");
     int fd = open("null", O_RDWR);
     rok("open null", fd);
     res("write null", write(fd, "abc", 3));

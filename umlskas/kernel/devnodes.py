@@ -71,6 +71,28 @@ def fix_stat(st):
                                    "st_blocks": 0, "st_rdev": rdev})
 
 
+def fix_dirents(data, host_fd):
+    """getdents64 records of a host directory with the d_type of its device nodes."""
+    if not _NODES or not data:
+        return data
+    try:
+        dev = os.fstat(host_fd).st_dev
+    except OSError:
+        return data
+    out = bytearray(data)
+    pos = 0
+    while pos + 19 <= len(out):
+        ino = int.from_bytes(out[pos:pos + 8], "little")
+        reclen = int.from_bytes(out[pos + 16:pos + 18], "little")
+        node = _NODES.get((dev, ino))
+        if node is not None:
+            out[pos + 18] = node[0] >> 12       # DT_CHR / DT_BLK
+        if reclen == 0:
+            break
+        pos += reclen
+    return bytes(out)
+
+
 def forget(st):
     """The last name of a node went (unlink, rename over it)."""
     if st is not None and st.st_nlink <= 1:

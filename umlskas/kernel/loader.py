@@ -17,6 +17,7 @@ import struct
 
 from .address_space import (MAP_ANONYMOUS, MAP_PRIVATE, PAGE, PAGE_MASK, PROT_EXEC,
                             PROT_READ, PROT_WRITE, page_up)
+from . import devnodes
 from .errors import SyscallError
 from .files import KERNEL_PID
 from .machine import HOST_CLOSE, HOST_OPENAT, OP_ARG0_FD, OP_SAVE_FD, MapOp
@@ -188,7 +189,7 @@ def open_exec(kernel, task, path):
     fd = node.open(os.O_RDONLY)         # relative to the walk's directory fd
     st = os.fstat(fd)
     if not statmod.S_ISREG(st.st_mode) or not may_access(task.creds, st, 1) or \
-            not st.st_mode & 0o111:
+            not st.st_mode & 0o111 or devnodes.device_of(st) is not None:
         os.close(fd)
         raise SyscallError(errno.EACCES)
     return fd, node.guest, st

@@ -1833,8 +1833,8 @@ def sys_memfd_create(task, name_ptr, flags):
 
 HANDLERS.update({
     "chown": sys_chown, "lchown": sys_lchown, "fchown": sys_fchown, "fchownat": sys_fchownat,
-    "mknod": (sys_mknod, "partial: device nodes are refused with EPERM"),
-    "mknodat": (sys_mknodat, "partial: device nodes are refused with EPERM"),
+    "mknod": (sys_mknod, "partial: device nodes only in the kernel's own layers (devnodes.py)"),
+    "mknodat": (sys_mknodat, "partial: device nodes only in the kernel's own layers (devnodes.py)"),
     "fallocate": sys_fallocate, "sync": sys_sync, "syncfs": sys_syncfs,
     "memfd_create": (sys_memfd_create, "partial: no file seals"),
 })

@@ -574,7 +574,8 @@ HANDLERS.update({
 
 # ---- credentials (recorded by the kernel; see the support notes) ----------------------
 
-CREDS_NOTE = "partial: recorded per task; the host still checks file access as umlskas's user"
+CREDS_NOTE = ("partial: per-task ids and capabilities (creds.py), checked by the kernel; "
+              "the host also checks file access as umlskas's user")
 NGROUPS_MAX = 65536
 NO_CHANGE = 0xFFFFFFFF
 

@@ -258,6 +258,7 @@ def sys_rt_sigqueueinfo(task, tgid, sig, uinfo):
     target = task.kernel.task_by_vpid(tgid)
     if target is None:
         raise SyscallError(errno.ESRCH)
+    creds.check_signal(task, target, sig)
     task.kernel.send_signal(target.process, sig, task, info=info)
     return 0
 
@@ -266,6 +267,7 @@ def sys_rt_tgsigqueueinfo(task, tgid, tid, sig, uinfo):
     """rt_tgsigqueueinfo(2)."""
     info = _queueinfo(task, tgid, tid, sig, uinfo)
     target = _thread_target(task, tgid, tid)
+    creds.check_signal(task, target, sig)
     task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 
