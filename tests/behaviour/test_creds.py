@@ -38,9 +38,11 @@ def test_cap_guest(mode, name, guests, tmp_path):
 
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("layer", ["--tmpfs", "--overlay"])
-def test_mknod_in_kernel_layers(mode, layer, guests, tmp_path):
-    """Device nodes in the kernel's own layers behave as natively in a scratch dir."""
-    binary = guests.path("cap_mknod")
+@pytest.mark.parametrize("name", ["cap_mknod", "cap_owner", "cap_perm"])
+def test_in_kernel_layers(mode, name, layer, guests, tmp_path):
+    """Device nodes, owners and permissions in the kernel's own layers (a tmpfs, an
+    overlay's in-memory upper) behave as natively in a scratch directory."""
+    binary = guests.path(name)
     native_dir = tmp_path / "native"
     native_dir.mkdir()
     expected = run_guest("native", [binary, str(native_dir)])
