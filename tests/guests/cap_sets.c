@@ -189,6 +189,16 @@ static void keepcaps(void)
 
 static void securebits(void)
 {
+    for (int b = 0; b < 14; b++) {
+        fflush(stdout);
+        if (fork() == 0) {
+            printf("PR_SET_SECUREBITS bit %d: %s\n", b,
+                   prctl(PR_SET_SECUREBITS, 1UL << b, 0, 0, 0) ? ename(errno) : "ok");
+            fflush(stdout);
+            _exit(0);
+        }
+        wait(NULL);
+    }
     res("PR_SET_SECUREBITS bad bit", prctl(PR_SET_SECUREBITS, 1 << 30, 0, 0, 0));
     res("PR_SET_SECUREBITS NO_SETUID_FIXUP", prctl(PR_SET_SECUREBITS, 1 << 2, 0, 0, 0));
     res("PR_GET_SECUREBITS", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));

@@ -739,8 +739,10 @@ def _access(task, dirfd, pathname, mode, flags):
         if flags & AT_EACCESS:
             who = c
         else:
-            # access_override_creds: the real ids; a real root has its permitted set.
-            who = AccessCreds(c.uid, c.gid, c.groups, c.cap_prm if c.uid == 0 else 0)
+            # access_override_creds: the real ids; a real root has its permitted set
+            # (the sets stay as they are under SECBIT_NO_SETUID_FIXUP).
+            caps = c.cap_eff if c.securebits & 4 else c.cap_prm if c.uid == 0 else 0
+            who = AccessCreds(c.uid, c.gid, c.groups, caps)
         if mode and not may_access(who, st, mode):
             raise SyscallError(errno.EACCES)
         return 0
