@@ -5,7 +5,9 @@
  * belong to root.  Run as root (natively too). */
 #include "common.h"
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -68,6 +70,12 @@ int main(void)
         res("mlock with IPC_LOCK", mlock(m, 4096));
         munlock(m, 4096);
         drop_cap(CAP_IPC_LOCK);
+        drop_cap(CAP_NET_BIND_SERVICE);
+        int s = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(1),
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        res("no NET_BIND_SERVICE: bind port 1", bind(s, (struct sockaddr *)&in, sizeof in));
+        close(s);
         res("mlock without IPC_LOCK", mlock(m, 4096));
         res("mlockall without IPC_LOCK", mlockall(MCL_CURRENT));
         _exit(0);

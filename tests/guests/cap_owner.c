@@ -6,6 +6,8 @@
 #include "common.h"
 #include <grp.h>
 #include <sys/fsuid.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 static void show(const char *name)
@@ -57,6 +59,12 @@ static void make_all(const char *dir)
     } else {
         printf("O_TMPFILE: -1 %s\n", ename(errno));
     }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/sock", dir);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    rok("bind unix socket", bind(s, (struct sockaddr *)&sa, sizeof sa));
+    close(s);
+    show(sa.sun_path);
     snprintf(p, sizeof p, "%s/file", dir);
     snprintf(q, sizeof q, "%s/hardlink", dir);
     rok("link (no new inode)", link(p, q));
