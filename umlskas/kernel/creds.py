@@ -1,4 +1,4 @@
-"""Capabilities and securebits as Linux keeps them per credentials (kernel/capability.c, security/commoncap.c).
+"""Credentials as Linux keeps them: capability sets and securebits (kernel/capability.c, security/commoncap.c).
 
 Every privilege check of the kernel asks capable(task, CAP_X) of the caller's
 effective set, as Linux does, never "uid == 0": a root guest that dropped a
@@ -9,6 +9,10 @@ A guest starts with the capabilities of the process that runs umlskas (its
 bounding set and, for root, its permitted and effective sets), so that a guest
 and the same program run natively see the same sets. The sets are the guest's
 own: raising one in the guest never gives the host process anything.
+
+Also here: what execve makes of the credentials (set-ID files, AT_SECURE,
+dumpability), the owner of a new file (fsuid/fsgid, set-group-ID directories),
+kill permission, and TSC/CPUID faulting (real, in the guest's host thread).
 """
 
 import errno
@@ -56,9 +60,6 @@ PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_RAISE, PR_CAP_AMBIENT_LOWER, PR_CAP_AMBIENT_CLEAR_ALL = 1, 2, 3, 4
 CAP_PRCTLS = (PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
               PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT)
-
-SUID_DUMP_DISABLE = 0
-
 
 def _host_caps():
     caps = {}
