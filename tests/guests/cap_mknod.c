@@ -76,6 +76,12 @@ int main(int argc, char **argv)
     qsort(types, n, sizeof types[0], (int (*)(const void *, const void *))strcmp);
     for (int i = 0; i < n; i++)
         printf("d_type %s\n", types[i]);
+    int pfd = open("zero", O_PATH);
+    struct stat pst;
+    fstat(pfd, &pst);
+    printf("O_PATH fstat zero: type %o rdev %u:%u\n", (unsigned)(pst.st_mode & S_IFMT) >> 12,
+           major(pst.st_rdev), minor(pst.st_rdev));
+    close(pfd);
     res("mknod exe", mknod("exe", S_IFCHR | 0755, makedev(1, 3)));
     char *args[] = {"exe", NULL};
     res("execve a device node", execve("exe", args, NULL));

@@ -242,7 +242,7 @@ class HostFile(File):
         return host_call(os.lseek, self.host_fd, offset, whence)
 
     def stat(self):
-        return host_call(os.fstat, self.host_fd)
+        return devnodes.fix_stat(host_call(os.fstat, self.host_fd))
 
     merged = None                   # an overlay directory's names -> their lstat
     merged_pos = 0
