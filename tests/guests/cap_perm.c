@@ -83,6 +83,12 @@ static void owners(const char *who)
     char l[128];
     snprintf(l, sizeof l, "%s: chmod u1000", who);
     rok(l, chmod("u1000", 0640));
+    snprintf(l, sizeof l, "%s: chmod u1000 02750", who);
+    rok(l, chmod("u1000", 02750));
+    struct stat st;
+    stat("u1000", &st);
+    printf("%s: u1000 mode %04o\n", who, (unsigned)(st.st_mode & 07777));
+    chmod("u1000", 0640);
     snprintf(l, sizeof l, "%s: utimes explicit u1000", who);
     rok(l, utimes("u1000", (struct timeval[2]){{1, 0}, {1, 0}}));
     snprintf(l, sizeof l, "%s: open u1000 O_NOATIME", who);
@@ -216,6 +222,7 @@ int main(int argc, char **argv)
     scenario("no DAC_READ_SEARCH", CAP_DAC_READ_SEARCH);
     scenario("no FOWNER", CAP_FOWNER);
     scenario("no CHOWN", CAP_CHOWN);
+    scenario("no FSETID", CAP_FSETID);
     scenario("no KILL", CAP_KILL);
     scenario("no SETUID", CAP_SETUID);
     scenario("no effective caps", -2);

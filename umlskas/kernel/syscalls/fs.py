@@ -1276,7 +1276,20 @@ def sys_fchmod(task, fd, mode):
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
-    return _modify_node(task, FileNode(file), lambda p: os.chmod(p, mode & 0o7777))
+    return _modify_node(task, FileNode(file), _chmod(task, mode))
+
+
+def _chmod(task, mode):
+    """chmod's change (p: a path or an fd): setattr_prepare drops S_ISGID when the file's
+    group is not the caller's, without CAP_FSETID."""
+    def change(p):
+        m = mode & 0o7777
+        if m & statmod.S_ISGID and not capabilities.capable(task, capabilities.CAP_FSETID):
+            gid = os.stat(p).st_gid
+            if gid != task.creds.fsgid and gid not in task.creds.groups:
+                m &= ~statmod.S_ISGID
+        os.chmod(p, m)
+    return change
 
 
 def sys_truncate(task, pathname, length):
@@ -1915,7 +1928,7 @@ def sys_fchmodat2(task, dirfd, pathname, mode, flags):
         raise SyscallError(errno.EOPNOTSUPP)
     if isinstance(node, FileNode) and node.file.flags & O_PATH and node.file.vnode is None:
         raise SyscallError(errno.EBADF)
-    return _modify_node(task, node, lambda p: os.chmod(p, mode & 0o7777))   # p: path or fd
+    return _modify_node(task, node, _chmod(task, mode))
 
 
 def _timeval_times(task, times):
