@@ -14,8 +14,10 @@ import pytest
 from harness import (UMLSKAS_MODES, assert_same, bad_lines, check_guest_against_native, describe,
                      make_tree, run_guest)
 
-# guest name -> needs a scratch directory (argv[1])
+# guest name -> needs a scratch directory (argv[1]); STATIC: run as the static build
+STATIC = {"cap_tsc_spawn"}
 GUESTS = {
+    "cap_tsc_spawn": False,
     "cap_sets": False,
     "cap_prctl": False,
     "cap_perm": True,
@@ -28,7 +30,7 @@ GUESTS = {
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", sorted(GUESTS))
 def test_cap_guest(mode, name, guests, tmp_path):
-    binary = guests.path(name)
+    binary = guests.path(name, static=name in STATIC)
 
     def argv(tag):
         return [binary, str(make_tree(tmp_path / tag))] if GUESTS[name] else [binary]
