@@ -110,6 +110,33 @@ static void owners(const char *who)
     chown("u1000", 1000, 1000);
 }
 
+/* a write or truncate by a caller without CAP_FSETID clears the set-ID bits */
+static void setid_bits(const char *who)
+{
+    char l[128];
+    static const char *names[] = {"suid", "sgidx", "sgid-nox", "trunc", "otrunc"};
+    static const int modes[] = {04777, 02777, 02767, 06777, 04777};
+    for (int i = 0; i < 5; i++) {
+        uid_t e = geteuid();
+        seteuid(0);
+        unsigned long long eff = cur_eff();
+        set_eff(full);
+        mk(names[i], modes[i], 0);
+        set_eff(eff);
+        seteuid(e);
+        int fd = open(names[i], O_WRONLY | (i == 4 ? O_TRUNC : 0));
+        if (i < 3)
+            write(fd, "x", 1);
+        else if (i == 3)
+            ftruncate(fd, 1);
+        close(fd);
+        struct stat st;
+        stat(names[i], &st);
+        snprintf(l, sizeof l, "%s: after %s of %s", who, i < 3 ? "write" : "truncate", names[i]);
+        printf("%s: mode %04o\n", l, (unsigned)(st.st_mode & 07777));
+    }
+}
+
 static void signals_(const char *who)
 {
     char l[128];
@@ -148,6 +175,7 @@ static void scenario(const char *who, int cap)
             printf("seteuid: -1 %s\n", ename(errno));
         opens(who);
         owners(who);
+        setid_bits(who);
         signals_(who);
         char l[128];
         snprintf(l, sizeof l, "%s: setuid 2000", who);

@@ -432,6 +432,23 @@ def own_new(task, parent_st, host_fd=None, dirfd=None, name=None):
         pass
 
 
+def remove_privs(task, target):
+    """file_remove_privs before a write or truncate (target: a host fd or path): a
+    caller without CAP_FSETID clears S_ISUID, and S_ISGID with group exec, of a
+    regular file. (The host would not: the kernel process has CAP_FSETID.)"""
+    if capable(task, CAP_FSETID):
+        return
+    try:
+        st = os.stat(target)
+        kill = statmod.S_ISUID if st.st_mode & statmod.S_ISUID else 0
+        if st.st_mode & 0o2010 == 0o2010:
+            kill |= statmod.S_ISGID
+        if kill and statmod.S_ISREG(st.st_mode):
+            os.chmod(target, statmod.S_IMODE(st.st_mode) & ~kill)
+    except OSError:
+        pass
+
+
 def status_lines(creds):
     """The Cap* and NoNewPrivs lines of /proc/PID/status."""
     return [f"CapInh:\t{creds.cap_inh:016x}", f"CapPrm:\t{creds.cap_prm:016x}",

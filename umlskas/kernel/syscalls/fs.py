@@ -53,6 +53,8 @@ def _writable_file(task, fd):
     file = task.files.get(fd)
     if not file.writable:
         raise SyscallError(errno.EBADF)
+    if getattr(file, "kill_privs", False):
+        capabilities.remove_privs(task, file.host_fd)
     return file
 
 
@@ -298,8 +300,14 @@ def open_host(task, node, flags, mode):
     created = flags & O_CREAT and not node.exists or flags & O_TMPFILE == O_TMPFILE
     parent_st = _parent_stat(node, flags) if created else None
     hfd = node.open(host_flags, mode & 0o7777 & ~task.fs.umask)
+    kill_privs = False
     if created:
         capabilities.own_new(task, parent_st, host_fd=hfd)
+    elif wants_write and st is not None and statmod.S_ISREG(st.st_mode) and \
+            st.st_mode & (statmod.S_ISUID | statmod.S_ISGID):
+        kill_privs = True                   # set-ID bits: a write may clear them
+        if flags & O_TRUNC:
+            capabilities.remove_privs(task, hfd)   # handle_truncate -> do_truncate
     kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW) if flags & O_PATH else open_flags(flags)
     if flags & O_TMPFILE == O_TMPFILE:
         # An unnamed file in that directory: no name of its own until linkat gives one.
@@ -309,6 +317,7 @@ def open_host(task, node, flags, mode):
     # would not have followed it): no second fstat for the mode.
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
                     st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
+    file.kill_privs = kill_privs
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
     if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
@@ -1300,6 +1309,7 @@ def sys_truncate(task, pathname, length):
     def change(p):
         if os.path.isdir(p):
             raise IsADirectoryError(errno.EISDIR, "")
+        capabilities.remove_privs(task, p)
         os.truncate(p, length)
     path = task.mm.read_cstr(pathname)
     node = _host_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
@@ -1317,6 +1327,8 @@ def sys_ftruncate(task, fd, length):
         raise SyscallError(errno.EBADF)            # fdget: an O_PATH fd is no file here
     if length < 0:
         raise SyscallError(errno.EINVAL)
+    if getattr(file, "kill_privs", False) and file.writable:
+        capabilities.remove_privs(task, file.host_fd)
     return file.truncate(length)
 
 
