@@ -152,6 +152,10 @@ static void signals_(const char *who)
     rok(l, kill(c, 0));
     snprintf(l, sizeof l, "%s: kill u1000 child SIGCONT (same session)", who);
     rok(l, kill(c, SIGCONT));
+    int pfd = syscall(SYS_pidfd_open, c, 0);
+    snprintf(l, sizeof l, "%s: pidfd_send_signal u1000 child 0", who);
+    rok(l, syscall(SYS_pidfd_send_signal, pfd, 0, NULL, 0));
+    close(pfd);
     unsigned long long before = cur_eff();
     uid_t euid = geteuid();
     seteuid(0);
