@@ -6,6 +6,7 @@
 #include "common.h"
 #include <linux/capability.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
@@ -87,6 +88,15 @@ int main(void)
         setresuid(1000, 1000, 1000);
         res("as 1000: getpriority of uid 1000's", getpriority(PRIO_PROCESS, other));
         res("as 1000: setpriority on root's", setpriority(PRIO_PROCESS, getppid(), 5));
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        sched_getaffinity(0, sizeof set, &set);
+        res("as 1000: sched_setaffinity on root's", sched_setaffinity(getppid(), sizeof set, &set));
+        res("as 1000: sched_setaffinity on own", sched_setaffinity(0, sizeof set, &set));
+        struct sched_param sp = {0};
+        res("as 1000: sched_setscheduler on root's", sched_setscheduler(getppid(), SCHED_OTHER, &sp));
+        res("as 1000: sched_setparam on root's", sched_setparam(getppid(), &sp));
+        res("as 1000: sched_setscheduler on own", sched_setscheduler(0, SCHED_BATCH, &sp));
         owner("as 1000: /proc/self/status", "/proc/self/status");
         owner("as 1000: /proc/self", "/proc/self/");
         res("PR_SET_DUMPABLE 0", prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));

@@ -239,9 +239,16 @@ def sys_sched_getaffinity(task, pid, size, mask):
     return 8
 
 
+def _check_same_owner(task, target):
+    """check_same_owner, else CAP_SYS_NICE: EPERM for another user's task."""
+    c, t = task.creds, target.creds
+    if c.euid not in (t.euid, t.uid) and not creds.capable(task, creds.CAP_SYS_NICE):
+        raise SyscallError(errno.EPERM)
+
+
 def sys_sched_setaffinity(task, pid, size, mask):
     """sched_setaffinity(2): accepted and remembered nowhere (the host schedules stubs)."""
-    task.kernel.task_for_pid(task, pid)
+    _check_same_owner(task, task.kernel.task_for_pid(task, pid))
     bits = int.from_bytes(task.mm.read(mask, min(size, 8)), "little")
     if not bits & sum(1 << c for c in os.sched_getaffinity(0)):
         raise SyscallError(errno.EINVAL)
@@ -812,6 +819,7 @@ def sys_sched_setscheduler(task, pid, policy, param):
     policy = _sched_check(policy, prio)
     if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task, creds.CAP_SYS_NICE):
         raise SyscallError(errno.EPERM)
+    _check_same_owner(task, target)
     target.sched_policy, target.sched_priority = policy, prio
     return 0
 
@@ -823,6 +831,7 @@ def sys_sched_setparam(task, pid, param):
     prio, = struct.unpack("<i", task.mm.read(param, 4))
     target = task.kernel.task_for_pid(task, pid)
     _sched_check(target.sched_policy, prio)
+    _check_same_owner(task, target)
     target.sched_priority = prio
     return 0
 
