@@ -22,6 +22,9 @@ static void report(const char *what)
     struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];
     syscall(SYS_capget, &h, d);
+    int pds = -1;
+    prctl(PR_GET_PDEATHSIG, &pds, 0, 0, 0);
+    printf("[%s] pdeathsig %d\n", what, pds);
     printf("[%s] uid %d %d %d gid %d %d %d prm %llx eff %llx secure %lu dumpable %d\n", what,
            (int)r, (int)e, (int)s, (int)rg, (int)eg, (int)sg,
            d[0].permitted | (unsigned long long)d[1].permitted << 32,
@@ -54,6 +57,7 @@ static void run_as(const char *label, uid_t ruid, uid_t euid, int nnp, const cha
         }
         if (nnp)
             prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, prog);
         char *argv[] = {path, "report", (char *)label, NULL};

@@ -122,8 +122,15 @@ static void dumpable(void)
         exec_self("dumpable");
     }
     waitpid(c, NULL, 0);
+    int sig = -1;
     res("SET_DUMPABLE 1", prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+    res("SET_PDEATHSIG SIGUSR1", prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0));
+    res("seteuid 0 (no change)", seteuid(0));
+    prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0);
+    printf("pdeathsig: %d\n", sig);
     res("seteuid 1000", seteuid(1000));
+    prctl(PR_GET_PDEATHSIG, &sig, 0, 0, 0);
+    printf("pdeathsig after seteuid: %d\n", sig);
     res("GET_DUMPABLE after seteuid", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
     res("SET_DUMPABLE 1", prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
     res("seteuid 1000 again (no change)", seteuid(1000));
@@ -227,7 +234,10 @@ int main(int argc, char **argv)
     self_exe = argv[0];
     if (argc >= 3 && !strcmp(argv[1], "exec")) {
         unsigned v = 0;
+        int pds = -1;
         prctl(PR_GET_TSC, &v, 0, 0, 0);
+        prctl(PR_GET_PDEATHSIG, &pds, 0, 0, 0);
+        printf("[exec %s] pdeathsig %d\n", argv[2], pds);
         printf("[exec %s] no_new_privs %d dumpable %d slack %d tsc %u cpuid %ld\n", argv[2],
                prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0),
                prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0), v, syscall(SYS_arch_prctl, ARCH_GET_CPUID, 0));

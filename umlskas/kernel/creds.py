@@ -168,11 +168,13 @@ def _dumpability_changed(creds, old):
 
 
 def commit(task, old):
-    """commit_creds's side effect: a process whose ids or powers changed stops being
-    dumpable (suid_dumpable), in all its threads (the flag is the mm's)."""
+    """commit_creds's side effects: a process whose ids or powers changed stops being
+    dumpable (suid_dumpable), in all its threads (the flag is the mm's), and the task
+    loses its parent-death signal."""
     if _dumpability_changed(task.creds, old):
         for t in task.process.threads:
             t.creds.dumpable = SUID_DUMPABLE
+        task.pdeathsig = 0
 
 
 # ---- execve (cap_bprm_creds_from_file, without file capabilities) -------------------
@@ -212,9 +214,12 @@ def exec_creds(task, image=None):
     # begin_new_exec: dumpable unless the new image runs with other effective ids.
     other_ids = c.euid != c.uid or c.egid != c.gid
     c.dumpable = SUID_DUMPABLE if other_ids else 1
+    secure = other_ids or (c.uid != 0 and (effective or bool(c.cap_prm & ~c.cap_amb)))
+    if secure or _dumpability_changed(c, old):
+        task.pdeathsig = 0                  # commit_creds, and secureexec's own reset
     if image is not None:
         # secureexec: a privilege-elevated exec (glibc then ignores LD_* and friends).
-        image.secure = int(other_ids or (c.uid != 0 and (effective or bool(c.cap_prm & ~c.cap_amb))))
+        image.secure = int(secure)
 
 
 # ---- capget / capset -----------------------------------------------------------------
