@@ -140,6 +140,24 @@ static void dumpable(void)
     exec_self("dumpable-nonroot");
 }
 
+static void proc_slack(const char *label, const char *path, const char *value)
+{
+    char buf[64];
+    int fd = open(path, value ? O_WRONLY : O_RDONLY);
+    if (fd < 0) {
+        printf("%s: open -1 %s\n", label, ename(errno));
+        return;
+    }
+    long n = value ? write(fd, value, strlen(value)) : read(fd, buf, sizeof buf - 1);
+    if (n < 0)
+        printf("%s: -1 %s\n", label, ename(errno));
+    else if (value)
+        printf("%s: %ld\n", label, n);
+    else
+        printf("%s: %.*s", label, (int)n, buf);
+    close(fd);
+}
+
 static void slack(void)
 {
     res("GET_TIMERSLACK", prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
@@ -157,6 +175,24 @@ static void slack(void)
     waitpid(c, NULL, 0);
     res("SET_TIMERSLACK 0", prctl(PR_SET_TIMERSLACK, 0, 0, 0, 0));
     res("GET_TIMERSLACK", prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+    proc_slack("read timerslack_ns", "/proc/self/timerslack_ns", NULL);
+    proc_slack("write 12345", "/proc/self/timerslack_ns", "12345\n");
+    res("GET_TIMERSLACK", prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0));
+    proc_slack("write junk", "/proc/self/timerslack_ns", "12x");
+    proc_slack("write 0", "/proc/self/timerslack_ns", "0");
+    proc_slack("read timerslack_ns", "/proc/self/timerslack_ns", NULL);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/timerslack_ns", getppid());
+    proc_slack("read parent's as root", path, NULL);
+    fflush(stdout);
+    pid_t c2 = fork();
+    if (c2 == 0) {
+        setresuid(1000, 1000, 1000);
+        proc_slack("read parent's as 1000", path, NULL);
+        proc_slack("write parent's as 1000", path, "5");
+        _exit(0);
+    }
+    waitpid(c2, NULL, 0);
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc)

@@ -439,6 +439,9 @@ TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] != "task")
 # Modes of /proc/PID files that are not 0444 (fs/proc/base.c tgid_base_stuff).
 PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
                   "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400}
+# timerslack_ns: a process's, not a thread's (tgid_base_stuff); the slack is in creds.py.
+PID_ENTRIES = tuple(sorted(PID_ENTRIES + (("timerslack_ns", DT_REG),)))
+PID_FILE_PERMS["timerslack_ns"] = 0o666
 
 ROOT_FILES = ("cpuinfo", "filesystems", "loadavg", "meminfo", "stat", "uptime", "version")
 
@@ -817,6 +820,35 @@ class ProcFs:
         if task is not None and task.tgid != t.tgid:
             raise SyscallError(errno.EINVAL)
         t.comm = bytes(data[:15]).split(b"\0", 1)[0]
+        return len(data)
+
+    def file_timerslack_ns(self, t):
+        """timerslack_ns_show: another task's needs CAP_SYS_NICE."""
+        reader = self.kernel.current
+        if reader is not None and reader is not t and not creds.capable(reader, creds.CAP_SYS_NICE):
+            raise SyscallError(errno.EPERM)
+        return f"{t.creds.timer_slack}\n".encode()
+
+    def write_timerslack_ns(self, task, t, data):
+        """timerslack_ns_write: 0 is the default slack; a real-time task keeps 0."""
+        try:
+            text = bytes(data).decode("ascii")
+            if text.endswith("\n"):
+                text = text[:-1]
+            if not text.isdigit():
+                raise ValueError
+            slack = int(text)
+        except (UnicodeDecodeError, ValueError):
+            raise SyscallError(errno.EINVAL) from None
+        if slack >= 1 << 64:
+            raise SyscallError(errno.ERANGE)
+        if task is not None and task is not t and not creds.capable(task, creds.CAP_SYS_NICE):
+            raise SyscallError(errno.EPERM)
+        if t.sched_policy in (1, 2):            # SCHED_FIFO, SCHED_RR
+            slack = 0
+        elif slack == 0:
+            slack = t.creds.default_slack
+        t.creds.timer_slack = slack
         return len(data)
 
     def file_maps(self, t):
