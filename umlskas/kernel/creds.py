@@ -1,4 +1,4 @@
-"""Credentials as Linux keeps them: capability sets and securebits (kernel/capability.c, security/commoncap.c).
+"""Credentials as Linux keeps them: capability sets and securebits (commoncap.c, capability.c).
 
 Every privilege check of the kernel asks capable(task, CAP_X) of the caller's
 effective set, as Linux does, never "uid == 0": a root guest that dropped a
@@ -57,7 +57,8 @@ PR_CAPBSET_READ, PR_CAPBSET_DROP = 23, 24
 PR_GET_KEEPCAPS, PR_SET_KEEPCAPS = 7, 8
 PR_GET_SECUREBITS, PR_SET_SECUREBITS = 27, 28
 PR_CAP_AMBIENT = 47
-PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_RAISE, PR_CAP_AMBIENT_LOWER, PR_CAP_AMBIENT_CLEAR_ALL = 1, 2, 3, 4
+PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_RAISE = 1, 2
+PR_CAP_AMBIENT_LOWER, PR_CAP_AMBIENT_CLEAR_ALL = 3, 4
 CAP_PRCTLS = (PR_CAPBSET_READ, PR_CAPBSET_DROP, PR_GET_KEEPCAPS, PR_SET_KEEPCAPS,
               PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT)
 
@@ -311,8 +312,10 @@ def prctl(task, option, arg2, arg3, arg4, arg5):
         return c.securebits
     if option == PR_SET_SECUREBITS:
         old = c.securebits
+        # No change of a locked bit, no unlocking, no unknown bit, and CAP_SETPCAP.
         if (((old & SECURE_ALL_LOCKS) >> 1) & (old ^ arg2)) or (old & SECURE_ALL_LOCKS & ~arg2) \
-                or arg2 & ~(SECURE_ALL_LOCKS | SECURE_ALL_BITS) or not creds_capable(c, CAP_SETPCAP):
+                or arg2 & ~(SECURE_ALL_LOCKS | SECURE_ALL_BITS) or \
+                not creds_capable(c, CAP_SETPCAP):
             raise SyscallError(errno.EPERM)
         c.securebits = arg2
         return 0

@@ -329,7 +329,8 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
             task.creds.timer_slack = arg2 or task.creds.default_slack
         return 0
     if option == PR_GET_TSC:
-        task.mm.write(arg2, struct.pack("<I", PR_TSC_SIGSEGV if task.creds.notsc else PR_TSC_ENABLE))
+        mode = PR_TSC_SIGSEGV if task.creds.notsc else PR_TSC_ENABLE
+        task.mm.write(arg2, struct.pack("<I", mode))
         return 0
     if option == PR_SET_TSC:
         if arg2 not in (PR_TSC_ENABLE, PR_TSC_SIGSEGV):
