@@ -89,6 +89,18 @@ int main(int argc, char **argv)
     int fd = open("null", O_RDWR);
     rok("open null", fd);
     res("write null", write(fd, "abc", 3));
+    struct stat fst, lst;
+    fstat(fd, &fst);
+    lstat("null", &lst);
+    printf("fstat of the open node is the node: %s, rdev %u:%u\n",
+           fst.st_ino == lst.st_ino && fst.st_dev == lst.st_dev ? "yes" : "no",
+           major(fst.st_rdev), minor(fst.st_rdev));
+    char fdlink[64], target[256];
+    snprintf(fdlink, sizeof fdlink, "/proc/self/fd/%d", fd);
+    long tn = readlink(fdlink, target, sizeof target - 1);
+    target[tn > 0 ? tn : 0] = 0;
+    printf("fd link ends with /null: %s\n",
+           tn > 5 && !strcmp(target + tn - 5, "/null") ? "yes" : "no");
     char buf[8] = "xxxxxxxx";
     res("read null", read(fd, buf, 8));
     close(fd);

@@ -99,13 +99,26 @@ def forget(st):
         _NODES.pop((st.st_dev, st.st_ino), None)
 
 
-def open_device(task, dev, flags):
-    """open(2) of a device node: the kernel's character device of that number, or ENXIO."""
+def open_device(task, dev, flags, st=None, guest=None):
+    """open(2) of a device node: the kernel's character device of that number (its
+    fstat and /proc/PID/fd name are the node's, st and guest), or ENXIO."""
     from .devfs import DEVICES, DevNode
+
+    class LayerNode(DevNode):
+        """One of the kernel's devices reached through a node in a layer."""
+
+        def stat(self):
+            return fix_stat(st) if st is not None else super().stat()
+
     kind, rdev = dev
     devfs = task.kernel.vfs.devfs
     if kind == statmod.S_IFCHR and devfs is not None:
         for name, (major, minor, _, _) in DEVICES.items():
             if os.makedev(major, minor) == rdev:
-                return DevNode(devfs, name).open(task, flags & ~(os.O_CREAT | os.O_EXCL))
+                node = LayerNode(devfs, name)
+                if guest is not None:
+                    node.path = guest
+                if st is not None:
+                    node.perm = statmod.S_IMODE(st.st_mode)
+                return node.open(task, flags & ~(os.O_CREAT | os.O_EXCL))
     raise SyscallError(errno.ENXIO)

@@ -291,7 +291,7 @@ def open_host(task, node, flags, mode):
             fifo = (st.st_dev, st.st_ino)
         device = devnodes.device_of(st)
         if device is not None:
-            return devnodes.open_device(task, device, flags)
+            return devnodes.open_device(task, device, flags, st, node.guest.rstrip("/"))
     if fifo is not None:
         return open_fifo(task, node, fifo, flags, node.guest)
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
