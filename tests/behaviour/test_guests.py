@@ -85,6 +85,7 @@ OTHER_FILES_PREFIXES = (  # one a line
     "sysv_",
     "ns_",
     "misc_",
+    "cap_",
 )
 
 

@@ -6,7 +6,7 @@ processes, and asks every pid up to 70000 with kill(pid, 0) (pid_max is 32768 on
 hosts we run on; larger host pids are covered by the ones passed in). It is NEVER run natively: as
 root it would kill the host's processes. Its expected output is Linux's for pids that do
 not exist (ESRCH, ECHILD for the waits, ENOENT under /proc) or ENOSYS where umlskas does
-not implement the call at all (ptrace, capget until the capabilities land).
+not implement the call at all (ptrace).
 
 tests/guests/sec_escape_fds.c tries every fd-taking call on fds it never opened, high fd
 numbers, the fd listings and close_range: safe natively, so native Linux is its oracle.
@@ -49,7 +49,7 @@ waitid: -1 ECHILD
 wait4: -1 ECHILD
 ptrace attach: -1 ENOSYS
 ptrace seize: -1 ENOSYS
-capget: -1 ENOSYS
+capget: -1 ESRCH
 get_robust_list: -1 ESRCH
 ioprio_set: -1 ESRCH
 kcmp: -1 ESRCH

@@ -284,10 +284,11 @@ def test_read_only_files_and_directories_refuse_writes(fs, kernel):
     t = kernel.spawn()
     status = fs.step(t, "/proc/1/status", False)
     assert isinstance(status, ProcFile) and not status.is_dir
-    t.creds.fsuid = 1000
+    saved_caps = t.creds.cap_eff
+    t.creds.fsuid, t.creds.cap_eff = 1000, 0   # a user: no CAP_DAC_OVERRIDE
     for flags in (O_WRONLY, O_RDWR):
         assert err(status.open, t, flags) == errno.EACCES
-    t.creds.fsuid = 0                      # root may open it, but there is nothing to write
+    t.creds.fsuid, t.creds.cap_eff = 0, saved_caps   # root may open it, nothing to write
     assert err(status.open(t, O_WRONLY).write, b"x") == errno.EINVAL
     assert err(status.open, t, O_RDONLY | O_DIRECTORY) == errno.ENOTDIR
     d = fs.step(t, "/proc/1", False)

@@ -17,7 +17,7 @@ import stat as statmod
 import struct
 import time
 
-from . import signals
+from . import devnodes, signals
 from .errors import Block, SyscallError
 
 O_ACCMODE = 3
@@ -245,7 +245,7 @@ class HostFile(File):
         return host_call(os.lseek, self.host_fd, offset, whence)
 
     def stat(self):
-        return host_call(os.fstat, self.host_fd)
+        return devnodes.fix_stat(host_call(os.fstat, self.host_fd))
 
     merged = None                   # an overlay directory's names -> their lstat
     merged_pos = 0
@@ -257,8 +257,8 @@ class HostFile(File):
             for name, st in sorted(self.merged.items()):
                 if st is None:              # gone since it was listed
                     continue
-                entries.append((os.fsencode(name), statmod.S_IFMT(st.st_mode) >> 12,
-                                st.st_ino))
+                entries.append((os.fsencode(name),
+                                statmod.S_IFMT(devnodes.fix_stat(st).st_mode) >> 12, st.st_ino))
             self.merged = entries
         out, self.merged_pos = pack_dirents(self.merged, self.merged_pos, size)
         return out
@@ -273,7 +273,7 @@ class HostFile(File):
             n = _syscall(SYS_getdents64, self.host_fd, buf, size)
             if n < 0:
                 raise SyscallError(ctypes.get_errno())
-            data = ctypes.string_at(buf, n)
+            data = devnodes.fix_dirents(ctypes.string_at(buf, n), self.host_fd)
             if self.dir_filter is None or n == 0:
                 return data
             kept = filter_dirents(data, self.dir_filter)

@@ -30,7 +30,7 @@ import stat as statmod
 
 from .address_space import AddressSpace
 from . import namespaces
-from . import hostsys
+from . import creds, hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
 from .fdtable import FdTable, host_fd_budget
@@ -355,6 +355,9 @@ class Kernel:
             namespaces.on_exec(task)
             # SET_PERSONALITY for an x86-64 ELF: READ_IMPLIES_EXEC does not survive exec.
             task.personality = getattr(task, "personality", 0) & ~0x0400000
+            task.process.execed = True
+            creds.exec_creds(task, image)
+            creds.exec_cpu_flags(task)
             self._start_image(task, image)
         except SyscallError as e:
             log.error("execve of %r failed after the point of no return: %s", path, e)

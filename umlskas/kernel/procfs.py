@@ -24,7 +24,7 @@ import stat as statmod
 import time
 import zlib
 
-from . import namespaces
+from . import creds, namespaces
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
@@ -210,14 +210,22 @@ class SysctlFile(ProcFile):
     root and a 0444 one read-only)."""
 
     def check_open(self, task, flags):
+        """sysctl's test_perm(): root's bits for euid 0, the group's for egid 0, else the
+        others'; no capability overrides them."""
         creds = getattr(task, "creds", None)
-        if creds is None or creds.euid != 0 or flags & O_PATH:
+        if creds is None or flags & O_PATH:
             return super().check_open(task, flags)
         if flags & O_DIRECTORY:
             raise SyscallError(errno.ENOTDIR)
         acc = flags & O_ACCMODE
         want = (4 if acc != 1 else 0) | (2 if acc != 0 or flags & O_TRUNC else 0)
-        if want & ~(self.perm >> 6):
+        if creds.euid == 0:
+            mode = self.perm >> 6
+        elif creds.egid == 0 or 0 in getattr(creds, "groups", ()):
+            mode = self.perm >> 3
+        else:
+            mode = self.perm
+        if want & ~mode:
             raise SyscallError(errno.EACCES)
 
 
@@ -485,16 +493,6 @@ def _sigmask(pending):
     return mask
 
 
-def _caps():
-    """The capability lines of the kernel process (what a guest of the same user has)."""
-    caps = {}
-    for line in _host_text("/proc/self/status").splitlines():
-        if line.startswith("Cap"):
-            key, _, value = line.partition(":")
-            caps[key] = value.strip()
-    return caps
-
-
 PID_ENTRIES = (
     ("auxv", DT_REG), ("cgroup", DT_REG), ("cmdline", DT_REG), ("comm", DT_REG), ("cwd", DT_LNK),
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
@@ -509,6 +507,9 @@ TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] not in ("task", "timens_offse
 PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
                   "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400,
                   "timens_offsets": 0o644}
+# timerslack_ns: a process's, not a thread's (tgid_base_stuff); the slack is in creds.py.
+PID_ENTRIES = tuple(sorted(PID_ENTRIES + (("timerslack_ns", DT_REG),)))
+PID_FILE_PERMS["timerslack_ns"] = 0o666
 
 ROOT_FILES = ("cpuinfo", "filesystems", "loadavg", "meminfo", "stat", "uptime", "version")
 
@@ -643,6 +644,11 @@ class ProcFs:
         creds = t.creds if hasattr(t, "creds") else None
         uid = creds.euid if creds is not None else 0
         gid = creds.egid if creds is not None else 0
+        if creds is not None and creds.dumpable != 1 and rest and \
+                not (len(rest) == 1 and rest[0] == "task"):
+            # task_dump_owner: a non-dumpable task's files are root's (its 0555
+            # directories, /proc/PID and task, keep the task's owner).
+            uid = gid = 0
         if not rest:
             node = self._dir(entries, path, 0o555, uid, gid)
             if entries is PID_ENTRIES:
@@ -954,6 +960,35 @@ class ProcFs:
         t.comm = bytes(data[:15]).split(b"\0", 1)[0]
         return len(data)
 
+    def file_timerslack_ns(self, t):
+        """timerslack_ns_show: another task's needs CAP_SYS_NICE."""
+        reader = getattr(self.kernel, "current", None)
+        if reader is not None and reader is not t and not creds.capable(reader, creds.CAP_SYS_NICE):
+            raise SyscallError(errno.EPERM)
+        return f"{t.creds.timer_slack}\n".encode()
+
+    def write_timerslack_ns(self, task, t, data):
+        """timerslack_ns_write: 0 is the default slack; a real-time task keeps 0."""
+        try:
+            text = bytes(data).decode("ascii")
+            if text.endswith("\n"):
+                text = text[:-1]
+            if not text.isdigit():
+                raise ValueError
+            slack = int(text)
+        except (UnicodeDecodeError, ValueError):
+            raise SyscallError(errno.EINVAL) from None
+        if slack >= 1 << 64:
+            raise SyscallError(errno.ERANGE)
+        if task is not None and task is not t and not creds.capable(task, creds.CAP_SYS_NICE):
+            raise SyscallError(errno.EPERM)
+        if t.sched_policy in (1, 2):            # SCHED_FIFO, SCHED_RR
+            slack = 0
+        elif slack == 0:
+            slack = t.creds.default_slack
+        t.creds.timer_slack = slack
+        return len(data)
+
     def file_maps(self, t):
         return t.mm.maps_text().encode()
 
@@ -1087,9 +1122,6 @@ class ProcFs:
         size, rss, text, data, stack, lib, shared = self._memory(t)
         pending = _sigmask(t.sigstate.pending)
         shared_pending = _sigmask(t.process.shared_pending)
-        caps = _caps()
-        full = caps.get("CapBnd", "000001ffffffffff")
-        privileged = c.euid == 0
         ncpu = os.cpu_count() or 1
 
         def kb(n):
@@ -1119,11 +1151,7 @@ class ProcFs:
             f"SigPnd:\t{pending:016x}", f"ShdPnd:\t{shared_pending:016x}",
             f"SigBlk:\t{t.sigmask:016x}",
             f"SigIgn:\t{t.sig_ignored_mask():016x}", f"SigCgt:\t{t.sig_caught_mask():016x}",
-            f"CapInh:\t{caps.get('CapInh', '0000000000000000')}",
-            f"CapPrm:\t{full if privileged else '0000000000000000'}",
-            f"CapEff:\t{full if privileged else '0000000000000000'}",
-            f"CapBnd:\t{full}", f"CapAmb:\t{caps.get('CapAmb', '0000000000000000')}",
-            "NoNewPrivs:\t0", *seccomp_status(t).splitlines(),
+            *creds.status_lines(c), *seccomp_status(t).splitlines(),
             f"Cpus_allowed:\t{(1 << ncpu) - 1:x}", f"Cpus_allowed_list:\t0-{ncpu - 1}"
             if ncpu > 1 else "Cpus_allowed_list:\t0",
             "Mems_allowed:\t1", "Mems_allowed_list:\t0",

@@ -10,7 +10,7 @@ import errno
 import os
 import struct
 
-from .. import hostsys
+from .. import creds, hostsys
 from ..errors import Block, SyscallError
 from .time import CLOCK_REALTIME, NSEC, TIMESPEC
 
@@ -21,8 +21,11 @@ KTIME_SEC_MAX = ((1 << 63) - 1) // NSEC
 TIME_SETTOD_SEC_MAX = KTIME_SEC_MAX - 30 * 365 * 86400
 
 
-def _capable(task):
-    return task.creds.euid == 0          # CAP_SYS_TIME, CAP_SYSLOG, CAP_SYS_BOOT, ...
+CAP_SYS_BOOT, CAP_SYS_TTY_CONFIG, CAP_SYSLOG = 22, 26, 34
+
+
+def _capable(task, cap=creds.CAP_SYS_TIME):
+    return creds.capable(task, cap)
 
 
 # ---- setting the clock -----------------------------------------------------------------
@@ -196,7 +199,7 @@ def sys_syslog(task, action, buf, length):
     if length >= 1 << 31:
         length -= 1 << 32
     if DMESG_RESTRICT or action not in (SYSLOG_ACTION_READ_ALL, SYSLOG_ACTION_SIZE_BUFFER):
-        if not _capable(task):
+        if not _capable(task, CAP_SYSLOG) and not _capable(task, creds.CAP_SYS_ADMIN):
             raise SyscallError(errno.EPERM)
     log = _log(task.kernel)
     if action in (SYSLOG_ACTION_CLOSE, SYSLOG_ACTION_OPEN, SYSLOG_ACTION_CONSOLE_OFF,
@@ -246,7 +249,7 @@ def sys_syslog(task, action, buf, length):
 def sys_vhangup(task):
     """vhangup(2): EPERM without CAP_SYS_TTY_CONFIG. A root guest's controlling terminal
     is the host's or a pty of the kernel's; hanging up the host's is refused (EPERM)."""
-    if not _capable(task):
+    if not _capable(task, CAP_SYS_TTY_CONFIG):
         raise SyscallError(errno.EPERM)
     if task.kernel.devfs.session_tty.get(task.sid) is not None or _kernel_has_tty():
         raise SyscallError(errno.EPERM)
@@ -273,7 +276,7 @@ SIGHUP, SIGINT, SIGKILL = 1, 2, 9
 def sys_reboot(task, magic1, magic2, cmd, arg):
     """reboot(2) as reboot_pid_ns() answers inside a pid namespace: restart ends the guest
     world with init killed by SIGHUP, halt and power-off by SIGINT; other commands EINVAL."""
-    if not _capable(task):
+    if not _capable(task, CAP_SYS_BOOT):
         raise SyscallError(errno.EPERM)
     if magic1 & 0xFFFFFFFF != LINUX_REBOOT_MAGIC1 or magic2 not in LINUX_REBOOT_MAGIC2S:
         raise SyscallError(errno.EINVAL)

@@ -5,7 +5,7 @@ import ctypes
 import errno
 import struct
 
-from .. import hostsys
+from .. import creds, hostsys
 from ..errors import SyscallError
 
 SYS_CACHESTAT = 451
@@ -34,7 +34,7 @@ def sys_cachestat(task, fd, range_ptr, cstat_ptr, flags):
 
 
 def _owner_or_capable(task, file):
-    if task.creds.fsuid == 0:
+    if creds.capable(task, creds.CAP_FOWNER):
         return True
     try:
         return file.stat().st_uid == task.creds.fsuid

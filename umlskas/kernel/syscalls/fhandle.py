@@ -7,6 +7,7 @@ import errno
 import itertools
 import struct
 
+from .. import creds
 from ..errors import SyscallError
 from ..files import O_PATH
 from ..procfs import _shown_path, mount_of
@@ -91,7 +92,7 @@ def sys_open_by_handle_at(task, mountdirfd, handle, flags):
         anchor = task.files.get(mountdirfd)
     else:
         anchor = None
-    if task.creds.euid != 0:
+    if not creds.capable(task, creds.CAP_DAC_READ_SEARCH):
         raise SyscallError(errno.EPERM)
     size, kind = FILE_HANDLE.unpack(task.mm.read(handle, FILE_HANDLE.size))
     if size > MAX_HANDLE_SZ or size == 0:

@@ -8,11 +8,12 @@ import stat as statmod
 import struct
 import time
 
-from .. import exec_guard, hostsys, locks, xattr
+from .. import creds as capabilities, devnodes, exec_guard, hostsys, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
-                     O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
+                     O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE,
+                     O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      open_flags, pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
@@ -52,6 +53,8 @@ def _writable_file(task, fd):
     file = task.files.get(fd)
     if not file.writable:
         raise SyscallError(errno.EBADF)
+    if getattr(file, "kill_privs", False):
+        capabilities.remove_privs(task, file.host_fd)
     return file
 
 
@@ -263,12 +266,16 @@ def open_host(task, node, flags, mode):
     elif node.exists:
         if flags & O_CREAT and flags & O_EXCL:
             raise SyscallError(errno.EEXIST)
-        if creds.fsuid != 0 or wants_write:
+        overrides = capabilities.creds_capable(creds, capabilities.CAP_DAC_OVERRIDE)
+        noatime = flags & O_NOATIME and not flags & O_PATH
+        if not overrides or wants_write or noatime:
             st = node.st or node.lstat()
-            if creds.fsuid != 0 and not flags & O_PATH:
+            if not overrides and not flags & O_PATH:
                 want = (4 if acc != 1 else 0) | (2 if wants_write else 0)
                 if not may_access(creds, st, want):
                     raise SyscallError(errno.EACCES)
+            if noatime:
+                _check_owner(task, st)      # may_open: O_NOATIME for the owner or CAP_FOWNER
             if wants_write and (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
                 if statmod.S_ISDIR(st.st_mode) and flags & O_TMPFILE != O_TMPFILE:
                     raise SyscallError(errno.EISDIR)
@@ -283,12 +290,25 @@ def open_host(task, node, flags, mode):
             st = node.lstat()
         if statmod.S_ISFIFO(st.st_mode):
             fifo = (st.st_dev, st.st_ino)
+        device = devnodes.device_of(st)
+        if device is not None:
+            return devnodes.open_device(task, device, flags, st, node.guest.rstrip("/"))
     if fifo is not None:
         return open_fifo(task, node, fifo, flags, node.guest)
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
     # Relative to the walk's directory fd; the last name is not followed on the host
     # (a symlink there now is one the host just put: ELOOP, as a changed tree).
+    created = flags & O_CREAT and not node.exists or flags & O_TMPFILE == O_TMPFILE
+    parent_st = _parent_stat(node, flags) if created else None
     hfd = node.open(host_flags, mode & 0o7777 & ~task.fs.umask)
+    kill_privs = False
+    if created:
+        capabilities.own_new(task, parent_st, host_fd=hfd)
+    elif wants_write and st is not None and statmod.S_ISREG(st.st_mode) and \
+            st.st_mode & (statmod.S_ISUID | statmod.S_ISGID):
+        kill_privs = True                   # set-ID bits: a write may clear them
+        if flags & O_TRUNC:
+            capabilities.remove_privs(task, hfd)   # handle_truncate -> do_truncate
     kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW) if flags & O_PATH else open_flags(flags)
     if flags & O_TMPFILE == O_TMPFILE:
         # An unnamed file in that directory: no name of its own until linkat gives one.
@@ -298,6 +318,7 @@ def open_host(task, node, flags, mode):
     # would not have followed it): no second fstat for the mode.
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
                     st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
+    file.kill_privs = kill_privs
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
     if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
@@ -309,6 +330,18 @@ def open_host(task, node, flags, mode):
     node.hold = node.dirfd = node.st = None
     file.vnode = node
     return file
+
+
+def _parent_stat(node, flags):
+    """The directory a new file goes in (its group and S_ISGID decide the file's)."""
+    try:
+        if flags & O_TMPFILE == O_TMPFILE:
+            return node.st or node.lstat()           # the directory itself
+        if node.dirfd is not None:
+            return os.fstat(node.dirfd)
+    except (OSError, SyscallError):
+        pass
+    return None
 
 
 def open_fifo(task, node, key, flags, guest=None):
@@ -449,6 +482,8 @@ def sys_fcntl(task, fd, cmd, arg):
     if cmd == F_GETFL:
         return file.flags
     if cmd == F_SETFL:
+        if arg & O_NOATIME and not file.flags & O_NOATIME:
+            _check_noatime(task, file)
         file.flags = (file.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
         return 0
     if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
@@ -528,7 +563,7 @@ def stat_node(node):
     if isinstance(node, HostPath):
         if not node.exists:
             raise SyscallError(errno.ENOENT)
-        return node.st or node.lstat()   # the walk's lstat of this very name
+        return devnodes.fix_stat(node.st or node.lstat())   # the walk's lstat of this name
     if isinstance(node, FileNode):
         return node.file.stat()
     own = getattr(node, "stat", None)
@@ -711,8 +746,13 @@ def _access(task, dirfd, pathname, mode, flags):
                  statmod.S_ISLNK(st.st_mode)):
             raise SyscallError(errno.EROFS)
         c = task.creds
-        ids = (c.fsuid, c.fsgid) if flags & AT_EACCESS else (c.uid, c.gid)
-        who = AccessCreds(ids[0], ids[1], c.groups)
+        if flags & AT_EACCESS:
+            who = c
+        else:
+            # access_override_creds: the real ids; a real root has its permitted set
+            # (the sets stay as they are under SECBIT_NO_SETUID_FIXUP).
+            caps = c.cap_eff if c.securebits & 4 else c.cap_prm if c.uid == 0 else 0
+            who = AccessCreds(c.uid, c.gid, c.groups, caps)
         if mode and not may_access(who, st, mode):
             raise SyscallError(errno.EACCES)
         return 0
@@ -724,10 +764,10 @@ def _access(task, dirfd, pathname, mode, flags):
 class AccessCreds:
     """The ids access(2) checks with: the real ones unless AT_EACCESS."""
 
-    __slots__ = ("fsuid", "fsgid", "groups")
+    __slots__ = ("fsuid", "fsgid", "groups", "cap_eff")
 
-    def __init__(self, uid, gid, groups):
-        self.fsuid, self.fsgid, self.groups = uid, gid, groups
+    def __init__(self, uid, gid, groups, cap_eff):
+        self.fsuid, self.fsgid, self.groups, self.cap_eff = uid, gid, groups, cap_eff
 
 
 def sys_access(task, pathname, mode):
@@ -889,7 +929,8 @@ def _check_parent(task, node, victim=None):
     """Write and search permission on the directory a name is made in or removed from;
     in a sticky directory only the owner of the victim or of the directory may remove."""
     creds = task.creds
-    if creds.fsuid == 0:
+    if capabilities.creds_capable(creds, capabilities.CAP_DAC_OVERRIDE) and \
+            (victim is None or capabilities.creds_capable(creds, capabilities.CAP_FOWNER)):
         return
     if node.dirfd is not None:
         st = host_call(os.fstat, node.dirfd)
@@ -900,17 +941,27 @@ def _check_parent(task, node, victim=None):
     if not may_access(creds, st, 3):
         raise SyscallError(errno.EACCES)
     if victim is not None and st.st_mode & statmod.S_ISVTX and \
-            creds.fsuid not in (st.st_uid, victim.st_uid):
+            creds.fsuid not in (st.st_uid, victim.st_uid) and \
+            not capabilities.creds_capable(creds, capabilities.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
+
+
+def _check_noatime(task, file):
+    """setfl: O_NOATIME only for the file's owner or CAP_FOWNER (EPERM)."""
+    try:
+        st = file.stat()
+    except SyscallError:
+        return                                  # an inode with no stat: the kernel's own
+    _check_owner(task, st)
 
 
 def _check_owner(task, st):
-    """chmod and friends: the owner or a privileged caller (EPERM otherwise)."""
-    if task.creds.fsuid not in (0, st.st_uid):
+    """chmod and friends: the owner or CAP_FOWNER (EPERM otherwise)."""
+    if task.creds.fsuid != st.st_uid and not capabilities.capable(task, capabilities.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
 
 
-def _create(task, dirfd, pathname, make):
+def _create(task, dirfd, pathname, make, with_node=False):
     """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer.
     make(dirfd, name) makes it in the host directory the walk reached."""
     path = task.mm.read_cstr(pathname)
@@ -921,7 +972,8 @@ def _create(task, dirfd, pathname, make):
     task.kernel.vfs.check_writable_mount(node)      # filename_create, before may_create
     _check_parent(task, node)
     task.kernel.vfs.creatable(node)
-    host_call(make, node.dirfd, node.name)
+    host_call(make, node.dirfd, node.name, *((node,) if with_node else ()))
+    capabilities.own_new(task, None, dirfd=node.dirfd, name=node.name)
     return node
 
 
@@ -1015,9 +1067,9 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if slash and not statmod.S_ISDIR((node.st or node.lstat()).st_mode):
         raise SyscallError(errno.ENOTDIR)
     if m is None or not m.is_overlay:
-        if task.creds.fsuid != 0:
-            _check_parent(task, node, node.st or node.lstat())
+        _check_parent(task, node, node.st or node.lstat())
         host_call(os.rmdir if rmdir else os.unlink, node.name, dir_fd=node.dirfd)
+        devnodes.forget(node.st)
         return 0
     st = node.st or node.lstat()
     if rmdir and not statmod.S_ISDIR(st.st_mode):
@@ -1038,6 +1090,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
             m.whiteouts = {w for w in m.whiteouts if not w.startswith(prefix)}
         else:
             host_call(os.unlink, node.name, dir_fd=node.dirfd)
+            devnodes.forget(st)
     vfs.removed(node, in_lower)
     return 0
 
@@ -1125,9 +1178,8 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.ENOENT)
     m = old.mount
     st = old.st or old.lstat()
-    if task.creds.fsuid != 0:
-        _check_parent(task, old, st)
-        _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
+    _check_parent(task, old, st)
+    _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
     if m is None or not m.is_overlay:
         _host_rename(old, new, flags)
         return 0
@@ -1249,7 +1301,20 @@ def sys_fchmod(task, fd, mode):
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
-    return _modify_node(task, FileNode(file), lambda p: os.chmod(p, mode & 0o7777))
+    return _modify_node(task, FileNode(file), _chmod(task, mode))
+
+
+def _chmod(task, mode):
+    """chmod's change (p: a path or an fd): setattr_prepare drops S_ISGID when the file's
+    group is not the caller's, without CAP_FSETID."""
+    def change(p):
+        m = mode & 0o7777
+        if m & statmod.S_ISGID and not capabilities.capable(task, capabilities.CAP_FSETID):
+            gid = os.stat(p).st_gid
+            if gid != task.creds.fsgid and gid not in task.creds.groups:
+                m &= ~statmod.S_ISGID
+        os.chmod(p, m)
+    return change
 
 
 def sys_truncate(task, pathname, length):
@@ -1260,12 +1325,13 @@ def sys_truncate(task, pathname, length):
     def change(p):
         if os.path.isdir(p):
             raise IsADirectoryError(errno.EISDIR, "")
+        capabilities.remove_privs(task, p)
         os.truncate(p, length)
     path = task.mm.read_cstr(pathname)
     node = _host_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
     if not node.exists:
         raise SyscallError(errno.ENOENT)
-    if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
+    if not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
     exec_guard.check_write(task.kernel, node.st or node.lstat())
     return _modify_node(task, node, change, owner_only=False)
@@ -1278,6 +1344,8 @@ def sys_ftruncate(task, fd, length):
         raise SyscallError(errno.EBADF)            # fdget: an O_PATH fd is no file here
     if length < 0:
         raise SyscallError(errno.EINVAL)
+    if getattr(file, "kill_privs", False) and file.writable:
+        capabilities.remove_privs(task, file.host_fd)
     return file.truncate(length)
 
 
@@ -1353,7 +1421,7 @@ def _check_times_allowed(task, st, ns):
     """setattr_prepare for times: explicit times need the owner (EPERM); "now" also
     write permission (EACCES)."""
     c = task.creds
-    if c.fsuid not in (0, st.st_uid):
+    if c.fsuid != st.st_uid and not capabilities.capable(task, capabilities.CAP_FOWNER):
         if not (ns is None or (ns[1] == UTIME_NOW and ns[3] == UTIME_NOW)):
             raise SyscallError(errno.EPERM)
         if not may_access(c, st, 2):
@@ -1697,10 +1765,13 @@ def _chown_node(task, node, uid, gid):
 
     def change(target):
         # target: a host fd, or an fd's /proc link (followed: it is that inode).
-        if c.fsuid != 0:
+        if not capabilities.capable(task, capabilities.CAP_CHOWN):
+            # chown_ok, chgrp_ok: the owner may "change" the owner to itself and the
+            # group to one of its own; no change at all is no check.
             st = os.stat(target)
-            if uid not in (-1, st.st_uid) or st.st_uid != c.fsuid or \
-                    gid not in (-1, st.st_gid, c.fsgid) and gid not in c.groups:
+            owner = st.st_uid == c.fsuid
+            if uid != -1 and not (owner and uid == st.st_uid) or \
+                    gid != -1 and not (owner and (gid in (st.st_gid, c.fsgid) or gid in c.groups)):
                 raise PermissionError(errno.EPERM, "")
         os.chown(target, uid, gid)
     return _modify_node(task, node, change, owner_only=False)
@@ -1726,8 +1797,8 @@ def sys_fchown(task, fd, owner, group):
 
 
 def sys_mknodat(task, dirfd, pathname, mode, dev):
-    """mknodat(2): regular files, FIFOs and sockets; device nodes are refused (EPERM,
-    after the name is found creatable, as vfs_mknod's CAP_MKNOD check)."""
+    """mknodat(2): regular files, FIFOs and sockets on the host; device nodes with
+    CAP_MKNOD, as the kernel's own in its own layers only (devnodes.py)."""
     kind = mode & S_IFMT
     if kind == 0:
         kind = statmod.S_IFREG
@@ -1738,11 +1809,18 @@ def sys_mknodat(task, dirfd, pathname, mode, dev):
         raise SyscallError(errno.EINVAL)
     perm = mode & 0o7777 & ~task.fs.umask
 
-    def make(fd, name):
+    def make(fd, name, node):
         if kind in (statmod.S_IFCHR, statmod.S_IFBLK):
-            raise OSError(errno.EPERM, "device nodes are not made on the host")
+            # vfs_mknod: CAP_MKNOD after may_create; then the kernel's own node (devnodes.py).
+            if not capabilities.capable(task, capabilities.CAP_MKNOD):
+                raise OSError(errno.EPERM, "")
+            try:
+                devnodes.make(task.kernel.vfs, node.mount, kind, dev)(fd, name, perm)
+            except SyscallError as e:
+                raise OSError(e.errno, "") from None
+            return
         os.mknod(name, kind | perm, dir_fd=fd)
-    _create(task, dirfd, pathname, make)
+    _create(task, dirfd, pathname, make, with_node=True)
     return 0
 
 
@@ -1799,8 +1877,8 @@ def sys_memfd_create(task, name_ptr, flags):
 
 HANDLERS.update({
     "chown": sys_chown, "lchown": sys_lchown, "fchown": sys_fchown, "fchownat": sys_fchownat,
-    "mknod": (sys_mknod, "partial: device nodes are refused with EPERM"),
-    "mknodat": (sys_mknodat, "partial: device nodes are refused with EPERM"),
+    "mknod": (sys_mknod, "partial: device nodes only in the kernel's own layers (devnodes.py)"),
+    "mknodat": (sys_mknodat, "partial: device nodes only in the kernel's own layers (devnodes.py)"),
     "fallocate": sys_fallocate, "sync": sys_sync, "syncfs": sys_syncfs,
     "memfd_create": (sys_memfd_create, "partial: no file seals"),
 })
@@ -1859,7 +1937,7 @@ def sys_chroot(task, pathname):
         if not may_access(task.creds, st, 1):
             raise SyscallError(errno.EACCES)
         guest = node.guest
-    if task.creds.euid != 0:
+    if not capabilities.capable(task, capabilities.CAP_SYS_CHROOT):
         raise SyscallError(errno.EPERM)
     task.fs.root = guest.rstrip("/") or "/"
     return 0
@@ -1879,7 +1957,7 @@ def sys_fchmodat2(task, dirfd, pathname, mode, flags):
         raise SyscallError(errno.EOPNOTSUPP)
     if isinstance(node, FileNode) and node.file.flags & O_PATH and node.file.vnode is None:
         raise SyscallError(errno.EBADF)
-    return _modify_node(task, node, lambda p: os.chmod(p, mode & 0o7777))   # p: path or fd
+    return _modify_node(task, node, _chmod(task, mode))
 
 
 def _timeval_times(task, times):

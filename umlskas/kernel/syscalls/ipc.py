@@ -18,7 +18,7 @@ from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
 from .poll import call_deadline, expired, park_at, read_sigmask, read_timespec_ns
-from .. import namespaces
+from .. import creds, namespaces
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -383,10 +383,10 @@ def sys_bind(task, fd, addr, addrlen):
     inet = _inet(task, fd)
     if inet is not None:
         raw = _addr_from_user(task, addr, addrlen)
-        # The host socket belongs to the kernel's user; the guest's credentials decide
-        # about privileged ports (CAP_NET_BIND_SERVICE: uid 0 here).
+        # The host socket belongs to the kernel's user; the guest's capabilities decide
+        # about privileged ports (CAP_NET_BIND_SERVICE).
         if len(raw) >= 4 and struct.unpack(">H", raw[2:4])[0] in range(1, 1024) and \
-                task.creds.euid != 0:
+                not creds.capable(task, creds.CAP_NET_BIND_SERVICE):
             raise SyscallError(errno.EACCES)
         return inet.bind(raw)
     sock = _sock(task, fd)
@@ -415,6 +415,7 @@ def sys_bind(task, fd, addr, addrlen):
         task.kernel.vfs.creatable(node)
         try:
             os.mknod(node.name, mode, dir_fd=node.dirfd)
+            creds.own_new(task, None, dirfd=node.dirfd, name=node.name)
             st = os.stat(node.name, dir_fd=node.dirfd, follow_symlinks=False)
         except OSError as e:
             raise SyscallError(errno.EADDRINUSE if e.errno == errno.EEXIST else e.errno) from None

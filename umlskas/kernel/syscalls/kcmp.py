@@ -4,6 +4,7 @@ import errno
 import os
 import struct
 
+from .. import creds
 from ..epoll import Epoll
 from ..errors import SyscallError
 
@@ -25,7 +26,7 @@ def _order(a, b):
 def _may_read(task, target):
     """ptrace_may_access(PTRACE_MODE_READ_REALCREDS)."""
     me, them = task.creds, target.creds
-    if task.tgid == target.tgid or me.euid == 0:
+    if task.tgid == target.tgid or creds.capable(task, creds.CAP_SYS_PTRACE):
         return True
     return me.uid == them.uid == them.euid == them.suid and \
         me.gid == them.gid == them.egid == them.sgid

@@ -11,6 +11,7 @@ import itertools
 import struct
 import time
 
+from .. import creds
 from ..errors import SyscallError
 
 KEY_SPEC_THREAD_KEYRING, KEY_SPEC_PROCESS_KEYRING, KEY_SPEC_SESSION_KEYRING = -1, -2, -3
@@ -381,7 +382,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
     if op == KEYCTL_CHOWN:
         key = lookup(task, s32(a2), NEED_SETATTR, partial=True)
         uid, gid = s32(a3), s32(a4)
-        root = task.creds.euid == 0
+        root = creds.capable(task, creds.CAP_SYS_ADMIN)
         if uid != -1 and uid != key.uid and not root:
             raise SyscallError(errno.EACCES)
         if gid != -1 and not root and (key.uid != task.creds.fsuid or
@@ -397,7 +398,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
         if perm & ~KEY_PERM_MASK:
             raise SyscallError(errno.EINVAL)
         key = lookup(task, s32(a2), NEED_SETATTR, partial=True)
-        if task.creds.euid != 0 and key.uid != task.creds.fsuid:
+        if not creds.capable(task, creds.CAP_SYS_ADMIN) and key.uid != task.creds.fsuid:
             raise SyscallError(errno.EACCES)
         key.perm = perm
         return 0
@@ -509,7 +510,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
         uid = s32(a2)
         if uid == -1:
             uid = task.creds.uid
-        elif uid != task.creds.uid and task.creds.euid != 0:
+        elif uid != task.creds.uid and not creds.capable(task, creds.CAP_SETUID):
             raise SyscallError(errno.EPERM)
         dest = lookup(task, s32(a3), NEED_WRITE, create=True)
         ring = table.persistent.get(uid)

@@ -7,6 +7,7 @@ import struct
 
 from ..address_space import (MAP_ANONYMOUS, MAP_HUGETLB, MAP_PRIVATE, MAP_SHARED,
                              MAP_SHARED_VALIDATE, MAP_TYPE, PAGE, PROT_WRITE)
+from .. import creds
 from ..errors import SyscallError
 from ..files import O_PATH
 from ..machine import MapOp, RegsRefused
@@ -116,7 +117,7 @@ PROT_ACCESS = 7                   # PROT_READ | PROT_WRITE | PROT_EXEC: vma_is_a
 
 def _can_do_mlock(task):
     """can_do_mlock(): a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK."""
-    return task.rlimits[RLIMIT_MEMLOCK][0] != 0 or task.creds.euid == 0
+    return task.rlimits[RLIMIT_MEMLOCK][0] != 0 or creds.capable(task, creds.CAP_IPC_LOCK)
 
 
 def _lock_range(addr, length):
@@ -154,7 +155,8 @@ def _do_mlock(task, addr, length, onfault=False):
         raise SyscallError(errno.EPERM)
     start, length = _lock_range(addr, length)
     # locked_vm is 0 (nothing is ever locked), so the request alone meets the limit.
-    if length // PAGE > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE and task.creds.euid != 0:
+    if length // PAGE > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE and \
+            not creds.capable(task, creds.CAP_IPC_LOCK):
         raise SyscallError(errno.ENOMEM)
     _check_mapped(task, start, length)
     if not onfault and any(not vma.prot & PROT_ACCESS
@@ -188,7 +190,7 @@ def sys_mlockall(task, flags):
         raise SyscallError(errno.EINVAL)
     if not _can_do_mlock(task):
         raise SyscallError(errno.EPERM)
-    if flags & MCL_CURRENT and task.creds.euid != 0:
+    if flags & MCL_CURRENT and not creds.capable(task, creds.CAP_IPC_LOCK):
         total = sum(v.end - v.start for v in task.mm.vmas) // PAGE
         if total > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE:
             raise SyscallError(errno.ENOMEM)
@@ -201,7 +203,7 @@ def sys_munlockall(task):
 
 
 def sys_arch_prctl(task, code, addr):
-    """arch_prctl(2): FS/GS base; CPUID faulting is not offered."""
+    """arch_prctl(2): FS/GS base; CPUID faulting, by the host (creds.set_cpuid)."""
     if code == ARCH_SET_FS:
         if addr >= task.mm.top:
             raise SyscallError(errno.EPERM)
@@ -227,7 +229,9 @@ def sys_arch_prctl(task, code, addr):
         task.mm.write(addr, struct.pack("<Q", task.proc.get_regs().gs_base))
         return 0
     if code == ARCH_GET_CPUID:
-        return 1
+        return int(not task.creds.nocpuid)
+    if code == ARCH_SET_CPUID:
+        return creds.set_cpuid(task, bool(addr))
     raise SyscallError(errno.EINVAL)
 
 
@@ -240,5 +244,5 @@ HANDLERS = {
     "mlock2": (sys_mlock2, "partial: Linux's checks (ENOMEM for unmapped pages), nothing locked"),
     "mlockall": (sys_mlockall, "partial: Linux's checks, nothing locked"),
     "munlock": sys_munlock, "munlockall": sys_munlockall,
-    "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET_CPUID"),
+    "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET/SET_CPUID"),
 }

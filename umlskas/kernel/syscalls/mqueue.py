@@ -7,6 +7,7 @@ import itertools
 import struct
 import time
 
+from .. import creds
 from ..epoll import EPOLLIN, EPOLLOUT, KeyedWaitQueue
 from ..errors import Block, SyscallError
 from ..files import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, File, make_stat
@@ -151,7 +152,7 @@ def _name(task, ptr):
 def _permitted(task, mq, want):
     """inode_permission() on the queue with the caller's fsuid/fsgid (root passes)."""
     c = task.creds
-    if c.fsuid == 0:
+    if creds.capable(task, creds.CAP_DAC_OVERRIDE):
         return True
     if c.fsuid == mq.uid:
         bits = mq.mode >> 6
@@ -171,7 +172,7 @@ def sys_mq_open(task, name_ptr, oflag, mode, attr_ptr):
     name = _name(task, name_ptr)
     ns = _namespace(task.kernel)
     mq = ns.queues.get(name)
-    root = task.creds.euid == 0
+    root = creds.capable(task, creds.CAP_SYS_RESOURCE)
     if mq is None:
         if not oflag & O_CREAT:
             raise SyscallError(errno.ENOENT)
@@ -213,7 +214,7 @@ def sys_mq_unlink(task, name_ptr):
     mq = ns.queues.get(name)
     if mq is None:
         raise SyscallError(errno.ENOENT)
-    if task.creds.fsuid not in (0, mq.uid):
+    if task.creds.fsuid != mq.uid and not creds.capable(task, creds.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
     del ns.queues[name]
     mq.linked = False

@@ -6,6 +6,7 @@ part of their address space (below the stub) can be read or written."""
 import errno
 import struct
 
+from .. import creds
 from ..errors import SyscallError
 from .fs import _iovecs
 from .splice import PidFd
@@ -17,7 +18,7 @@ PAGE = 4096
 def may_attach(task, target):
     """ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS): the same process, root, or a
     caller whose real ids are all of the target's ids (and the target is dumpable)."""
-    if task.tgid == target.tgid or task.creds.euid == 0:
+    if task.tgid == target.tgid or creds.capable(task, creds.CAP_SYS_PTRACE):
         return True
     me, them = task.creds, target.creds
     if not getattr(target.process, "dumpable", True):

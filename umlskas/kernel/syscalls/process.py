@@ -4,7 +4,7 @@ import errno
 import os
 import struct
 
-from .. import hostsys, namespaces
+from .. import creds, hostsys, namespaces
 from . import seccomp
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
@@ -12,10 +12,11 @@ from ..task import RLIM_NLIMITS
 
 RLIMIT_NOFILE = 7
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
-PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ, PR_SET_CHILD_SUBREAPER = 15, 16, 23, 36
+PR_SET_NAME, PR_GET_NAME, PR_SET_CHILD_SUBREAPER = 15, 16, 36
 PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 37, 38, 39
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_MM = 30, 29, 0x53564D41, 35
-PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 27, 34, 42
+PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 34, 42
+PR_GET_TSC, PR_SET_TSC, PR_TSC_ENABLE, PR_TSC_SIGSEGV = 25, 26, 1, 2
 PR_GET_SECCOMP, PR_SET_SECCOMP = 21, 22
 
 
@@ -141,7 +142,15 @@ def sys_execveat(task, dirfd, filename, argv, envp, flags):
 
 
 def _rlimit_target(task, pid):
-    return task.kernel.task_for_pid(task, pid)
+    target = task.kernel.task_for_pid(task, pid)
+    if target.tgid != task.tgid:
+        # check_prlimit_permission: all of its uids and gids the caller's real ones,
+        # or CAP_SYS_RESOURCE.
+        c, t = task.creds, target.creds
+        if not ({t.uid, t.euid, t.suid} == {c.uid} and {t.gid, t.egid, t.sgid} == {c.gid}) and \
+                not creds.capable(task, creds.CAP_SYS_RESOURCE):
+            raise SyscallError(errno.EPERM)
+    return target
 
 
 def sys_prlimit64(task, pid, resource, new_limit, old_limit):
@@ -157,7 +166,7 @@ def sys_prlimit64(task, pid, resource, new_limit, old_limit):
         if soft > hard:
             raise SyscallError(errno.EINVAL)
         cur_hard = target.rlimits[resource][1]
-        if hard > cur_hard and task.creds.euid != 0:
+        if hard > cur_hard and not creds.capable(task, creds.CAP_SYS_RESOURCE):
             raise SyscallError(errno.EPERM)
         if resource == RLIMIT_NOFILE and hard > task.kernel.nr_open:
             raise SyscallError(errno.EPERM)     # above the guest's nr_open (fdtable.py)
@@ -269,6 +278,13 @@ def sys_sched_getaffinity(task, pid, size, mask):
     return n
 
 
+def _check_same_owner(task, target):
+    """check_same_owner, else CAP_SYS_NICE: EPERM for another user's task."""
+    c, t = task.creds, target.creds
+    if c.euid not in (t.euid, t.uid) and not creds.capable(task, creds.CAP_SYS_NICE):
+        raise SyscallError(errno.EPERM)
+
+
 def sys_sched_setaffinity(task, pid, size, mask):
     """sched_setaffinity(2): the mask (cut or zero-filled to cpumask_size) is copied
     first, then the task found; a mask with no online CPU is EINVAL. Recorded for the
@@ -277,9 +293,7 @@ def sys_sched_setaffinity(task, pid, size, mask):
     n = min(size, cpumask_size)
     bits = int.from_bytes(task.mm.read(mask, n), "little") if n else 0
     target = task.kernel.task_for_pid(task, pid)
-    mine, theirs = task.creds, target.creds
-    if mine.euid not in (theirs.euid, theirs.uid) and not _capable(task):
-        raise SyscallError(errno.EPERM)         # check_same_owner, else CAP_SYS_NICE
+    _check_same_owner(task, target)
     if not bits & online:
         raise SyscallError(errno.EINVAL)
     target.cpus_allowed = bits & online
@@ -311,7 +325,8 @@ def _read_name(task, addr):
 
 
 def sys_prctl(task, option, arg2, arg3, arg4, arg5):
-    """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capbset."""
+    """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capabilities (creds.py),
+    timer slack, TSC, seccomp."""
     if option == PR_SET_SECCOMP:
         return seccomp.prctl_set_seccomp(task, arg2, arg3)
     if option == PR_GET_SECCOMP:
@@ -323,10 +338,12 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
         task.mm.write(arg2, task.comm[:15].ljust(16, b"\0"))
         return 0
     if option == PR_GET_DUMPABLE:
-        return 1
+        return task.creds.dumpable
     if option == PR_SET_DUMPABLE:
         if arg2 not in (0, 1):
             raise SyscallError(errno.EINVAL)
+        for t in task.process.threads:          # the flag is the mm's
+            t.creds.dumpable = arg2
         return 0
     if option == PR_SET_PDEATHSIG:
         if arg2 < 0 or arg2 > 64:
@@ -343,21 +360,34 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
         task.mm.write(arg2, struct.pack("<i", int(task.process.subreaper)))
         return 0
     if option == PR_SET_NO_NEW_PRIVS:
+        # Once set it stays: fork copies it, exec keeps it, nothing clears it.
         if arg2 != 1 or arg3 or arg4 or arg5:
             raise SyscallError(errno.EINVAL)
-        task.no_new_privs = True
+        task.creds.no_new_privs = True
         return 0
     if option == PR_GET_NO_NEW_PRIVS:
-        return int(getattr(task, "no_new_privs", False))
-    if option == PR_CAPBSET_READ:
-        if arg2 < 0 or arg2 > 40:
+        if arg2 or arg3 or arg4 or arg5:
             raise SyscallError(errno.EINVAL)
-        return 1
-    if option in (PR_GET_TIMERSLACK,):
-        return 50000
-    if option in (PR_SET_TIMERSLACK, PR_SET_VMA):
+        return int(task.creds.no_new_privs)
+    if option in creds.CAP_PRCTLS:
+        return creds.prctl(task, option, arg2, arg3, arg4, arg5)
+    if option == PR_GET_TIMERSLACK:
+        return task.creds.timer_slack
+    if option == PR_SET_TIMERSLACK:
+        if task.sched_policy not in (SCHED_FIFO, SCHED_RR):   # real-time tasks keep 0
+            task.creds.timer_slack = arg2 or task.creds.default_slack
         return 0
-    if option in (PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE):
+    if option == PR_GET_TSC:
+        mode = PR_TSC_SIGSEGV if task.creds.notsc else PR_TSC_ENABLE
+        task.mm.write(arg2, struct.pack("<I", mode))
+        return 0
+    if option == PR_SET_TSC:
+        if arg2 not in (PR_TSC_ENABLE, PR_TSC_SIGSEGV):
+            raise SyscallError(errno.EINVAL)
+        return creds.set_tsc(task, arg2 == PR_TSC_SIGSEGV)
+    if option == PR_SET_VMA:
+        return 0
+    if option in (PR_MCE_KILL_GET, PR_GET_THP_DISABLE):
         return 0
     raise SyscallError(errno.EINVAL)
 
@@ -378,7 +408,8 @@ HANDLERS = {
     "sched_getaffinity": sys_sched_getaffinity,
     "sched_setaffinity": (sys_sched_setaffinity, "partial: recorded, not applied to the host"),
     "sched_yield": sys_sched_yield, "getcpu": sys_getcpu,
-    "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper"),
+    "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper, "
+                       "capabilities, securebits, timer slack, TSC"),
 }
 
 
@@ -571,9 +602,12 @@ def sys_setpgid(task, pid, pgid):
         if t is None or (t.process is not task.process and t.process.parent is not task.process):
             raise SyscallError(errno.ESRCH)
         target = t.process
+    if target is not task.process:
+        if target.sid != task.sid:
+            raise SyscallError(errno.EPERM)
+        if target.execed:
+            raise SyscallError(errno.EACCES)    # the child is no longer PF_FORKNOEXEC
     if target.sid == target.tgid:
-        raise SyscallError(errno.EPERM)
-    if target is not task.process and target.sid != task.sid:
         raise SyscallError(errno.EPERM)
     pgid = (namespaces.pid_kid(task, pgid) or 1 << 40) if pgid else target.tgid
     if pgid != target.tgid and not any(p.pgid == pgid and p.sid == task.sid
@@ -602,23 +636,42 @@ HANDLERS.update({
 
 # ---- credentials (recorded by the kernel; see the support notes) ----------------------
 
-CREDS_NOTE = "partial: recorded per task; the host still checks file access as umlskas's user"
+CREDS_NOTE = ("partial: per-task ids and capabilities (creds.py), checked by the kernel; "
+              "the host also checks file access as umlskas's user")
 NGROUPS_MAX = 65536
 NO_CHANGE = 0xFFFFFFFF
 
 
-def _capable(task):
-    return task.creds.euid == 0
+def _capable(task, cap=creds.CAP_SETUID):
+    return creds.capable(task, cap)
+
+
+def _cap_for(kind):
+    return creds.CAP_SETUID if kind == "uid" else creds.CAP_SETGID
+
+
+def _commit(task, kind, old):
+    """security_task_fix_setuid (uid changes move the capability sets), then
+    commit_creds's dumpability rule."""
+    if kind == "uid":
+        creds.fix_setuid(task.creds, old)
+    creds.commit(task, old)
+    return 0
 
 
 def _set_res(task, kind, r, e, s):
     """setres[ug]id rules: an unprivileged caller may only pick among its current ids."""
     c = task.creds
     ids = (getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+    if (r == NO_CHANGE or r == ids[0]) and (s == NO_CHANGE or s == ids[2]) and \
+            (e == NO_CHANGE or e == ids[1] == getattr(c, "fs" + kind)):
+        return 0
     for v in (r, e, s):
-        if v != NO_CHANGE and not _capable(task) and v not in ids:
+        if v != NO_CHANGE and v not in ids and not _capable(task, _cap_for(kind)):
             raise SyscallError(errno.EPERM)
-    return _apply(c, kind, r, e, s)
+    old = creds.snapshot(c)
+    _apply(c, kind, r, e, s)
+    return _commit(task, kind, old)
 
 
 def sys_setresuid(task, ruid, euid, suid):
@@ -636,14 +689,16 @@ def _set_re(task, kind, r, e):
     set or the effective one moves away from the real one."""
     c = task.creds
     real, eff, saved = getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind)
-    if not _capable(task):
+    if not _capable(task, _cap_for(kind)):
         if r != NO_CHANGE and r not in (real, eff):
             raise SyscallError(errno.EPERM)
         if e != NO_CHANGE and e not in (real, eff, saved):
             raise SyscallError(errno.EPERM)
     new_e = e if e != NO_CHANGE else eff
     save = r != NO_CHANGE or (e != NO_CHANGE and e != real)
-    return _apply(c, kind, r, e, new_e if save else NO_CHANGE)
+    old = creds.snapshot(c)
+    _apply(c, kind, r, e, new_e if save else NO_CHANGE)
+    return _commit(task, kind, old)
 
 
 def sys_setreuid(task, ruid, euid):
@@ -661,7 +716,8 @@ def _apply(c, kind, r, e, s):
         setattr(c, kind, r)
     if e != NO_CHANGE:
         setattr(c, "e" + kind, e)
-        setattr(c, "fs" + kind, e)
+    # Every set*[ug]id leaves the filesystem id equal to the effective one.
+    setattr(c, "fs" + kind, getattr(c, "e" + kind))
     if s != NO_CHANGE:
         setattr(c, "s" + kind, s)
     return 0
@@ -670,11 +726,16 @@ def _apply(c, kind, r, e, s):
 def _set_id(task, kind, value):
     """set[ug]id rules: privileged callers set all three ids, others only the effective."""
     c = task.creds
-    if _capable(task):
-        return _apply(c, kind, value, value, value)
-    if value not in (getattr(c, kind), getattr(c, "s" + kind)):
+    if value == NO_CHANGE:
+        raise SyscallError(errno.EINVAL)        # !uid_valid(make_kuid(ns, -1))
+    old = creds.snapshot(c)
+    if _capable(task, _cap_for(kind)):
+        _apply(c, kind, value, value, value)
+    elif value not in (getattr(c, kind), getattr(c, "s" + kind)):
         raise SyscallError(errno.EPERM)
-    return _apply(c, kind, NO_CHANGE, value, NO_CHANGE)
+    else:
+        _apply(c, kind, NO_CHANGE, value, NO_CHANGE)
+    return _commit(task, kind, old)
 
 
 def sys_setuid(task, uid):
@@ -690,11 +751,18 @@ def sys_setgid(task, gid):
 def _set_fs(task, kind, value):
     """setfs[ug]id: returns the previous value; a refused change is silent (Linux)."""
     c = task.creds
-    old = getattr(c, "fs" + kind)
-    if _capable(task) or value in (getattr(c, kind), getattr(c, "e" + kind),
-                                   getattr(c, "s" + kind), old):
+    old_value = getattr(c, "fs" + kind)
+    if value == NO_CHANGE:
+        return old_value
+    if value != old_value and (
+            value in (getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+            or _capable(task, _cap_for(kind))):
+        old = creds.snapshot(c)
         setattr(c, "fs" + kind, value)
-    return old
+        if kind == "uid":
+            creds.fix_setfsuid(c, old_value)
+        creds.commit(task, old)
+    return old_value
 
 
 def sys_setfsuid(task, fsuid):
@@ -709,11 +777,11 @@ def sys_setfsgid(task, fsgid):
 
 def sys_setgroups(task, size, listp):
     """setgroups(2)."""
+    if not _capable(task, creds.CAP_SETGID):
+        raise SyscallError(errno.EPERM)
     if size < 0 or size > NGROUPS_MAX:
         raise SyscallError(errno.EINVAL)
     groups = list(struct.unpack(f"<{size}I", task.mm.read(listp, 4 * size))) if size else []
-    if not _capable(task):
-        raise SyscallError(errno.EPERM)
     task.creds.groups = sorted(set(groups))
     return 0
 
@@ -751,10 +819,21 @@ def sys_setpriority(task, which, who, prio):
     if not targets:
         raise SyscallError(errno.ESRCH)
     nice = max(-20, min(19, prio))
+    error = errno.ESRCH
+    c = task.creds
     for t in targets:
-        if nice < t.nice and not _capable(task):
-            raise SyscallError(errno.EACCES)
-        t.nice = nice
+        # set_one_prio: another user's process needs CAP_SYS_NICE (EPERM); a lower
+        # nice value needs it too (EACCES); the last failure is the answer.
+        if c.euid not in (t.creds.uid, t.creds.euid) and not _capable(task, creds.CAP_SYS_NICE):
+            error = errno.EPERM
+        elif nice < t.nice and not _capable(task, creds.CAP_SYS_NICE):
+            error = errno.EACCES
+        else:
+            if error == errno.ESRCH:
+                error = 0
+            t.nice = nice
+    if error:
+        raise SyscallError(error)
     return 0
 
 
@@ -793,8 +872,9 @@ def sys_sched_setscheduler(task, pid, policy, param):
     prio, = struct.unpack("<i", task.mm.read(param, 4))
     target = task.kernel.task_for_pid(task, pid)
     policy = _sched_check(policy, prio)
-    if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task):
+    if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task, creds.CAP_SYS_NICE):
         raise SyscallError(errno.EPERM)
+    _check_same_owner(task, target)
     target.sched_policy, target.sched_priority = policy, prio
     return 0
 
@@ -806,6 +886,7 @@ def sys_sched_setparam(task, pid, param):
     prio, = struct.unpack("<i", task.mm.read(param, 4))
     target = task.kernel.task_for_pid(task, pid)
     _sched_check(target.sched_policy, prio)
+    _check_same_owner(task, target)
     target.sched_priority = prio
     return 0
 

@@ -5,6 +5,7 @@ import errno
 import os
 import struct
 
+from .. import creds
 from ..errors import SyscallError
 from .process import SCHED_BATCH, SCHED_FIFO, SCHED_IDLE, SCHED_OTHER, SCHED_RR
 
@@ -27,7 +28,7 @@ SCHED_ATTR = struct.Struct("<IIQiIQQQII")      # struct sched_attr, VER1 (56 byt
 
 
 def _capable(task):
-    return task.creds.euid == 0        # CAP_SYS_NICE
+    return creds.capable(task, creds.CAP_SYS_NICE)
 
 
 def _read_attr(task, uattr):

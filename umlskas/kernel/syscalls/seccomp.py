@@ -10,7 +10,7 @@ a small interpreter; the action with the highest precedence over all filters win
 import errno
 import struct
 
-from .. import signals
+from .. import creds, signals
 from ..errors import SyscallError, TaskGone
 
 SECCOMP_SET_MODE_STRICT, SECCOMP_SET_MODE_FILTER = 0, 1
@@ -301,7 +301,7 @@ def _prepare(task, uargs):
     ptr, = struct.unpack("<Q", task.mm.read(uargs + 8, 8))
     if length == 0 or length > BPF_MAXINSNS:
         raise SyscallError(errno.EINVAL)
-    if not getattr(task, "no_new_privs", False) and task.creds.euid != 0:
+    if not task.creds.no_new_privs and not creds.capable(task, creds.CAP_SYS_ADMIN):
         raise SyscallError(errno.EACCES)
     return validate(task.mm.read(ptr, length * 8))
 
@@ -331,8 +331,8 @@ def _set_filter(task, flags, uargs):
                 return t.tid
         for t in task.process.threads:
             t.seccomp = state
-            t.no_new_privs = getattr(t, "no_new_privs", False) or \
-                getattr(task, "no_new_privs", False)
+            if task.creds.no_new_privs:
+                t.creds.no_new_privs = True     # TSYNC carries no_new_privs along
         return 0
     task.seccomp = state
     return 0

@@ -4,7 +4,7 @@ import errno
 import struct
 import time
 
-from .. import namespaces, signals
+from .. import creds, namespaces, signals
 from ..errors import Block, SyscallError
 from ..machine import RegsRefused
 from ..signals import UNBLOCKABLE, recalc
@@ -190,6 +190,7 @@ def sys_kill(task, pid, sig):
             if kernel.zombie_by_pid(pid) is not None:
                 return 0
             raise SyscallError(errno.ESRCH)
+        creds.check_signal(task, target, sig)
         kernel.send_signal(target.process, sig, task)
         return 0
     if pid == -1:
@@ -202,8 +203,16 @@ def sys_kill(task, pid, sig):
         targets.sort(key=lambda p: p is task.process)   # the caller last
     if not targets:
         raise SyscallError(errno.ESRCH)
+    sent = 0
     for process in targets:
+        # kill(-1) ignores the processes it may not signal; a group answers EPERM
+        # only when it could signal none of them.
+        if process.threads and not creds.may_signal(task, process.threads[0], sig):
+            continue
         kernel.send_signal(process, sig, task)
+        sent += 1
+    if not sent and pid != -1:
+        raise SyscallError(errno.EPERM)
     return 0
 
 
@@ -223,6 +232,7 @@ def sys_tgkill(task, tgid, tid, sig):
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
     target = _thread_target(task, tgid, tid)
+    creds.check_signal(task, target, sig)
     task.kernel.send_signal(target.process, sig, task, thread=target)
     return 0
 
@@ -233,6 +243,7 @@ def sys_tkill(task, tid, sig):
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
     target = _thread_target(task, None, tid)
+    creds.check_signal(task, target, sig)
     task.kernel.send_signal(target.process, sig, task, thread=target)
     return 0
 
@@ -253,6 +264,7 @@ def sys_rt_sigqueueinfo(task, tgid, sig, uinfo):
     target = task.kernel.task_by_vpid(tgid)
     if target is None:
         raise SyscallError(errno.ESRCH)
+    creds.check_signal(task, target, sig)
     task.kernel.send_signal(target.process, sig, task, info=info)
     return 0
 
@@ -261,6 +273,7 @@ def sys_rt_tgsigqueueinfo(task, tgid, tid, sig, uinfo):
     """rt_tgsigqueueinfo(2)."""
     info = _queueinfo(task, tgid, tid, sig, uinfo)
     target = _thread_target(task, tgid, tid)
+    creds.check_signal(task, target, sig)
     task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 

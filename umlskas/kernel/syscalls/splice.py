@@ -4,7 +4,7 @@ import errno
 import select
 import struct
 
-from .. import signals
+from .. import creds, signals
 from ..errors import SyscallError, Block
 from ..files import O_NONBLOCK, O_RDONLY, File, make_stat
 from ..pipe import PipeEnd
@@ -168,6 +168,7 @@ def sys_pidfd_send_signal(task, pidfd, sig, info, flags):
         raw = bytearray(task.mm.read(info, 128))
         struct.pack_into("<i", raw, 0, sig)
         raw = bytes(raw)
+    creds.check_signal(task, process.threads[0], sig)    # check_kill_permission
     task.kernel.send_signal(process, sig, task, info=raw)
     return 0
 

@@ -34,6 +34,7 @@ from . import (  # one subsystem a line: the order of SUBSYSTEMS below is the ta
     timers,
     vmsplice,
 )
+from .. import creds
 from .names import SYSCALLS
 
 SUBSYSTEMS = (
@@ -63,6 +64,7 @@ SUBSYSTEMS = (
     sysvipc,
     sysvshm,
     nsys,
+    creds,
 )
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended

@@ -4,7 +4,7 @@ import errno
 import struct
 import time
 
-from .. import signals
+from .. import creds, signals
 from ..errors import Block, SyscallError
 from ..files import O_NONBLOCK, O_RDONLY, File, make_stat
 from ..timerfd import TFD_CLOEXEC, TFD_NONBLOCK, TFD_SETTIME_FLAGS, TFD_TIMER_ABSTIME, TimerFd
@@ -172,12 +172,13 @@ def sys_timer_delete(task, timer_id):
 TIMERFD_CLOCKS = (CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME,
                   CLOCK_BOOTTIME_ALARM)
 ALARM_CLOCKS = (CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM)
+CAP_WAKE_ALARM = 35
 # The alarm clocks count like their plain twins here: the guest cannot suspend the host.
 PLAIN_CLOCK = {CLOCK_REALTIME_ALARM: CLOCK_REALTIME, CLOCK_BOOTTIME_ALARM: CLOCK_BOOTTIME}
 
 
 def _wake_alarm_allowed(task):
-    return task.creds.euid == 0         # CAP_WAKE_ALARM
+    return creds.capable(task, CAP_WAKE_ALARM)
 
 
 def sys_timerfd_create(task, clockid, flags):
