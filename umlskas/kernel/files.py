@@ -17,7 +17,7 @@ import stat as statmod
 import struct
 import time
 
-from . import signals
+from . import fown, signals
 from .errors import Block, SyscallError
 
 O_ACCMODE = 3
@@ -357,6 +357,16 @@ class FifoFile(HostFile):
             if e.errno == errno.EAGAIN and not self.flags & O_NONBLOCK:
                 raise Block(fds=((self.host_fd, select.POLLIN),)) from None
             raise
+        finally:
+            # pipe_read's and pipe_write's O_ASYNC signals for the guests' own I/O (the
+            # host's writers to the FIFO are not seen).
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
+
+    def write(self, data):
+        try:
+            return super().write(data)
+        finally:
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
 
     def release(self):
         if self.readable:
@@ -364,6 +374,9 @@ class FifoFile(HostFile):
         if self.writable:
             self.state.writers -= 1
         self.state.queue.wake()
+        if (self.state.readers == 0) != (self.state.writers == 0):
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
         super().release()
 
 

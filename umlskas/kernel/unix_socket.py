@@ -22,6 +22,7 @@ from collections import deque
 from .epoll import KeyedWaitQueue
 from .errors import Block, SyscallError
 from .fdtable import drop
+from .fown import POLL_HUP, POLL_IN, kill_fasync
 from .files import O_NONBLOCK, O_RDWR, File, make_stat
 
 AF_UNIX = 1
@@ -101,6 +102,7 @@ class UnixSocket(File):
         target.queue.append(seg)
         self.inflight += seg.cost
         target.waitq.wake(key=POLLIN | POLLRDNORM)
+        kill_fasync(self.kernel, target, POLL_IN)
 
     def _take_error(self):
         err, self.err = self.err, 0
@@ -382,6 +384,8 @@ class UnixSocket(File):
                 if self.queue:
                     skpair.err = errno.ECONNRESET
             skpair.waitq.wake()
+            if self.type in (SOCK_STREAM, SOCK_SEQPACKET):
+                kill_fasync(self.kernel, skpair, POLL_HUP)
         self.peer = None
         while self.queue:
             seg = self.queue.popleft()

@@ -8,10 +8,10 @@ import stat as statmod
 import struct
 import time
 
-from .. import hostsys, locks, xattr
+from .. import fown, hostsys, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
-from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+from ..files import (O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      open_flags, pack_stat)
@@ -448,7 +448,12 @@ def sys_fcntl(task, fd, cmd, arg):
     if cmd == F_GETFL:
         return file.flags
     if cmd == F_SETFL:
-        file.flags = (file.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
+        # O_ASYNC sticks only where the file has a fasync operation (fasync_helper sets it).
+        if (arg ^ file.flags) & O_ASYNC and fown.has_fasync(file):
+            fown.set_async(file, fd, bool(arg & O_ASYNC))
+            file.flags ^= O_ASYNC
+        keep = SETFL_MASK & ~O_ASYNC
+        file.flags = (file.flags & ~keep) | (arg & keep)
         return 0
     if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
         return _lock(task, file, cmd, arg)
@@ -457,10 +462,8 @@ def sys_fcntl(task, fd, cmd, arg):
         if not statmod.S_ISDIR(getattr(file, "mode", 0)):
             raise SyscallError(errno.ENOTDIR)
         return 0
-    if cmd in (F_GETOWN, F_GETSIG, F_GETLEASE):
-        return 0 if cmd != F_GETLEASE else 2
-    if cmd in (F_SETOWN, F_SETSIG):
-        return 0
+    if cmd in fown.FCNTL_CMDS:
+        return fown.fcntl(task, file, cmd, arg)
     if cmd == F_DUPFD_QUERY:
         return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
     pipe = getattr(file, "pipe", None)
@@ -509,7 +512,12 @@ def sys_ioctl(task, fd, cmd, arg):
         file.flags = file.flags | O_NONBLOCK if on else file.flags & ~O_NONBLOCK
         return 0
     if cmd == FIOASYNC:
-        task.mm.read(arg, 4)
+        on, = struct.unpack("<i", task.mm.read(arg, 4))
+        if bool(on) != bool(file.flags & O_ASYNC):
+            if not fown.has_fasync(file):
+                raise SyscallError(errno.ENOTTY)
+            fown.set_async(file, fd, bool(on))
+        file.flags = file.flags | O_ASYNC if on else file.flags & ~O_ASYNC
         return 0
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
