@@ -17,7 +17,7 @@ import stat as statmod
 import struct
 import time
 
-from . import fown, signals
+from . import fown, fsnotify, signals
 from .errors import Block, SyscallError
 
 O_ACCMODE = 3
@@ -195,7 +195,10 @@ class HostFile(File):
         if statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.EISDIR)
         self._ready(select.POLLIN)
-        return host_call(os.read, self.host_fd, size)
+        data = host_call(os.read, self.host_fd, size)
+        if data and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)
+        return data
 
     def write(self, data):
         if not self.writable:
@@ -204,7 +207,10 @@ class HostFile(File):
         if self.flags & O_APPEND and statmod.S_ISREG(self.mode):
             host_call(os.lseek, self.host_fd, 0, os.SEEK_END)
         try:
-            return os.write(self.host_fd, data)
+            n = os.write(self.host_fd, data)
+            if n and self.fsnotify is not None:
+                fsnotify.file_event(self, fsnotify.IN_MODIFY)
+            return n
         except BlockingIOError:
             # The host end is non-blocking (a FIFO) but the guest's is not.
             if self.flags & O_NONBLOCK:
@@ -226,12 +232,20 @@ class HostFile(File):
             raise SyscallError(errno.EBADF)
         if statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.EISDIR)
-        return host_call(os.pread, self.host_fd, size, offset)
+        data = host_call(os.pread, self.host_fd, size, offset)
+        if data and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)
+        return data
 
     def pwrite(self, data, offset):
         if not self.writable:
             raise SyscallError(errno.EBADF)
-        return host_call(os.pwrite, self.host_fd, data, offset)
+        n = host_call(os.pwrite, self.host_fd, data, offset)
+        if n and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_MODIFY)
+        return n
+
+    fsnotify = None                 # the kernel's fsnotify.Notifier once marks exist
 
     def lseek(self, offset, whence):
         if self.merged is not None:
@@ -320,6 +334,8 @@ class HostFile(File):
         return 0
 
     def release(self):
+        if self.fsnotify is not None:
+            fsnotify.closed(self)           # IN_CLOSE_*, while the host fd still names it
         os.close(self.host_fd)
         self.host_fd = None
 

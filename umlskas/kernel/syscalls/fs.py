@@ -8,7 +8,7 @@ import stat as statmod
 import struct
 import time
 
-from .. import fown, hostsys, locks, xattr
+from .. import fown, fsnotify, hostsys, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -58,6 +58,9 @@ def _writable_file(task, fd):
 def sys_read(task, fd, buf, count):
     """read(2). Reads no more than the guest can receive, as Linux's partial copy does."""
     file = _readable_file(task, fd)
+    own_copy = getattr(file, "read_to_guest", None)
+    if own_copy is not None:                 # a file whose read has its own order (inotify)
+        return own_copy(task, buf, min(count, MAX_RW_COUNT))
     if count == 0:
         return 0
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
@@ -297,6 +300,7 @@ def open_host(task, node, flags, mode):
     # would not have followed it): no second fstat for the mode.
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
                     st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
+    file.created = bool(not node.exists and flags & O_CREAT)     # F_CREATED_QUERY, IN_CREATE
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
     if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
@@ -305,6 +309,7 @@ def open_host(task, node, flags, mode):
         if names is not None:
             file.merged = names
     # The file remembers its name and mount, not the walk's directory fd.
+    fsnotify.remember_parent(task, file, node)
     node.hold = node.dirfd = node.st = None
     file.vnode = node
     return file
@@ -365,11 +370,13 @@ def _open_at(task, dirfd, path, flags, mode, resolve=0):
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow, resolve=resolve)
     file = open_node(task, node, flags, mode)
     try:
-        return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+        fd = task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
     except SyscallError:
         if not file.refs:       # a new open file (not /proc/PID/fd's existing one)
             file.release()
         raise
+    fsnotify.opened(task, file, node, getattr(file, "created", False), bool(flags & O_TRUNC))
+    return fd
 
 
 def sys_open(task, pathname, flags, mode):
@@ -929,6 +936,7 @@ def _create(task, dirfd, pathname, make):
     _check_parent(task, node)
     task.kernel.vfs.creatable(node)
     host_call(make, node.dirfd, node.name)
+    fsnotify.created(task, node)
     return node
 
 
@@ -948,7 +956,7 @@ def _reopened(task, file, gone=errno.EEXIST):
     return None
 
 
-def _modify_node(task, node, change, owner_only=True):
+def _modify_node(task, node, change, owner_only=True, event=fsnotify.IN_ATTRIB):
     """A change to an existing file (chmod, chown, truncate, utimes): owner check,
     EROFS, overlay copy-up, then change(target): a host fd, or the kernel's
     /proc/PID/fd path of an O_PATH fd of the node (that very inode, a symlink too)."""
@@ -964,6 +972,7 @@ def _modify_node(task, node, change, owner_only=True):
                 _check_owner(task, host_call(os.fstat, file.host_fd))
             host_call(change, file.host_fd if not file.flags & O_PATH
                       else proc_fd_path(file.host_fd))
+            fsnotify.file_event(file, event, task)
             return 0
         else:
             raise SyscallError(errno.EPERM)
@@ -980,6 +989,7 @@ def _modify_node(task, node, change, owner_only=True):
         host_call(change, proc_fd_path(fd))
     finally:
         os.close(fd)
+    fsnotify.node_event(task, node, event)
     return 0
 
 
@@ -1024,7 +1034,9 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if m is None or not m.is_overlay:
         if task.creds.fsuid != 0:
             _check_parent(task, node, node.st or node.lstat())
+        token = fsnotify.before_remove(task, node)
         host_call(os.rmdir if rmdir else os.unlink, node.name, dir_fd=node.dirfd)
+        fsnotify.removed(task, token)
         return 0
     st = node.st or node.lstat()
     if rmdir and not statmod.S_ISDIR(st.st_mode):
@@ -1035,6 +1047,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if rmdir and vfs.merged_names(node):
         raise SyscallError(errno.ENOTEMPTY)
     in_lower = vfs.lower_exists(node)
+    token = fsnotify.before_remove(task, node)
     if node.upper:
         if rmdir:
             # Only whiteouts are left in it (fd-relative: no symlink is followed).
@@ -1046,6 +1059,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
         else:
             host_call(os.unlink, node.name, dir_fd=node.dirfd)
     vfs.removed(node, in_lower)
+    fsnotify.removed(task, token)
     return 0
 
 
@@ -1125,8 +1139,10 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if task.creds.fsuid != 0:
         _check_parent(task, old, st)
         _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
+    token = fsnotify.before_rename(task, old, new)
     if m is None or not m.is_overlay:
         _host_rename(old, new, flags)
+        fsnotify.renamed(task, token)
         return 0
     if flags & RENAME_WHITEOUT:
         raise SyscallError(errno.EINVAL)           # ovl_rename takes EXCHANGE, NOREPLACE only
@@ -1143,6 +1159,7 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         vfs.writable(old)
         vfs.writable(new)
         _host_rename(old, new, flags)
+        fsnotify.renamed(task, token)
         return 0
     if nst is not None:
         if flags & RENAME_NOREPLACE:
@@ -1165,6 +1182,7 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         new.exists = "whiteout"
         vfs.created_dir(new)
     vfs.removed(old, old_in_lower)
+    fsnotify.renamed(task, token)
     return 0
 
 
@@ -1203,6 +1221,7 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     r = hostsys.call(SYS_LINKAT, *old.at(), *new.at(), AT_SYMLINK_FOLLOW if old.magic else 0)
     if r < 0:
         raise SyscallError(-r)
+    fsnotify.linked(task, old, new)
     return 0
 
 
@@ -1259,7 +1278,7 @@ def sys_truncate(task, pathname, length):
         raise SyscallError(errno.ENOENT)
     if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
-    return _modify_node(task, node, change, owner_only=False)
+    return _modify_node(task, node, change, owner_only=False, event=fsnotify.IN_MODIFY)
 
 
 def sys_ftruncate(task, fd, length):
@@ -1269,7 +1288,9 @@ def sys_ftruncate(task, fd, length):
         raise SyscallError(errno.EBADF)            # fdget: an O_PATH fd is no file here
     if length < 0:
         raise SyscallError(errno.EINVAL)
-    return file.truncate(length)
+    result = file.truncate(length)
+    fsnotify.file_event(file, fsnotify.IN_MODIFY, task)
+    return result
 
 
 def sys_fsync(task, fd):
@@ -1334,10 +1355,12 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
     else:
         raise SyscallError(errno.EPERM)
     try:
-        return _set_times(target, ns)
+        _set_times(target, ns)
     finally:
         if pinned is not None:
             os.close(pinned)
+    fsnotify.node_event(task, node, fsnotify.times_event(ns, UTIME_OMIT))
+    return 0
 
 
 def _check_times_allowed(task, st, ns):

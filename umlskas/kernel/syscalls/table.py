@@ -6,10 +6,10 @@ HANDLERS dicts of the subsystem modules, and it feeds dispatch, --trace and
 logs its name once.
 """
 
-from . import fs, futex, ipc, mm, poll, process, signal, splice, time, timers
+from . import fs, futex, ipc, mm, notify, poll, process, signal, splice, time, timers
 from .names import SYSCALLS
 
-SUBSYSTEMS = (fs, mm, process, signal, time, futex, poll, ipc, timers, splice)
+SUBSYSTEMS = (fs, mm, process, signal, time, futex, poll, ipc, timers, splice, notify)
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
 # in a 64-bit register and is sign-extended here, in one place.
