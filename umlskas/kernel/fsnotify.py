@@ -11,6 +11,7 @@ mark exists anywhere, so the hooks cost one attribute test then. Changes the
 host makes to the files behind the kernel's back are not seen.
 """
 
+import errno
 import os
 import stat as statmod
 
@@ -304,6 +305,7 @@ def renamed(task, token):
     cookie = n.cookie()
     flag = IN_ISDIR if isdir else 0
     if oldp is not None:
+        n.send(oldp[0], FS_RENAME | flag, oldp[1])         # dnotify's DN_RENAME
         n.send(oldp[0], IN_MOVED_FROM | flag, oldp[1], cookie)
     if newp is not None:
         n.send(newp[0], IN_MOVED_TO | flag, newp[1], cookie)
@@ -319,3 +321,108 @@ def times_event(ns, omit):
     if ns is None or (ns[1] != omit and ns[3] != omit):
         return IN_ATTRIB
     return IN_ACCESS if ns[3] == omit else IN_MODIFY
+
+
+# ---- dnotify (F_NOTIFY) -------------------------------------------------------------
+
+DN_ACCESS, DN_MODIFY, DN_CREATE, DN_DELETE, DN_RENAME, DN_ATTRIB = 1, 2, 4, 8, 0x10, 0x20
+DN_MULTISHOT = 0x80000000
+FS_RENAME = 0x10000000            # fsnotify's rename event, sent to the old directory
+
+
+def _dn_mask(arg):
+    """convert_arg: DN_* to the fsnotify events each one stands for."""
+    mask = 0
+    if arg & DN_DELETE:
+        mask |= IN_DELETE | IN_MOVED_FROM
+    if arg & DN_MODIFY:
+        mask |= IN_MODIFY
+    if arg & DN_ACCESS:
+        mask |= IN_ACCESS
+    if arg & DN_ATTRIB:
+        mask |= IN_ATTRIB
+    if arg & DN_RENAME:
+        mask |= FS_RENAME
+    if arg & DN_CREATE:
+        mask |= IN_CREATE | IN_MOVED_TO
+    return mask
+
+
+class DnotifyEntry:
+    """struct dnotify_struct: one open directory's request, made through one fd table."""
+
+    def __init__(self, key, file, fd, mask, multishot, table):
+        self.key = key
+        self.file = file
+        self.fd = fd
+        self.mask = mask
+        self.multishot = multishot
+        self.table = table
+
+    def handle(self, notifier, mask, name, cookie, child):
+        if not mask & self.mask:
+            return
+        from . import fown
+        own = getattr(self.file, "fown", None)
+        if own is not None and own.pid:
+            fown.send_sigio(notifier.kernel, own, self.fd, fown.POLL_MSG)
+        if not self.multishot:
+            notifier.remove(self)
+            _entries(self.file).remove(self)
+
+    def gone(self, notifier):
+        notifier.remove(self)
+        entries = _entries(self.file)
+        if self in entries:
+            entries.remove(self)
+
+
+def _entries(file):
+    entries = getattr(file, "dnotify", None)
+    if entries is None:
+        entries = file.dnotify = []
+    return entries
+
+
+def dnotify_flush(file, table):
+    """filp_close's dnotify_flush: a close through this fd table ends its requests."""
+    entries = getattr(file, "dnotify", None)
+    if not entries:
+        return
+    for e in [e for e in entries if e.table is table]:
+        entries.remove(e)
+        e.notifier.remove(e)
+
+
+def fcntl_notify(task, fd, file, arg):
+    """fcntl(F_NOTIFY) (fcntl_dirnotify): a 0 mask removes this fd table's request
+    (on any file); a directory gets one request per fd table whose events add up; the
+    caller becomes the owner unless one is set."""
+    arg &= 0xFFFFFFFF
+    if not arg & ~DN_MULTISHOT:
+        dnotify_flush(file, task.files)
+        return 0
+    try:
+        st = file.stat()
+    except SyscallError:
+        raise SyscallError(errno.ENOTDIR) from None
+    if not statmod.S_ISDIR(st.st_mode):
+        raise SyscallError(errno.ENOTDIR)
+    from . import fown
+    own = fown.owner_of(file)
+    if not own.pid:
+        own.pid, own.type = task.tgid, fown.PIDTYPE_TGID
+        own.uid, own.euid = task.creds.uid, task.creds.euid
+    n = notifier(task.kernel, create=True)
+    entries = _entries(file)
+    for e in entries:
+        if e.table is task.files:
+            e.fd = fd
+            e.mask |= _dn_mask(arg)
+            e.multishot = e.multishot or bool(arg & DN_MULTISHOT)
+            return 0
+    e = DnotifyEntry(key_of_st(st), file, fd, _dn_mask(arg), bool(arg & DN_MULTISHOT), task.files)
+    e.notifier = n
+    entries.append(e)
+    n.add(e)
+    return 0

@@ -465,10 +465,7 @@ def sys_fcntl(task, fd, cmd, arg):
     if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
         return _lock(task, file, cmd, arg)
     if cmd == F_NOTIFY:
-        # dnotify: accepted on directories; no notification signals are sent.
-        if not statmod.S_ISDIR(getattr(file, "mode", 0)):
-            raise SyscallError(errno.ENOTDIR)
-        return 0
+        return fsnotify.fcntl_notify(task, fd, file, arg)
     if cmd in fown.FCNTL_CMDS:
         return fown.fcntl(task, file, cmd, arg)
     if cmd == F_DUPFD_QUERY:
