@@ -31,6 +31,7 @@ F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
 F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG = 8, 9, 10, 11
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
 F_SETLEASE, F_GETLEASE, F_NOTIFY, F_DUPFD_QUERY = 1024, 1025, 1026, 1027
+F_CREATED_QUERY = 1028
 F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS = 1030, 1031, 1032, 1033, 1034
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
 STATX_BUF = 256
@@ -438,7 +439,7 @@ def sys_fcntl(task, fd, cmd, arg):
     files = task.files
     file = files.get(fd)
     if file.flags & O_PATH and cmd not in (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD,
-                                           F_GETFL, F_DUPFD_QUERY):
+                                           F_GETFL, F_DUPFD_QUERY, F_CREATED_QUERY):
         raise SyscallError(errno.EBADF)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
         if arg < 0 or arg >= (1 << 31) or arg >= files.limit:
@@ -468,6 +469,8 @@ def sys_fcntl(task, fd, cmd, arg):
         return fsnotify.fcntl_notify(task, fd, file, arg)
     if cmd in fown.FCNTL_CMDS:
         return fown.fcntl(task, file, cmd, arg)
+    if cmd == F_CREATED_QUERY:
+        return int(bool(getattr(file, "created", False)))     # FMODE_CREATED
     if cmd == F_DUPFD_QUERY:
         return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
     pipe = getattr(file, "pipe", None)
