@@ -336,6 +336,9 @@ class HostFile(File):
     def release(self):
         if self.fsnotify is not None:
             fsnotify.closed(self)           # IN_CLOSE_*, while the host fd still names it
+        if getattr(self, "lease", None) is not None:
+            from . import leases
+            leases.released(self)
         os.close(self.host_fd)
         self.host_fd = None
 

@@ -34,6 +34,12 @@ def limits(kernel):
     lim = getattr(kernel, "inotify_limits", None)
     if lim is None:
         lim = kernel.inotify_limits = dict(LIMITS)
+        for name in LIMITS:          # the host's values where it shows them
+            try:
+                with open(f"/proc/sys/fs/inotify/{name}") as f:
+                    lim[name] = int(f.read().strip())
+            except (OSError, ValueError):
+                pass
     return lim
 
 
@@ -254,3 +260,32 @@ def sys_inotify_rm_watch(task, fd, wd):
     if not isinstance(group, InotifyFile):
         raise SyscallError(errno.EINVAL)
     return group.rm_watch(wd)
+
+
+def sysctls(kernel):
+    """/proc/sys/fs entries of notifications and leases: name -> (content(), write)."""
+    from . import leases
+
+    def limit(name):
+        def read():
+            return f"{limits(kernel)[name]}\n".encode()
+
+        def write(task, data):
+            if task.creds.euid != 0:
+                raise SyscallError(errno.EPERM)
+            try:
+                value = int(data.split(b"\n", 1)[0].strip() or b"x")
+            except ValueError:
+                raise SyscallError(errno.EINVAL) from None
+            if not 0 <= value < (1 << 31):
+                raise SyscallError(errno.EINVAL)
+            limits(kernel)[name] = value
+            return len(data)
+        return read, write
+
+    return {
+        "lease-break-time": leases.sysctl_entry(kernel),
+        "leases-enable": ((lambda: b"1\n"), None),
+        "dir-notify-enable": ((lambda: b"1\n"), None),
+        "inotify": {name: limit(name) for name in LIMITS},
+    }

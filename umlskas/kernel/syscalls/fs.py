@@ -8,7 +8,7 @@ import stat as statmod
 import struct
 import time
 
-from .. import fown, fsnotify, hostsys, locks, xattr
+from .. import fown, fsnotify, hostsys, leases, locks, xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -288,6 +288,8 @@ def open_host(task, node, flags, mode):
             fifo = (st.st_dev, st.st_ino)
     if fifo is not None:
         return open_fifo(task, node, fifo, flags, node.guest)
+    if st is not None and not flags & O_PATH:
+        leases.break_lease(task, (st.st_dev, st.st_ino), flags)      # do_dentry_open
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
     # Relative to the walk's directory fd; the last name is not followed on the host
     # (a symlink there now is one the host just put: ELOOP, as a changed tree).
@@ -469,6 +471,11 @@ def sys_fcntl(task, fd, cmd, arg):
         return fsnotify.fcntl_notify(task, fd, file, arg)
     if cmd in fown.FCNTL_CMDS:
         return fown.fcntl(task, file, cmd, arg)
+    if cmd == F_SETLEASE:
+        argi = arg & 0xFFFFFFFF                  # fcntl_setlease takes an int
+        return leases.setlease(task, fd, file, argi - (1 << 32) if argi >> 31 else argi)
+    if cmd == F_GETLEASE:
+        return leases.getlease(task, file)
     if cmd == F_CREATED_QUERY:
         return int(bool(getattr(file, "created", False)))     # FMODE_CREATED
     if cmd == F_DUPFD_QUERY:
@@ -1278,6 +1285,8 @@ def sys_truncate(task, pathname, length):
         raise SyscallError(errno.ENOENT)
     if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
+    st = node.st or node.lstat()
+    leases.break_lease(task, (st.st_dev, st.st_ino), O_WRONLY)          # vfs_truncate
     return _modify_node(task, node, change, owner_only=False, event=fsnotify.IN_MODIFY)
 
 
@@ -1400,7 +1409,7 @@ HANDLERS = {
     "preadv2": sys_preadv2, "pwritev2": sys_pwritev2, "lseek": sys_lseek,
     "open": sys_open, "openat": sys_openat, "creat": sys_creat, "close": sys_close,
     "close_range": sys_close_range, "dup": sys_dup, "dup2": sys_dup2, "dup3": sys_dup3,
-    "fcntl": (sys_fcntl, "partial: no leases or seals"),
+    "fcntl": (sys_fcntl, "partial: no seals"),
     "ioctl": (sys_ioctl, "partial: FIOCLEX/FIONCLEX/FIONBIO/FIONREAD; tty requests from an allow-list"),
     "stat": sys_stat, "lstat": sys_lstat, "fstat": sys_fstat, "newfstatat": sys_newfstatat,
     "statx": sys_statx, "statfs": sys_statfs, "fstatfs": sys_fstatfs,
