@@ -7,7 +7,7 @@ import pytest
 
 from harness import check_guest_against_native
 
-NOTIFY_GUESTS = ["fown_owner", "fown_sigio", "fown_dnotify", "fown_fcntl_misc", "fown_lease", "inotify_events"]
+NOTIFY_GUESTS = ["fown_owner", "fown_sigio", "fown_dnotify", "fown_fcntl_misc", "fown_lease", "inotify_events", "inotify_queue"]
 
 
 @pytest.mark.timeout(60)

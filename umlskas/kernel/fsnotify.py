@@ -312,7 +312,7 @@ def renamed(task, token):
     if target is not None and target in n.marks:
         n.send(target, IN_ATTRIB)
     if key is not None and key in n.marks:
-        n.send(key, IN_MOVE_SELF | flag)
+        n.send(key, IN_MOVE_SELF)        # self events carry no IN_ISDIR
 
 
 def times_event(ns, omit):
