@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import check_guest_against_native
+from harness import UMLSKAS_MODES, check_guest_against_native, describe, run_guest
 
 NOTIFY_GUESTS = ["fown_owner", "fown_sigio", "fown_dnotify", "fown_fcntl_misc", "fown_lease", "inotify_events", "inotify_queue"]
 
@@ -21,3 +21,21 @@ def test_notify_guest(mode, name, guests, tmp_path):
         return [binary, str(d)]
 
     check_guest_against_native(mode, argv, ends_with=b"done\n")
+
+
+LEASE_TIMEOUT = b"""write lease-break-time: 2
+lease-break-time: 1
+write lease: 0
+writer's open: done
+waited about the break time: yes
+lease after the break time: 2
+done
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("umode", UMLSKAS_MODES)
+def test_lease_break_time(umode, guests, tmp_path):
+    """lease-break-time is enforced: written inside umlskas only (natively it is the host's)."""
+    r = run_guest(umode, [guests.path("fown_lease_timeout"), str(tmp_path)])
+    assert (r.returncode, r.stdout) == (0, LEASE_TIMEOUT), describe(r)
