@@ -313,6 +313,26 @@ def renamed(task, token):
         n.send(target, IN_ATTRIB)
     if key is not None and key in n.marks:
         n.send(key, IN_MOVE_SELF)        # self events carry no IN_ISDIR
+    if key is not None and newp is not None:
+        _rename_open_files(n.kernel, key, newp)
+
+
+def _rename_open_files(kernel, key, newp):
+    """Open files of a renamed inode report to its new directory, by its new name (the
+    dentry Linux's events follow)."""
+    for task in list(kernel.tasks.values()):
+        files = getattr(task, "files", None)
+        if files is None:
+            continue
+        for f in files.files.values():
+            if f.host_fd is None:
+                continue
+            try:
+                st = os.fstat(f.host_fd)
+            except OSError:
+                continue
+            if key_of_st(st) == key:
+                f.fsn_parent = newp
 
 
 def times_event(ns, omit):
