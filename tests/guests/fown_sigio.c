@@ -175,6 +175,29 @@ int main(int argc, char **argv)
     close(sv[0]);
     close(sv[1]);
 
+    /* a listening AF_UNIX socket: a connection makes it readable */
+    if (argc > 1) {
+        struct sockaddr_un {
+            unsigned short family;
+            char path[108];
+        } addr = {AF_UNIX, ""};
+        snprintf(addr.path, sizeof addr.path, "%s", path_in(argv[1], "sock"));
+        int l = socket(AF_UNIX, SOCK_STREAM, 0);
+        bind(l, (void *)&addr, sizeof addr);
+        listen(l, 4);
+        fcntl(l, F_SETOWN, getpid());
+        fcntl(l, F_SETSIG, RT);
+        async_on(l);
+        int c = socket(AF_UNIX, SOCK_STREAM, 0);
+        res("connect", connect(c, (void *)&addr, sizeof addr));
+        take("listener on connect", l, c);
+        int a = accept(l, NULL, NULL);
+        take("accept", l, c);
+        close(a);
+        close(c);
+        close(l);
+    }
+
     /* a FIFO */
     if (argc > 1) {
         const char *f = path_in(argv[1], "fifo");

@@ -175,6 +175,13 @@ int main(int argc, char **argv)
     close(fd);
     drain("ftruncate");
 
+    /* listing the watched directory itself */
+    dfd = open(d, O_RDONLY | O_DIRECTORY);
+    syscall(SYS_getdents64, dfd, buf, sizeof buf);
+    syscall(SYS_getdents64, dfd, buf, sizeof buf);
+    close(dfd);
+    drain("list the watched dir");
+
     /* a watch on a file itself */
     int wg = inotify_add_watch(ino, path_in(d, "g"), IN_ALL_EVENTS);
     say("file watch wd differs: %s\n", wg != wd ? "yes" : "BAD");

@@ -277,6 +277,8 @@ class HostFile(File):
     def getdents64(self, size):
         if not statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.ENOTDIR)
+        if self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)   # iterate_dir, every call
         if self.merged is not None:
             return self.merged_dents(size)
         buf = ctypes.create_string_buffer(size)
