@@ -126,6 +126,10 @@ int main(void)
 
     fcntl(p[0], F_SETOWN, getpid());
     own("dup2 getown", dup2(p[0], 20));
+    unsigned uids[2] = {7, 7};
+    res("F_GETOWNER_UIDS", fcntl(p[0], 17, uids));
+    say("owner uids are ours: %s\n", uids[0] == getuid() && uids[1] == geteuid() ? "yes" : "no");
+    res("F_GETOWNER_UIDS badptr", fcntl(p[0], 17, BADPTR));
     res("getown badfd", fcntl(99, F_GETOWN));
     res("setown badfd", fcntl(99, F_SETOWN, getpid()));
     say("done\n");

@@ -143,7 +143,8 @@ def getsig(file):
     return own.signum if own is not None else 0
 
 
-FCNTL_CMDS = (8, 9, 10, 11, 15, 16)     # F_SETOWN F_GETOWN F_SETSIG F_GETSIG F_[SG]ETOWN_EX
+# F_SETOWN F_GETOWN F_SETSIG F_GETSIG F_SETOWN_EX F_GETOWN_EX F_GETOWNER_UIDS
+FCNTL_CMDS = (8, 9, 10, 11, 15, 16, 17)
 
 
 def fcntl(task, file, cmd, arg):
@@ -158,7 +159,17 @@ def fcntl(task, file, cmd, arg):
         return getsig(file)
     if cmd == 15:
         return setown_ex(task, file, arg)
+    if cmd == 17:
+        return getowner_uids(task, file, arg)
     return getown_ex(task, file, arg)
+
+
+def getowner_uids(task, file, arg):
+    """F_GETOWNER_UIDS: the uid and euid of whoever set the owner (0, 0 if none)."""
+    own = getattr(file, "fown", None)
+    uids = (own.uid, own.euid) if own is not None else (0, 0)
+    task.mm.write(arg, struct.pack("<II", *uids))
+    return 0
 
 
 # ---- O_ASYNC -----------------------------------------------------------------
