@@ -13,7 +13,10 @@ POLL_IN/POLL_OUT/..., si_band and si_fd.
 """
 
 import errno
+import fcntl as hostfcntl
+import select
 import struct
+import time
 
 from . import signals
 from .errors import SyscallError
@@ -28,6 +31,7 @@ POLL_IN, POLL_OUT, POLL_MSG, POLL_ERR, POLL_PRI, POLL_HUP = 1, 2, 3, 4, 5, 6
 BAND = {POLL_IN: 0x041, POLL_OUT: 0x304, POLL_MSG: 0x441, POLL_ERR: 0x008, POLL_PRI: 0x082,
         POLL_HUP: 0x018}
 SI_SIGIO = -5
+FIONREAD = 0x541B
 SIGIO = 29
 # Signals whose si_code values have their own meaning: they get SI_SIGIO instead of
 # POLL_* (sig_specific_sicodes; SIGPOLL itself is SIGIO).
@@ -191,15 +195,72 @@ def has_fasync(file):
         hasattr(file, "peer") or getattr(file, "fasync_capable", False)
 
 
-def set_async(file, fd, on):
+def set_async(file, fd, on, kernel=None):
     """fasync_helper: add the description (with the fd it was named by) to its object's
-    list, or take it off. Only objects that report readiness keep a list."""
+    list, or take it off. Only objects that report readiness keep a list. A host-backed
+    stream (a terminal, an inet socket) changes state in the host, where the kernel does
+    not see it happen: it is polled instead (see _poll_hosts)."""
     holder = holder_of(file)
     lst = holder.__dict__.setdefault("fasync", {})
     if on:
         lst[id(file)] = (file, fd)
+        if holder is file and file.host_fd is not None and kernel is not None:
+            _watch_host(kernel, file)
     else:
         lst.pop(id(file), None)
+
+
+HOST_POLL_S = 0.01
+
+
+def _host_state(file):
+    poller = select.poll()
+    poller.register(file.host_fd, select.POLLIN | select.POLLOUT)
+    ev = dict(poller.poll(0)).get(file.host_fd, 0)
+    count = 0
+    if ev & select.POLLIN:
+        try:
+            count = struct.unpack("<i", hostfcntl.ioctl(file.host_fd, FIONREAD, b"\0" * 4))[0]
+        except OSError:
+            count = 0
+    return bool(ev & select.POLLIN), bool(ev & select.POLLOUT), count
+
+
+def _watch_host(kernel, file):
+    hosts = kernel.__dict__.setdefault("fasync_hosts", {})
+    try:
+        hosts[id(file)] = [file, *_host_state(file)]
+    except (OSError, ValueError):
+        return
+    if not getattr(kernel, "fasync_hosts_polling", False):
+        kernel.fasync_hosts_polling = True
+        kernel.add_timer(time.monotonic() + HOST_POLL_S, lambda: _poll_hosts(kernel))
+
+
+def _poll_hosts(kernel):
+    """Every HOST_POLL_S while O_ASYNC host streams exist: new input (more bytes than
+    seen last time) is POLL_IN, becoming writable POLL_OUT, as the tty and socket layers
+    signal on arrival and on room."""
+    hosts = kernel.fasync_hosts
+    for key, entry in list(hosts.items()):
+        file, was_in, was_out, was_count = entry
+        if not file.refs or file.host_fd is None or not file.flags & 0o20000:
+            del hosts[key]
+            continue
+        try:
+            now_in, now_out, count = _host_state(file)
+        except (OSError, ValueError):
+            del hosts[key]
+            continue
+        entry[1:] = [now_in, now_out, count]
+        if now_in and (not was_in or count > was_count):
+            kill_fasync(kernel, file, POLL_IN)
+        if now_out and not was_out:
+            kill_fasync(kernel, file, POLL_OUT)
+    if hosts:
+        kernel.add_timer(time.monotonic() + HOST_POLL_S, lambda: _poll_hosts(kernel))
+    else:
+        kernel.fasync_hosts_polling = False
 
 
 def kill_fasync(kernel, holder, reason, readers=None):

@@ -460,7 +460,7 @@ def sys_fcntl(task, fd, cmd, arg):
     if cmd == F_SETFL:
         # O_ASYNC sticks only where the file has a fasync operation (fasync_helper sets it).
         if (arg ^ file.flags) & O_ASYNC and fown.has_fasync(file):
-            fown.set_async(file, fd, bool(arg & O_ASYNC))
+            fown.set_async(file, fd, bool(arg & O_ASYNC), task.kernel)
             file.flags ^= O_ASYNC
         keep = SETFL_MASK & ~O_ASYNC
         file.flags = (file.flags & ~keep) | (arg & keep)
@@ -530,7 +530,7 @@ def sys_ioctl(task, fd, cmd, arg):
         if bool(on) != bool(file.flags & O_ASYNC):
             if not fown.has_fasync(file):
                 raise SyscallError(errno.ENOTTY)
-            fown.set_async(file, fd, bool(on))
+            fown.set_async(file, fd, bool(on), task.kernel)
         file.flags = file.flags | O_ASYNC if on else file.flags & ~O_ASYNC
         return 0
     if file.flags & O_PATH:
