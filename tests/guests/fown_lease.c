@@ -115,8 +115,7 @@ int main(int argc, char **argv)
     pid_t child = fork();
     if (child == 0) {
         int r = open(f, O_RDONLY);
-        say("child open for reading: %s\n", r >= 0 ? "done" : "failed");
-        write(ready[1], "x", 1);
+        write(ready[1], r >= 0 ? "y" : "n", 1);      /* the parent prints: one writer */
         _exit(0);
     }
     wait_sig("holder told (write lease, reader)");
@@ -125,6 +124,7 @@ int main(int argc, char **argv)
     say("child still waiting: %s\n", waitpid(child, NULL, WNOHANG) == 0 ? "yes" : "no");
     res("downgrade", fcntl(lfd, F_SETLEASE, F_RDLCK));
     read(ready[0], &c, 1);
+    say("child open for reading: %s\n", c == 'y' ? "done" : "failed");
     waitpid(child, NULL, 0);
     getlease("getlease after downgrade", lfd);
 
@@ -132,14 +132,14 @@ int main(int argc, char **argv)
     child = fork();
     if (child == 0) {
         int r = open(f, O_WRONLY);
-        say("child open for writing: %s\n", r >= 0 ? "done" : "failed");
-        write(ready[1], "x", 1);
+        write(ready[1], r >= 0 ? "y" : "n", 1);
         _exit(0);
     }
     wait_sig("holder told (read lease, writer)");
     getlease("getlease while breaking", lfd);
     res("unlock", fcntl(lfd, F_SETLEASE, F_UNLCK));
     read(ready[0], &c, 1);
+    say("child open for writing: %s\n", c == 'y' ? "done" : "failed");
     waitpid(child, NULL, 0);
 
     /* truncate(2) breaks a lease as a writer's open does */
@@ -147,14 +147,14 @@ int main(int argc, char **argv)
     child = fork();
     if (child == 0) {
         int r = truncate(f, 0);
-        say("child truncate: %s\n", r == 0 ? "done" : "failed");
-        write(ready[1], "x", 1);
+        write(ready[1], r == 0 ? "y" : "n", 1);
         _exit(0);
     }
     wait_sig("holder told (truncate)");
     getlease("getlease while breaking", lfd);
     res("unlock", fcntl(lfd, F_SETLEASE, F_UNLCK));
     read(ready[0], &c, 1);
+    say("child truncate: %s\n", c == 'y' ? "done" : "failed");
     waitpid(child, NULL, 0);
 
     /* the holder's own second open breaks its lease too; a close ends a lease */
