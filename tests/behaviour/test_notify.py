@@ -39,3 +39,26 @@ def test_lease_break_time(umode, guests, tmp_path):
     """lease-break-time is enforced: written inside umlskas only (natively it is the host's)."""
     r = run_guest(umode, [guests.path("fown_lease_timeout"), str(tmp_path)])
     assert (r.returncode, r.stdout) == (0, LEASE_TIMEOUT), describe(r)
+
+
+TAIL_F = """\
+echo one > log
+tail -f log > out &
+t=$!
+sleep 0.5
+echo two >> log
+sleep 0.5
+echo three >> log
+sleep 0.5
+kill $t
+wait
+cat out
+"""
+
+
+@pytest.mark.timeout(60)
+def test_tail_follows_with_inotify(mode, tmp_path):
+    """coreutils `tail -f` watches the file with inotify: appends show up."""
+    (tmp_path / "s.sh").write_text(TAIL_F)
+    r = run_guest(mode, ["/bin/sh", str(tmp_path / "s.sh")], cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (0, b"one\ntwo\nthree\n"), describe(r)
