@@ -151,8 +151,8 @@ class InotifyFile(File):
         raise SyscallError(errno.ENOTTY)
 
     def stat(self):
-        return make_stat(statmod.S_IFREG | 0o600, self.ino, dev=0xE, uid=os.getuid(),
-                         gid=os.getgid())
+        return make_stat(0o600, self.ino, dev=0xE, uid=os.getuid(),      # an anon inode:
+                         gid=os.getgid())                                # no type bits
 
     fasync_capable = True
 
