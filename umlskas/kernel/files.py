@@ -336,13 +336,16 @@ class HostFile(File):
         return 0
 
     def release(self):
-        if self.fsnotify is not None:
-            fsnotify.closed(self)           # IN_CLOSE_*, while the host fd still names it
-        if getattr(self, "lease", None) is not None:
-            from . import leases
-            leases.released(self)
-        os.close(self.host_fd)
-        self.host_fd = None
+        try:
+            if getattr(self, "lease", None) is not None:
+                from . import leases
+                leases.released(self)
+            if self.fsnotify is not None:
+                fsnotify.closed(self)       # IN_CLOSE_*, while the host fd still names it
+        finally:
+            # (an event's SIGIO may end the closing process itself: TaskGone)
+            os.close(self.host_fd)
+            self.host_fd = None
 
 
 class FifoState:
@@ -395,10 +398,12 @@ class FifoFile(HostFile):
         if self.writable:
             self.state.writers -= 1
         self.state.queue.wake()
-        if (self.state.readers == 0) != (self.state.writers == 0):
-            fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
-            fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
-        super().release()
+        try:
+            if (self.state.readers == 0) != (self.state.writers == 0):
+                fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
+                fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
+        finally:
+            super().release()
 
 
 def filter_dirents(data, keep):

@@ -384,8 +384,6 @@ class UnixSocket(File):
                 if self.queue:
                     skpair.err = errno.ECONNRESET
             skpair.waitq.wake()
-            if self.type in (SOCK_STREAM, SOCK_SEQPACKET):
-                kill_fasync(self.kernel, skpair, POLL_HUP)
         self.peer = None
         while self.queue:
             seg = self.queue.popleft()
@@ -394,6 +392,8 @@ class UnixSocket(File):
                 drop(f)
         self.state = "unconnected" if self.state != "connected" else "closed"
         self.waitq.wake()
+        if skpair is not None and self.type in (SOCK_STREAM, SOCK_SEQPACKET):
+            kill_fasync(self.kernel, skpair, POLL_HUP)      # unix_release_sock, last
 
 
 def drop_socket(sock):
