@@ -7,6 +7,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
+#include <sys/xattr.h>
 
 static int ino;
 static uint32_t last_cookie;
@@ -143,6 +144,12 @@ int main(int argc, char **argv)
     drain("utimensat mtime only");
     chown(path_in(d, "f"), getuid(), getgid());
     drain("chown");
+    res("setxattr", setxattr(path_in(d, "f"), "user.t", "1", 1, 0));
+    drain("setxattr");
+    int xf = open(path_in(d, "f"), O_RDONLY);
+    res("fremovexattr", fremovexattr(xf, "user.t"));
+    close(xf);
+    drain("fremovexattr");
     rename(path_in(d, "f"), path_in(d, "g"));
     drain("rename");
     link(path_in(d, "g"), path_in(d, "h"));

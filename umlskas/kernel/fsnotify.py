@@ -128,7 +128,14 @@ def _file_parent(task, file):
     if parent is not None:
         return parent
     vnode = file.vnode
-    guest = getattr(vnode, "guest", None) if vnode is not None else None
+    parent = _parent_by_guest(task, getattr(vnode, "guest", None) if vnode is not None else None)
+    if parent is not None:
+        file.fsn_parent = parent
+    return parent
+
+
+def _parent_by_guest(task, guest):
+    """(directory key, name) of a guest path, walking to its directory again."""
     if not guest or not guest.startswith("/") or task is None:
         return None
     guest = guest.rstrip("/")
@@ -141,8 +148,7 @@ def _file_parent(task, file):
         st = node.lstat()
     except (SyscallError, OSError, AttributeError):
         return None
-    parent = file.fsn_parent = (key_of_st(st), os.fsencode(name))
-    return parent
+    return key_of_st(st), os.fsencode(name)
 
 
 # ---- hooks (each a no-op while there are no marks) ------------------------------
@@ -233,6 +239,18 @@ def node_event(task, node, mask):
     key, isdir = node_key(node)
     if key is not None:
         n.inode_event(key, parent_of(node), mask | (IN_ISDIR if isdir else 0))
+
+
+def stat_event(task, st, node, mask):
+    """A change to the inode `st` describes, reached by `node` (xattrs)."""
+    n = _active(task.kernel)
+    if n is None or st is None:
+        return
+    parent = parent_of(node) if node is not None and getattr(node, "dirfd", None) is not None \
+        else None
+    if parent is None and node is not None:
+        parent = _parent_by_guest(task, getattr(node, "guest", None))
+    n.inode_event(key_of_st(st), parent, mask | (IN_ISDIR if statmod.S_ISDIR(st.st_mode) else 0))
 
 
 def before_remove(task, node):

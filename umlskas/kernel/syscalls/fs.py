@@ -1499,6 +1499,7 @@ def _setxattr(task, name_ptr, value, size, flags, where, *args):
     if xattr.check_write(task, target, name, data):
         host, kw = xattr.write_target(task, target)
         host_call(os.setxattr, host, name, data, flags, **kw)
+        fsnotify.stat_event(task, target.st, target.node, fsnotify.IN_ATTRIB)  # fsnotify_xattr
     return 0
 
 
@@ -1508,6 +1509,7 @@ def _removexattr(task, name_ptr, where, *args):
     if xattr.check_write(task, target, name, None):
         host, kw = xattr.write_target(task, target)
         host_call(os.removexattr, host, name, **kw)
+        fsnotify.stat_event(task, target.st, target.node, fsnotify.IN_ATTRIB)
     return 0
 
 
