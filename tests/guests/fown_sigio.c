@@ -167,6 +167,35 @@ int main(int argc, char **argv)
     close(sv[1]);
     take("socket peer closed", sv[0], sv[1]);
     close(sv[0]);
+    /* a full stream socket: room after reads is POLL_OUT, once (SOCKWQ_ASYNC_NOSPACE) */
+    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+    fcntl(sv[0], F_SETOWN, getpid());
+    fcntl(sv[0], F_SETSIG, RT);
+    fcntl(sv[0], F_SETFL, O_ASYNC | O_NONBLOCK);
+    {
+        static char big[4096];
+        long r;
+        while ((r = write(sv[0], big, sizeof big)) > 0)
+            ;
+        say("socket filled: %s\n", ename(errno));
+        take("socket full", sv[0], sv[1]);
+        int outs = 0, others = 0;
+        struct timespec zero = {0, 0};
+        siginfo_t si;
+        while (read(sv[1], buf, sizeof buf) > 0)
+            while (sigtimedwait(&set, &si, &zero) > 0) {
+                if (si.si_code == POLL_OUT && si.si_fd == sv[0])
+                    outs++;
+                else
+                    others++;
+            }
+        say("socket drained: POLL_OUT %d, other %d\n", outs, others);
+        write(sv[0], "x", 1);
+        read(sv[1], buf, sizeof buf);
+        take("small write and read", sv[0], sv[1]);
+    }
+    close(sv[0]);
+    close(sv[1]);
     socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
     fcntl(sv[0], F_SETOWN, getpid());
     async_on(sv[0]);

@@ -22,7 +22,7 @@ from collections import deque
 from .epoll import KeyedWaitQueue
 from .errors import Block, SyscallError
 from .fdtable import drop
-from .fown import POLL_HUP, POLL_IN, kill_fasync
+from .fown import POLL_HUP, POLL_IN, POLL_OUT, kill_fasync
 from .files import O_NONBLOCK, O_RDWR, File, make_stat
 
 AF_UNIX = 1
@@ -88,6 +88,7 @@ class UnixSocket(File):
         self.max_backlog = 0
         self.name_key = None
         self.passcred = False
+        self.nospace = False          # a send found no room (an O_ASYNC owner hears of room)
 
     # ---- connecting ---------------------------------------------------------------
 
@@ -141,6 +142,7 @@ class UnixSocket(File):
             if self.shutdown & SEND_SHUTDOWN:
                 return self._pipe_error(task, done, flags)
             if self.inflight >= self.sndbuf:
+                self.nospace = True         # SOCKWQ_ASYNC_NOSPACE: room is signalled later
                 if self._nonblock(flags):
                     if done:
                         return done
@@ -220,6 +222,9 @@ class UnixSocket(File):
         if sender is not None:
             sender.inflight = max(0, sender.inflight - cost)
             sender.waitq.wake(key=POLLOUT | POLLWRNORM | POLLWRBAND)
+            if sender.nospace and sender.inflight * 4 <= sender.sndbuf:
+                sender.nospace = False      # unix_write_space: SOCK_WAKE_SPACE, POLL_OUT
+                kill_fasync(self.kernel, sender, POLL_OUT)
 
     def recv(self, size, flags):
         """recvmsg() on this socket: (data, files or [], msg_flags, length to
