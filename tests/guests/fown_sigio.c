@@ -167,6 +167,23 @@ int main(int argc, char **argv)
     close(sv[1]);
     take("socket peer closed", sv[0], sv[1]);
     close(sv[0]);
+    /* the peer's shutdown: SHUT_RD says nothing, SHUT_WR POLL_IN, SHUT_RDWR POLL_HUP */
+    for (int how = 0; how < 3; how++) {
+        char label[32];
+        socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+        fcntl(sv[0], F_SETOWN, getpid());
+        fcntl(sv[0], F_SETSIG, RT);
+        fcntl(sv[0], F_SETFL, O_ASYNC);
+        shutdown(sv[1], how);
+        snprintf(label, sizeof label, "peer shutdown %d", how);
+        take(label, sv[0], sv[1]);
+        shutdown(sv[0], how);
+        snprintf(label, sizeof label, "own shutdown %d", how);
+        take(label, sv[0], sv[1]);
+        close(sv[0]);
+        close(sv[1]);
+    }
+
     /* a full stream socket: room after reads is POLL_OUT, once (SOCKWQ_ASYNC_NOSPACE) */
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
     fcntl(sv[0], F_SETOWN, getpid());

@@ -338,6 +338,10 @@ class UnixSocket(File):
                         (RCV_SHUTDOWN if mode & SEND_SHUTDOWN else 0)
             other.shutdown |= peer_mode
             other.waitq.wake()
+            if peer_mode == SHUTDOWN_MASK:             # unix_shutdown's sk_wake_async
+                kill_fasync(self.kernel, other, POLL_HUP)
+            elif peer_mode & RCV_SHUTDOWN:
+                kill_fasync(self.kernel, other, POLL_IN)
 
     def poll(self):
         ev = 0
