@@ -81,6 +81,8 @@ int main(int argc, char **argv)
     close(nb);
     ino = inotify_init();
     res("init getfl", fcntl(ino, F_GETFL) & (O_NONBLOCK | O_ACCMODE));
+    res("lseek", lseek(ino, 100, SEEK_SET));
+    res("pread", pread(ino, buf, sizeof buf, 0));
 
     res("add_watch mask 0", inotify_add_watch(ino, d, 0));
     res("add_watch unknown bit", inotify_add_watch(ino, d, IN_CREATE | 0x1000));

@@ -138,6 +138,9 @@ class InotifyFile(File):
     def poll(self):
         return POLLIN if self.events else 0
 
+    def lseek(self, offset, whence):
+        return 0                        # noop_llseek: the position stays 0 (pread: ESPIPE)
+
     def wait_queues(self):
         return (self.readq,)
 
