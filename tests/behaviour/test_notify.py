@@ -7,7 +7,7 @@ import pytest
 
 from harness import UMLSKAS_MODES, check_guest_against_native, describe, run_guest
 
-NOTIFY_GUESTS = ["fown_owner", "fown_sigio", "fown_dnotify", "fown_fcntl_misc", "fown_lease", "inotify_events", "inotify_queue", "fown_thread", "fown_tty", "fown_perm"]
+NOTIFY_GUESTS = ["fown_owner", "fown_sigio", "fown_dnotify", "fown_fcntl_misc", "fown_lease", "inotify_events", "inotify_queue", "fown_thread", "fown_tty", "fown_perm", "inotify_fdinfo"]
 
 
 @pytest.mark.timeout(60)

@@ -5,6 +5,7 @@ watches (wd -> Watch), and the queue of struct inotify_event records a read
 returns (Linux's fs/notify/inotify/inotify_user.c and inotify_fsnotify.c).
 """
 
+import ctypes
 import errno
 import itertools
 import os
@@ -24,7 +25,7 @@ ALL_INOTIFY_BITS = (IN_ALL_EVENTS | fsnotify.IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGN
 EVENT = struct.Struct("<iIII")
 FIONREAD = 0x541B
 POLLIN = 0x1 | 0x40
-_inodes = itertools.count(300000)
+_inodes = itertools.count(400000)
 
 # /proc/sys/fs/inotify (Linux's defaults; writable by root)
 LIMITS = {"max_queued_events": 16384, "max_user_instances": 128, "max_user_watches": 65536}
@@ -46,11 +47,25 @@ def limits(kernel):
 class Watch:
     """One inotify watch: a mark of its group on an inode."""
 
+    fhandle = None                      # (type, bytes) of the inode's file handle
+
     def __init__(self, group, wd, key, mask):
         self.group = group
         self.wd = wd
         self.key = key
         self.mask = mask
+
+    def fdinfo(self):
+        """inotify_fdinfo's line: the inode, its device as the kernel encodes it, the
+        user's mask, and the file handle when the file system gives one."""
+        dev, ino = self.key
+        sdev = (os.major(dev) << 20) | os.minor(dev)
+        mask = self.mask & (IN_ALL_EVENTS | IN_EXCL_UNLINK | IN_ONESHOT)
+        line = f"inotify wd:{self.wd:x} ino:{ino:x} sdev:{sdev:x} mask:{mask:x} ignored_mask:0 "
+        if self.fhandle is not None:
+            htype, raw = self.fhandle
+            line += f"fhandle-bytes:{len(raw):x} fhandle-type:{htype:x} f_handle:{raw.hex()}"
+        return line + "\n"
 
     def handle(self, notifier, mask, name, cookie, child):
         if not mask & self.mask & IN_ALL_EVENTS:
@@ -134,6 +149,9 @@ class InotifyFile(File):
         if self.overflowed and len(self.events) < limits(self.kernel)["max_queued_events"]:
             self.overflowed = any(EVENT.unpack_from(e)[1] == IN_Q_OVERFLOW for e in self.events)
         return bytes(out)
+
+    def fdinfo(self):
+        return "".join(w.fdinfo() for w in sorted(self.watches.values(), key=lambda w: -w.wd))
 
     def poll(self):
         return POLLIN if self.events else 0
@@ -254,7 +272,44 @@ def sys_inotify_add_watch(task, fd, pathname, mask):
         from .vfs import may_access
         if not may_access(creds, st, 4):
             raise SyscallError(errno.EACCES)
-    return group.add_watch((st.st_dev, st.st_ino), mask)
+    wd = group.add_watch((st.st_dev, st.st_ino), mask)
+    w = group.watches[wd]
+    if w.fhandle is None:
+        w.fhandle = _file_handle(node)
+    return wd
+
+
+class _FileHandle(ctypes.Structure):
+    _fields_ = [("handle_bytes", ctypes.c_uint), ("handle_type", ctypes.c_int),
+                ("f_handle", ctypes.c_ubyte * 128)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _file_handle(node):
+    """name_to_handle_at of the watched inode (as exportfs_encode_fid), or None."""
+    fd, close = None, False
+    file = getattr(node, "file", None)
+    try:
+        if file is not None:
+            fd = file.host_fd
+        elif hasattr(node, "pin"):
+            fd, close = node.pin(), True
+        if fd is None:
+            return None
+        h = _FileHandle()
+        h.handle_bytes = 128
+        mount_id = ctypes.c_int()
+        if _libc.name_to_handle_at(fd, b"", ctypes.byref(h), ctypes.byref(mount_id),
+                                   0x1000) != 0:                       # AT_EMPTY_PATH
+            return None
+        return h.handle_type, bytes(h.f_handle[:h.handle_bytes])
+    except (SyscallError, OSError):
+        return None
+    finally:
+        if close:
+            os.close(fd)
 
 
 def sys_inotify_rm_watch(task, fd, wd):

@@ -804,8 +804,9 @@ class ProcFs:
             ino = file.stat().st_ino
         except (SyscallError, OSError):
             ino = 0
+        extra = getattr(file, "fdinfo", None)        # the file kind's own lines (inotify)
         return (f"pos:\t{pos}\nflags:\t0{file.flags | cloexec:o}\nmnt_id:\t{mnt_id}\n"
-                f"ino:\t{ino}\n").encode()
+                f"ino:\t{ino}\n" + (extra() if extra is not None else "")).encode()
 
     def file_cmdline(self, t):
         return t.cmdline
