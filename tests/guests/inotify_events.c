@@ -162,6 +162,11 @@ int main(int argc, char **argv)
     drain("symlink");
     mkfifo(path_in(d, "fifo"), 0600);
     drain("mkfifo");
+    fd = open(path_in(d, "fifo"), O_RDWR);
+    write(fd, "ab", 2);
+    read(fd, buf, 2);
+    close(fd);
+    drain("fifo open, write, read, close");
     unlink(path_in(d, "fifo"));
     unlink(path_in(d, "s"));
     drain("unlink fifo and symlink");

@@ -128,7 +128,8 @@ def _file_parent(task, file):
     if parent is not None:
         return parent
     vnode = file.vnode
-    parent = _parent_by_guest(task, getattr(vnode, "guest", None) if vnode is not None else None)
+    guest = getattr(vnode, "guest", None) if vnode is not None else file.path   # (a FIFO's)
+    parent = _parent_by_guest(task, guest if isinstance(guest, str) else None)
     if parent is not None:
         file.fsn_parent = parent
     return parent
@@ -161,9 +162,9 @@ def opened(task, file, node, created, truncated=False):
     file.fsnotify = n
     if not n.marks:
         return
-    parent = getattr(file, "fsn_parent", None)
     if file.flags & 0o10000000:          # O_PATH: no events (FMODE_PATH)
         return
+    parent = _file_parent(task, file)
     key, isdir, _ = _file_key(file)
     if created and parent is not None:
         n.send(parent[0], IN_CREATE, parent[1])
@@ -186,6 +187,8 @@ def file_event(file, mask, task=None):
     n = getattr(file, "fsnotify", None)
     if n is None or not n.marks or file.flags & 0o10000000:
         return
+    if mask & (IN_ACCESS | IN_MODIFY) and statmod.S_ISFIFO(getattr(file, "mode", 0)):
+        return                           # a FIFO's reads and writes are not reported
     task = task or n.kernel.current
     key, isdir, _ = _file_key(file)
     n.inode_event(key, _file_parent(task, file), mask | (IN_ISDIR if isdir else 0), file)
