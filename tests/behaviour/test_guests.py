@@ -86,6 +86,8 @@ OTHER_FILES_PREFIXES = (  # one a line
     "ns_",
     "misc_",
     "cap_",
+    "fown_",
+    "inotify_",
 )
 
 

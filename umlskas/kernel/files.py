@@ -17,7 +17,7 @@ import stat as statmod
 import struct
 import time
 
-from . import devnodes, signals
+from . import devnodes, fown, fsnotify, signals
 from .errors import Block, SyscallError
 
 O_ACCMODE = 3
@@ -198,7 +198,10 @@ class HostFile(File):
         if statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.EISDIR)
         self._ready(select.POLLIN)
-        return host_call(os.read, self.host_fd, size)
+        data = host_call(os.read, self.host_fd, size)
+        if data and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)
+        return data
 
     def write(self, data):
         if not self.writable:
@@ -207,7 +210,10 @@ class HostFile(File):
         if self.flags & O_APPEND and statmod.S_ISREG(self.mode):
             host_call(os.lseek, self.host_fd, 0, os.SEEK_END)
         try:
-            return os.write(self.host_fd, data)
+            n = os.write(self.host_fd, data)
+            if n and self.fsnotify is not None:
+                fsnotify.file_event(self, fsnotify.IN_MODIFY)
+            return n
         except BlockingIOError:
             # The host end is non-blocking (a FIFO) but the guest's is not.
             if self.flags & O_NONBLOCK:
@@ -229,12 +235,20 @@ class HostFile(File):
             raise SyscallError(errno.EBADF)
         if statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.EISDIR)
-        return host_call(os.pread, self.host_fd, size, offset)
+        data = host_call(os.pread, self.host_fd, size, offset)
+        if data and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)
+        return data
 
     def pwrite(self, data, offset):
         if not self.writable:
             raise SyscallError(errno.EBADF)
-        return host_call(os.pwrite, self.host_fd, data, offset)
+        n = host_call(os.pwrite, self.host_fd, data, offset)
+        if n and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_MODIFY)
+        return n
+
+    fsnotify = None                 # the kernel's fsnotify.Notifier once marks exist
 
     def lseek(self, offset, whence):
         if self.merged is not None:
@@ -266,6 +280,8 @@ class HostFile(File):
     def getdents64(self, size):
         if not statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.ENOTDIR)
+        if self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)   # iterate_dir, every call
         if self.merged is not None:
             return self.merged_dents(size)
         buf = ctypes.create_string_buffer(size)
@@ -323,8 +339,16 @@ class HostFile(File):
         return 0
 
     def release(self):
-        os.close(self.host_fd)
-        self.host_fd = None
+        try:
+            if getattr(self, "lease", None) is not None:
+                from . import leases
+                leases.released(self)
+            if self.fsnotify is not None:
+                fsnotify.closed(self)       # IN_CLOSE_*, while the host fd still names it
+        finally:
+            # (an event's SIGIO may end the closing process itself: TaskGone)
+            os.close(self.host_fd)
+            self.host_fd = None
 
 
 class FifoState:
@@ -360,6 +384,16 @@ class FifoFile(HostFile):
             if e.errno == errno.EAGAIN and not self.flags & O_NONBLOCK:
                 raise Block(fds=((self.host_fd, select.POLLIN),)) from None
             raise
+        finally:
+            # pipe_read's and pipe_write's O_ASYNC signals for the guests' own I/O (the
+            # host's writers to the FIFO are not seen).
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
+
+    def write(self, data):
+        try:
+            return super().write(data)
+        finally:
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
 
     def release(self):
         if self.readable:
@@ -367,7 +401,12 @@ class FifoFile(HostFile):
         if self.writable:
             self.state.writers -= 1
         self.state.queue.wake()
-        super().release()
+        try:
+            if (self.state.readers == 0) != (self.state.writers == 0):
+                fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
+                fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
+        finally:
+            super().release()
 
 
 def filter_dirents(data, keep):

@@ -26,6 +26,7 @@ import zlib
 
 from . import creds, namespaces
 from .errors import SyscallError
+from .inotify import sysctls as notify_sysctls
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
 from .vfs import FileNode, HostPath, LinkNode, may_access
@@ -861,6 +862,7 @@ class ProcFs:
                 "file-max": host("/proc/sys/fs/file-max", 9223372036854775807),
                 "nr_open": ((lambda: f"{kernel.nr_open}\n".encode()), None),  # fdtable.py
                 "pipe-max-size": const(1048576),
+                **notify_sysctls(kernel),
             },
         }
 

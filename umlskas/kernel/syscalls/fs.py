@@ -8,10 +8,11 @@ import stat as statmod
 import struct
 import time
 
-from .. import creds as capabilities, devnodes, exec_guard, hostsys, locks, xattr
+from .. import creds as capabilities, devnodes, exec_guard, fown, fsnotify, hostsys, leases, locks
+from .. import xattr
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
-from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+from ..files import (O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
                      O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE,
                      O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
@@ -32,6 +33,7 @@ F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
 F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG = 8, 9, 10, 11
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
 F_SETLEASE, F_GETLEASE, F_NOTIFY, F_DUPFD_QUERY = 1024, 1025, 1026, 1027
+F_CREATED_QUERY = 1028
 F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS = 1030, 1031, 1032, 1033, 1034
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
 STATX_BUF = 256
@@ -61,6 +63,9 @@ def _writable_file(task, fd):
 def sys_read(task, fd, buf, count):
     """read(2). Reads no more than the guest can receive, as Linux's partial copy does."""
     file = _readable_file(task, fd)
+    own_copy = getattr(file, "read_to_guest", None)
+    if own_copy is not None:                 # a file whose read has its own order (inotify)
+        return own_copy(task, buf, min(count, MAX_RW_COUNT))
     if count == 0:
         return 0
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
@@ -295,6 +300,8 @@ def open_host(task, node, flags, mode):
             return devnodes.open_device(task, device, flags, st, node.guest.rstrip("/"))
     if fifo is not None:
         return open_fifo(task, node, fifo, flags, node.guest)
+    if st is not None and not flags & O_PATH:
+        leases.break_lease(task, (st.st_dev, st.st_ino), flags)      # do_dentry_open
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
     # Relative to the walk's directory fd; the last name is not followed on the host
     # (a symlink there now is one the host just put: ELOOP, as a changed tree).
@@ -319,6 +326,7 @@ def open_host(task, node, flags, mode):
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
                     st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
     file.kill_privs = kill_privs
+    file.created = bool(not node.exists and flags & O_CREAT)     # F_CREATED_QUERY, IN_CREATE
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
     if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
@@ -327,6 +335,7 @@ def open_host(task, node, flags, mode):
         if names is not None:
             file.merged = names
     # The file remembers its name and mount, not the walk's directory fd.
+    fsnotify.remember_parent(task, file, node)
     node.hold = node.dirfd = node.st = None
     file.vnode = node
     return file
@@ -399,11 +408,13 @@ def _open_at(task, dirfd, path, flags, mode, resolve=0):
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow, resolve=resolve)
     file = open_node(task, node, flags, mode)
     try:
-        return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+        fd = task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
     except SyscallError:
         if not file.refs:       # a new open file (not /proc/PID/fd's existing one)
             file.release()
         raise
+    fsnotify.opened(task, file, node, getattr(file, "created", False), bool(flags & O_TRUNC))
+    return fd
 
 
 def sys_open(task, pathname, flags, mode):
@@ -465,7 +476,7 @@ def sys_fcntl(task, fd, cmd, arg):
     files = task.files
     file = files.get(fd)
     if file.flags & O_PATH and cmd not in (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD,
-                                           F_GETFL, F_DUPFD_QUERY):
+                                           F_GETFL, F_DUPFD_QUERY, F_CREATED_QUERY):
         raise SyscallError(errno.EBADF)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
         if arg < 0 or arg >= (1 << 31) or arg >= files.limit:
@@ -484,19 +495,26 @@ def sys_fcntl(task, fd, cmd, arg):
     if cmd == F_SETFL:
         if arg & O_NOATIME and not file.flags & O_NOATIME:
             _check_noatime(task, file)
-        file.flags = (file.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
+        # O_ASYNC sticks only where the file has a fasync operation (fasync_helper sets it).
+        if (arg ^ file.flags) & O_ASYNC and fown.has_fasync(file):
+            fown.set_async(file, fd, bool(arg & O_ASYNC), task.kernel)
+            file.flags ^= O_ASYNC
+        keep = SETFL_MASK & ~O_ASYNC
+        file.flags = (file.flags & ~keep) | (arg & keep)
         return 0
     if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
         return _lock(task, file, cmd, arg)
     if cmd == F_NOTIFY:
-        # dnotify: accepted on directories; no notification signals are sent.
-        if not statmod.S_ISDIR(getattr(file, "mode", 0)):
-            raise SyscallError(errno.ENOTDIR)
-        return 0
-    if cmd in (F_GETOWN, F_GETSIG, F_GETLEASE):
-        return 0 if cmd != F_GETLEASE else 2
-    if cmd in (F_SETOWN, F_SETSIG):
-        return 0
+        return fsnotify.fcntl_notify(task, fd, file, arg)
+    if cmd in fown.FCNTL_CMDS:
+        return fown.fcntl(task, file, cmd, arg)
+    if cmd == F_SETLEASE:
+        argi = arg & 0xFFFFFFFF                  # fcntl_setlease takes an int
+        return leases.setlease(task, fd, file, argi - (1 << 32) if argi >> 31 else argi)
+    if cmd == F_GETLEASE:
+        return leases.getlease(task, file)
+    if cmd == F_CREATED_QUERY:
+        return int(bool(getattr(file, "created", False)))     # FMODE_CREATED
     if cmd == F_DUPFD_QUERY:
         return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
     pipe = getattr(file, "pipe", None)
@@ -545,7 +563,12 @@ def sys_ioctl(task, fd, cmd, arg):
         file.flags = file.flags | O_NONBLOCK if on else file.flags & ~O_NONBLOCK
         return 0
     if cmd == FIOASYNC:
-        task.mm.read(arg, 4)
+        on, = struct.unpack("<i", task.mm.read(arg, 4))
+        if bool(on) != bool(file.flags & O_ASYNC):
+            if not fown.has_fasync(file):
+                raise SyscallError(errno.ENOTTY)
+            fown.set_async(file, fd, bool(on), task.kernel)
+        file.flags = file.flags | O_ASYNC if on else file.flags & ~O_ASYNC
         return 0
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
@@ -974,6 +997,7 @@ def _create(task, dirfd, pathname, make, with_node=False):
     task.kernel.vfs.creatable(node)
     host_call(make, node.dirfd, node.name, *((node,) if with_node else ()))
     capabilities.own_new(task, None, dirfd=node.dirfd, name=node.name)
+    fsnotify.created(task, node)
     return node
 
 
@@ -993,7 +1017,7 @@ def _reopened(task, file, gone=errno.EEXIST):
     return None
 
 
-def _modify_node(task, node, change, owner_only=True):
+def _modify_node(task, node, change, owner_only=True, event=fsnotify.IN_ATTRIB):
     """A change to an existing file (chmod, chown, truncate, utimes): owner check,
     EROFS, overlay copy-up, then change(target): a host fd, or the kernel's
     /proc/PID/fd path of an O_PATH fd of the node (that very inode, a symlink too)."""
@@ -1009,6 +1033,7 @@ def _modify_node(task, node, change, owner_only=True):
                 _check_owner(task, host_call(os.fstat, file.host_fd))
             host_call(change, file.host_fd if not file.flags & O_PATH
                       else proc_fd_path(file.host_fd))
+            fsnotify.file_event(file, event, task)
             return 0
         else:
             raise SyscallError(errno.EPERM)
@@ -1025,6 +1050,7 @@ def _modify_node(task, node, change, owner_only=True):
         host_call(change, proc_fd_path(fd))
     finally:
         os.close(fd)
+    fsnotify.node_event(task, node, event)
     return 0
 
 
@@ -1068,8 +1094,10 @@ def sys_unlinkat(task, dirfd, pathname, flags):
         raise SyscallError(errno.ENOTDIR)
     if m is None or not m.is_overlay:
         _check_parent(task, node, node.st or node.lstat())
+        token = fsnotify.before_remove(task, node)
         host_call(os.rmdir if rmdir else os.unlink, node.name, dir_fd=node.dirfd)
         devnodes.forget(node.st)
+        fsnotify.removed(task, token)
         return 0
     st = node.st or node.lstat()
     if rmdir and not statmod.S_ISDIR(st.st_mode):
@@ -1080,6 +1108,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if rmdir and vfs.merged_names(node):
         raise SyscallError(errno.ENOTEMPTY)
     in_lower = vfs.lower_exists(node)
+    token = fsnotify.before_remove(task, node)
     if node.upper:
         if rmdir:
             # Only whiteouts are left in it (fd-relative: no symlink is followed).
@@ -1092,6 +1121,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
             host_call(os.unlink, node.name, dir_fd=node.dirfd)
             devnodes.forget(st)
     vfs.removed(node, in_lower)
+    fsnotify.removed(task, token)
     return 0
 
 
@@ -1180,8 +1210,10 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
     st = old.st or old.lstat()
     _check_parent(task, old, st)
     _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
+    token = fsnotify.before_rename(task, old, new)
     if m is None or not m.is_overlay:
         _host_rename(old, new, flags)
+        fsnotify.renamed(task, token)
         return 0
     if flags & RENAME_WHITEOUT:
         raise SyscallError(errno.EINVAL)           # ovl_rename takes EXCHANGE, NOREPLACE only
@@ -1198,6 +1230,7 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         vfs.writable(old)
         vfs.writable(new)
         _host_rename(old, new, flags)
+        fsnotify.renamed(task, token)
         return 0
     if nst is not None:
         if flags & RENAME_NOREPLACE:
@@ -1220,6 +1253,7 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         new.exists = "whiteout"
         vfs.created_dir(new)
     vfs.removed(old, old_in_lower)
+    fsnotify.renamed(task, token)
     return 0
 
 
@@ -1263,6 +1297,7 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     r = hostsys.call(SYS_LINKAT, *old.at(), *new.at(), AT_SYMLINK_FOLLOW if old.magic else 0)
     if r < 0:
         raise SyscallError(-r)
+    fsnotify.linked(task, old, new)
     return 0
 
 
@@ -1333,8 +1368,10 @@ def sys_truncate(task, pathname, length):
         raise SyscallError(errno.ENOENT)
     if not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
-    exec_guard.check_write(task.kernel, node.st or node.lstat())
-    return _modify_node(task, node, change, owner_only=False)
+    st = node.st or node.lstat()
+    exec_guard.check_write(task.kernel, st)
+    leases.break_lease(task, (st.st_dev, st.st_ino), O_WRONLY)          # vfs_truncate
+    return _modify_node(task, node, change, owner_only=False, event=fsnotify.IN_MODIFY)
 
 
 def sys_ftruncate(task, fd, length):
@@ -1346,7 +1383,9 @@ def sys_ftruncate(task, fd, length):
         raise SyscallError(errno.EINVAL)
     if getattr(file, "kill_privs", False) and file.writable:
         capabilities.remove_privs(task, file.host_fd)
-    return file.truncate(length)
+    result = file.truncate(length)
+    fsnotify.file_event(file, fsnotify.IN_MODIFY, task)
+    return result
 
 
 def sys_fsync(task, fd):
@@ -1411,10 +1450,12 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
     else:
         raise SyscallError(errno.EPERM)
     try:
-        return _set_times(target, ns)
+        _set_times(target, ns)
     finally:
         if pinned is not None:
             os.close(pinned)
+    fsnotify.node_event(task, node, fsnotify.times_event(ns, UTIME_OMIT))
+    return 0
 
 
 def _check_times_allowed(task, st, ns):
@@ -1454,7 +1495,7 @@ HANDLERS = {
     "preadv2": sys_preadv2, "pwritev2": sys_pwritev2, "lseek": sys_lseek,
     "open": sys_open, "openat": sys_openat, "creat": sys_creat, "close": sys_close,
     "close_range": sys_close_range, "dup": sys_dup, "dup2": sys_dup2, "dup3": sys_dup3,
-    "fcntl": (sys_fcntl, "partial: no leases or seals"),
+    "fcntl": (sys_fcntl, "partial: no seals"),
     "ioctl": (sys_ioctl, "partial: FIOCLEX/FIONCLEX/FIONBIO/FIONREAD; tty requests from an allow-list"),
     "stat": sys_stat, "lstat": sys_lstat, "fstat": sys_fstat, "newfstatat": sys_newfstatat,
     "statx": sys_statx, "statfs": sys_statfs, "fstatfs": sys_fstatfs,
@@ -1544,6 +1585,7 @@ def _setxattr(task, name_ptr, value, size, flags, where, *args):
     if xattr.check_write(task, target, name, data):
         host, kw = xattr.write_target(task, target)
         host_call(os.setxattr, host, name, data, flags, **kw)
+        fsnotify.stat_event(task, target.st, target.node, fsnotify.IN_ATTRIB)  # fsnotify_xattr
     return 0
 
 
@@ -1553,6 +1595,7 @@ def _removexattr(task, name_ptr, where, *args):
     if xattr.check_write(task, target, name, None):
         host, kw = xattr.write_target(task, target)
         host_call(os.removexattr, host, name, **kw)
+        fsnotify.stat_event(task, target.st, target.node, fsnotify.IN_ATTRIB)
     return 0
 
 

@@ -15,6 +15,7 @@ import time
 
 from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 
+from .. import fown
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
 from .poll import call_deadline, expired, park_at, read_sigmask, read_timespec_ns
@@ -478,6 +479,7 @@ def sys_connect(task, fd, addr, addrlen):
     sock.connect_pair(server)
     other.backlog.append(server)
     other.waitq.wake()
+    fown.kill_fasync(task.kernel, other, fown.POLL_IN)     # sk_data_ready of the listener
     return 0
 
 

@@ -19,6 +19,7 @@ from . import (  # one subsystem a line: the order of SUBSYSTEMS below is the ta
     memquery,
     mm,
     mqueue,
+    notify,
     nsys,
     other_process,
     poll,
@@ -65,6 +66,7 @@ SUBSYSTEMS = (
     sysvshm,
     nsys,
     creds,
+    notify,
 )
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
