@@ -442,6 +442,8 @@ class TTMode(SkasMode):
                 continue
             if status & 0xFF != 0x7F:
                 del procs[pid]
+                if self._stops:     # no stale stop of it may reach a later holder of the pid
+                    self._stops = collections.deque(s for s in self._stops if s[0] != pid)
                 proc.release()
                 proc.group.discard(proc.slot)
                 proc.state = DEAD
@@ -547,6 +549,11 @@ class TTMode(SkasMode):
             si = ptrace.getsiginfo(pid)
             proc.state = DIRECT
             return (proc, TRAP_SIGNAL, sig, (si.si_code, si.si_addr))
+        if state == DEAD:
+            # A stop taken before the thread was killed or told to exit (wait() queues
+            # stops): nothing for the kernel; let it go on to its end.
+            self._continue(proc)
+            return None
         if sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, _SIGTRAP):
             regs = ptrace.getregs(pid)
             log.error("TT: host signal %d in guest %d's handler (state %s, rip %#x)",
