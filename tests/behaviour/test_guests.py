@@ -88,6 +88,7 @@ OTHER_FILES_PREFIXES = (  # one a line
     "cap_",
     "fown_",
     "inotify_",
+    "py_",
 )
 
 
