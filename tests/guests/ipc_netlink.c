@@ -4,6 +4,8 @@
 #include "common.h"
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 static int dump(int fd, int type, int *found_lo, int *pid_ok, unsigned portid)
@@ -66,6 +68,20 @@ int main(void)
         lo ? "yes" : "BAD", pid_ok ? "yes" : "BAD");
     int addrs = dump(fd2, RTM_GETADDR, &lo, &pid_ok, c.nl_pid);
     say("addresses: %s\n", addrs > 0 ? "some" : "BAD");
+    say("== interface ioctls (any socket answers them)\n");
+    say("if_nametoindex(lo): %u\n", if_nametoindex("lo"));
+    char name[IF_NAMESIZE] = {0};
+    say("if_indextoname(1): %s\n", if_indextoname(1, name) ? name : "BAD");
+    int u = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    res("SIOCGIFFLAGS lo on AF_UNIX", ioctl(u, SIOCGIFFLAGS, &ifr));
+    say("lo is loopback: %s\n", ifr.ifr_flags & IFF_LOOPBACK ? "yes" : "BAD");
+    strcpy(ifr.ifr_name, "nosuchif0");
+    res("SIOCGIFINDEX nosuchif0", ioctl(u, SIOCGIFINDEX, &ifr));
+    struct ifconf ifc = {0};
+    res("SIOCGIFCONF size probe", ioctl(u, SIOCGIFCONF, &ifc));
+    say("SIOCGIFCONF needs room: %s\n", ifc.ifc_len >= (int)sizeof(struct ifreq) ? "yes" : "BAD");
     res("bad protocol", socket(AF_NETLINK, SOCK_RAW, 99));
     res("stream", socket(AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE));
     return 0;

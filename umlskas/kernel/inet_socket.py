@@ -13,6 +13,7 @@ import select
 import socket
 import struct
 
+from . import netdev
 from .errors import Block, SyscallError
 from .files import HostFile, O_NONBLOCK, O_RDWR
 
@@ -24,10 +25,6 @@ SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
 MSG_DONTWAIT, MSG_NOSIGNAL = 0x40, 0x4000
 SIGPIPE = 13
 SOCKADDR_MAX = 128
-IFREQ_SIZE = 40
-# SIOCGIFNAME, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFMTU,
-# SIOCGIFINDEX
-IFREQ_IOCTLS = frozenset({0x8910, 0x8913, 0x8914, 0x8915, 0x891B, 0x8921, 0x8933})
 OPT_MAX = 4096
 
 
@@ -110,14 +107,11 @@ class InetSocket(HostFile):
         return new, addr.raw[:alen.value]
 
     def ioctl(self, task, cmd, arg):
-        """Interface requests (struct ifreq) reach the host only for a socket of a
-        guest's own network namespace, where the only interface is its loopback:
-        the host's interfaces are never the guest's to see or change."""
-        if self.netns is not None and cmd in IFREQ_IOCTLS:
-            req = ctypes.create_string_buffer(task.mm.read(arg, IFREQ_SIZE), IFREQ_SIZE)
-            _ok(_libc.ioctl(self.host_fd, ctypes.c_ulong(cmd), req))
-            task.mm.write(arg, req.raw)
-            return 0
+        """Interface requests (netdev.py): changes reach the host only for a socket of a
+        guest's own network namespace; reads are answered for the network the guest uses."""
+        if cmd in netdev.ALL:
+            return netdev.ioctl(task, cmd, arg, self.host_fd if self.netns is not None
+                                else None)
         return super().ioctl(task, cmd, arg)
 
     def _name(self, fn):

@@ -20,6 +20,7 @@ import stat as statmod
 from collections import deque
 
 from .epoll import KeyedWaitQueue
+from . import netdev
 from .errors import Block, SyscallError
 from .fdtable import drop
 from .fown import POLL_HUP, POLL_IN, POLL_OUT, kill_fasync
@@ -366,6 +367,12 @@ class UnixSocket(File):
 
     def wait_queues(self):
         return (self.waitq,)
+
+    def ioctl(self, task, cmd, arg):
+        """Interface requests work on any socket (glibc's if_nametoindex uses AF_UNIX)."""
+        if cmd in netdev.ALL:
+            return netdev.ioctl(task, cmd, arg)
+        return super().ioctl(task, cmd, arg)
 
     def fionread(self):
         if self.state == "listening":
