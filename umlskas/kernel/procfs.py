@@ -959,7 +959,7 @@ class ProcFs:
             "Groups:\t" + " ".join(str(g) for g in c.groups) + " ",
             f"NStgid:\t{t.tgid}", f"NSpid:\t{t.tid}", f"NSpgid:\t{t.pgid}", f"NSsid:\t{t.sid}",
             "Kthread:\t0",
-            f"VmPeak:\t{kb(size)}", f"VmSize:\t{kb(size)}", f"VmLck:\t{kb(0)}",
+            f"VmPeak:\t{kb(size)}", f"VmSize:\t{kb(size)}", f"VmLck:\t{kb(t.mm.locked_pages() * PAGE)}",
             f"VmPin:\t{kb(0)}", f"VmHWM:\t{kb(rss)}", f"VmRSS:\t{kb(rss)}",
             f"RssAnon:\t{kb(max(rss - shared, 0))}", f"RssFile:\t{kb(shared)}",
             f"RssShmem:\t{kb(0)}", f"VmData:\t{kb(data)}", f"VmStk:\t{kb(stack)}",
