@@ -15,6 +15,8 @@ from harness import check_guest_against_native, make_tree
 # (guest, needs a scratch directory)
 GUESTS = [
     ("mem_mmap_flags", True),
+    ("mem_rlimit_vm", False),
+    ("mem_mlock_vmlck", False),
 ]
 
 
