@@ -17,6 +17,7 @@ GUESTS = [
     ("mem_mmap_flags", True),
     ("mem_rlimit_vm", False),
     ("mem_mlock_vmlck", False),
+    ("rlim_fsize", True),
 ]
 
 

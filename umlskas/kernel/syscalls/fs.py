@@ -9,6 +9,7 @@ import struct
 import time
 
 from .. import hostsys, locks, xattr
+from ..rlimits import fsize_grow, fsize_write
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -76,6 +77,7 @@ def sys_write(task, fd, buf, count):
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
     if avail == 0:
         raise SyscallError(errno.EFAULT)
+    avail = fsize_write(task, file, avail)
     return file.write(task.mm.read(buf, avail))
 
 
@@ -104,6 +106,7 @@ def sys_pwrite64(task, fd, buf, count, offset):
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
     if avail == 0:
         raise SyscallError(errno.EFAULT)
+    avail = fsize_write(task, file, avail, offset)
     return file.pwrite(task.mm.read(buf, avail), offset)
 
 
@@ -173,7 +176,7 @@ def sys_writev(task, fd, iov, iovcnt):
     data = _gather(task, _usable(task, _iovecs(task, iov, iovcnt), False))
     if not data:
         return 0
-    return file.write(data)
+    return file.write(data[:fsize_write(task, file, len(data))])
 
 
 def sys_preadv(task, fd, iov, iovcnt, pos_l, pos_h=0):
@@ -194,7 +197,7 @@ def sys_pwritev(task, fd, iov, iovcnt, pos_l, pos_h=0):
     if pos_l < 0:
         raise SyscallError(errno.EINVAL)
     data = _gather(task, _usable(task, vecs, False))
-    return file.pwrite(data, pos_l) if data else 0
+    return file.pwrite(data[:fsize_write(task, file, len(data), pos_l)], pos_l) if data else 0
 
 
 def sys_preadv2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
@@ -1244,6 +1247,7 @@ def sys_truncate(task, pathname, length):
     def change(p):
         if os.path.isdir(p):
             raise IsADirectoryError(errno.EISDIR, "")
+        fsize_grow(task, os.stat(p).st_size, length)
         os.truncate(p, length)
     path = task.mm.read_cstr(pathname)
     node = _host_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
@@ -1261,6 +1265,9 @@ def sys_ftruncate(task, fd, length):
         raise SyscallError(errno.EBADF)            # fdget: an O_PATH fd is no file here
     if length < 0:
         raise SyscallError(errno.EINVAL)
+    if file.writable and file.host_fd is not None and \
+            statmod.S_ISREG(getattr(file, "mode", 0) or 0):
+        fsize_grow(task, host_call(os.fstat, file.host_fd).st_size, length)
     return file.truncate(length)
 
 
@@ -1734,6 +1741,9 @@ def sys_mknod(task, pathname, mode, dev):
     return sys_mknodat(task, AT_FDCWD, pathname, mode, dev)
 
 
+FALLOC_FL_KEEP_SIZE = 1
+
+
 def sys_fallocate(task, fd, mode, offset, length):
     """fallocate(2), by the host on the kernel's host fd."""
     file = task.files.get(fd)
@@ -1746,6 +1756,8 @@ def sys_fallocate(task, fd, mode, offset, length):
         raise SyscallError(errno.ESPIPE if getattr(file, "pipe", None) else errno.ENODEV)
     if statmod.S_ISFIFO(host_mode):
         raise SyscallError(errno.ESPIPE)
+    if not mode & FALLOC_FL_KEEP_SIZE and statmod.S_ISREG(host_mode):
+        fsize_grow(task, host_call(os.fstat, file.host_fd).st_size, offset + length)
     r = hostsys.call(285, file.host_fd, mode, offset, length)
     if r < 0:
         raise SyscallError(-r)
