@@ -18,6 +18,7 @@ GUESTS = [
     ("mem_rlimit_vm", False),
     ("mem_mlock_vmlck", False),
     ("rlim_fsize", True),
+    ("rlim_sigpending", False),
 ]
 
 

@@ -24,6 +24,7 @@ import stat as statmod
 import time
 import zlib
 
+from . import signals
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
@@ -967,7 +968,7 @@ class ProcFs:
             f"VmSwap:\t{kb(0)}", f"HugetlbPages:\t{kb(0)}", "CoreDumping:\t0",
             "THP_enabled:\t1", "untag_mask:\t0xffffffffffffffff",
             f"Threads:\t{len(self.kernel.threads_of(t))}",
-            f"SigQ:\t0/{t.rlimits[11][0] if t.rlimits[11][0] < RLIM_INFINITY else 0}",
+            f"SigQ:\t{signals.user_pending(self.kernel, c.uid)}/{t.rlimits[11][0] if t.rlimits[11][0] < RLIM_INFINITY else 0}",
             f"SigPnd:\t{pending:016x}", f"ShdPnd:\t{shared_pending:016x}",
             f"SigBlk:\t{t.sigmask:016x}",
             f"SigIgn:\t{t.sig_ignored_mask():016x}", f"SigCgt:\t{t.sig_caught_mask():016x}",

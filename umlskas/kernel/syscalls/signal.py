@@ -189,7 +189,8 @@ def sys_kill(task, pid, sig):
             if kernel.zombie_by_pid(pid) is not None:
                 return 0
             raise SyscallError(errno.ESRCH)
-        kernel.send_signal(target.process, sig, task)
+        info = signals.rlimit_info(kernel, target.process, sig, None)
+        kernel.send_signal(target.process, sig, task, info=info)
         return 0
     if pid == -1:
         targets = [p for p in kernel.processes() if p.tgid != 1 and p is not task.process]
@@ -200,7 +201,8 @@ def sys_kill(task, pid, sig):
     if not targets:
         raise SyscallError(errno.ESRCH)
     for process in targets:
-        kernel.send_signal(process, sig, task)
+        kernel.send_signal(process, sig, task,
+                           info=signals.rlimit_info(kernel, process, sig, None))
     return 0
 
 
@@ -217,7 +219,8 @@ def sys_tgkill(task, tgid, tid, sig):
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
     target = _thread_target(task, tgid, tid)
-    task.kernel.send_signal(target.process, sig, task, thread=target)
+    info = signals.rlimit_info(task.kernel, target.process, sig, None, target)
+    task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 
 
@@ -227,7 +230,8 @@ def sys_tkill(task, tid, sig):
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
     target = _thread_target(task, None, tid)
-    task.kernel.send_signal(target.process, sig, task, thread=target)
+    info = signals.rlimit_info(task.kernel, target.process, sig, None, target)
+    task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 
 
@@ -247,6 +251,7 @@ def sys_rt_sigqueueinfo(task, tgid, sig, uinfo):
     target = task.kernel.task_by_vpid(tgid)
     if target is None:
         raise SyscallError(errno.ESRCH)
+    info = signals.rlimit_info(task.kernel, target.process, sig, info)
     task.kernel.send_signal(target.process, sig, task, info=info)
     return 0
 
@@ -255,6 +260,7 @@ def sys_rt_tgsigqueueinfo(task, tgid, tid, sig, uinfo):
     """rt_tgsigqueueinfo(2)."""
     info = _queueinfo(task, tgid, tid, sig, uinfo)
     target = _thread_target(task, tgid, tid)
+    info = signals.rlimit_info(task.kernel, target.process, sig, info, target)
     task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 
