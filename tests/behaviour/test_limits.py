@@ -19,6 +19,7 @@ GUESTS = [
     ("mem_mlock_vmlck", False),
     ("rlim_fsize", True),
     ("rlim_sigpending", False),
+    ("rlim_nofile", False),
 ]
 
 
