@@ -20,6 +20,7 @@ GUESTS = [
     ("rlim_fsize", True),
     ("rlim_sigpending", False),
     ("rlim_nofile", False),
+    ("mem_pagemap", True),
 ]
 
 

@@ -28,6 +28,7 @@ from . import signals
 from .errors import SyscallError
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
+from .pagemap import PagemapFile
 from .vfs import FileNode, HostPath, LinkNode, may_access
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
@@ -181,6 +182,20 @@ class ProcFile(SynthNode):
         if flags & O_PATH:
             return PathFile(self, flags)
         return ContentFile(self, open_flags(flags), task)
+
+
+class PagemapNode(SynthNode):
+    """/proc/PID/pagemap (pagemap.py)."""
+
+    def __init__(self, t, path, perm, uid, gid, dev, time_ns):
+        super().__init__(path, perm, uid, gid, dev, time_ns)
+        self.t = t
+
+    def open(self, task, flags):
+        self.check_open(task, flags)
+        if flags & O_PATH:
+            return PathFile(self, flags)
+        return PagemapFile(self.t, open_flags(flags), self.path, self)
 
 
 class DirFile(File):
@@ -442,13 +457,14 @@ PID_ENTRIES = (
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
     ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG),
     ("mountinfo", DT_REG), ("mounts", DT_REG), ("oom_score", DT_REG),
-    ("oom_score_adj", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
+    ("oom_score_adj", DT_REG), ("pagemap", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
     ("sessionid", DT_REG), ("setgroups", DT_REG), ("stat", DT_REG), ("statm", DT_REG),
     ("status", DT_REG), ("task", DT_DIR), ("uid_map", DT_REG), ("wchan", DT_REG))
 TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] != "task")
 # Modes of /proc/PID files that are not 0444 (fs/proc/base.c tgid_base_stuff).
 PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
-                  "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400}
+                  "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400,
+                  "pagemap": 0o400}
 
 ROOT_FILES = ("cpuinfo", "filesystems", "loadavg", "meminfo", "stat", "uptime", "version")
 
@@ -625,6 +641,8 @@ class ProcFs:
             raise SyscallError(errno.ENOENT)
         if len(rest) != 1:
             raise SyscallError(errno.ENOTDIR)
+        if name == "pagemap":
+            return PagemapNode(t, path, 0o400, uid, gid, self.dev, self.time_ns)
         maker = getattr(self, "file_" + name)
         writer = getattr(self, "write_" + name, None)
         return self._file(lambda: maker(t), path, PID_FILE_PERMS.get(name, 0o444), uid, gid,
