@@ -21,6 +21,7 @@ GUESTS = [
     ("rlim_sigpending", False),
     ("rlim_nofile", False),
     ("mem_pagemap", True),
+    ("mem_mremap", True),
 ]
 
 

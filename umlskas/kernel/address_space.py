@@ -605,11 +605,8 @@ class AddressSpace:
         """mremap(2): the host moves the pages; the kernel chooses where. Growing
         must fit RLIMIT_MEMLOCK (a locked VMA), RLIMIT_AS and RLIMIT_DATA, and so must
         the copy MREMAP_DONTUNMAP leaves behind (check_prep_vma, mremap_to)."""
+        # check_mremap_params
         if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP):
-            raise SyscallError(errno.EINVAL)
-        if flags & MREMAP_FIXED and not flags & MREMAP_MAYMOVE:
-            raise SyscallError(errno.EINVAL)
-        if flags & MREMAP_DONTUNMAP and (not flags & MREMAP_MAYMOVE or old_len != new_len):
             raise SyscallError(errno.EINVAL)
         if old & ~PAGE_MASK:
             raise SyscallError(errno.EINVAL)
@@ -617,11 +614,24 @@ class AddressSpace:
         new_len = page_up(new_len)
         if new_len == 0:
             raise SyscallError(errno.EINVAL)
+        new_place = flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)   # vrm_implies_new_addr
+        if new_place:
+            if new_addr & ~PAGE_MASK or not flags & MREMAP_MAYMOVE:
+                raise SyscallError(errno.EINVAL)
+            if flags & MREMAP_DONTUNMAP and old_len != new_len:
+                raise SyscallError(errno.EINVAL)
+            if new_addr < old + old_len and old < new_addr + new_len:
+                raise SyscallError(errno.EINVAL)
+        # check_prep_vma: only what grows or moves is checked against the VMA (a
+        # shrink in place may cross VMAs, like munmap).
         vma = self.find(old)
-        if vma is None or (old_len and old + old_len > vma.end):
+        if vma is None:
             raise SyscallError(errno.EFAULT)
-        if old_len == 0 and vma.flags & MAP_TYPE != MAP_SHARED:
-            raise SyscallError(errno.EINVAL)
+        if new_len > old_len or new_place:
+            if old_len == 0 and vma.flags & MAP_TYPE != MAP_SHARED:
+                raise SyscallError(errno.EINVAL)
+            if min(old_len, new_len) > vma.end - old:
+                raise SyscallError(errno.EFAULT)
         if new_len > old_len:
             grow = new_len - old_len
             if vma.flags & MAP_LOCKED and limits is not None and \
@@ -630,17 +640,21 @@ class AddressSpace:
                 raise SyscallError(errno.EAGAIN)
             if not self.may_expand(limits, vma.prot, vma.flags, grow >> 12, vma.name):
                 raise SyscallError(errno.ENOMEM)
-        if flags & MREMAP_DONTUNMAP and \
-                not self.may_expand(limits, vma.prot, vma.flags, old_len >> 12, vma.name):
-            raise SyscallError(errno.ENOMEM)
-        if flags & MREMAP_FIXED:
-            if new_addr & ~PAGE_MASK:
+        if new_place:
+            # mremap_to
+            if flags & MREMAP_FIXED and \
+                    (new_addr + new_len > self.top or new_addr < MMAP_MIN_ADDR):
                 raise SyscallError(errno.EINVAL)
-            if new_addr + new_len > self.top or new_addr < MMAP_MIN_ADDR:
-                raise SyscallError(errno.EINVAL)
-            if new_addr < old + old_len and old < new_addr + new_len:
-                raise SyscallError(errno.EINVAL)
+            if new_len < old_len:
+                self.munmap(old + new_len, old_len - new_len)
+                old_len = new_len
+            if flags & MREMAP_DONTUNMAP and \
+                    not self.may_expand(limits, vma.prot, vma.flags, old_len >> 12, vma.name):
+                raise SyscallError(errno.ENOMEM)
+            if not flags & MREMAP_FIXED:
+                new_addr = self.find_free(new_len, new_addr)
             return self._move(vma, old, old_len, new_len, new_addr, flags)
+        # mremap_at
         if new_len <= old_len:
             if new_len < old_len:
                 self.munmap(old + new_len, old_len - new_len)
