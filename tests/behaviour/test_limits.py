@@ -22,6 +22,7 @@ GUESTS = [
     ("rlim_nofile", False),
     ("mem_pagemap", True),
     ("mem_mremap", True),
+    ("mem_getdents", True),
 ]
 
 

@@ -654,15 +654,27 @@ def sys_fstatfs(task, fd, buf):
 # ---- directories and names ---------------------------------------------------
 
 def sys_getdents64(task, fd, dirp, count):
-    """getdents64(2)."""
+    """getdents64(2). Linux's filldir64 writes entry by entry into an int-sized
+    budget: a count of 2^31 or more fails the first entry (EINVAL), and a buffer
+    that stops being writable ends the call after the entries before it (EFAULT
+    only if none fit). Either way, with no entry left the answer is 0. Asking the
+    directory for 0 bytes tells the two apart without consuming an entry."""
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
     count &= 0xFFFFFFFF
-    if dirp + min(count, 1) > task.mm.top:
-        raise SyscallError(errno.EFAULT)
+    if count >= 1 << 31:
+        file.getdents64(0)                  # EINVAL if an entry is left, else b""
+        return 0
     # Fewer entries than fit is allowed: the host buffer stays small whatever count says.
-    data = file.getdents64(min(count, DIRENT_BUF_MAX))
+    room = min(count, DIRENT_BUF_MAX)
+    avail = task.mm.extent(dirp, room, True) if dirp < task.mm.top else 0
+    try:
+        data = file.getdents64(avail)
+    except SyscallError as e:
+        if e.errno == errno.EINVAL and avail < room:
+            raise SyscallError(errno.EFAULT) from None  # the first entry ran into the fault
+        raise
     task.mm.write(dirp, data)
     return len(data)
 
