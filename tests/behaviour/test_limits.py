@@ -23,6 +23,7 @@ GUESTS = [
     ("mem_pagemap", True),
     ("mem_mremap", True),
     ("mem_getdents", True),
+    ("rlim_cpu", False),
 ]
 
 

@@ -1,14 +1,15 @@
-"""Resource-limit checks shared by several syscalls: RLIMIT_FSIZE on writes and size changes."""
+"""Resource-limit checks shared by several syscalls: RLIMIT_FSIZE on writes and size changes, RLIMIT_CPU through the host."""
 
 import errno
 import os
+import resource
 import stat as statmod
 
 from .errors import SyscallError
 
-RLIMIT_FSIZE = 1
+RLIMIT_CPU, RLIMIT_FSIZE = 0, 1
 RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
-SIGXFSZ = 25
+SIGKILL, SIGXCPU, SIGXFSZ = 9, 24, 25
 
 
 def _too_big(task):
@@ -44,3 +45,46 @@ def fsize_grow(task, old_size, new_size):
     limit = task.rlimits[RLIMIT_FSIZE][0]
     if limit != RLIM_INFINITY and new_size > old_size and new_size > limit:
         _too_big(task)
+
+
+# RLIMIT_CPU. CPU time is the host's to measure: a guest process's host process
+# carries the guest's limit as its own soft RLIMIT_CPU (the lower of the guest's
+# soft and hard limits, seconds either way), so the host's SIGXCPU at that point
+# tells the kernel a limit was reached, and cpu_limit_signal says which one. The
+# host's hard limit is left alone (raising it again would need the host's
+# CAP_SYS_RESOURCE), so the host itself never kills the stub.
+
+
+def _host_value(v):
+    return resource.RLIM_INFINITY if v >= (1 << 63) - 1 else v
+
+
+def apply_cpu_limit(task):
+    """Give task's host process the guest's RLIMIT_CPU (after setrlimit, or a new stub)."""
+    host_pid = getattr(task.proc, "host_pid", None)
+    if host_pid is None:
+        return
+    soft, hard = task.rlimits[RLIMIT_CPU]
+    try:
+        _, host_hard = resource.prlimit(host_pid, resource.RLIMIT_CPU)
+        want = min(soft, hard)
+        if host_hard != resource.RLIM_INFINITY:
+            want = min(want, host_hard)
+        resource.prlimit(host_pid, resource.RLIMIT_CPU, (_host_value(want), host_hard))
+    except (OSError, ValueError):
+        pass                    # the host process is gone: nothing left to limit
+
+
+def cpu_limit_signal(task):
+    """The guest signal for the host's SIGXCPU: SIGKILL at the hard limit; SIGXCPU
+    at the soft one, which then grows by a second as check_process_timers does;
+    0 for a stale one (the limit was raised meanwhile)."""
+    limits = task.rlimits[RLIMIT_CPU]
+    soft, hard = limits
+    if soft == RLIM_INFINITY and hard == RLIM_INFINITY:
+        return 0
+    if hard != RLIM_INFINITY and soft >= hard:
+        return SIGKILL
+    limits[0] = soft + 1
+    apply_cpu_limit(task)
+    return SIGXCPU
