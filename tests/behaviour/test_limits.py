@@ -24,6 +24,7 @@ GUESTS = [
     ("mem_mremap", True),
     ("mem_getdents", True),
     ("rlim_cpu", False),
+    ("mem_vma_merge", True),
 ]
 
 

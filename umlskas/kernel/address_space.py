@@ -51,6 +51,9 @@ MAP_32BIT_BEGIN, MAP_32BIT_END = 0x40000000, 0x80000000
 HOST_MAP_FLAGS = (MAP_TYPE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE | MAP_POPULATE
                   | MAP_STACK | MAP_LOCKED | MAP_NONBLOCK)
 
+# MAP_* flags kept in a VMA that stand for VM flags vma_merge compares.
+MERGE_FLAGS = MAP_TYPE | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_STACK
+
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 
 MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED = 0, 1, 2, 3, 4
@@ -297,6 +300,28 @@ class AddressSpace:
         del vmas[i:j]
         self.starts = [v.start for v in vmas]
 
+    def _merge_around(self, start, end):
+        """Join the VMAs touching [start, end) with neighbours Linux would merge them
+        with (vma_merge: same protections, VM flags, backing and contiguous offsets),
+        so /proc/PID/maps and the one-VMA rules of mremap/mlock see what Linux has."""
+        vmas = self.vmas
+        i = max(self._index_after(start) - 1, 0)
+        changed = False
+        while i + 1 < len(vmas) and vmas[i].start <= end:
+            a, b = vmas[i], vmas[i + 1]
+            if a.end == b.start and a.prot == b.prot and a.name == b.name and \
+                    not (a.flags ^ b.flags) & MERGE_FLAGS and a.file is b.file and \
+                    a.shared_key == b.shared_key and a.dontfork == b.dontfork and \
+                    (a.file is None and a.shared_key is None
+                     or a.offset + (a.end - a.start) == b.offset):
+                a.end = b.end
+                del vmas[i + 1]
+                changed = True
+            else:
+                i += 1
+        if changed:
+            self.starts = [v.start for v in vmas]
+
     def _insert(self, vma):
         i = bisect.bisect_left(self.starts, vma.start)
         self.vmas.insert(i, vma)
@@ -462,6 +487,7 @@ class AddressSpace:
         self._insert(Vma(start, start + size, prot & 7, new_flags,
                          name or (file.path_name() if file is not None else ""),
                          offset if file is not None else 0, file, shared_key))
+        self._merge_around(start, start + size)
         return start
 
     def map_fixed_ops(self, start, end, prot, flags, offset=0, name="", from_saved_fd=False):
@@ -544,6 +570,7 @@ class AddressSpace:
         if reach > addr:
             self._host([MapOp(HOST_MPROTECT, (addr, reach - addr, prot))])
             self._carve_keep(addr, reach, lambda v: setattr(v, "prot", prot))
+            self._merge_around(addr, reach)
         if error:
             raise SyscallError(error)
         return 0
@@ -568,6 +595,7 @@ class AddressSpace:
             self._carve_keep(start, end, lambda v: setattr(v, "flags", v.flags | MAP_LOCKED))
         else:
             self._carve_keep(start, end, lambda v: setattr(v, "flags", v.flags & ~MAP_LOCKED))
+        self._merge_around(start, end)
 
     def madvise(self, addr, length, advice):
         """madvise(2): content-changing advice is done by the host, hints are accepted."""
@@ -597,6 +625,7 @@ class AddressSpace:
             if advice in (MADV_DONTFORK, MADV_DOFORK):
                 dontfork = advice == MADV_DONTFORK
                 self._carve_keep(addr, end, lambda v: setattr(v, "dontfork", dontfork))
+                self._merge_around(addr, end)
         if unmapped:
             raise SyscallError(errno.ENOMEM)
         return 0
@@ -664,6 +693,7 @@ class AddressSpace:
             self._carve(old, old + new_len)
             grown = vma.copy(old, old + new_len, _offset_at(vma, old))
             self._insert(grown)
+            self._merge_around(old, old + new_len)
             return old
         if not flags & MREMAP_MAYMOVE:
             raise SyscallError(errno.ENOMEM)
@@ -681,6 +711,7 @@ class AddressSpace:
             self._carve_keep(old, old + old_len,
                              lambda v: setattr(v, "flags", v.flags & ~MAP_LOCKED))
         self._insert(moved)
+        self._merge_around(new_addr, new_addr + new_len)
         return new_addr
 
     def brk(self, addr, limits=None):
@@ -710,6 +741,7 @@ class AddressSpace:
                 return self.brk_cur
             self._insert(Vma(old_top, new_top, PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_ANONYMOUS | self.def_locked, "[heap]"))
+            self._merge_around(old_top, new_top)
         elif new_top < old_top:
             self._host([MapOp(HOST_MUNMAP, (new_top, old_top - new_top))])
             self._carve(new_top, old_top)
