@@ -153,6 +153,7 @@ class AddressSpace:
         self.brk_start = self.brk_cur = 0
         self.users = 1                    # processes sharing this mm (CLONE_VM)
         self.def_locked = 0               # MAP_LOCKED while mlockall(MCL_FUTURE) is in force
+        self.data_size = 0                # end_data - start_data of the program (loader)
 
     # ---- guest memory copies -------------------------------------------------
 
@@ -309,11 +310,15 @@ class AddressSpace:
         changed = False
         while i + 1 < len(vmas) and vmas[i].start <= end:
             a, b = vmas[i], vmas[i + 1]
+            # The loader's segments carry a path but no File: their offsets are not
+            # kept through splits, so they are never joined (Linux joins them only
+            # when the file offsets are contiguous, which segments rarely are).
+            anonymous = a.file is None and a.shared_key is None and not a.name.startswith("/")
             if a.end == b.start and a.prot == b.prot and a.name == b.name and \
                     not (a.flags ^ b.flags) & MERGE_FLAGS and a.file is b.file and \
                     a.shared_key == b.shared_key and a.dontfork == b.dontfork and \
-                    (a.file is None and a.shared_key is None
-                     or a.offset + (a.end - a.start) == b.offset):
+                    (anonymous or (a.file is not None or a.shared_key is not None)
+                     and a.offset + (a.end - a.start) == b.offset):
                 a.end = b.end
                 del vmas[i + 1]
                 changed = True
@@ -716,13 +721,13 @@ class AddressSpace:
 
     def brk(self, addr, limits=None):
         """brk(2): returns the new break, or the old one when it cannot move: below
-        the start, beyond RLIMIT_DATA (checked even when shrinking, as
-        check_data_rlimit is; the data segment's own size is not counted here), into
+        the start, beyond RLIMIT_DATA with the program's initialised data (checked even
+        when shrinking, as check_data_rlimit is), into
         another mapping, or beyond RLIMIT_AS/RLIMIT_DATA/RLIMIT_MEMLOCK (do_brk_flags)."""
         if addr < self.brk_start:
             return self.brk_cur
         if limits is not None and limits.data_bytes < (1 << 64) - 1 and \
-                addr - self.brk_start > limits.data_bytes:
+                addr - self.brk_start + self.data_size > limits.data_bytes:
             return self.brk_cur
         old_top, new_top = page_up(self.brk_cur), page_up(addr)
         if new_top > old_top:
@@ -769,6 +774,7 @@ class AddressSpace:
         self.starts = []
         self.brk_start = self.brk_cur = 0
         self.def_locked = 0
+        self.data_size = 0
 
     def maps_text(self):
         """The /proc/PID/maps view."""
