@@ -6,6 +6,7 @@
 #include "common.h"
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -79,6 +80,25 @@ int main(int argc, char **argv)
     res("fallocate KEEP_SIZE 0..20000", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 20000));
     res("fallocate 0..9000", fallocate(fd, 0, 0, 9000));
     sigs("after other fallocates");
+    say("size: %ld\n", size_of(fd));
+
+    int src = open("src", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    write(src, buf, 4000);
+    off_t in = 0, out = 8000;
+    res("sendfile 4000 to 8000 (shortened)", sendfile(fd, src, &in, 4000) >= 0 ? 0 : -1);
+    lseek(fd, 8000, SEEK_SET);
+    in = 0;
+    res("sendfile 4000 at 8000", sendfile(fd, src, &in, 4000));
+    res("sendfile at the limit", sendfile(fd, src, &in, 4000));
+    sigs("after sendfile");
+    in = 0;
+    res("copy_file_range to 9500", copy_file_range(src, &in, fd, &out, 4000, 0) >= 0 ? 0 : -1);
+    in = 0;
+    out = 9500;
+    res("copy_file_range 4000 at 9500", copy_file_range(src, &in, fd, &out, 4000, 0));
+    out = 10000;
+    res("copy_file_range at the limit", copy_file_range(src, &in, fd, &out, 4000, 0));
+    sigs("after copy_file_range");
     say("size: %ld\n", size_of(fd));
 
     int p[2];

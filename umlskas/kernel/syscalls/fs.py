@@ -9,7 +9,7 @@ import struct
 import time
 
 from .. import hostsys, locks, xattr
-from ..rlimits import fsize_grow, fsize_write
+from ..rlimits import SIGXFSZ, fsize_grow, fsize_write
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -1623,7 +1623,8 @@ def _copy(task, in_fd, off_in_ptr, out_fd, off_out_ptr, count, checks_regular):
                 raise SyscallError(errno.EINVAL)
         if dst.flags & O_APPEND:
             raise SyscallError(errno.EBADF)
-    count = min(count, MAX_RW_COUNT, 1 << 20)
+    want = min(count, MAX_RW_COUNT, 1 << 20)
+    count = fsize_write(task, dst, want, off_out)
     pos = None
     if off_in is None and statmod.S_ISREG(getattr(src, "mode", 0)):
         # Read without moving the file offset: a destination that has to wait (a full
@@ -1651,6 +1652,12 @@ def _copy(task, in_fd, off_in_ptr, out_fd, off_out_ptr, count, checks_regular):
     task.restart["on_partial"] = advance
     n = dst.pwrite(data, off_out) if off_out is not None else dst.write(data)
     advance(n)
+    if count < want and n == count and not checks_regular and \
+            (off_in is not None or pos is not None) and \
+            src.pread(1, (off_in if off_in is not None else pos) + n):
+        # sendfile goes on after a write cut short at RLIMIT_FSIZE (splice_direct_to_actor
+        # loops): its next write fails, which raises SIGXFSZ, and the call returns n.
+        task.kernel.send_signal(task.process, SIGXFSZ, task)
     return n
 
 
