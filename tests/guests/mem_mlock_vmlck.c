@@ -86,6 +86,13 @@ int main(void)
     show("after mremap");
     res("mprotect keeps the lock", mprotect(l2, PG, PROT_READ | PROT_WRITE));
     show("after mprotect");
+    l2[0] = 'L';
+    res("MADV_DONTNEED on a locked page", madvise(l2, PG, MADV_DONTNEED));
+    res("MADV_FREE on a locked page", madvise(l2, PG, MADV_FREE));
+    check("locked page kept", l2[0] == 'L');
+    res("MADV_DONTNEED_LOCKED", madvise(l2, PG, 24));
+    check("MADV_DONTNEED_LOCKED dropped it", l2[0] == 0);
+    show("after madvise");
 
     /* across a hole: the part before it is locked, then ENOMEM */
     char *h = mmap(NULL, 4 * PG, PROT_READ, ANON, -1, 0);

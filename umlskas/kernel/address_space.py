@@ -625,6 +625,10 @@ class AddressSpace:
             unmapped = True
         if advice in MADV_HOST:
             for vma in vmas:
+                if advice in (MADV_DONTNEED, MADV_FREE) and vma.flags & MAP_LOCKED:
+                    # madvise_dontneed_free_valid_vma: locked pages stay (only
+                    # MADV_DONTNEED_LOCKED may drop them).
+                    raise SyscallError(errno.EINVAL)
                 lo, hi = max(vma.start, addr), min(vma.end, end)
                 self._host([MapOp(HOST_MADVISE, (lo, hi - lo, advice))])
             if advice in (MADV_DONTFORK, MADV_DOFORK):
