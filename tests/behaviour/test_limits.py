@@ -25,6 +25,7 @@ GUESTS = [
     ("mem_getdents", True),
     ("rlim_cpu", False),
     ("mem_vma_merge", True),
+    ("rlim_nproc", False),
 ]
 
 

@@ -365,6 +365,7 @@ class Kernel:
         if flags & CLONE_THREAD and flags & (CLONE_NEWUSER | CLONE_NEWPID) or \
                 flags & CLONE_PIDFD and flags & CLONE_DETACHED:
             raise SyscallError(errno.EINVAL)
+        rlimits.check_nproc(self, task)
         if flags & CLONE_NAMESPACES:
             raise SyscallError(errno.EPERM)
         if flags & CLONE_SETTLS and tls >= task.mm.top:

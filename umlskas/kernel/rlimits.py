@@ -1,4 +1,4 @@
-"""Resource-limit checks shared by several syscalls: RLIMIT_FSIZE on writes and size changes, RLIMIT_CPU through the host."""
+"""Resource-limit checks shared by several syscalls: RLIMIT_FSIZE on writes and size changes, RLIMIT_NPROC on clone, RLIMIT_CPU through the host."""
 
 import errno
 import os
@@ -7,7 +7,7 @@ import stat as statmod
 
 from .errors import SyscallError
 
-RLIMIT_CPU, RLIMIT_FSIZE = 0, 1
+RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC = 0, 1, 6
 RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 SIGKILL, SIGXCPU, SIGXFSZ = 9, 24, 25
 
@@ -88,3 +88,15 @@ def cpu_limit_signal(task):
     limits[0] = soft + 1
     apply_cpu_limit(task)
     return SIGXCPU
+
+
+def check_nproc(kernel, task):
+    """copy_process: EAGAIN when the new task would give the caller's real user more
+    tasks (threads included) than the caller's RLIMIT_NPROC; root is exempt (the
+    initial user, CAP_SYS_RESOURCE)."""
+    uid = task.creds.uid
+    limit = task.rlimits[RLIMIT_NPROC][0]
+    if limit == RLIM_INFINITY or uid == 0 or task.creds.euid == 0:
+        return
+    if sum(1 for t in kernel.tasks.values() if t.creds.uid == uid) >= limit:
+        raise SyscallError(errno.EAGAIN)
