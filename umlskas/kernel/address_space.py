@@ -79,6 +79,9 @@ def page_up(x):
     return (x + PAGE - 1) & PAGE_MASK
 
 
+UNLIMITED_PAGES = 1 << 52               # RLIM_INFINITY in pages, as far as checks go
+
+
 class VmLimits:
     """The caller's memory limits, in pages, as mm/mmap.c consults them (rlimit() of
     current): RLIMIT_AS, RLIMIT_DATA soft and hard, RLIMIT_MEMLOCK (None with
@@ -402,8 +405,9 @@ class AddressSpace:
     def may_expand(self, limits, prot, flags, npages, name=""):
         """may_expand_vm(): RLIMIT_AS for every mapping, RLIMIT_DATA for data
         mappings (with Linux's allowance for a soft limit of 0 under the hard one)."""
-        if limits is None:
-            return True
+        if limits is None or (limits.as_pages >= UNLIMITED_PAGES
+                              and limits.data_pages >= UNLIMITED_PAGES):
+            return True                   # the usual case: no need to count
         total, data = self.vm_pages()
         if total + npages > limits.as_pages:
             return False
