@@ -22,6 +22,7 @@ PM_ENTRY_BYTES = 8
 TASK_SIZE = 0x7FFFFFFFF000              # x86-64 user address space: where the file ends
 # Present, swapped, file/shared-anon, soft-dirty, exclusive, uffd-wp, guard region.
 PM_KEEP = (1 << 63) | (1 << 62) | (1 << 61) | (0xF << 55)
+MAX_ENTRIES = 1 << 17                   # 1 MiB of entries (512 MiB of address space)
 
 
 class PagemapFile(File):
@@ -50,7 +51,10 @@ class PagemapFile(File):
         if offset % PM_ENTRY_BYTES or size % PM_ENTRY_BYTES:
             raise SyscallError(errno.EINVAL)
         first = offset // PM_ENTRY_BYTES
-        count = min(size // PM_ENTRY_BYTES, max((TASK_SIZE >> PAGE_SHIFT) - first, 0))
+        # At most MAX_ENTRIES a call: a short read, so that a huge buffer never makes
+        # the kernel build a huge answer.
+        count = min(size // PM_ENTRY_BYTES, max((TASK_SIZE >> PAGE_SHIFT) - first, 0),
+                    MAX_ENTRIES)
         if count <= 0:
             return b""
         out = array.array("Q", bytes(count * PM_ENTRY_BYTES))
