@@ -29,6 +29,7 @@ int main(int argc, char **argv)
     res("count 2^32-1", gd(fd, two, 0xffffffffUL));
     res("count 10 (too small)", gd(fd, two, 10));
     res("buffer unmapped", gd(fd, two + PG, 4096));
+    res("buffer unmapped, count 10", gd(fd, two + PG, 10));
     res("buffer kernel address", gd(fd, KERNPTR, 4096));
     int seen = 0, calls = 0, short_calls = 0;
     for (;;) {

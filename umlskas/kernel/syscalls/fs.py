@@ -25,6 +25,7 @@ MAX_RW_COUNT = 0x7FFFF000
 PATH_MAX = 4096
 TASK_SIZE_MAX = 0x7FFFFFFFF000
 DIRENT_BUF_MAX = 1 << 16
+DIRENT_MIN = 24                 # the smallest linux_dirent64 record (a one-byte name)
 IOV_MAX = 1024
 FIOCLEX, FIONCLEX, FIOASYNC = 0x5451, 0x5450, 0x5452
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
@@ -672,7 +673,7 @@ def sys_getdents64(task, fd, dirp, count):
     try:
         data = file.getdents64(avail)
     except SyscallError as e:
-        if e.errno == errno.EINVAL and avail < room:
+        if e.errno == errno.EINVAL and avail < room and room >= DIRENT_MIN:
             raise SyscallError(errno.EFAULT) from None  # the first entry ran into the fault
         raise
     task.mm.write(dirp, data)
