@@ -4,6 +4,7 @@
  * shared file mappings (mmap and mprotect).  argv[1]: scratch directory. */
 #include "common.h"
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -61,6 +62,22 @@ int main(int argc, char **argv)
     pok("file HUGETLB", mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_HUGETLB, rw, 0));
     pok("file GROWSDOWN", mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_GROWSDOWN, rw, 0));
     pok("anon SHARED GROWSDOWN", mmap(NULL, PG, PROT_READ, MAP_SHARED | ANON | MAP_GROWSDOWN, -1, 0));
+
+    say("== MAP_DROPPABLE\n");
+    char *dr = mmap(NULL, PG, PROT_READ | PROT_WRITE, 0x08 | ANON, -1, 0);
+    pok("anon DROPPABLE", dr);
+    pok("anon DROPPABLE|LOCKED", mmap(NULL, PG, PROT_READ, 0x08 | ANON | MAP_LOCKED, -1, 0));
+    pok("anon DROPPABLE|GROWSDOWN", mmap(NULL, PG, PROT_READ, 0x08 | ANON | MAP_GROWSDOWN, -1, 0));
+    pok("file DROPPABLE", mmap(NULL, PG, PROT_READ, 0x08, rw, 0));
+    if (dr != MAP_FAILED) {
+        dr[0] = 'd';
+        pid_t c = fork();
+        if (c == 0)
+            _exit(dr[0]);
+        int st;
+        waitpid(c, &st, 0);
+        say("DROPPABLE in a fork child: %d, in the parent: %c\n", WEXITSTATUS(st), dr[0]);
+    }
 
     say("== open mode\n");
     pok("SHARED PROT_WRITE O_RDONLY", mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));

@@ -23,7 +23,7 @@ PAGE_MASK = ~(PAGE - 1)
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 PROT_GROWSDOWN, PROT_GROWSUP = 0x01000000, 0x02000000
-MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 0x01, 0x02, 0x03
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_DROPPABLE = 0x01, 0x02, 0x03, 0x08
 MAP_TYPE = 0x0F
 MAP_FIXED = 0x10
 MAP_ANONYMOUS = 0x20
@@ -468,6 +468,12 @@ class AddressSpace:
         elif maptype == MAP_SHARED:
             if flags & MAP_GROWSDOWN:
                 raise SyscallError(errno.EINVAL)
+        elif maptype == MAP_DROPPABLE:
+            # Private memory the host may drop (and a fork child gets zeroed): never
+            # locked, not a stack, no huge pages.
+            if flags & (MAP_LOCKED | MAP_HUGETLB | MAP_GROWSDOWN):
+                raise SyscallError(errno.EINVAL)
+            locked = 0
         elif maptype != MAP_PRIVATE:
             raise SyscallError(errno.EINVAL)        # MAP_SHARED_VALIDATE is for files
         new_flags = (flags & ~(MAP_TYPE | MAP_LOCKED)) | maptype | locked
