@@ -73,6 +73,11 @@ static void child(void)
     si.si_code = SI_QUEUE;
     si.si_value.sival_int = 6;
     res("rt_tgsigqueueinfo at the limit", syscall(SYS_rt_tgsigqueueinfo, getpid(), gettid(), SIGRTMIN + 1, &si));
+    int pfd = syscall(SYS_pidfd_open, getpid(), 0);
+    si.si_value.sival_int = 7;
+    res("pidfd_send_signal, si_signo 0", syscall(SYS_pidfd_send_signal, pfd, SIGRTMIN, &si, 0));
+    si.si_signo = SIGRTMIN;
+    res("pidfd_send_signal RTMIN at the limit", syscall(SYS_pidfd_send_signal, pfd, SIGRTMIN, &si, 0));
     res("kill RTMIN+1 at the limit", kill(getpid(), SIGRTMIN + 1));
     res("kill RTMIN+1 again", kill(getpid(), SIGRTMIN + 1));
     res("sigqueue SIGUSR1 at the limit", queue_rt(SIGUSR1, 7));
