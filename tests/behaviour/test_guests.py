@@ -69,8 +69,29 @@ for _c in CASES:
 
 # Guests with these prefixes belong to their own test files (test_processes.py,
 # test_signals.py, test_ipc.py ..., tests/security/ for sec_).
-OTHER_FILES_PREFIXES = ("proc_", "sig_", "thr_", "ipc_", "fuzz_", "locks", "dev_", "mmap_shared",
-                        "vfs_", "sec_", "mem_", "rlim_")
+OTHER_FILES_PREFIXES = (  # one a line
+    "proc_",
+    "sig_",
+    "thr_",
+    "ipc_",
+    "fuzz_",
+    "locks",
+    "dev_",
+    "mmap_shared",
+    "vfs_",
+    "sec_",
+    "sys_",
+    "futex_",
+    "sysv_",
+    "ns_",
+    "misc_",
+    "cap_",
+    "fown_",
+    "inotify_",
+    "py_",
+    "mem_",
+    "rlim_",
+)
 
 
 def test_every_guest_has_a_case():

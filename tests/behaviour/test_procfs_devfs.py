@@ -27,7 +27,7 @@ PROC_ENV = {**DEFAULT_ENV, "PROCFS_TEST": "yes"}
 DEV_NAMES = sorted(["null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm",
                     "fd", "stdin", "stdout", "stderr"])
 PROC_NAMES = sorted(["self", "thread-self", "cpuinfo", "meminfo", "stat", "uptime", "loadavg",
-                     "version", "filesystems", "mounts", "sys"])
+                     "version", "filesystems", "mounts", "sys", "sysvipc"])
 
 
 def check_guest(mode, argv, *, env=None, repeat=True, timeout=None):

@@ -6,7 +6,7 @@ processes, and asks every pid up to 70000 with kill(pid, 0) (pid_max is 32768 on
 hosts we run on; larger host pids are covered by the ones passed in). It is NEVER run natively: as
 root it would kill the host's processes. Its expected output is Linux's for pids that do
 not exist (ESRCH, ECHILD for the waits, ENOENT under /proc) or ENOSYS where umlskas does
-not implement the call at all (ptrace, process_vm_*, capget, ioprio_set, kcmp).
+not implement the call at all (ptrace).
 
 tests/guests/sec_escape_fds.c tries every fd-taking call on fds it never opened, high fd
 numbers, the fd listings and close_range: safe natively, so native Linux is its oracle.
@@ -30,8 +30,8 @@ tkill SIGKILL: -1 ESRCH
 rt_sigqueueinfo SIGKILL: -1 ESRCH
 rt_tgsigqueueinfo SIGKILL: -1 ESRCH
 pidfd_open: -1 ESRCH
-process_vm_readv: -1 ENOSYS
-process_vm_writev: -1 ENOSYS
+process_vm_readv: -1 ESRCH
+process_vm_writev: -1 ESRCH
 prlimit get: -1 ESRCH
 prlimit set: -1 ESRCH
 sched_setaffinity: -1 ESRCH
@@ -49,10 +49,10 @@ waitid: -1 ECHILD
 wait4: -1 ECHILD
 ptrace attach: -1 ENOSYS
 ptrace seize: -1 ENOSYS
-capget: -1 ENOSYS
+capget: -1 ESRCH
 get_robust_list: -1 ESRCH
-ioprio_set: -1 ENOSYS
-kcmp: -1 ENOSYS
+ioprio_set: -1 ESRCH
+kcmp: -1 ESRCH
 stat /proc/PID: -1 ENOENT
 open /proc/PID/root: -1 ENOENT
 open /proc/PID/mem: -1 ENOENT

@@ -266,7 +266,7 @@ def test_sys_tree(fs, kernel):
     assert uuid.fullmatch(a) and uuid.fullmatch(b) and a != b          # fresh per read
     boot = fs.step(t, "/proc/sys/kernel/random/boot_id", False)
     assert read_all(boot, t) == read_all(boot, t) and uuid.fullmatch(read_all(boot, t))
-    t.creds.fsuid = 1000
+    t.creds.fsuid = t.creds.euid = 1000     # sysctl permissions go by the euid (test_perm)
     assert err(fs.step(t, "/proc/sys/kernel/pid_max", False).open, t, O_WRONLY) == errno.EACCES
     assert err(fs.step(t, "/proc/sys/kernel/hostname", False).open, t, O_WRONLY) == errno.EACCES
 
@@ -287,10 +287,11 @@ def test_read_only_files_and_directories_refuse_writes(fs, kernel):
     t = kernel.spawn()
     status = fs.step(t, "/proc/1/status", False)
     assert isinstance(status, ProcFile) and not status.is_dir
-    t.creds.fsuid = 1000
+    saved_caps = t.creds.cap_eff
+    t.creds.fsuid, t.creds.cap_eff = 1000, 0   # a user: no CAP_DAC_OVERRIDE
     for flags in (O_WRONLY, O_RDWR):
         assert err(status.open, t, flags) == errno.EACCES
-    t.creds.fsuid = 0                      # root may open it, but there is nothing to write
+    t.creds.fsuid, t.creds.cap_eff = 0, saved_caps   # root may open it, nothing to write
     assert err(status.open(t, O_WRONLY).write, b"x") == errno.EINVAL
     assert err(status.open, t, O_RDONLY | O_DIRECTORY) == errno.ENOTDIR
     d = fs.step(t, "/proc/1", False)
@@ -323,7 +324,7 @@ def test_stable_inodes_and_owner(fs, kernel):
     assert statmod.S_IMODE(a.st_mode) == 0o444
     assert statmod.S_IMODE(fs.step(t, "/proc/1/environ", False).stat().st_mode) == 0o400
     d = fs.step(t, "/proc/1", False).stat()
-    assert (d.st_uid, statmod.S_IMODE(d.st_mode), d.st_nlink) == (1000, 0o555, 5)
+    assert (d.st_uid, statmod.S_IMODE(d.st_mode), d.st_nlink) == (1000, 0o555, 6)   # fd fdinfo ns task
     assert statmod.S_IMODE(fs.step(t, "/proc/1/fd", False).stat().st_mode) == 0o500
 
 

@@ -224,6 +224,9 @@ class StubProcess:
     def inject(self, nr, args=()):
         return self.channel.inject(self.host_pid, nr, args)
 
+    def cmpxchg32(self, addr, old, new):
+        return self.channel.cmpxchg32(self.host_pid, addr, old, new)
+
     def clone(self, host_flags):
         """A new host process or thread made by a real clone in this one (see StubChannel.clone)."""
         child = StubProcess(self.channel.clone(self.host_pid, host_flags), self.channel)

@@ -78,6 +78,7 @@ in one stop with no SIGUSR2 round (StubProcess.vsyscall_trap). The handler's
 own host syscalls pass that filter (it traces only the vsyscall page's ip).
 """
 
+import collections
 import errno
 import logging
 import os
@@ -353,6 +354,8 @@ class TTMode(SkasMode):
                                      handler_mask)
         self._info = ptrace.SyscallInfo()
         self.stats = {"syscalls": 0, "stops": 0}
+        # Host stops already reaped, served first come, first served (see wait()).
+        self._stops = collections.deque()
         self._ctxsw0 = self._ctx_switches()
 
     # ---- spawn and resume -------------------------------------------------------------
@@ -415,15 +418,32 @@ class TTMode(SkasMode):
         while True:
             if channel.reaped:
                 pid, status = channel.reaped.popitem()
+            elif self._stops:
+                pid, status = self._stops.popleft()
             else:
                 pid, status = os.waitpid(-1, _WALL if block else _WALL | os.WNOHANG)
                 if pid == 0:
                     return None
+                # waitpid(-1) always reports the first stopped tracee in the host's list:
+                # with more guest threads trapping than the loop serves, the ones at the
+                # end of that list would starve (a GIL that only some threads ever get).
+                # Take every stop that is there now and serve them in turn.
+                stops = self._stops
+                while True:
+                    try:
+                        more = os.waitpid(-1, _WALL | os.WNOHANG)
+                    except ChildProcessError:
+                        break
+                    if more[0] == 0:
+                        break
+                    stops.append(more)
             proc = procs.get(pid)
             if proc is None:
                 continue
             if status & 0xFF != 0x7F:
                 del procs[pid]
+                if self._stops:     # no stale stop of it may reach a later holder of the pid
+                    self._stops = collections.deque(s for s in self._stops if s[0] != pid)
                 proc.release()
                 proc.group.discard(proc.slot)
                 proc.state = DEAD
@@ -529,6 +549,11 @@ class TTMode(SkasMode):
             si = ptrace.getsiginfo(pid)
             proc.state = DIRECT
             return (proc, TRAP_SIGNAL, sig, (si.si_code, si.si_addr))
+        if state == DEAD:
+            # A stop taken before the thread was killed or told to exit (wait() queues
+            # stops): nothing for the kernel; let it go on to its end.
+            self._continue(proc)
+            return None
         if sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, _SIGTRAP):
             regs = ptrace.getregs(pid)
             log.error("TT: host signal %d in guest %d's handler (state %s, rip %#x)",

@@ -144,6 +144,13 @@ __asm__(
     "    syscall\n"
     "    int3\n"
 
+    /* The kernel's atomic update of a guest futex word (futex_cmpxchg_value_locked):
+     * eax = expected, esi = new, rdi = the word; eax comes back as the old value. */
+    ".globl stub_cmpxchg\n"
+    "stub_cmpxchg:\n"
+    "    lock cmpxchgl %esi, (%rdi)\n"
+    "    int3\n"
+
     ".globl stub_batch\n"
     "stub_batch:\n"
     "1:  test %r12, %r12\n"

@@ -66,9 +66,10 @@ class StubChannel:
 
     def __init__(self):
         self.path = stub_path()
-        syms = _elf_symbols(self.path, ("stub_syscall", "stub_batch"))
+        syms = _elf_symbols(self.path, ("stub_syscall", "stub_batch", "stub_cmpxchg"))
         self.trampoline = syms["stub_syscall"]
         self.batch_entry = syms["stub_batch"]
+        self.cmpxchg_entry = syms["stub_cmpxchg"]
         self.ops_fd = os.memfd_create("umlskas-ops", os.MFD_CLOEXEC)
         os.ftruncate(self.ops_fd, STUB_OPS_SIZE)
         self.ops = mmap.mmap(self.ops_fd, STUB_OPS_SIZE)
@@ -192,6 +193,23 @@ class StubChannel:
         result = done.rax
         return result - (1 << 64) if result >= 1 << 63 else result
 
+    def cmpxchg32(self, pid, addr, old, new):
+        """An atomic compare-and-exchange of the 32-bit word at addr, run by stopped
+        stub `pid`; returns the word's old value, or None if the access faulted.
+        Registers are kept."""
+        saved = ptrace.getregs(pid)
+        regs = ptrace.UserRegs.from_buffer_copy(saved)
+        regs.rip = self.cmpxchg_entry
+        regs.rdi = addr & 0xFFFFFFFFFFFFFFFF
+        regs.rax = old & 0xFFFFFFFF
+        regs.rsi = new & 0xFFFFFFFF
+        regs.orig_rax = 0xFFFFFFFFFFFFFFFF
+        ptrace.setregs(pid, regs)
+        done = self._run_to_trap(pid, fault_at=self.cmpxchg_entry)
+        saved.orig_rax = 0xFFFFFFFFFFFFFFFF
+        ptrace.setregs(pid, saved)
+        return None if done is None else done.rax & 0xFFFFFFFF
+
     def clone(self, pid, host_flags):
         """Run a host clone(host_flags) in stopped stub `pid`. Returns the new host
         pid, auto-attached by ptrace and stopped before its first instruction,
@@ -210,7 +228,7 @@ class StubChannel:
             self.reaped[child] = status
             raise OpError(0, errno.ESRCH)
 
-    def _run_to_trap(self, pid):
+    def _run_to_trap(self, pid, fault_at=None):
         ptrace.cont(pid)
         while True:
             _, status = os.waitpid(pid, ptrace.WALL)
@@ -227,6 +245,9 @@ class StubChannel:
                 if event:
                     ptrace.cont(pid)
                     continue
+                if fault_at is not None and sig in (signal.SIGSEGV, signal.SIGBUS) and \
+                        ptrace.getregs(pid).rip == fault_at:
+                    return None     # the op's own access faulted: not delivered
                 # A host signal arrived while the stub ran our op (the guest's
                 # pending SIGINT, say). Hold it back; the op is the kernel's.
                 ptrace.cont(pid)

@@ -179,14 +179,44 @@ class AddressSpace:
         if addr < 0 or addr + size > self.top or self.proc.write(addr, data) != size:
             raise SyscallError(errno.EFAULT)
 
-    def futex_key(self, addr, private):
-        """Where a futex word lives: private words by (mm, address); words in shared
-        memory by what is mapped there, so processes sharing it meet (futex(2))."""
-        if not private:
-            vma = self.find(addr)
-            if vma is not None and vma.shared_key is not None:
-                return (vma.shared_key, vma.offset + (addr - vma.start))
-        return (id(self), addr)
+    def futex_key(self, addr, private, write=False):
+        """Where a futex word lives (Linux's get_futex_key): a private op's word by
+        (mm, address); a shared op's by what is mapped there: shared memory by object
+        and offset, so processes sharing it meet, private memory by (mm, address) but
+        apart from the private ops' words. A shared op needs a page it may use
+        (write: a writable one; read-only private memory never changes): EFAULT."""
+        if addr < 0 or addr + 4 > self.top:
+            raise SyscallError(errno.EFAULT)
+        if private:
+            return ("private", id(self), addr)
+        vma = self.find(addr)
+        if vma is None or not vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) or \
+                (write and not vma.prot & PROT_WRITE):
+            raise SyscallError(errno.EFAULT)
+        if vma.shared_key is not None:
+            return (vma.shared_key, vma.offset + (addr - vma.start))
+        if not vma.prot & PROT_WRITE:
+            raise SyscallError(errno.EFAULT)
+        return ("mm", id(self), addr)
+
+    def cmpxchg32(self, addr, old, new):
+        """futex_cmpxchg_value_locked: replace the 32-bit word at addr by new if it
+        holds old, atomically against the guest's threads; returns the value it held.
+        EFAULT where the guest could not write it. Only while self.proc is stopped
+        in a trap (a syscall of the caller)."""
+        if addr < 0 or addr + 4 > self.top or self.extent(addr, 4, True) != 4:
+            raise SyscallError(errno.EFAULT)
+        atomic = getattr(self.proc, "cmpxchg32", None)
+        if atomic is None:
+            # A host mode without the primitive: a read and a write.
+            cur = int.from_bytes(self.read(addr, 4), "little")
+            if cur == old:
+                self.write(addr, (new & 0xFFFFFFFF).to_bytes(4, "little"))
+            return cur
+        cur = atomic(addr, old, new)
+        if cur is None:
+            raise SyscallError(errno.EFAULT)
+        return cur
 
     def extent(self, addr, size, writing):
         """How many bytes from addr on the guest can hand us (writing=False) or

@@ -24,18 +24,20 @@ class VirtualClock:
     """Time that only the guest's own actions move."""
 
     virtual = True
+    realtime_offset = 0            # ns the guest's root moved CLOCK_REALTIME by (settimeofday)
 
     def __init__(self):
         self.elapsed = 0
 
     def now_ns(self, clk):
         self.elapsed += STEP_NS
-        base = EPOCH_NS if clk in REALTIME_CLOCKS else BOOT_NS
-        return base + self.elapsed
+        if clk in REALTIME_CLOCKS:
+            return EPOCH_NS + self.realtime_offset + self.elapsed
+        return BOOT_NS + self.elapsed
 
     def advance_to(self, clk, deadline_ns):
         """A sleep until deadline_ns on clock clk ends at once, with time moved on."""
-        base = EPOCH_NS if clk in REALTIME_CLOCKS else BOOT_NS
+        base = EPOCH_NS + self.realtime_offset if clk in REALTIME_CLOCKS else BOOT_NS
         self.elapsed = max(self.elapsed, deadline_ns - base)
 
 

@@ -160,6 +160,13 @@ class PtySlave(HostFile):
     def stat(self):
         return self.shown.stat() if self.shown is not None else super().stat()
 
+    def ctty_of(self, task):
+        """The caller's session if this pty is its controlling terminal, else None (the
+        user's own terminals: the first session's, as the kernel process's)."""
+        if not self.guest_pty:
+            return task.sid
+        return task.sid if self.devfs.session_tty.get(task.sid) == self.number else None
+
     def ioctl(self, task, cmd, arg):
         if cmd == TIOCSCTTY:
             self.devfs.session_tty[task.sid] = self.number
@@ -167,6 +174,8 @@ class PtySlave(HostFile):
         if cmd == TIOCNOTTY:
             self.devfs.session_tty[task.sid] = None
             return 0
+        if cmd == TIOCGPTPEER:
+            raise SyscallError(errno.EIO)      # ptm_open_peer: not a master
         return super().ioctl(task, cmd, arg)
 
 
@@ -174,6 +183,14 @@ class PtyMaster(HostFile):
     """The master side of a pty the guest made by opening ptmx."""
 
     guest_pty = True
+    pty_master = True
+
+    def ctty_of(self, task):
+        """The session whose controlling terminal the slave is (None: nobody's)."""
+        for sid, n in self.devfs.session_tty.items():
+            if n == self.number:
+                return sid
+        return None
 
     def __init__(self, devfs, number, host_fd, flags, path):
         super().__init__(host_fd, flags, path)

@@ -2,6 +2,7 @@
 
 import errno
 
+from . import fsnotify
 from .errors import SyscallError
 
 FD_CLOEXEC = 1
@@ -88,6 +89,8 @@ class FdTable:
         if old is not None:
             if self.posix_locks is not None:
                 self.posix_locks.close_posix(self, old)
+            if getattr(old, "dnotify", None):
+                fsnotify.dnotify_flush(old, self)
             drop(old)
 
     def close(self, fd):
@@ -97,6 +100,8 @@ class FdTable:
         self.cloexec.discard(fd)
         if self.posix_locks is not None:
             self.posix_locks.close_posix(self, file)     # Linux's locks_remove_posix
+        if getattr(file, "dnotify", None):
+            fsnotify.dnotify_flush(file, self)           # filp_close
         drop(file)
 
     def close_all(self):

@@ -17,7 +17,7 @@ import stat as statmod
 import struct
 import time
 
-from . import signals
+from . import devnodes, fown, fsnotify, signals
 from .errors import Block, SyscallError
 
 O_ACCMODE = 3
@@ -45,6 +45,9 @@ TIOCOUTQ, TIOCSTI, TIOCPKT, TIOCSETD, TIOCGETD = 0x5411, 0x5412, 0x5420, 0x5423,
 TIOCCONS, TIOCSBRK, TIOCCBRK, TIOCVHANGUP = 0x541D, 0x5427, 0x5428, 0x5437
 TIOCGPKT, TIOCGEXCL = 0x80045438, 0x80045440
 TCOOFF = 0
+TIOCGSOFTCAR, TIOCSSOFTCAR, TIOCSSERIAL = 0x5419, 0x541A, 0x541F
+TIOCGLCKTRMIOS, TIOCSLCKTRMIOS = 0x5456, 0x5457
+SERIAL_STRUCT_SIZE, KTERMIOS_SIZE, CLOCAL = 72, 36, 0o4000
 N_TTY = 0
 SIGTTOU = 22
 
@@ -195,7 +198,10 @@ class HostFile(File):
         if statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.EISDIR)
         self._ready(select.POLLIN)
-        return host_call(os.read, self.host_fd, size)
+        data = host_call(os.read, self.host_fd, size)
+        if data and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)
+        return data
 
     def write(self, data):
         if not self.writable:
@@ -204,7 +210,10 @@ class HostFile(File):
         if self.flags & O_APPEND and statmod.S_ISREG(self.mode):
             host_call(os.lseek, self.host_fd, 0, os.SEEK_END)
         try:
-            return os.write(self.host_fd, data)
+            n = os.write(self.host_fd, data)
+            if n and self.fsnotify is not None:
+                fsnotify.file_event(self, fsnotify.IN_MODIFY)
+            return n
         except BlockingIOError:
             # The host end is non-blocking (a FIFO) but the guest's is not.
             if self.flags & O_NONBLOCK:
@@ -226,12 +235,20 @@ class HostFile(File):
             raise SyscallError(errno.EBADF)
         if statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.EISDIR)
-        return host_call(os.pread, self.host_fd, size, offset)
+        data = host_call(os.pread, self.host_fd, size, offset)
+        if data and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)
+        return data
 
     def pwrite(self, data, offset):
         if not self.writable:
             raise SyscallError(errno.EBADF)
-        return host_call(os.pwrite, self.host_fd, data, offset)
+        n = host_call(os.pwrite, self.host_fd, data, offset)
+        if n and self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_MODIFY)
+        return n
+
+    fsnotify = None                 # the kernel's fsnotify.Notifier once marks exist
 
     def lseek(self, offset, whence):
         if self.merged is not None:
@@ -242,7 +259,7 @@ class HostFile(File):
         return host_call(os.lseek, self.host_fd, offset, whence)
 
     def stat(self):
-        return host_call(os.fstat, self.host_fd)
+        return devnodes.fix_stat(host_call(os.fstat, self.host_fd))
 
     merged = None                   # an overlay directory's names -> their lstat
     merged_pos = 0
@@ -254,8 +271,8 @@ class HostFile(File):
             for name, st in sorted(self.merged.items()):
                 if st is None:              # gone since it was listed
                     continue
-                entries.append((os.fsencode(name), statmod.S_IFMT(st.st_mode) >> 12,
-                                st.st_ino))
+                entries.append((os.fsencode(name),
+                                statmod.S_IFMT(devnodes.fix_stat(st).st_mode) >> 12, st.st_ino))
             self.merged = entries
         out, self.merged_pos = pack_dirents(self.merged, self.merged_pos, size)
         return out
@@ -263,6 +280,8 @@ class HostFile(File):
     def getdents64(self, size):
         if not statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.ENOTDIR)
+        if self.fsnotify is not None:
+            fsnotify.file_event(self, fsnotify.IN_ACCESS)   # iterate_dir, every call
         if self.merged is not None:
             return self.merged_dents(size)
         buf = ctypes.create_string_buffer(size)
@@ -270,7 +289,7 @@ class HostFile(File):
             n = _syscall(SYS_getdents64, self.host_fd, buf, size)
             if n < 0:
                 raise SyscallError(ctypes.get_errno())
-            data = ctypes.string_at(buf, n)
+            data = devnodes.fix_dirents(ctypes.string_at(buf, n), self.host_fd)
             if self.dir_filter is None or n == 0:
                 return data
             kept = filter_dirents(data, self.dir_filter)
@@ -320,8 +339,16 @@ class HostFile(File):
         return 0
 
     def release(self):
-        os.close(self.host_fd)
-        self.host_fd = None
+        try:
+            if getattr(self, "lease", None) is not None:
+                from . import leases
+                leases.released(self)
+            if self.fsnotify is not None:
+                fsnotify.closed(self)       # IN_CLOSE_*, while the host fd still names it
+        finally:
+            # (an event's SIGIO may end the closing process itself: TaskGone)
+            os.close(self.host_fd)
+            self.host_fd = None
 
 
 class FifoState:
@@ -357,6 +384,16 @@ class FifoFile(HostFile):
             if e.errno == errno.EAGAIN and not self.flags & O_NONBLOCK:
                 raise Block(fds=((self.host_fd, select.POLLIN),)) from None
             raise
+        finally:
+            # pipe_read's and pipe_write's O_ASYNC signals for the guests' own I/O (the
+            # host's writers to the FIFO are not seen).
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
+
+    def write(self, data):
+        try:
+            return super().write(data)
+        finally:
+            fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
 
     def release(self):
         if self.readable:
@@ -364,7 +401,12 @@ class FifoFile(HostFile):
         if self.writable:
             self.state.writers -= 1
         self.state.queue.wake()
-        super().release()
+        try:
+            if (self.state.readers == 0) != (self.state.writers == 0):
+                fown.kill_fasync(self.kernel, self.state, fown.POLL_IN, readers=True)
+                fown.kill_fasync(self.kernel, self.state, fown.POLL_OUT, readers=False)
+        finally:
+            super().release()
 
 
 def filter_dirents(data, keep):
@@ -478,20 +520,24 @@ class SyntheticDir(File):
 # Emulated, never passed: TIOCGETD/TIOCSETD (only N_TTY exists here: any other
 #   discipline is EINVAL, Linux's answer for one no module provides; the host would
 #   load modules for the root kernel and leave the user's terminal dead), TIOCGPGRP,
-#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's), TIOCEXCL
+#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's; TIOCGPGRP and
+#   TIOCGSID are ENOTTY on a guest pty that is not the caller's terminal), TIOCGSOFTCAR
+#   and TIOCSSOFTCAR (the CLOCAL bit, through TCGETS/TCSETS), TIOCSSERIAL (copied in,
+#   then ENOTTY: no serial driver), TIOCGLCKTRMIOS (read), TIOCSLCKTRMIOS (EPERM for a
+#   non-root guest; applied on the guest's own ptys only), TIOCEXCL
 #   and TIOCNXCL on the user's terminal (accepted without effect: exclusive mode would
 #   outlive umlskas), breaks (TCSBRK 0, TCSBRKP, TIOCSBRK, TIOCCBRK: accepted without
 #   a break on the user's terminal, as on a pty, which has none: a break on a serial
 #   console is a magic SysRq) and tcdrain (TCSBRK n: waits, parked, for TIOCOUTQ 0).
 # Refused: TIOCSTI (typing into the user's terminal), TIOCCONS (redirecting the host's
 #   console), TIOCVHANGUP with EPERM, what a caller without CAP_SYS_ADMIN gets; every
-#   other request (TIOCLINUX, KD*, VT_*, TIOCSSERIAL, TIOCM*, TIOCSLCKTRMIOS...) with
+#   other request (TIOCLINUX, KD*, VT_*, TIOCM*...) with
 #   ENOTTY, Linux's answer for a request the terminal does not support.
 
 TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4}
 TTY_SET = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, TCSETS2: 44,
            TCSETSW2: 44, TCSETSF2: 44, TCSETA: 18, TCSETAW: 18, TCSETAF: 18}
-PTY_GET = {TIOCGPTN: 4, TIOCGPTLCK: 4, TIOCGPKT: 4, TIOCGEXCL: 4}
+PTY_GET = {TIOCGPTN: 4, TIOCGPTLCK: 4, TIOCGPKT: 4}      # the master's (pty_unix98_ioctl)
 PTY_SET = {TIOCSPTLCK: 4, TIOCPKT: 4}
 TTY_REFUSED = (TIOCSTI, TIOCCONS, TIOCVHANGUP)
 DRAIN_POLL = 0.02                   # seconds between two looks at an output queue
@@ -501,7 +547,11 @@ def tty_ioctl(task, file, cmd, arg):
     """A terminal request on a host tty fd: see the table above."""
     hfd = file.host_fd
     own = file.guest_pty
-    size = TTY_GET.get(cmd) or (own and PTY_GET.get(cmd))
+    master = own and getattr(file, "pty_master", False)
+    if cmd == TIOCGEXCL and own:
+        task.mm.write(arg, host_call(fcntl.ioctl, hfd, cmd, b"\0" * 4))
+        return 0
+    size = TTY_GET.get(cmd) or (master and PTY_GET.get(cmd))
     if size:
         task.mm.write(arg, host_call(fcntl.ioctl, hfd, cmd, b"\0" * size))
         return 0
@@ -524,19 +574,49 @@ def tty_ioctl(task, file, cmd, arg):
         if own or not _background(hfd):
             _host_set(hfd, cmd, data)
         return 0
-    if cmd == TIOCGPGRP:
-        # Job control is the kernel's: the guest's process group owns the terminal.
-        task.mm.write(arg, struct.pack("<i", task.pgid))
+    if cmd in (TIOCGPGRP, TIOCGSID):
+        # Job control is the kernel's: the guest's process group owns the terminal. A
+        # guest pty that is not the caller's controlling terminal: tiocgpgrp/tiocgsid
+        # answer ENOTTY before looking at the pointer (a master reports its slave's:
+        # no foreground group, no session, unless some session took it).
+        ctty = getattr(file, "ctty_of", None)
+        sid = ctty(task) if ctty is not None else task.sid
+        if sid is None and (cmd == TIOCGSID or not master):
+            raise SyscallError(errno.ENOTTY)
+        value = 0 if sid is None else task.pgid if cmd == TIOCGPGRP else sid
+        task.mm.write(arg, struct.pack("<i", value))
         return 0
     if cmd == TIOCSPGRP:
         task.mm.read(arg, 4)
         return 0
-    if cmd == TIOCGSID:
-        task.mm.write(arg, struct.pack("<i", task.sid))
+    if cmd == TIOCGSOFTCAR:
+        termios = host_call(fcntl.ioctl, hfd, TCGETS, b"\0" * TERMIOS_SIZE)
+        cflag, = struct.unpack_from("<I", termios, 8)
+        task.mm.write(arg, struct.pack("<i", 1 if cflag & CLOCAL else 0))
         return 0
+    if cmd == TIOCSSOFTCAR:
+        on, = struct.unpack("<i", task.mm.read(arg, 4))
+        termios = bytearray(host_call(fcntl.ioctl, hfd, TCGETS, b"\0" * TERMIOS_SIZE))
+        cflag, = struct.unpack_from("<I", termios, 8)
+        struct.pack_into("<I", termios, 8, cflag | CLOCAL if on else cflag & ~CLOCAL)
+        _host_set(hfd, TCSETS, bytes(termios))
+        return 0
+    if cmd == TIOCSSERIAL:
+        task.mm.read(arg, SERIAL_STRUCT_SIZE)     # copied in, then no serial driver
+        raise SyscallError(errno.ENOTTY)
+    if cmd == TIOCGLCKTRMIOS:
+        task.mm.write(arg, host_call(fcntl.ioctl, hfd, cmd, b"\0" * KTERMIOS_SIZE))
+        return 0
+    if cmd == TIOCSLCKTRMIOS:
+        if task.creds.euid != 0:
+            raise SyscallError(errno.EPERM)       # capable(CAP_SYS_ADMIN) comes first
+        data = task.mm.read(arg, KTERMIOS_SIZE)
+        if own:
+            host_call(fcntl.ioctl, hfd, cmd, data)
+        return 0                # the user's terminal: accepted, no lock outliving us
     if cmd in (TIOCSCTTY, TIOCNOTTY):
         return 0        # sessions and their terminals are the kernel's (devfs)
-    if own and cmd in PTY_SET:
+    if master and cmd in PTY_SET:
         host_call(fcntl.ioctl, hfd, cmd, task.mm.read(arg, 4))
         return 0
     if cmd in (TCFLSH, TCXONC):

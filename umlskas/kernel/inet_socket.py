@@ -24,6 +24,10 @@ SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
 MSG_DONTWAIT, MSG_NOSIGNAL = 0x40, 0x4000
 SIGPIPE = 13
 SOCKADDR_MAX = 128
+IFREQ_SIZE = 40
+# SIOCGIFNAME, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFMTU,
+# SIOCGIFINDEX
+IFREQ_IOCTLS = frozenset({0x8910, 0x8913, 0x8914, 0x8915, 0x891B, 0x8921, 0x8933})
 OPT_MAX = 4096
 
 
@@ -46,6 +50,8 @@ class _Iovec(ctypes.Structure):
 
 class InetSocket(HostFile):
     """A guest's AF_INET/AF_INET6 socket."""
+
+    netns = None            # the guest network namespace it was made in (None: initial)
 
     def __init__(self, kernel, host_fd, flags):
         super().__init__(host_fd, O_RDWR | (flags & O_NONBLOCK),
@@ -99,7 +105,20 @@ class InetSocket(HostFile):
             if err in (errno.EAGAIN, errno.EWOULDBLOCK):
                 self._wait(select.POLLIN)
             raise SyscallError(err)
-        return InetSocket(self.kernel, fd, flags), addr.raw[:alen.value]
+        new = InetSocket(self.kernel, fd, flags)
+        new.netns = self.netns
+        return new, addr.raw[:alen.value]
+
+    def ioctl(self, task, cmd, arg):
+        """Interface requests (struct ifreq) reach the host only for a socket of a
+        guest's own network namespace, where the only interface is its loopback:
+        the host's interfaces are never the guest's to see or change."""
+        if self.netns is not None and cmd in IFREQ_IOCTLS:
+            req = ctypes.create_string_buffer(task.mm.read(arg, IFREQ_SIZE), IFREQ_SIZE)
+            _ok(_libc.ioctl(self.host_fd, ctypes.c_ulong(cmd), req))
+            task.mm.write(arg, req.raw)
+            return 0
+        return super().ioctl(task, cmd, arg)
 
     def _name(self, fn):
         addr = ctypes.create_string_buffer(SOCKADDR_MAX)

@@ -29,7 +29,8 @@ import traceback
 import stat as statmod
 
 from .address_space import AddressSpace
-from . import hostsys
+from . import namespaces
+from . import creds, hostsys
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
 from .fdtable import FdTable, host_fd_budget
@@ -39,11 +40,13 @@ from . import rlimits, signals
 from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                       TRAP_SYSCALL)
 from .signals import NEVER_RESTART
+from . import sysv_ipc
 from .procfs import ProcFs
 from .syscalls.names import I386_SYSCALL_NAMES
 from .syscalls.table import BY_NAME, ENOSYS_REASONS, TABLE
-from .syscalls.futex import futex_wake
-from .deterministic import OneAtATime, SeededRandom, VirtualClock
+from .syscalls.futex import exit_pi_state_list, futex_wake
+from .syscalls.seccomp import check as seccomp_check
+from .deterministic import REALTIME_CLOCKS, OneAtATime, SeededRandom, VirtualClock
 from .task import FsContext, Process, Task, host_rlimits
 from .devfs import DevFs
 from .vfs import AT_EMPTY_PATH, HostPath, Vfs
@@ -70,7 +73,7 @@ FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFF
 SIGCHLD_ONLY = (signal.SIGCHLD,)
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
-ERESTARTSYS, ERESTARTNOHAND = -512, -514
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND = -512, -513, -514
 
 # Host signals that mean the guest faulted; with no guest handler they kill it.
 FATAL_BY_DEFAULT = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
@@ -84,12 +87,16 @@ class HostClock:
     """Time as the host has it."""
 
     virtual = False
+    realtime_offset = 0            # ns the guest's root moved CLOCK_REALTIME by (settimeofday)
 
     def now_ns(self, clk):
         try:
-            return time.clock_gettime_ns(clk)
+            ns = time.clock_gettime_ns(clk)
         except OSError as e:       # a clock this host lacks (the RTC alarm clocks, say)
             raise SyscallError(e.errno) from None
+        if self.realtime_offset and clk in REALTIME_CLOCKS:
+            ns += self.realtime_offset
+        return ns
 
 
 class Kernel:
@@ -119,6 +126,7 @@ class Kernel:
         self.tasks = {}                           # vpid (tid) -> Task
         self.current = None                       # the task whose syscall is running
         self.futexes = {}
+        self.futex_pi = {}                # PI futex key -> futex.PiState
         self.fifos = {}                           # (st_dev, st_ino) -> FifoState
         self.next_pid = 1
         self.init = None
@@ -159,10 +167,11 @@ class Kernel:
         return self.tasks.get(vpid)
 
     def task_for_pid(self, task, pid):
-        """The task a pid argument names (0 = the caller); ESRCH if none."""
+        """The task a pid argument names (0 = the caller, numbered in its pid
+        namespace); ESRCH if none."""
         if pid == 0:
             return task
-        target = self.tasks.get(pid) if pid > 0 else None
+        target = self.tasks.get(namespaces.pid_kid(task, pid)) if pid > 0 else None
         if target is None:
             raise SyscallError(errno.ESRCH)
         return target
@@ -171,9 +180,14 @@ class Kernel:
         return [t for t in self.tasks.values() if t.tgid == task.tgid]
 
     def cpu_time_ns(self, task, clk):
-        """CPU time of the guest's host thread(s), from the host's schedstat."""
+        """CPU time of the guest: its host thread(s), from the host's schedstat (user
+        time), and the kernel's time serving its syscalls (system time)."""
         if self.deterministic:
             return self.clock.elapsed
+        return self.user_time_ns(task, clk) + (task.process.sys_ns if clk == 2 else task.sys_ns)
+
+    def user_time_ns(self, task, clk):
+        """The host's account of the guest's own thread(s) (CLOCK_PROCESS_CPUTIME_ID: 2)."""
         total = 0
         for t in (self.threads_of(task) if clk == 2 else [task]):
             try:
@@ -278,6 +292,13 @@ class Kernel:
             strings.reverse()
             copied.append(strings)
         envp, argv = copied
+        if not argv:
+            # Linux 6.x: an empty argv gets "" as argv[0] (do_execveat_common), so
+            # programs that start at argv[1] do not walk into envp.
+            room -= 1
+            if room < 0:
+                raise SyscallError(errno.E2BIG)
+            argv = [b""]
         if flags & ~0x1100:
             raise SyscallError(errno.EINVAL)
         if flags & AT_EMPTY_PATH and not path:
@@ -296,6 +317,12 @@ class Kernel:
         # The point of no return: from here a failure kills the process.
         try:
             others = [t for t in task.process.threads if t is not task]
+            # futex_exec_release (and the exit of the threads exec ends): robust and
+            # PI futexes held go to their waiters with OWNER_DIED.
+            for t in [task] + others:
+                self._exit_robust_list(t)
+                exit_pi_state_list(t)
+            sysv_ipc.exec_mm(self, task.process, mm)
             if mm.users > 1 or others:
                 # The address space is shared (a vfork child, or other threads, which
                 # exec ends): unmapping it in place would pull it from under them.
@@ -325,6 +352,13 @@ class Kernel:
             task.clear_child_tid = 0
             task.robust_list = (0, 0)
             task.altstack = None
+            task.exe_ident = getattr(image, "exe_ident", None)
+            namespaces.on_exec(task)
+            # SET_PERSONALITY for an x86-64 ELF: READ_IMPLIES_EXEC does not survive exec.
+            task.personality = getattr(task, "personality", 0) & ~0x0400000
+            task.process.execed = True
+            creds.exec_creds(task, image)
+            creds.exec_cpu_flags(task)
             self._start_image(task, image)
         except SyscallError as e:
             log.error("execve of %r failed after the point of no return: %s", path, e)
@@ -349,7 +383,7 @@ class Kernel:
         if "vfork_child" in restart:
             child = restart["vfork_child"]
             if child.process.vfork_done is None:
-                return child.tid
+                return namespaces.pid_nr(task, child.tid)
             raise Block(queue=child.process.vfork_done)
         # kernel_clone, then copy_process's checks, in their order.
         if flags & CLONE_PIDFD and flags & CLONE_PARENT_SETTID and pidfd == ptid:
@@ -366,8 +400,7 @@ class Kernel:
                 flags & CLONE_PIDFD and flags & CLONE_DETACHED:
             raise SyscallError(errno.EINVAL)
         rlimits.check_nproc(self, task)
-        if flags & CLONE_NAMESPACES:
-            raise SyscallError(errno.EPERM)
+        prepared = namespaces.clone_check(task, flags)
         if flags & CLONE_SETTLS and tls >= task.mm.top:
             # copy_thread -> do_arch_prctl_64(ARCH_SET_FS): a base outside the user
             # address space is EPERM (as arch_prctl; the host would refuse it anyway).
@@ -414,6 +447,8 @@ class Kernel:
             parent = task.process.parent if flags & CLONE_PARENT else task.process
             child.process = self.new_process(tid, parent)
             child.process.pgid, child.process.sid = task.pgid, task.sid
+            # The session keyring is part of the credentials fork copies.
+            child.process.session_keyring = getattr(task.process, "session_keyring", None)
             # A sibling (CLONE_PARENT) tells the parent with the caller's own exit signal.
             child.process.exit_signal = (task.process.exit_signal if flags & CLONE_PARENT
                                          else exit_signal)
@@ -439,6 +474,11 @@ class Kernel:
         child.nice, child.sched_policy, child.sched_priority = (
             task.nice, task.sched_policy, task.sched_priority)
         child.creds = task.creds.copy()
+        child.seccomp = task.seccomp          # shared, immutable: a filter added later is its own
+        child.personality = getattr(task, "personality", 0)
+        child.cpus_allowed = getattr(task, "cpus_allowed", None)
+        child.exe_ident = getattr(task, "exe_ident", None)
+        namespaces.clone_into(task, child, flags, prepared)
         child.rlimits = task.rlimits if thread else [list(r) for r in task.rlimits]
         child.comm, child.exe, child.cmdline, child.environ, child.auxv = (
             task.comm, task.exe, task.cmdline, task.environ, task.auxv)
@@ -450,9 +490,9 @@ class Kernel:
             task.mm.write(pidfd, struct.pack("<i", fd))
         # Linux ignores a failed write of either tid (kernel_clone, schedule_tail).
         if flags & CLONE_PARENT_SETTID:
-            self._put_tid(task.mm, ptid, tid)
+            self._put_tid(task.mm, ptid, namespaces.pid_nr(task, tid))
         if flags & CLONE_CHILD_SETTID:
-            self._put_tid(child.mm, ctid, tid)
+            self._put_tid(child.mm, ctid, namespaces.pid_nr(child, tid))
         if flags & CLONE_CHILD_CLEARTID:
             child.clear_child_tid = ctid
         self.mode.start(child_proc)
@@ -460,7 +500,7 @@ class Kernel:
             child.process.vfork_done = WaitQueue()
             restart["vfork_child"] = child
             raise Block(queue=child.process.vfork_done)
-        return tid
+        return namespaces.pid_nr(task, tid)
 
     @staticmethod
     def _put_tid(mm, addr, tid):
@@ -501,9 +541,12 @@ class Kernel:
     def _clear_child_tid(self, task):
         """What Linux's mm_release does for an exiting thread whose memory others
         may still see: release its robust futexes, clear and wake CLEARTID."""
+        # futex_exit_release runs for every exiting thread: a robust or PI futex
+        # in shared memory may have waiters in other processes.
+        self._exit_robust_list(task)
+        exit_pi_state_list(task)
         if task.mm.users <= 1 and len(task.process.threads) <= 1:
             return
-        self._exit_robust_list(task)
         if task.clear_child_tid:
             try:
                 task.mm.write(task.clear_child_tid, b"\0\0\0\0")
@@ -519,23 +562,39 @@ class Kernel:
         mm = task.mm
         try:
             first, offset, pending = struct.unpack("<QqQ", mm.read(head, 24))
-            entries = []
+            # Bit 0 of each pointer says "a PI futex" (fetch_robust_entry); the
+            # pending entry may be on the list too: handled once, at the end.
             entry = first
-            while entry != head and len(entries) < ROBUST_LIST_LIMIT:
-                entries.append(entry)
-                entry, = struct.unpack("<Q", mm.read(entry, 8))
-            if pending:
-                entries.append(pending)
-            for entry in entries:
-                addr = (entry & ~1) + offset
-                word, = struct.unpack("<I", mm.read(addr, 4))
-                if word & FUTEX_TID_MASK != task.tid:
-                    continue
-                mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
-                if word & FUTEX_WAITERS:
-                    futex_wake(task, addr, 1)
+            for _ in range(ROBUST_LIST_LIMIT):
+                if entry & ~1 == head:
+                    break
+                following, = struct.unpack("<Q", mm.read(entry & ~1, 8))
+                if entry & ~1 != pending & ~1:
+                    self._futex_death(task, (entry & ~1) + offset, entry & 1, False)
+                entry = following
+            if pending & ~1:
+                self._futex_death(task, (pending & ~1) + offset, pending & 1, True)
         except SyscallError:
             pass
+
+    @staticmethod
+    def _futex_death(task, addr, pi, pending):
+        """handle_futex_death: the word of a lock the thread holds gets OWNER_DIED
+        (WAITERS kept) and, for a plain futex with waiters, one waiter is woken; PI
+        futexes go to their waiter through exit_pi_state_list."""
+        mm = task.mm
+        if addr & 3:
+            raise SyscallError(errno.EINVAL)
+        word, = struct.unpack("<I", mm.read(addr, 4))
+        if pending and not pi and not word:
+            # Died between the unlock and the wake of its waiter.
+            futex_wake(task, addr, 1)
+            return
+        if word & FUTEX_TID_MASK != task.tid:
+            return
+        mm.write(addr, struct.pack("<I", (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED))
+        if word & FUTEX_WAITERS and not pi:
+            futex_wake(task, addr, 1)
 
     def _retire(self, task):
         """Take a thread out of the running tables and stop its host thread."""
@@ -556,11 +615,14 @@ class Kernel:
             self._retire(t)
             t.proc.kill()
         leader = threads[0]
+        if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
+            wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
         files = leader.files
         files.users -= 1
         if files.users <= 0:
             files.close_all()
         leader.mm.users -= 1
+        sysv_ipc.exit_process(self, process, leader.mm)
         self.release_vfork(process)
         init = self.init.process
         reaper = process.parent
@@ -568,6 +630,7 @@ class Kernel:
             reaper = reaper.parent
         if reaper is None or reaper.zombie or not reaper.threads:
             reaper = init
+        reaper = namespaces.reaper_of(self, process, reaper)
         for child in list(process.children):
             if child.zombie and reaper is process:
                 continue
@@ -585,6 +648,8 @@ class Kernel:
         process.children = []
         process.exit_status = wstatus
         process.exit_queue.wake()
+        for other in namespaces.init_exited(self, process):
+            self.end_process(other, signal.SIGKILL)     # the pid namespace's init is gone
         if process is init:
             self.exit_status = _status_to_code(wstatus)
             # init is gone: like a pid namespace, everything else goes with it.
@@ -607,14 +672,34 @@ class Kernel:
         parent.child_exit.wake()
         self._notify_parent(parent, process, leader, wstatus, exit_signal)
 
+    def _dumps_core(self, leader, sig):
+        """Whether Linux's do_coredump would dump for this death (the kernel itself
+        writes no core file; the wait status's core bit is what programs see): a
+        core-dumping signal, a dumpable process, and a core_pattern that is a pipe
+        (any RLIMIT_CORE but 1) or a file name with RLIMIT_CORE of a page or more
+        (binfmt_elf's min_coredump)."""
+        if sig not in signals.DEFAULT_CORE:
+            return False
+        if not getattr(leader.process, "dumpable", True):    # PR_SET_DUMPABLE, setuid
+            return False
+        pattern = self.procfs._core_pattern()
+        limit = leader.rlimits[4][0]               # RLIMIT_CORE
+        if pattern.startswith("|"):
+            return limit != 1
+        return bool(pattern) and limit >= 4096
+
     def _notify_parent(self, parent, process, leader, wstatus, exit_signal):
         if not exit_signal:
             return
-        if wstatus & 0x7F:
+        if wstatus & 0x80 and wstatus & 0x7F:
+            code, status = signals.CLD_DUMPED, wstatus & 0x7F
+        elif wstatus & 0x7F:
             code, status = signals.CLD_KILLED, wstatus & 0x7F
         else:
             code, status = signals.CLD_EXITED, (wstatus >> 8) & 0xFF
-        info = signals.siginfo(exit_signal, code, pid=process.tgid, uid=leader.creds.uid,
+        pid = namespaces.vnr(parent.pid_ns, process.tgid) if hasattr(parent, "pid_ns") \
+            else process.tgid          # as the parent's pid namespace numbers it
+        info = signals.siginfo(exit_signal, code, pid=pid, uid=leader.creds.uid,
                                status=status)
         try:
             self.send_signal(parent, exit_signal, info=info)
@@ -896,6 +981,7 @@ class Kernel:
         # The same list and dict objects for the whole run: local names are faster.
         ready, forwarded, fd_waits = self.ready, self.forwarded, self.fd_waits
         deadlines, timers = self.deadlines, self.timers
+        clock = time.perf_counter_ns
         trap = None
         while tasks:
             if trap is None:
@@ -939,12 +1025,17 @@ class Kernel:
                     continue
                 task.mm.proc = proc     # address-space ops run in the stopped caller
                 self.current = task
+                if task.seccomp is not None and not seccomp_check(self, task, proc, nr, raw):
+                    continue
                 entry = table[nr] if nr < ntable else None
                 if entry is None or entry.handler is None:
                     self._unsupported(task, nr, entry, raw)
                     continue
                 if tracer is None:
                     # The hot path, inlined: decode, call, reply (and wait, in one step).
+                    # The handler's time is the guest's system time (as a syscall's
+                    # time in Linux's kernel is the caller's).
+                    started = clock()
                     try:
                         if entry.plain:
                             result = entry.handler(task, *raw[:entry.nargs])
@@ -961,6 +1052,9 @@ class Kernel:
                     except Exception:
                         self._kernel_bug(task, entry)
                         return
+                    spent = clock() - started
+                    task.sys_ns += spent
+                    task.process.sys_ns += spent
                     if task.restart:
                         task.restart.clear()
                     if proc.task is None:
@@ -1015,10 +1109,13 @@ class Kernel:
         except Exception:
             self._kernel_bug(task, entry)
             return
+        spent = time.perf_counter_ns() - start
+        task.sys_ns += spent
+        task.process.sys_ns += spent
         if task.restart:
             task.restart.clear()
         if self.tracer is not None:
-            self.tracer(task, entry, args, result, time.perf_counter_ns() - start)
+            self.tracer(task, entry, args, result, spent)
         if task.proc.task is None:
             return
         if task.sigpending:
@@ -1034,7 +1131,7 @@ class Kernel:
             if leftover is not None:
                 os.close(leftover)      # a FIFO open that a signal ends holds no host fd
             moved = restart.get("pipe_written") or restart.get("sock_sent") or \
-                restart.get("inet_sent")
+                restart.get("inet_sent") or restart.get("mmsg_done")
             if moved:
                 # Part of a blocking write went before the signal: that count is the
                 # call's result (Linux never restarts it, nor sends those bytes again).
@@ -1046,8 +1143,10 @@ class Kernel:
                     self.tracer(task, entry, args, moved, 0)
                 self.deliver_signals(task, moved, entry)
                 return
+            # A handler may ask for another code (futex LOCK_PI: ERESTARTNOINTR).
+            code = restart.get("signal_restart") or \
+                (ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS)
             restart.clear()
-            code = ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS
             if self.tracer is not None:
                 self.tracer(task, entry, args, -errno.EINTR, 0)
             self.deliver_signals(task, code, entry)
@@ -1090,7 +1189,10 @@ class Kernel:
             return
         proc = task.proc
         regs = proc.get_regs()
-        restarting = result in (ERESTARTSYS, ERESTARTNOHAND)
+        restarting = result in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND)
+        # The call's number for a restart: orig_rax no longer holds it once the
+        # handler ran an op in the stub (an injection resets it).
+        nr = entry.nr if entry is not None and restarting else regs.orig_rax
         if result is not None and not restarting:
             regs.rax = result & 0xFFFFFFFFFFFFFFFF
         # sigsuspend and friends run with a temporary mask; the frame keeps the real one.
@@ -1112,9 +1214,10 @@ class Kernel:
                 self.end_process(task.process, sig)
                 return
             if restarting:
-                if result == ERESTARTSYS and flags & signals.SA_RESTART:
+                if result == ERESTARTNOINTR or \
+                        (result == ERESTARTSYS and flags & signals.SA_RESTART):
                     regs.rip -= 2
-                    regs.rax = regs.orig_rax
+                    regs.rax = nr
                 else:
                     regs.rax = (-errno.EINTR) & 0xFFFFFFFFFFFFFFFF
                 restarting = False
@@ -1131,7 +1234,7 @@ class Kernel:
         if restarting:
             # No handler ran: the interrupted call starts again, as if never stopped.
             regs.rip -= 2
-            regs.rax = regs.orig_rax
+            regs.rax = nr
         if not handled:
             task.sigmask = old_mask
         signals.recalc(task)
@@ -1151,7 +1254,12 @@ class Kernel:
         if self._force(task, sig):
             raise TaskGone()
 
-    def _force(self, task, sig, reset=False):
+    def force_signal_info(self, task, sig, info):
+        """force_sig_info with the caller's siginfo (seccomp's SIGSYS): True when the
+        process died of it, False when it is queued for the guest's handler."""
+        return self._force(task, sig, info=info)
+
+    def _force(self, task, sig, reset=False, info=None):
         """force_sig_info_to_task: a blocked or ignored sig (or any, with reset: force_sigsegv
         of a failed SIGSEGV frame) gets SIG_DFL and is unblocked, which kills the
         process (True); otherwise sig is queued on the task for its handler (False)."""
@@ -1162,7 +1270,8 @@ class Kernel:
             task.sigmask &= ~bit
             self.end_process(task.process, sig)
             return True
-        signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, signals.SI_KERNEL))
+        signals.queue(task.sigstate.pending, sig,
+                      info if info is not None else signals.siginfo(sig, signals.SI_KERNEL))
         signals.recalc(task)
         return False
 

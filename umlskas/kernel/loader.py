@@ -17,6 +17,7 @@ import struct
 
 from .address_space import (MAP_ANONYMOUS, MAP_PRIVATE, PAGE, PAGE_MASK, PROT_EXEC,
                             PROT_READ, PROT_WRITE, page_up)
+from . import devnodes, exec_guard
 from .errors import SyscallError
 from .files import KERNEL_PID
 from .machine import HOST_CLOSE, HOST_OPENAT, OP_ARG0_FD, OP_SAVE_FD, MapOp
@@ -188,9 +189,14 @@ def open_exec(kernel, task, path):
     fd = node.open(os.O_RDONLY)         # relative to the walk's directory fd
     st = os.fstat(fd)
     if not statmod.S_ISREG(st.st_mode) or not may_access(task.creds, st, 1) or \
-            not st.st_mode & 0o111:
+            not st.st_mode & 0o111 or devnodes.device_of(st) is not None:
         os.close(fd)
         raise SyscallError(errno.EACCES)
+    try:
+        exec_guard.check_exec(kernel, st)
+    except SyscallError:
+        os.close(fd)
+        raise
     return fd, node.guest, st
 
 
@@ -224,7 +230,8 @@ class Image:
         self.envp = list(envp)
         path = filename
         for _ in range(MAX_SCRIPT_DEPTH):
-            fd, host, _ = open_exec(kernel, task, path)
+            fd, host, st = open_exec(kernel, task, path)
+            self.exe_ident = exec_guard.ident(st)
             head = os.pread(fd, BINPRM_BUF_SIZE, 0)
             if head[:2] != b"#!":
                 break
@@ -241,11 +248,20 @@ class Image:
             raise
         self.stack_size = stack_size(task, stack_bytes(self.argv, self.envp, self.filename))
         try:
+            host_nosuid = bool(os.fstatvfs(fd).f_flag & os.ST_NOSUID)
+        except OSError:
+            host_nosuid = False
+        try:
             self.main = Elf(fd, host)
         except BaseException:
             os.close(fd)
             raise
         self.exe = host
+        # The executable's set-user/group-ID bits and its mount's nosuid (creds.exec_creds);
+        # secure: AT_SECURE, set by exec_creds when the ids or capabilities change.
+        self.exec_st = st
+        self.nosuid = "nosuid" in kernel.vfs.mount_at(host).options().split(",") or host_nosuid
+        self.secure = 0
         self.interp = None
         if self.main.interp is not None:
             try:
@@ -316,7 +332,7 @@ class Image:
             (AT_BASE, interp_bias if self.interp is not None else 0), (AT_FLAGS, 0),
             (AT_ENTRY, (bias + main.entry) & MASK64), (AT_UID, task.creds.uid),
             (AT_EUID, task.creds.euid),
-            (AT_GID, task.creds.gid), (AT_EGID, task.creds.egid), (AT_SECURE, 0),
+            (AT_GID, task.creds.gid), (AT_EGID, task.creds.egid), (AT_SECURE, self.secure),
             (AT_RANDOM, None), (AT_HWCAP2, HOST_AUXV[AT_HWCAP2]), (AT_EXECFN, None),
             (AT_PLATFORM, None), (AT_MINSIGSTKSZ, HOST_AUXV[AT_MINSIGSTKSZ]),
         ]
@@ -328,6 +344,7 @@ class Image:
         task.exec_args = [mm.stack_top - 9 - len(self.filename), sp + 8,
                           sp + 16 + 8 * len(self.argv)]
         task.exe = self.exe
+        task.exe_ident = getattr(self, "exe_ident", None)
         task.comm = os.path.basename(self.filename)[:15]
         task.cmdline = b"".join(a + b"\0" for a in self.argv)
         task.environ = b"".join(e + b"\0" for e in self.envp)

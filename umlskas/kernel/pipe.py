@@ -10,6 +10,7 @@ import os
 import stat as statmod
 
 from .errors import Block, SyscallError, WaitQueue
+from .fown import POLL_IN, POLL_OUT, kill_fasync
 from .files import O_NONBLOCK, O_RDONLY, O_WRONLY, File, make_stat
 
 PIPE_BUF = 4096
@@ -48,6 +49,13 @@ class PipeEnd(File):
             pipe.writers += 1
 
     def read(self, size):
+        try:
+            return self._read(size)
+        finally:
+            # pipe_read tells O_ASYNC writers there is room, whatever the outcome.
+            kill_fasync(self.kernel, self.pipe, POLL_OUT, readers=False)
+
+    def _read(self, size):
         pipe = self.pipe
         if pipe.buf:
             data = bytes(pipe.buf[:size])
@@ -63,6 +71,13 @@ class PipeEnd(File):
     def write(self, data):
         """Called again after a Block until all of data is written (blocking mode):
         the task's restart state carries how much went in already."""
+        try:
+            return self._write(data)
+        finally:
+            # pipe_write tells O_ASYNC readers there is data, whatever the outcome.
+            kill_fasync(self.kernel, self.pipe, POLL_IN, readers=True)
+
+    def _write(self, data):
         pipe = self.pipe
         task = self.kernel.current
         done = task.restart.get("pipe_written", 0)
@@ -125,6 +140,9 @@ class PipeEnd(File):
             pipe.writers -= 1
         pipe.readq.wake()
         pipe.writeq.wake()
+        if (pipe.readers == 0) != (pipe.writers == 0):     # pipe_release
+            kill_fasync(self.kernel, pipe, POLL_IN, readers=True)
+            kill_fasync(self.kernel, pipe, POLL_OUT, readers=False)
 
 
 def make_pipe(kernel, flags):

@@ -24,12 +24,15 @@ import stat as statmod
 import time
 import zlib
 
-from . import signals
+from . import creds, namespaces, signals
 from .errors import SyscallError
+from .inotify import sysctls as notify_sysctls
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
 from .pagemap import PagemapFile
 from .vfs import FileNode, HostPath, LinkNode, may_access
+from .syscalls.seccomp import status_lines as seccomp_status
+from . import sysv_ipc, sysv_proc
 
 ProcLink = LinkNode                      # the name fs.py and older tests use
 
@@ -38,6 +41,7 @@ HZ = 100                                 # USER_HZ: clock ticks in stat files
 CLOCK_BOOTTIME = 7
 PROC_ROOT_INO = 1
 RLIMIT_RSS = 5
+NSFS_DEV = 4                             # st_dev of nsfs inodes (anonymous dev 0:4)
 PIPEFS_MNT_ID = 13                       # mnt_id shown for files outside the mount table
 KB = 1024
 PAGE = 4096
@@ -198,6 +202,62 @@ class PagemapNode(SynthNode):
         return PagemapFile(self.t, open_flags(flags), self.path, self)
 
 
+class NsNode(SynthNode):
+    """What a /proc/PID/ns link leads to: the namespace's nsfs inode."""
+
+    def __init__(self, ns, text, path):
+        super().__init__(path, 0o444)
+        self.ns, self.text = ns, text
+
+    def stat(self):
+        return node_stat(statmod.S_IFREG | 0o444, self.ns.ino, dev=NSFS_DEV)
+
+    def open(self, task, flags):
+        if flags & O_DIRECTORY:
+            raise SyscallError(errno.ENOTDIR)
+        if flags & O_ACCMODE != 0 or flags & O_CREAT:
+            raise SyscallError(errno.EPERM)         # as nsfs answers a root opener
+        return namespaces.NsFile(self.ns, open_flags(flags), self.text, NSFS_DEV)
+
+
+class SysctlFile(ProcFile):
+    """A /proc/sys file: its mode binds root too (proc_sys_permission's test_perm:
+    root is checked against the owner bits, so a 0200 file is write-only even for
+    root and a 0444 one read-only)."""
+
+    def check_open(self, task, flags):
+        """sysctl's test_perm(): root's bits for euid 0, the group's for egid 0, else the
+        others'; no capability overrides them."""
+        creds = getattr(task, "creds", None)
+        if creds is None or flags & O_PATH:
+            return super().check_open(task, flags)
+        if flags & O_DIRECTORY:
+            raise SyscallError(errno.ENOTDIR)
+        acc = flags & O_ACCMODE
+        want = (4 if acc != 1 else 0) | (2 if acc != 0 or flags & O_TRUNC else 0)
+        if creds.euid == 0:
+            mode = self.perm >> 6
+        elif creds.egid == 0 or 0 in getattr(creds, "groups", ()):
+            mode = self.perm >> 3
+        else:
+            mode = self.perm
+        if want & ~mode:
+            raise SyscallError(errno.EACCES)
+
+
+def sysctl_int(data, low=None, high=None):
+    """proc_dointvec_minmax's parse of a write: one integer, then only white space."""
+    text = bytes(data).split(b"\0", 1)[0].strip()
+    try:
+        value = int(text.split()[0]) if text and len(text.split()) == 1 else None
+    except ValueError:
+        value = None
+    if value is None or (low is not None and value < low) or \
+            (high is not None and value > high) or not -2**31 <= value < 2**31:
+        raise SyscallError(errno.EINVAL)
+    return value
+
+
 class DirFile(File):
     """An open kernel-made directory: names are taken when first listed (and again
     after a rewind), as Linux's readdir sees the tree at the time of the call."""
@@ -234,11 +294,18 @@ class DirFile(File):
         return out
 
     def lseek(self, offset, whence):
+        """generic_file_llseek on a directory whose i_size is 0: SEEK_END counts from
+        0, SEEK_DATA and SEEK_HOLE find nothing."""
         if whence == 1 and offset == 0:
             return self.pos
-        if whence != 0 or offset < 0:
+        if whence in (3, 4):
+            raise SyscallError(errno.ENXIO)
+        base = {0: 0, 1: self.pos, 2: 0}.get(whence)
+        if base is None or base + offset < 0:
             raise SyscallError(errno.EINVAL)
-        self.pos = offset
+        offset += base
+        if offset != self.pos:
+            self.pos = offset
         if offset == 0:
             self.listing = None
         return offset
@@ -442,29 +509,23 @@ def _sigmask(pending):
     return mask
 
 
-def _caps():
-    """The capability lines of the kernel process (what a guest of the same user has)."""
-    caps = {}
-    for line in _host_text("/proc/self/status").splitlines():
-        if line.startswith("Cap"):
-            key, _, value = line.partition(":")
-            caps[key] = value.strip()
-    return caps
-
-
 PID_ENTRIES = (
     ("auxv", DT_REG), ("cgroup", DT_REG), ("cmdline", DT_REG), ("comm", DT_REG), ("cwd", DT_LNK),
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
     ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG),
-    ("mountinfo", DT_REG), ("mounts", DT_REG), ("oom_score", DT_REG),
+    ("mountinfo", DT_REG), ("mounts", DT_REG), ("ns", DT_DIR), ("oom_score", DT_REG),
     ("oom_score_adj", DT_REG), ("pagemap", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
     ("sessionid", DT_REG), ("setgroups", DT_REG), ("stat", DT_REG), ("statm", DT_REG),
-    ("status", DT_REG), ("task", DT_DIR), ("uid_map", DT_REG), ("wchan", DT_REG))
-TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] != "task")
+    ("status", DT_REG), ("task", DT_DIR), ("timens_offsets", DT_REG), ("uid_map", DT_REG),
+    ("wchan", DT_REG))
+TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] not in ("task", "timens_offsets"))
 # Modes of /proc/PID files that are not 0444 (fs/proc/base.c tgid_base_stuff).
 PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
                   "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400,
-                  "pagemap": 0o400}
+                  "timens_offsets": 0o644, "pagemap": 0o400}
+# timerslack_ns: a process's, not a thread's (tgid_base_stuff); the slack is in creds.py.
+PID_ENTRIES = tuple(sorted(PID_ENTRIES + (("timerslack_ns", DT_REG),)))
+PID_FILE_PERMS["timerslack_ns"] = 0o666
 
 ROOT_FILES = ("cpuinfo", "filesystems", "loadavg", "meminfo", "stat", "uptime", "version")
 
@@ -509,7 +570,7 @@ class ProcFs:
 
     def root_names(self):
         names = [(name, DT_REG) for name in ROOT_FILES]
-        names += [("mounts", DT_LNK), ("sys", DT_DIR)]
+        names += [("mounts", DT_LNK), ("sys", DT_DIR), ("sysvipc", DT_DIR)]
         names.sort()
         names += [("self", DT_LNK), ("thread-self", DT_LNK)]
         names += [(str(p.tgid), DT_DIR) for p in sorted(self.kernel.processes(),
@@ -548,6 +609,8 @@ class ProcFs:
                 return self._file(maker, path)
         if head == "sys":
             return self._sys_step(parts[1:], path)
+        if head == "sysvipc":
+            return self._sysvipc_step(task, parts[1:], path)
         if not _is_pid(head):
             raise SyscallError(errno.ENOENT)
         owner = self.kernel.task_by_vpid(int(head))
@@ -575,8 +638,21 @@ class ProcFs:
             node = node[name]
         if isinstance(node, dict):
             return self._dir(self._names_of(node), path)
-        content, write = node
-        return self._file(content, path, 0o644 if write else 0o444, write=write)
+        content, write, *mode = node
+        perm = mode[0] if mode else 0o644 if write else 0o444
+        return SysctlFile(content, path, perm, 0, 0, self.dev, self.time_ns, write)
+
+    def _sysvipc_step(self, task, rest, path):
+        """/proc/sysvipc/{shm,sem,msg}: the reader's IPC namespace (sysv_proc.py)."""
+        if not rest:
+            return self._dir([(n, DT_REG) for n in ("msg", "sem", "shm")], path)
+        show = {"shm": sysv_proc.proc_shm, "sem": sysv_proc.proc_sem,
+                "msg": sysv_proc.proc_msg}.get(rest[0])
+        if show is None or len(rest) != 1:
+            raise SyscallError(errno.ENOENT if show is None else errno.ENOTDIR)
+        ns = sysv_ipc.namespace_of(task) if task is not None else \
+            sysv_ipc.kernel_namespace(self.kernel)
+        return self._file(lambda: show(ns), path)
 
     def _entry(self, reader, t, rest, path, nofollow, entries):
         """/proc/PID/... of task t, looked up by reader (links are shown as the
@@ -584,6 +660,11 @@ class ProcFs:
         creds = t.creds if hasattr(t, "creds") else None
         uid = creds.euid if creds is not None else 0
         gid = creds.egid if creds is not None else 0
+        if creds is not None and creds.dumpable != 1 and rest and \
+                not (len(rest) == 1 and rest[0] == "task"):
+            # task_dump_owner: a non-dumpable task's files are root's (its 0555
+            # directories, /proc/PID and task, keep the task's owner).
+            uid = gid = 0
         if not rest:
             node = self._dir(entries, path, 0o555, uid, gid)
             if entries is PID_ENTRIES:
@@ -632,6 +713,8 @@ class ProcFs:
             if named and inside:
                 return seen_from(root, file.path)
             return FileNode(file)           # no path (a pipe), or outside the reader's root
+        if name == "ns":
+            return self._ns_entry(reader, t, rest, path, nofollow, uid, gid)
         if name == "task":
             if len(rest) == 1:
                 return self._dir(lambda: [(str(x.tid), DT_DIR) for x in
@@ -647,6 +730,20 @@ class ProcFs:
         writer = getattr(self, "write_" + name, None)
         return self._file(lambda: maker(t), path, PID_FILE_PERMS.get(name, 0o444), uid, gid,
                           write=(lambda task, data: writer(task, t, data)) if writer else None)
+
+    def _ns_entry(self, reader, t, rest, path, nofollow, uid, gid):
+        """/proc/PID/ns and its links; following one ends on the namespace's nsfs file."""
+        if len(rest) == 1:
+            return self._dir([(n, DT_LNK) for n in namespaces.NS_LINKS], path, 0o511, uid, gid)
+        if len(rest) != 2 or rest[1] not in namespaces.NS_LINKS:
+            raise SyscallError(errno.ENOENT)
+        ns = namespaces.ns_of_link(t, rest[1])
+        if ns is None:
+            raise SyscallError(errno.ENOENT)
+        text = namespaces.link_text(rest[1], ns)
+        if nofollow:
+            return SynthLink(text, path, 0o777, uid, gid, self.dev, self.time_ns)
+        return NsNode(ns, text, path)
 
     # ---- the root's files ----------------------------------------------------------------
 
@@ -747,9 +844,9 @@ class ProcFs:
         kernel = self.kernel
         return {
             "kernel": {
-                "hostname": (lambda: f"{kernel.hostname}\n".encode(),
+                "hostname": (lambda: self._uts_text("hostname"),
                              lambda task, data: self._set_uts(task, "hostname", data)),
-                "domainname": (lambda: f"{kernel.domainname}\n".encode(),
+                "domainname": (lambda: self._uts_text("domainname"),
                                lambda task, data: self._set_uts(task, "domainname", data)),
                 "osrelease": ((lambda: f"{uname_release(kernel)[0]}\n".encode()), None),
                 "version": ((lambda: f"{uname_release(kernel)[1]}\n".encode()), None),
@@ -760,9 +857,10 @@ class ProcFs:
                 "cap_last_cap": host("/proc/sys/kernel/cap_last_cap", 40),
                 "overflowuid": const(65534),
                 "overflowgid": const(65534),
-                "shmmax": const(18446744073692774399),
-                "shmall": const(18446744073692774399),
-                "shmmni": const(4096),
+                **sysv_proc.sysctl_entries(kernel),
+                "tainted": const(0),
+                "core_pattern": (lambda: f"{self._core_pattern()}\n".encode(),
+                                 self._set_core_pattern),
                 "random": {
                     "uuid": ((lambda: f"{self._uuid()}\n".encode()), None),
                     "boot_id": ((lambda: f"{self._boot_id()}\n".encode()), None),
@@ -773,14 +871,24 @@ class ProcFs:
             },
             "vm": {
                 "overcommit_memory": host("/proc/sys/vm/overcommit_memory", 0),
-                "max_map_count": const(65530),
+                "max_map_count": (lambda: f"{self._max_map_count()}\n".encode(),
+                                  self._set_max_map_count),
+                "drop_caches": (lambda: b"", self._drop_caches, 0o200),
             },
             "fs": {
                 "file-max": host("/proc/sys/fs/file-max", 9223372036854775807),
                 "nr_open": ((lambda: f"{kernel.nr_open}\n".encode()), None),  # fdtable.py
                 "pipe-max-size": const(1048576),
+                **notify_sysctls(kernel),
             },
         }
+
+    def _uts_text(self, field):
+        """hostname/domainname of the reader's UTS namespace."""
+        current = getattr(self.kernel, "current", None)
+        if current is None:
+            return f"{getattr(self.kernel, field)}\n".encode()
+        return getattr(namespaces.uts(current), field).split(b"\0", 1)[0] + b"\n"
 
     def _set_uts(self, task, field, data):
         """A write to hostname/domainname (sethostname/setdomainname)."""
@@ -790,7 +898,35 @@ class ProcFs:
         value = data.split(b"\n", 1)[0].split(b"\0", 1)[0]
         if len(value) > 64:
             raise SyscallError(errno.EINVAL)
-        setattr(self.kernel, field, value.decode(errors="replace"))
+        if task is not None:
+            namespaces.set_uts(task, field, value)
+        else:
+            setattr(self.kernel, field, value.decode(errors="replace"))
+        return len(data)
+
+    def _core_pattern(self):
+        value = getattr(self.kernel, "core_pattern", None)
+        return value if value is not None else (_host_text("/proc/sys/kernel/core_pattern")
+                                                .strip() or "core")
+
+    def _set_core_pattern(self, task, data):
+        """proc_dostring: up to the first newline, at most CORENAME_MAX_SIZE bytes;
+        kept by the kernel (the guest never writes a core file)."""
+        text = bytes(data).split(b"\n", 1)[0].split(b"\0", 1)[0][:127]
+        self.kernel.core_pattern = text.decode(errors="surrogateescape")
+        return len(data)
+
+    def _max_map_count(self):
+        value = getattr(self.kernel, "max_map_count", None)
+        return value if value is not None else _host_int("/proc/sys/vm/max_map_count", 65530)
+
+    def _set_max_map_count(self, task, data):
+        self.kernel.max_map_count = sysctl_int(data, 0)
+        return len(data)
+
+    def _drop_caches(self, task, data):
+        """drop_caches: 1..4 accepted and nothing done (the kernel keeps no cache)."""
+        sysctl_int(data, 1, 4)
         return len(data)
 
     def _uuid(self):
@@ -821,8 +957,9 @@ class ProcFs:
             ino = file.stat().st_ino
         except (SyscallError, OSError):
             ino = 0
+        own = getattr(file, "fdinfo", None)     # the file kind's show_fdinfo lines
         return (f"pos:\t{pos}\nflags:\t0{file.flags | cloexec:o}\nmnt_id:\t{mnt_id}\n"
-                f"ino:\t{ino}\n").encode()
+                f"ino:\t{ino}\n{own() if own is not None else ''}").encode()
 
     def file_cmdline(self, t):
         return t.cmdline
@@ -840,6 +977,35 @@ class ProcFs:
         if task is not None and task.tgid != t.tgid:
             raise SyscallError(errno.EINVAL)
         t.comm = bytes(data[:15]).split(b"\0", 1)[0]
+        return len(data)
+
+    def file_timerslack_ns(self, t):
+        """timerslack_ns_show: another task's needs CAP_SYS_NICE."""
+        reader = getattr(self.kernel, "current", None)
+        if reader is not None and reader is not t and not creds.capable(reader, creds.CAP_SYS_NICE):
+            raise SyscallError(errno.EPERM)
+        return f"{t.creds.timer_slack}\n".encode()
+
+    def write_timerslack_ns(self, task, t, data):
+        """timerslack_ns_write: 0 is the default slack; a real-time task keeps 0."""
+        try:
+            text = bytes(data).decode("ascii")
+            if text.endswith("\n"):
+                text = text[:-1]
+            if not text.isdigit():
+                raise ValueError
+            slack = int(text)
+        except (UnicodeDecodeError, ValueError):
+            raise SyscallError(errno.EINVAL) from None
+        if slack >= 1 << 64:
+            raise SyscallError(errno.ERANGE)
+        if task is not None and task is not t and not creds.capable(task, creds.CAP_SYS_NICE):
+            raise SyscallError(errno.EPERM)
+        if t.sched_policy in (1, 2):            # SCHED_FIFO, SCHED_RR
+            slack = 0
+        elif slack == 0:
+            slack = t.creds.default_slack
+        t.creds.timer_slack = slack
         return len(data)
 
     def file_maps(self, t):
@@ -891,15 +1057,28 @@ class ProcFs:
         return self.sessionid.encode()
 
     def file_uid_map(self, t):
-        return _host_text("/proc/self/uid_map",
-                          f"{0:>10} {0:>10} {4294967295:>10}\n").encode()
+        return namespaces.map_text(getattr(self.kernel, "current", None), t, "uid_map")
+
+    def write_uid_map(self, task, t, data):
+        return namespaces.write_map(task, t, "uid_map", data)
 
     def file_gid_map(self, t):
-        return _host_text("/proc/self/gid_map",
-                          f"{0:>10} {0:>10} {4294967295:>10}\n").encode()
+        return namespaces.map_text(getattr(self.kernel, "current", None), t, "gid_map")
+
+    def write_gid_map(self, task, t, data):
+        return namespaces.write_map(task, t, "gid_map", data)
 
     def file_setgroups(self, t):
-        return _host_text("/proc/self/setgroups", "allow\n").encode()
+        return namespaces.setgroups_text(t)
+
+    def write_setgroups(self, task, t, data):
+        return namespaces.write_setgroups(task, t, data)
+
+    def file_timens_offsets(self, t):
+        return namespaces.timens_text(t)
+
+    def write_timens_offsets(self, task, t, data):
+        return namespaces.write_timens(task, t, data)
 
     def file_personality(self, t):
         return f"{getattr(t, 'personality', 0):08x}\n".encode()
@@ -950,8 +1129,9 @@ class ProcFs:
         host_pid = getattr(getattr(t, "proc", None), "host_pid", None)
         text = _host_text(f"/proc/{host_pid}/stat") if host_pid else ""
         fields = text[text.rfind(")") + 2:].split()
+        system = getattr(getattr(t, "process", None), "sys_ns", 0) // (10**9 // HZ)
         try:
-            return int(fields[11]), int(fields[12])
+            return int(fields[11]) + int(fields[12]), system
         except (IndexError, ValueError):
             return 0, 0
 
@@ -961,9 +1141,6 @@ class ProcFs:
         size, rss, text, data, stack, lib, shared = self._memory(t)
         pending = _sigmask(t.sigstate.pending)
         shared_pending = _sigmask(t.process.shared_pending)
-        caps = _caps()
-        full = caps.get("CapBnd", "000001ffffffffff")
-        privileged = c.euid == 0
         ncpu = os.cpu_count() or 1
 
         def kb(n):
@@ -976,7 +1153,10 @@ class ProcFs:
             f"Gid:\t{c.gid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
             f"FDSize:\t{max(64, 1 << max(len(t.files.files) - 1, 1).bit_length())}",
             "Groups:\t" + " ".join(str(g) for g in c.groups) + " ",
-            f"NStgid:\t{t.tgid}", f"NSpid:\t{t.tid}", f"NSpgid:\t{t.pgid}", f"NSsid:\t{t.sid}",
+            "NStgid:\t" + "\t".join(map(str, namespaces.nspids(t, t.tgid))),
+            "NSpid:\t" + "\t".join(map(str, namespaces.nspids(t, t.tid))),
+            "NSpgid:\t" + "\t".join(map(str, namespaces.nspids(t, t.pgid))),
+            "NSsid:\t" + "\t".join(map(str, namespaces.nspids(t, t.sid))),
             "Kthread:\t0",
             f"VmPeak:\t{kb(size)}", f"VmSize:\t{kb(size)}", f"VmLck:\t{kb(t.mm.locked_pages() * PAGE)}",
             f"VmPin:\t{kb(0)}", f"VmHWM:\t{kb(rss)}", f"VmRSS:\t{kb(rss)}",
@@ -990,11 +1170,7 @@ class ProcFs:
             f"SigPnd:\t{pending:016x}", f"ShdPnd:\t{shared_pending:016x}",
             f"SigBlk:\t{t.sigmask:016x}",
             f"SigIgn:\t{t.sig_ignored_mask():016x}", f"SigCgt:\t{t.sig_caught_mask():016x}",
-            f"CapInh:\t{caps.get('CapInh', '0000000000000000')}",
-            f"CapPrm:\t{full if privileged else '0000000000000000'}",
-            f"CapEff:\t{full if privileged else '0000000000000000'}",
-            f"CapBnd:\t{full}", f"CapAmb:\t{caps.get('CapAmb', '0000000000000000')}",
-            "NoNewPrivs:\t0", "Seccomp:\t0", "Seccomp_filters:\t0",
+            *creds.status_lines(c), *seccomp_status(t).splitlines(),
             f"Cpus_allowed:\t{(1 << ncpu) - 1:x}", f"Cpus_allowed_list:\t0-{ncpu - 1}"
             if ncpu > 1 else "Cpus_allowed_list:\t0",
             "Mems_allowed:\t1", "Mems_allowed_list:\t0",

@@ -5,6 +5,7 @@ import os
 import resource
 import stat as statmod
 
+from . import creds
 from .errors import SyscallError
 
 RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC = 0, 1, 6
@@ -96,7 +97,8 @@ def check_nproc(kernel, task):
     initial user, CAP_SYS_RESOURCE)."""
     uid = task.creds.uid
     limit = task.rlimits[RLIMIT_NPROC][0]
-    if limit == RLIM_INFINITY or uid == 0 or task.creds.euid == 0:
+    if limit == RLIM_INFINITY or uid == 0 or creds.capable(task, creds.CAP_SYS_RESOURCE) \
+            or creds.capable(task, creds.CAP_SYS_ADMIN):
         return
     if sum(1 for t in kernel.tasks.values() if t.creds.uid == uid) >= limit:
         raise SyscallError(errno.EAGAIN)

@@ -3,6 +3,7 @@
 import os
 import resource
 
+from .creds import init_caps
 from .errors import WaitQueue
 from .signals import SignalState
 
@@ -22,20 +23,31 @@ def host_rlimits():
 
 
 class Creds:
-    """Credentials; umlskas runs guests as the user that runs it."""
+    """Credentials; umlskas runs guests as the user that runs it, with its capabilities
+    (creds.py). Per-task flags that fork copies and exec keeps or resets as Linux does
+    (no_new_privs, dumpable, timer slack, TSC and CPUID faulting) travel with them."""
 
-    __slots__ = ("uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid", "groups")
+    __slots__ = ("uid", "euid", "suid", "fsuid", "gid", "egid", "sgid", "fsgid", "groups",
+                 "cap_inh", "cap_prm", "cap_eff", "cap_bnd", "cap_amb", "securebits",
+                 "no_new_privs", "dumpable", "timer_slack", "default_slack", "notsc", "nocpuid")
 
     def __init__(self):
         self.uid = self.euid = self.suid = self.fsuid = os.getuid()
         self.gid = self.egid = self.sgid = self.fsgid = os.getgid()
         self.groups = list(os.getgroups())
+        init_caps(self)
+        self.no_new_privs = False
+        self.dumpable = 1
+        self.timer_slack = self.default_slack = 50000
+        self.notsc = self.nocpuid = False
 
     def copy(self):
         new = Creds.__new__(Creds)
         for name in Creds.__slots__:
             value = getattr(self, name)
             setattr(new, name, list(value) if isinstance(value, list) else value)
+        # copy_process: the child's default slack is the parent's current one.
+        new.default_slack = self.timer_slack
         return new
 
 
@@ -87,6 +99,7 @@ class Process:
         self.child_exit = WaitQueue()     # wait4/waitid callers of this process
         self.vfork_done = None            # WaitQueue while a vfork parent waits on us
         self.subreaper = False
+        self.execed = False               # has exec'd since fork (setpgid's EACCES)
         self.exit_signal = 17             # what the parent gets on our exit (clone's CSIGNAL)
         self.stopped = False              # job-control stop in force
         self.stop_report = None           # a stop signal not yet reported to wait(WUNTRACED)
@@ -97,6 +110,7 @@ class Process:
         self.itimers = {}                 # which -> (monotonic deadline, interval)
         self.posix_timers = {}            # timer id -> PosixTimer
         self.signalfd_queue = WaitQueue()  # signalfd readers: woken by any queued signal
+        self.sys_ns = 0                   # system time: the kernel serving its threads
 
     @property
     def ppid(self):
@@ -126,6 +140,7 @@ class Task:
         self.saved_sigmask = None         # the real mask while sigsuspend's is in force
         self.altstack = None              # (ss_sp, ss_flags, ss_size) or None
         self.pdeathsig = 0                # PR_SET_PDEATHSIG
+        self.seccomp = None               # syscalls.seccomp.SeccompState, or None
         self.nice = 0                     # recorded scheduling parameters
         self.sched_policy = 0
         self.sched_priority = 0
@@ -141,6 +156,7 @@ class Task:
         self.robust_list = (0, 0)
         self.start_ticks = 0
         self.exit_code = None
+        self.sys_ns = 0                   # system time: the kernel serving this thread
 
     @property
     def ppid(self):

@@ -22,6 +22,7 @@ from collections import deque
 from .epoll import KeyedWaitQueue
 from .errors import Block, SyscallError
 from .fdtable import drop
+from .fown import POLL_HUP, POLL_IN, POLL_OUT, kill_fasync
 from .files import O_NONBLOCK, O_RDWR, File, make_stat
 
 AF_UNIX = 1
@@ -87,6 +88,7 @@ class UnixSocket(File):
         self.max_backlog = 0
         self.name_key = None
         self.passcred = False
+        self.nospace = False          # a send found no room (an O_ASYNC owner hears of room)
 
     # ---- connecting ---------------------------------------------------------------
 
@@ -101,6 +103,7 @@ class UnixSocket(File):
         target.queue.append(seg)
         self.inflight += seg.cost
         target.waitq.wake(key=POLLIN | POLLRDNORM)
+        kill_fasync(self.kernel, target, POLL_IN)
 
     def _take_error(self):
         err, self.err = self.err, 0
@@ -139,6 +142,7 @@ class UnixSocket(File):
             if self.shutdown & SEND_SHUTDOWN:
                 return self._pipe_error(task, done, flags)
             if self.inflight >= self.sndbuf:
+                self.nospace = True         # SOCKWQ_ASYNC_NOSPACE: room is signalled later
                 if self._nonblock(flags):
                     if done:
                         return done
@@ -218,6 +222,9 @@ class UnixSocket(File):
         if sender is not None:
             sender.inflight = max(0, sender.inflight - cost)
             sender.waitq.wake(key=POLLOUT | POLLWRNORM | POLLWRBAND)
+            if sender.nospace and sender.inflight * 4 <= sender.sndbuf:
+                sender.nospace = False      # unix_write_space: SOCK_WAKE_SPACE, POLL_OUT
+                kill_fasync(self.kernel, sender, POLL_OUT)
 
     def recv(self, size, flags):
         """recvmsg() on this socket: (data, files or [], msg_flags, length to
@@ -331,6 +338,10 @@ class UnixSocket(File):
                         (RCV_SHUTDOWN if mode & SEND_SHUTDOWN else 0)
             other.shutdown |= peer_mode
             other.waitq.wake()
+            if peer_mode == SHUTDOWN_MASK:             # unix_shutdown's sk_wake_async
+                kill_fasync(self.kernel, other, POLL_HUP)
+            elif peer_mode & RCV_SHUTDOWN:
+                kill_fasync(self.kernel, other, POLL_IN)
 
     def poll(self):
         ev = 0
@@ -390,6 +401,8 @@ class UnixSocket(File):
                 drop(f)
         self.state = "unconnected" if self.state != "connected" else "closed"
         self.waitq.wake()
+        if skpair is not None and self.type in (SOCK_STREAM, SOCK_SEQPACKET):
+            kill_fasync(self.kernel, skpair, POLL_HUP)      # unix_release_sock, last
 
 
 def drop_socket(sock):

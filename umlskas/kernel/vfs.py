@@ -40,6 +40,7 @@ import shutil
 import stat as statmod
 import tempfile
 
+from .creds import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
 from .errors import SyscallError
 
 AT_FDCWD = -100
@@ -758,7 +759,8 @@ class Vfs:
         retries = 0
         here = at                        # HostDir of cur (None: found again when needed)
         creds = getattr(task, "creds", None)
-        searcher = creds if creds is not None and creds.fsuid != 0 else None
+        # Who may search any directory (CAP_DAC_READ_SEARCH or _OVERRIDE) is not checked.
+        searcher = creds if creds is not None and not creds.cap_eff & SEARCH_CAPS else None
         fast = searcher is None and HAVE_OPENAT2
         while todo:
             if fast and len(todo) > 1:
@@ -1349,19 +1351,33 @@ def copy_file_data(srcdir, dstdir, name):
         os.close(fin)
 
 
+SEARCH_CAPS = 1 << CAP_DAC_READ_SEARCH | 1 << CAP_DAC_OVERRIDE
+
+
 def may_access(creds, st, mask):
-    """generic_permission: may these credentials read (4), write (2), exec/search (1)?"""
+    """generic_permission: may these credentials read (4), write (2), exec/search (1)?
+    The mode bits first, then the DAC overrides of the effective capabilities."""
     mode = st.st_mode
-    if creds.fsuid == 0:
-        # CAP_DAC_OVERRIDE: anything but executing a file no one may execute.
-        return not mask & 1 or statmod.S_ISDIR(mode) or mode & 0o111
     if creds.fsuid == st.st_uid:
         bits = (mode >> 6) & 7
     elif creds.fsgid == st.st_gid or st.st_gid in creds.groups:
         bits = (mode >> 3) & 7
     else:
         bits = mode & 7
-    return bits & mask == mask
+    if bits & mask == mask:
+        return True
+    caps = creds.cap_eff
+    if statmod.S_ISDIR(mode):
+        # DACs are overridable for directories; reading and searching by READ_SEARCH.
+        if not mask & 2 and caps >> CAP_DAC_READ_SEARCH & 1:
+            return True
+        return bool(caps >> CAP_DAC_OVERRIDE & 1)
+    if mask == 4 and caps >> CAP_DAC_READ_SEARCH & 1:
+        return True
+    # Executing needs at least one exec bit, even with CAP_DAC_OVERRIDE.
+    if not mask & 1 or mode & 0o111:
+        return bool(caps >> CAP_DAC_OVERRIDE & 1)
+    return False
 
 
 def default_mounts(vfs):

@@ -2,8 +2,7 @@
 
 The kernel process usually runs as root, so the host would let every xattr call
 through: the checks Linux makes against the caller are made here, in Linux's
-order, with the guest's credentials (fsuid 0 stands for the capabilities, as
-everywhere in umlskas):
+order, with the guest's credentials and capabilities (creds.py):
 
   mnt_want_write    EROFS on a read-only mount, for the fd variants too (the
                     mount the fd was opened on), before anything else;
@@ -39,6 +38,7 @@ import os
 import stat as statmod
 import struct
 
+from .creds import CAP_FOWNER, CAP_SETFCAP, CAP_SYS_ADMIN, capable
 from .errors import SyscallError
 from .files import KERNEL_PID, O_PATH, host_call
 from .vfs import FileNode, HostPath, may_access
@@ -159,22 +159,21 @@ def check_read(task, target, name):
     """xattr_permission(MAY_READ)."""
     if name.startswith((SECURITY, SYSTEM)):
         return
-    root = task.creds.fsuid == 0
     st = target.st
     if name.startswith(TRUSTED):
-        if not root:
+        if not capable(task, CAP_SYS_ADMIN):
             raise SyscallError(errno.ENODATA)
         return
     if name.startswith(USER) and st is not None and \
             not (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
         raise SyscallError(errno.ENODATA)
-    if not root and st is not None and not may_access(task.creds, st, 4):
+    if st is not None and not may_access(task.creds, st, 4):
         raise SyscallError(errno.EACCES)
 
 
 def listed(task, names):
     """listxattr's names as the caller may see them: trusted.* only with CAP_SYS_ADMIN."""
-    if task.creds.fsuid == 0:
+    if capable(task, CAP_SYS_ADMIN):
         return names
     return [n for n in names if not n.startswith(TRUSTED)]
 
@@ -186,13 +185,12 @@ def check_write(task, target, name, value):
     if m is not None and m.readonly:
         raise SyscallError(errno.EROFS)
     creds = task.creds
-    root = creds.fsuid == 0
     st = target.st
     if name == CAPS:
         # cap_convert_nscap (set) / cap_inode_removexattr (remove): before the inode checks.
         if value is not None and value and not _valid_caps(value):
             raise SyscallError(errno.EINVAL)
-        if not root:
+        if not capable(task, CAP_SETFCAP):
             raise SyscallError(errno.EPERM)
         if _immutable(target):
             raise SyscallError(errno.EPERM)
@@ -205,7 +203,7 @@ def check_write(task, target, name, value):
             if acl is not None:
                 raise SyscallError(errno.EACCES)
             return False
-        if st is not None and not root and creds.fsuid != st.st_uid:
+        if st is not None and creds.fsuid != st.st_uid and not capable(task, CAP_FOWNER):
             raise SyscallError(errno.EPERM)
         if acl is not None:
             _check_acl(acl)
@@ -214,10 +212,10 @@ def check_write(task, target, name, value):
             raise SyscallError(errno.EPERM)
         if name.startswith(SYSTEM):
             raise SyscallError(errno.EOPNOTSUPP)   # no handler takes the name
-        if not root:
+        if not capable(task, CAP_SYS_ADMIN):
             raise SyscallError(errno.EPERM)        # cap_inode_setxattr: CAP_SYS_ADMIN
     elif name.startswith(TRUSTED):
-        if not root:
+        if not capable(task, CAP_SYS_ADMIN):
             raise SyscallError(errno.EPERM)
         if _immutable(target):
             raise SyscallError(errno.EPERM)
@@ -226,9 +224,9 @@ def check_write(task, target, name, value):
             if not (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
                 raise SyscallError(errno.EPERM)
             if statmod.S_ISDIR(st.st_mode) and st.st_mode & statmod.S_ISVTX and \
-                    not root and creds.fsuid != st.st_uid:
+                    creds.fsuid != st.st_uid and not capable(task, CAP_FOWNER):
                 raise SyscallError(errno.EPERM)
-        if not root and st is not None and not may_access(creds, st, 2):
+        if st is not None and not may_access(creds, st, 2):
             _refuse(target, errno.EACCES)
         if not name.startswith(USER):
             _refuse(target, errno.EOPNOTSUPP)      # xattr_resolve_name: unknown prefix

@@ -8,12 +8,14 @@ import stat as statmod
 import struct
 import time
 
-from .. import hostsys, locks, xattr
+from .. import creds as capabilities, devnodes, exec_guard, fown, fsnotify, hostsys, leases, locks
+from .. import xattr
 from ..rlimits import SIGXFSZ, fsize_grow, fsize_write
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
-from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
-                     O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
+from ..files import (O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
+                     O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE,
+                     O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      open_flags, pack_stat)
 from ..procfs import ProcDir, ProcFile, ProcLink
@@ -33,6 +35,7 @@ F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
 F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG = 8, 9, 10, 11
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
 F_SETLEASE, F_GETLEASE, F_NOTIFY, F_DUPFD_QUERY = 1024, 1025, 1026, 1027
+F_CREATED_QUERY = 1028
 F_DUPFD_CLOEXEC, F_SETPIPE_SZ, F_GETPIPE_SZ, F_ADD_SEALS, F_GET_SEALS = 1030, 1031, 1032, 1033, 1034
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 2, 4
 STATX_BUF = 256
@@ -54,12 +57,17 @@ def _writable_file(task, fd):
     file = task.files.get(fd)
     if not file.writable:
         raise SyscallError(errno.EBADF)
+    if getattr(file, "kill_privs", False):
+        capabilities.remove_privs(task, file.host_fd)
     return file
 
 
 def sys_read(task, fd, buf, count):
     """read(2). Reads no more than the guest can receive, as Linux's partial copy does."""
     file = _readable_file(task, fd)
+    own_copy = getattr(file, "read_to_guest", None)
+    if own_copy is not None:                 # a file whose read has its own order (inotify)
+        return own_copy(task, buf, min(count, MAX_RW_COUNT))
     if count == 0:
         return 0
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
@@ -267,16 +275,21 @@ def open_host(task, node, flags, mode):
     elif node.exists:
         if flags & O_CREAT and flags & O_EXCL:
             raise SyscallError(errno.EEXIST)
-        if creds.fsuid != 0 or wants_write:
+        overrides = capabilities.creds_capable(creds, capabilities.CAP_DAC_OVERRIDE)
+        noatime = flags & O_NOATIME and not flags & O_PATH
+        if not overrides or wants_write or noatime:
             st = node.st or node.lstat()
-            if creds.fsuid != 0 and not flags & O_PATH:
+            if not overrides and not flags & O_PATH:
                 want = (4 if acc != 1 else 0) | (2 if wants_write else 0)
                 if not may_access(creds, st, want):
                     raise SyscallError(errno.EACCES)
+            if noatime:
+                _check_owner(task, st)      # may_open: O_NOATIME for the owner or CAP_FOWNER
             if wants_write and (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
                 if statmod.S_ISDIR(st.st_mode) and flags & O_TMPFILE != O_TMPFILE:
                     raise SyscallError(errno.EISDIR)
                 vfs.writable(node)
+                exec_guard.check_write(task.kernel, st)
     else:
         raise SyscallError(errno.ENOENT)
     st = node.st
@@ -286,12 +299,27 @@ def open_host(task, node, flags, mode):
             st = node.lstat()
         if statmod.S_ISFIFO(st.st_mode):
             fifo = (st.st_dev, st.st_ino)
+        device = devnodes.device_of(st)
+        if device is not None:
+            return devnodes.open_device(task, device, flags, st, node.guest.rstrip("/"))
     if fifo is not None:
         return open_fifo(task, node, fifo, flags, node.guest)
+    if st is not None and not flags & O_PATH:
+        leases.break_lease(task, (st.st_dev, st.st_ino), flags)      # do_dentry_open
     host_flags = (flags & ~(O_CLOEXEC | O_NOCTTY)) | O_NOCTTY
     # Relative to the walk's directory fd; the last name is not followed on the host
     # (a symlink there now is one the host just put: ELOOP, as a changed tree).
+    created = flags & O_CREAT and not node.exists or flags & O_TMPFILE == O_TMPFILE
+    parent_st = _parent_stat(node, flags) if created else None
     hfd = node.open(host_flags, mode & 0o7777 & ~task.fs.umask)
+    kill_privs = False
+    if created:
+        capabilities.own_new(task, parent_st, host_fd=hfd)
+    elif wants_write and st is not None and statmod.S_ISREG(st.st_mode) and \
+            st.st_mode & (statmod.S_ISUID | statmod.S_ISGID):
+        kill_privs = True                   # set-ID bits: a write may clear them
+        if flags & O_TRUNC:
+            capabilities.remove_privs(task, hfd)   # handle_truncate -> do_truncate
     kept = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW) if flags & O_PATH else open_flags(flags)
     if flags & O_TMPFILE == O_TMPFILE:
         # An unnamed file in that directory: no name of its own until linkat gives one.
@@ -301,6 +329,8 @@ def open_host(task, node, flags, mode):
     # would not have followed it): no second fstat for the mode.
     file = HostFile(hfd, kept, node.guest.rstrip("/") or "/",
                     st if st is not None and not statmod.S_ISLNK(st.st_mode) else None)
+    file.kill_privs = kill_privs
+    file.created = bool(not node.exists and flags & O_CREAT)     # F_CREATED_QUERY, IN_CREATE
     if node.mount is not None and node.mount.host_proc and node.path.rstrip("/") == "/proc":
         file.dir_filter = _not_a_host_process
     if node.mount is not None and statmod.S_ISDIR(file.mode) and not flags & O_PATH and \
@@ -309,9 +339,22 @@ def open_host(task, node, flags, mode):
         if names is not None:
             file.merged = names
     # The file remembers its name and mount, not the walk's directory fd.
+    fsnotify.remember_parent(task, file, node)
     node.hold = node.dirfd = node.st = None
     file.vnode = node
     return file
+
+
+def _parent_stat(node, flags):
+    """The directory a new file goes in (its group and S_ISGID decide the file's)."""
+    try:
+        if flags & O_TMPFILE == O_TMPFILE:
+            return node.st or node.lstat()           # the directory itself
+        if node.dirfd is not None:
+            return os.fstat(node.dirfd)
+    except (OSError, SyscallError):
+        pass
+    return None
 
 
 def open_fifo(task, node, key, flags, guest=None):
@@ -369,11 +412,13 @@ def _open_at(task, dirfd, path, flags, mode, resolve=0):
     node = task.kernel.vfs.lookup(task, dirfd, path, follow=follow, resolve=resolve)
     file = open_node(task, node, flags, mode)
     try:
-        return task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
+        fd = task.files.install(file, cloexec=bool(flags & O_CLOEXEC))
     except SyscallError:
         if not file.refs:       # a new open file (not /proc/PID/fd's existing one)
             file.release()
         raise
+    fsnotify.opened(task, file, node, getattr(file, "created", False), bool(flags & O_TRUNC))
+    return fd
 
 
 def sys_open(task, pathname, flags, mode):
@@ -435,7 +480,7 @@ def sys_fcntl(task, fd, cmd, arg):
     files = task.files
     file = files.get(fd)
     if file.flags & O_PATH and cmd not in (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD,
-                                           F_GETFL, F_DUPFD_QUERY):
+                                           F_GETFL, F_DUPFD_QUERY, F_CREATED_QUERY):
         raise SyscallError(errno.EBADF)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
         if arg < 0 or arg >= (1 << 31) or arg >= files.limit:
@@ -452,19 +497,28 @@ def sys_fcntl(task, fd, cmd, arg):
     if cmd == F_GETFL:
         return file.flags
     if cmd == F_SETFL:
-        file.flags = (file.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
+        if arg & O_NOATIME and not file.flags & O_NOATIME:
+            _check_noatime(task, file)
+        # O_ASYNC sticks only where the file has a fasync operation (fasync_helper sets it).
+        if (arg ^ file.flags) & O_ASYNC and fown.has_fasync(file):
+            fown.set_async(file, fd, bool(arg & O_ASYNC), task.kernel)
+            file.flags ^= O_ASYNC
+        keep = SETFL_MASK & ~O_ASYNC
+        file.flags = (file.flags & ~keep) | (arg & keep)
         return 0
     if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
         return _lock(task, file, cmd, arg)
     if cmd == F_NOTIFY:
-        # dnotify: accepted on directories; no notification signals are sent.
-        if not statmod.S_ISDIR(getattr(file, "mode", 0)):
-            raise SyscallError(errno.ENOTDIR)
-        return 0
-    if cmd in (F_GETOWN, F_GETSIG, F_GETLEASE):
-        return 0 if cmd != F_GETLEASE else 2
-    if cmd in (F_SETOWN, F_SETSIG):
-        return 0
+        return fsnotify.fcntl_notify(task, fd, file, arg)
+    if cmd in fown.FCNTL_CMDS:
+        return fown.fcntl(task, file, cmd, arg)
+    if cmd == F_SETLEASE:
+        argi = arg & 0xFFFFFFFF                  # fcntl_setlease takes an int
+        return leases.setlease(task, fd, file, argi - (1 << 32) if argi >> 31 else argi)
+    if cmd == F_GETLEASE:
+        return leases.getlease(task, file)
+    if cmd == F_CREATED_QUERY:
+        return int(bool(getattr(file, "created", False)))     # FMODE_CREATED
     if cmd == F_DUPFD_QUERY:
         return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
     pipe = getattr(file, "pipe", None)
@@ -513,7 +567,12 @@ def sys_ioctl(task, fd, cmd, arg):
         file.flags = file.flags | O_NONBLOCK if on else file.flags & ~O_NONBLOCK
         return 0
     if cmd == FIOASYNC:
-        task.mm.read(arg, 4)
+        on, = struct.unpack("<i", task.mm.read(arg, 4))
+        if bool(on) != bool(file.flags & O_ASYNC):
+            if not fown.has_fasync(file):
+                raise SyscallError(errno.ENOTTY)
+            fown.set_async(file, fd, bool(on), task.kernel)
+        file.flags = file.flags | O_ASYNC if on else file.flags & ~O_ASYNC
         return 0
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
@@ -531,7 +590,7 @@ def stat_node(node):
     if isinstance(node, HostPath):
         if not node.exists:
             raise SyscallError(errno.ENOENT)
-        return node.st or node.lstat()   # the walk's lstat of this very name
+        return devnodes.fix_stat(node.st or node.lstat())   # the walk's lstat of this name
     if isinstance(node, FileNode):
         return node.file.stat()
     own = getattr(node, "stat", None)
@@ -726,8 +785,13 @@ def _access(task, dirfd, pathname, mode, flags):
                  statmod.S_ISLNK(st.st_mode)):
             raise SyscallError(errno.EROFS)
         c = task.creds
-        ids = (c.fsuid, c.fsgid) if flags & AT_EACCESS else (c.uid, c.gid)
-        who = AccessCreds(ids[0], ids[1], c.groups)
+        if flags & AT_EACCESS:
+            who = c
+        else:
+            # access_override_creds: the real ids; a real root has its permitted set
+            # (the sets stay as they are under SECBIT_NO_SETUID_FIXUP).
+            caps = c.cap_eff if c.securebits & 4 else c.cap_prm if c.uid == 0 else 0
+            who = AccessCreds(c.uid, c.gid, c.groups, caps)
         if mode and not may_access(who, st, mode):
             raise SyscallError(errno.EACCES)
         return 0
@@ -739,10 +803,10 @@ def _access(task, dirfd, pathname, mode, flags):
 class AccessCreds:
     """The ids access(2) checks with: the real ones unless AT_EACCESS."""
 
-    __slots__ = ("fsuid", "fsgid", "groups")
+    __slots__ = ("fsuid", "fsgid", "groups", "cap_eff")
 
-    def __init__(self, uid, gid, groups):
-        self.fsuid, self.fsgid, self.groups = uid, gid, groups
+    def __init__(self, uid, gid, groups, cap_eff):
+        self.fsuid, self.fsgid, self.groups, self.cap_eff = uid, gid, groups, cap_eff
 
 
 def sys_access(task, pathname, mode):
@@ -904,7 +968,8 @@ def _check_parent(task, node, victim=None):
     """Write and search permission on the directory a name is made in or removed from;
     in a sticky directory only the owner of the victim or of the directory may remove."""
     creds = task.creds
-    if creds.fsuid == 0:
+    if capabilities.creds_capable(creds, capabilities.CAP_DAC_OVERRIDE) and \
+            (victim is None or capabilities.creds_capable(creds, capabilities.CAP_FOWNER)):
         return
     if node.dirfd is not None:
         st = host_call(os.fstat, node.dirfd)
@@ -915,17 +980,27 @@ def _check_parent(task, node, victim=None):
     if not may_access(creds, st, 3):
         raise SyscallError(errno.EACCES)
     if victim is not None and st.st_mode & statmod.S_ISVTX and \
-            creds.fsuid not in (st.st_uid, victim.st_uid):
+            creds.fsuid not in (st.st_uid, victim.st_uid) and \
+            not capabilities.creds_capable(creds, capabilities.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
+
+
+def _check_noatime(task, file):
+    """setfl: O_NOATIME only for the file's owner or CAP_FOWNER (EPERM)."""
+    try:
+        st = file.stat()
+    except SyscallError:
+        return                                  # an inode with no stat: the kernel's own
+    _check_owner(task, st)
 
 
 def _check_owner(task, st):
-    """chmod and friends: the owner or a privileged caller (EPERM otherwise)."""
-    if task.creds.fsuid not in (0, st.st_uid):
+    """chmod and friends: the owner or CAP_FOWNER (EPERM otherwise)."""
+    if task.creds.fsuid != st.st_uid and not capabilities.capable(task, capabilities.CAP_FOWNER):
         raise SyscallError(errno.EPERM)
 
 
-def _create(task, dirfd, pathname, make):
+def _create(task, dirfd, pathname, make, with_node=False):
     """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer.
     make(dirfd, name) makes it in the host directory the walk reached."""
     path = task.mm.read_cstr(pathname)
@@ -936,7 +1011,9 @@ def _create(task, dirfd, pathname, make):
     task.kernel.vfs.check_writable_mount(node)      # filename_create, before may_create
     _check_parent(task, node)
     task.kernel.vfs.creatable(node)
-    host_call(make, node.dirfd, node.name)
+    host_call(make, node.dirfd, node.name, *((node,) if with_node else ()))
+    capabilities.own_new(task, None, dirfd=node.dirfd, name=node.name)
+    fsnotify.created(task, node)
     return node
 
 
@@ -956,7 +1033,7 @@ def _reopened(task, file, gone=errno.EEXIST):
     return None
 
 
-def _modify_node(task, node, change, owner_only=True):
+def _modify_node(task, node, change, owner_only=True, event=fsnotify.IN_ATTRIB):
     """A change to an existing file (chmod, chown, truncate, utimes): owner check,
     EROFS, overlay copy-up, then change(target): a host fd, or the kernel's
     /proc/PID/fd path of an O_PATH fd of the node (that very inode, a symlink too)."""
@@ -972,6 +1049,7 @@ def _modify_node(task, node, change, owner_only=True):
                 _check_owner(task, host_call(os.fstat, file.host_fd))
             host_call(change, file.host_fd if not file.flags & O_PATH
                       else proc_fd_path(file.host_fd))
+            fsnotify.file_event(file, event, task)
             return 0
         else:
             raise SyscallError(errno.EPERM)
@@ -988,6 +1066,7 @@ def _modify_node(task, node, change, owner_only=True):
         host_call(change, proc_fd_path(fd))
     finally:
         os.close(fd)
+    fsnotify.node_event(task, node, event)
     return 0
 
 
@@ -1030,9 +1109,11 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if slash and not statmod.S_ISDIR((node.st or node.lstat()).st_mode):
         raise SyscallError(errno.ENOTDIR)
     if m is None or not m.is_overlay:
-        if task.creds.fsuid != 0:
-            _check_parent(task, node, node.st or node.lstat())
+        _check_parent(task, node, node.st or node.lstat())
+        token = fsnotify.before_remove(task, node)
         host_call(os.rmdir if rmdir else os.unlink, node.name, dir_fd=node.dirfd)
+        devnodes.forget(node.st)
+        fsnotify.removed(task, token)
         return 0
     st = node.st or node.lstat()
     if rmdir and not statmod.S_ISDIR(st.st_mode):
@@ -1043,6 +1124,7 @@ def sys_unlinkat(task, dirfd, pathname, flags):
     if rmdir and vfs.merged_names(node):
         raise SyscallError(errno.ENOTEMPTY)
     in_lower = vfs.lower_exists(node)
+    token = fsnotify.before_remove(task, node)
     if node.upper:
         if rmdir:
             # Only whiteouts are left in it (fd-relative: no symlink is followed).
@@ -1053,7 +1135,9 @@ def sys_unlinkat(task, dirfd, pathname, flags):
             m.whiteouts = {w for w in m.whiteouts if not w.startswith(prefix)}
         else:
             host_call(os.unlink, node.name, dir_fd=node.dirfd)
+            devnodes.forget(st)
     vfs.removed(node, in_lower)
+    fsnotify.removed(task, token)
     return 0
 
 
@@ -1122,6 +1206,16 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.EINVAL)
     vfs = task.kernel.vfs
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
+    # do_renameat2 goes by the last name as written: ".", ".." or "/" is EBUSY (the
+    # new one EEXIST under RENAME_NOREPLACE), whatever directory the walk reached.
+    old_dot = _last_name(task.mm.read_cstr(oldpath)) in (b".", b"..", b"")
+    new_dot = _last_name(task.mm.read_cstr(newpath)) in (b".", b"..", b"")
+    if old_dot and not old.exists or new_dot and not new.exists:
+        raise SyscallError(errno.ENOENT)     # filename_parentat: that directory is missing
+    if old_dot:
+        raise SyscallError(errno.EBUSY)
+    if new_dot:
+        raise SyscallError(errno.EEXIST if flags & RENAME_NOREPLACE else errno.EBUSY)
     if not old.name or old.magic or not new.name or new.magic:
         raise SyscallError(errno.EBUSY)      # ".", "..", "/": Linux's non-LAST_NORM
     if vfs.is_mount_point(old.guest) or vfs.is_mount_point(new.guest):
@@ -1130,11 +1224,12 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         raise SyscallError(errno.ENOENT)
     m = old.mount
     st = old.st or old.lstat()
-    if task.creds.fsuid != 0:
-        _check_parent(task, old, st)
-        _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
+    _check_parent(task, old, st)
+    _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
+    token = fsnotify.before_rename(task, old, new)
     if m is None or not m.is_overlay:
         _host_rename(old, new, flags)
+        fsnotify.renamed(task, token)
         return 0
     if flags & RENAME_WHITEOUT:
         raise SyscallError(errno.EINVAL)           # ovl_rename takes EXCHANGE, NOREPLACE only
@@ -1151,6 +1246,7 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         vfs.writable(old)
         vfs.writable(new)
         _host_rename(old, new, flags)
+        fsnotify.renamed(task, token)
         return 0
     if nst is not None:
         if flags & RENAME_NOREPLACE:
@@ -1173,7 +1269,13 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
         new.exists = "whiteout"
         vfs.created_dir(new)
     vfs.removed(old, old_in_lower)
+    fsnotify.renamed(task, token)
     return 0
+
+
+def _last_name(path):
+    """The last component of a path as written (b"" for "/")."""
+    return path.rstrip(b"/").rsplit(b"/", 1)[-1]
 
 
 def _host_rename(old, new, flags):
@@ -1211,6 +1313,7 @@ def sys_linkat(task, olddirfd, oldpath, newdirfd, newpath, flags):
     r = hostsys.call(SYS_LINKAT, *old.at(), *new.at(), AT_SYMLINK_FOLLOW if old.magic else 0)
     if r < 0:
         raise SyscallError(-r)
+    fsnotify.linked(task, old, new)
     return 0
 
 
@@ -1249,7 +1352,20 @@ def sys_fchmod(task, fd, mode):
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
-    return _modify_node(task, FileNode(file), lambda p: os.chmod(p, mode & 0o7777))
+    return _modify_node(task, FileNode(file), _chmod(task, mode))
+
+
+def _chmod(task, mode):
+    """chmod's change (p: a path or an fd): setattr_prepare drops S_ISGID when the file's
+    group is not the caller's, without CAP_FSETID."""
+    def change(p):
+        m = mode & 0o7777
+        if m & statmod.S_ISGID and not capabilities.capable(task, capabilities.CAP_FSETID):
+            gid = os.stat(p).st_gid
+            if gid != task.creds.fsgid and gid not in task.creds.groups:
+                m &= ~statmod.S_ISGID
+        os.chmod(p, m)
+    return change
 
 
 def sys_truncate(task, pathname, length):
@@ -1261,14 +1377,18 @@ def sys_truncate(task, pathname, length):
         if os.path.isdir(p):
             raise IsADirectoryError(errno.EISDIR, "")
         fsize_grow(task, os.stat(p).st_size, length)
+        capabilities.remove_privs(task, p)
         os.truncate(p, length)
     path = task.mm.read_cstr(pathname)
     node = _host_node(task.kernel.vfs.lookup(task, AT_FDCWD, path))
     if not node.exists:
         raise SyscallError(errno.ENOENT)
-    if task.creds.fsuid != 0 and not may_access(task.creds, node.st or node.lstat(), 2):
+    if not may_access(task.creds, node.st or node.lstat(), 2):
         raise SyscallError(errno.EACCES)
-    return _modify_node(task, node, change, owner_only=False)
+    st = node.st or node.lstat()
+    exec_guard.check_write(task.kernel, st)
+    leases.break_lease(task, (st.st_dev, st.st_ino), O_WRONLY)          # vfs_truncate
+    return _modify_node(task, node, change, owner_only=False, event=fsnotify.IN_MODIFY)
 
 
 def sys_ftruncate(task, fd, length):
@@ -1281,7 +1401,11 @@ def sys_ftruncate(task, fd, length):
     if file.writable and file.host_fd is not None and \
             statmod.S_ISREG(getattr(file, "mode", 0) or 0):
         fsize_grow(task, host_call(os.fstat, file.host_fd).st_size, length)
-    return file.truncate(length)
+    if getattr(file, "kill_privs", False) and file.writable:
+        capabilities.remove_privs(task, file.host_fd)
+    result = file.truncate(length)
+    fsnotify.file_event(file, fsnotify.IN_MODIFY, task)
+    return result
 
 
 def sys_fsync(task, fd):
@@ -1346,17 +1470,19 @@ def _utimensat_with(task, dirfd, pathname, ns, flags=0):
     else:
         raise SyscallError(errno.EPERM)
     try:
-        return _set_times(target, ns)
+        _set_times(target, ns)
     finally:
         if pinned is not None:
             os.close(pinned)
+    fsnotify.node_event(task, node, fsnotify.times_event(ns, UTIME_OMIT))
+    return 0
 
 
 def _check_times_allowed(task, st, ns):
     """setattr_prepare for times: explicit times need the owner (EPERM); "now" also
     write permission (EACCES)."""
     c = task.creds
-    if c.fsuid not in (0, st.st_uid):
+    if c.fsuid != st.st_uid and not capabilities.capable(task, capabilities.CAP_FOWNER):
         if not (ns is None or (ns[1] == UTIME_NOW and ns[3] == UTIME_NOW)):
             raise SyscallError(errno.EPERM)
         if not may_access(c, st, 2):
@@ -1389,7 +1515,7 @@ HANDLERS = {
     "preadv2": sys_preadv2, "pwritev2": sys_pwritev2, "lseek": sys_lseek,
     "open": sys_open, "openat": sys_openat, "creat": sys_creat, "close": sys_close,
     "close_range": sys_close_range, "dup": sys_dup, "dup2": sys_dup2, "dup3": sys_dup3,
-    "fcntl": (sys_fcntl, "partial: no leases or seals"),
+    "fcntl": (sys_fcntl, "partial: no seals"),
     "ioctl": (sys_ioctl, "partial: FIOCLEX/FIONCLEX/FIONBIO/FIONREAD; tty requests from an allow-list"),
     "stat": sys_stat, "lstat": sys_lstat, "fstat": sys_fstat, "newfstatat": sys_newfstatat,
     "statx": sys_statx, "statfs": sys_statfs, "fstatfs": sys_fstatfs,
@@ -1479,6 +1605,7 @@ def _setxattr(task, name_ptr, value, size, flags, where, *args):
     if xattr.check_write(task, target, name, data):
         host, kw = xattr.write_target(task, target)
         host_call(os.setxattr, host, name, data, flags, **kw)
+        fsnotify.stat_event(task, target.st, target.node, fsnotify.IN_ATTRIB)  # fsnotify_xattr
     return 0
 
 
@@ -1488,6 +1615,7 @@ def _removexattr(task, name_ptr, where, *args):
     if xattr.check_write(task, target, name, None):
         host, kw = xattr.write_target(task, target)
         host_call(os.removexattr, host, name, **kw)
+        fsnotify.stat_event(task, target.st, target.node, fsnotify.IN_ATTRIB)
     return 0
 
 
@@ -1707,10 +1835,13 @@ def _chown_node(task, node, uid, gid):
 
     def change(target):
         # target: a host fd, or an fd's /proc link (followed: it is that inode).
-        if c.fsuid != 0:
+        if not capabilities.capable(task, capabilities.CAP_CHOWN):
+            # chown_ok, chgrp_ok: the owner may "change" the owner to itself and the
+            # group to one of its own; no change at all is no check.
             st = os.stat(target)
-            if uid not in (-1, st.st_uid) or st.st_uid != c.fsuid or \
-                    gid not in (-1, st.st_gid, c.fsgid) and gid not in c.groups:
+            owner = st.st_uid == c.fsuid
+            if uid != -1 and not (owner and uid == st.st_uid) or \
+                    gid != -1 and not (owner and (gid in (st.st_gid, c.fsgid) or gid in c.groups)):
                 raise PermissionError(errno.EPERM, "")
         os.chown(target, uid, gid)
     return _modify_node(task, node, change, owner_only=False)
@@ -1736,8 +1867,8 @@ def sys_fchown(task, fd, owner, group):
 
 
 def sys_mknodat(task, dirfd, pathname, mode, dev):
-    """mknodat(2): regular files, FIFOs and sockets; device nodes are refused (EPERM,
-    after the name is found creatable, as vfs_mknod's CAP_MKNOD check)."""
+    """mknodat(2): regular files, FIFOs and sockets on the host; device nodes with
+    CAP_MKNOD, as the kernel's own in its own layers only (devnodes.py)."""
     kind = mode & S_IFMT
     if kind == 0:
         kind = statmod.S_IFREG
@@ -1748,11 +1879,18 @@ def sys_mknodat(task, dirfd, pathname, mode, dev):
         raise SyscallError(errno.EINVAL)
     perm = mode & 0o7777 & ~task.fs.umask
 
-    def make(fd, name):
+    def make(fd, name, node):
         if kind in (statmod.S_IFCHR, statmod.S_IFBLK):
-            raise OSError(errno.EPERM, "device nodes are not made on the host")
+            # vfs_mknod: CAP_MKNOD after may_create; then the kernel's own node (devnodes.py).
+            if not capabilities.capable(task, capabilities.CAP_MKNOD):
+                raise OSError(errno.EPERM, "")
+            try:
+                devnodes.make(task.kernel.vfs, node.mount, kind, dev)(fd, name, perm)
+            except SyscallError as e:
+                raise OSError(e.errno, "") from None
+            return
         os.mknod(name, kind | perm, dir_fd=fd)
-    _create(task, dirfd, pathname, make)
+    _create(task, dirfd, pathname, make, with_node=True)
     return 0
 
 
@@ -1814,8 +1952,8 @@ def sys_memfd_create(task, name_ptr, flags):
 
 HANDLERS.update({
     "chown": sys_chown, "lchown": sys_lchown, "fchown": sys_fchown, "fchownat": sys_fchownat,
-    "mknod": (sys_mknod, "partial: device nodes are refused with EPERM"),
-    "mknodat": (sys_mknodat, "partial: device nodes are refused with EPERM"),
+    "mknod": (sys_mknod, "partial: device nodes only in the kernel's own layers (devnodes.py)"),
+    "mknodat": (sys_mknodat, "partial: device nodes only in the kernel's own layers (devnodes.py)"),
     "fallocate": sys_fallocate, "sync": sys_sync, "syncfs": sys_syncfs,
     "memfd_create": (sys_memfd_create, "partial: no file seals"),
 })
@@ -1874,7 +2012,7 @@ def sys_chroot(task, pathname):
         if not may_access(task.creds, st, 1):
             raise SyscallError(errno.EACCES)
         guest = node.guest
-    if task.creds.euid != 0:
+    if not capabilities.capable(task, capabilities.CAP_SYS_CHROOT):
         raise SyscallError(errno.EPERM)
     task.fs.root = guest.rstrip("/") or "/"
     return 0
@@ -1894,7 +2032,7 @@ def sys_fchmodat2(task, dirfd, pathname, mode, flags):
         raise SyscallError(errno.EOPNOTSUPP)
     if isinstance(node, FileNode) and node.file.flags & O_PATH and node.file.vnode is None:
         raise SyscallError(errno.EBADF)
-    return _modify_node(task, node, lambda p: os.chmod(p, mode & 0o7777))   # p: path or fd
+    return _modify_node(task, node, _chmod(task, mode))
 
 
 def _timeval_times(task, times):

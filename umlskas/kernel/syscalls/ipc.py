@@ -11,12 +11,15 @@ import errno
 import os
 import stat as statmod
 import struct
+import time
 
 from .fs import _iovecs as fs_iovecs, _scatter, _usable as fs_usable
 
+from .. import fown
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
 from .poll import call_deadline, expired, park_at, read_sigmask, read_timespec_ns
+from .. import creds, namespaces
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -26,6 +29,7 @@ from ..unix_socket import (AF_UNIX, MSG_CMSG_CLOEXEC, MSG_OOB, RMEM_MAX,
                            SOCK_SEQPACKET, SOCK_STREAM, SOMAXCONN, WMEM_MAX, UnixSocket)
 from ..vfs import AT_FDCWD, HostPath
 from ..inet_socket import InetSocket
+from ..netlink_socket import AF_NETLINK, NetlinkSocket
 
 TASK_SIZE_MAX = 0x7FFFFFFFF000
 INT_MAX = 0x7FFFFFFF
@@ -37,6 +41,7 @@ SOCK_TYPE_MASK = 0xF
 SOCK_MAX = 11
 NPROTO = 46
 AF_INET, AF_INET6 = 2, 10
+AF_NETLINK, AF_PACKET, SOCK_PACKET = 16, 17, 10
 SOCK_NONBLOCK, SOCK_CLOEXEC = O_NONBLOCK, O_CLOEXEC
 SOL_SOCKET = 1
 SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
@@ -219,7 +224,18 @@ def sys_socket(task, family, type_, protocol):
     base, flags = _split_type(type_)
     if family in (AF_INET, AF_INET6) and task.kernel.network:
         task.files.check_free()     # EMFILE before a host socket exists
-        sock = InetSocket.create(task.kernel, family, base, protocol, flags)
+        sock, sock.netns = namespaces.in_net_ns(task, lambda: InetSocket.create(
+            task.kernel, family, base, protocol, flags))
+        return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
+    if family == AF_NETLINK and task.kernel.network:
+        if base not in (SOCK_RAW, SOCK_DGRAM):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+        task.files.check_free()
+        # In a network namespace the guest made, the guest administers the network.
+        sock, netns = namespaces.in_net_ns(task, lambda: NetlinkSocket.create(
+            task.kernel, base, protocol, flags, namespaces.pid_nr(task, task.tgid)))
+        sock.netns = netns
+        sock.may_change = netns is not None
         return task.files.install(sock, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _socket_type(family, base, protocol)
     sock = UnixSocket(task.kernel, kind, flags, _creds(task))
@@ -233,8 +249,8 @@ def sys_socketpair(task, family, type_, protocol, sv):
     fd1 = files._lowest_free(0)
     fd2 = files._lowest_free(fd1 + 1)
     task.mm.write(sv, struct.pack("<ii", fd1, fd2))
-    if family in (AF_INET, AF_INET6) and base in (SOCK_STREAM, SOCK_DGRAM):
-        raise SyscallError(errno.EOPNOTSUPP)
+    if family != AF_UNIX:
+        _pairless_family(task, family, base, protocol)
     kind = _socket_type(family, base, protocol)
     a = UnixSocket(task.kernel, kind, flags, _creds(task))
     b = UnixSocket(task.kernel, kind, flags, _creds(task))
@@ -243,6 +259,32 @@ def sys_socketpair(task, family, type_, protocol, sv):
     files.install(a, minfd=fd1, cloexec=cloexec)
     files.install(b, minfd=fd2, cloexec=cloexec)
     return 0
+
+
+def _pairless_family(task, family, type_, protocol):
+    """socketpair of a family without one: sock_create's answer first (the host's, for
+    the families whose sockets are the host's), then the protocol's EOPNOTSUPP."""
+    if family < 0 or family >= NPROTO:
+        raise SyscallError(errno.EAFNOSUPPORT)
+    if type_ < 0 or type_ >= SOCK_MAX:
+        raise SyscallError(errno.EINVAL)
+    if family in (AF_INET, AF_INET6) and task.kernel.network:
+        sock, _ = namespaces.in_net_ns(task, lambda: InetSocket.create(
+            task.kernel, family, type_, protocol, 0))
+        sock.release()
+    elif family == AF_NETLINK:
+        if type_ not in (SOCK_RAW, SOCK_DGRAM):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+        if not 0 <= protocol < 32:
+            raise SyscallError(errno.EPROTONOSUPPORT)
+    elif family == AF_PACKET:
+        if task.creds.euid != 0:
+            raise SyscallError(errno.EPERM)          # CAP_NET_RAW
+        if type_ not in (SOCK_DGRAM, SOCK_RAW, SOCK_PACKET):
+            raise SyscallError(errno.ESOCKTNOSUPPORT)
+    else:
+        raise SyscallError(errno.EAFNOSUPPORT)
+    raise SyscallError(errno.EOPNOTSUPP)
 
 
 def _inet(task, fd):
@@ -342,10 +384,10 @@ def sys_bind(task, fd, addr, addrlen):
     inet = _inet(task, fd)
     if inet is not None:
         raw = _addr_from_user(task, addr, addrlen)
-        # The host socket belongs to the kernel's user; the guest's credentials decide
-        # about privileged ports (CAP_NET_BIND_SERVICE: uid 0 here).
+        # The host socket belongs to the kernel's user; the guest's capabilities decide
+        # about privileged ports (CAP_NET_BIND_SERVICE).
         if len(raw) >= 4 and struct.unpack(">H", raw[2:4])[0] in range(1, 1024) and \
-                task.creds.euid != 0:
+                not creds.capable(task, creds.CAP_NET_BIND_SERVICE):
             raise SyscallError(errno.EACCES)
         return inet.bind(raw)
     sock = _sock(task, fd)
@@ -374,6 +416,7 @@ def sys_bind(task, fd, addr, addrlen):
         task.kernel.vfs.creatable(node)
         try:
             os.mknod(node.name, mode, dir_fd=node.dirfd)
+            creds.own_new(task, None, dirfd=node.dirfd, name=node.name)
             st = os.stat(node.name, dir_fd=node.dirfd, follow_symlinks=False)
         except OSError as e:
             raise SyscallError(errno.EADDRINUSE if e.errno == errno.EEXIST else e.errno) from None
@@ -436,6 +479,7 @@ def sys_connect(task, fd, addr, addrlen):
     sock.connect_pair(server)
     other.backlog.append(server)
     other.waitq.wake()
+    fown.kill_fasync(task.kernel, other, fown.POLL_IN)     # sk_data_ready of the listener
     return 0
 
 
@@ -860,7 +904,86 @@ def sys_recvmsg(task, fd, msg, flags):
     return n
 
 
+# ---- many messages in one call (net/socket.c __sys_sendmmsg, do_recvmmsg) ------------------
+
+MMSGHDR_SIZE = 64                            # struct mmsghdr: msghdr + msg_len, padded
+MSG_DONTWAIT, MSG_WAITFORONE, MSG_CMSG_COMPAT = 0x40, 0x10000, 0x80000000
+
+
+def _mmsg_socket(task, fd):
+    """sockfd_lookup_light(): EBADF, then ENOTSOCK."""
+    return _inet(task, fd) or _sock(task, fd)
+
+
+def sys_sendmmsg(task, fd, msgvec, vlen, flags):
+    """sendmmsg(2): one sendmsg per entry until one fails; the error only if none went."""
+    _mmsg_socket(task, fd)
+    vlen = min(vlen, UIO_MAXIOV)
+    restart = task.restart
+    done = restart.get("mmsg_done", 0)
+    err = None
+    while done < vlen:
+        entry = msgvec + done * MMSGHDR_SIZE
+        try:
+            n = sys_sendmsg(task, fd, entry, flags)
+            task.mm.write(entry + 56, struct.pack("<I", n))
+        except SyscallError as e:
+            err = e
+            break
+        done += 1
+        restart["mmsg_done"] = done          # a signal while a later one waits returns this
+    if done == 0 and err is not None:
+        raise err
+    return done
+
+
+def sys_recvmmsg(task, fd, msgvec, vlen, flags, timeout):
+    """recvmmsg(2): MSG_WAITFORONE, the timeout checked after each datagram (as Linux does),
+    the error of a later datagram kept on the socket for the next call."""
+    if flags & MSG_CMSG_COMPAT:
+        raise SyscallError(errno.EINVAL)
+    restart = task.restart
+    if "mmsg_end" not in restart:
+        timeout_ns = read_timespec_ns(task, timeout) if timeout else None
+        restart["mmsg_end"] = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
+    end = restart["mmsg_end"]
+    sock = _mmsg_socket(task, fd)
+    done = restart.get("mmsg_done", 0)
+    if done == 0 and not isinstance(sock, InetSocket) and getattr(sock, "err", 0):
+        err, sock.err = sock.err, 0
+        raise SyscallError(err)
+    err = None
+    while done < vlen:
+        entry = msgvec + done * MMSGHDR_SIZE
+        now_flags = flags & ~MSG_WAITFORONE
+        if done and flags & MSG_WAITFORONE:
+            now_flags |= MSG_DONTWAIT
+        try:
+            n = sys_recvmsg(task, fd, entry, now_flags)
+            task.mm.write(entry + 56, struct.pack("<I", n))
+        except SyscallError as e:
+            err = e
+            break
+        done += 1
+        restart["mmsg_done"] = done
+        if end is not None and time.monotonic_ns() >= end:
+            break
+        msg_flags, = struct.unpack("<i", task.mm.read(entry + 48, 4))
+        if msg_flags & MSG_OOB:
+            break
+    if err is not None:
+        if done == 0:
+            raise err
+        if err.errno != errno.EAGAIN and not isinstance(sock, InetSocket):
+            sock.err = err.errno
+    if timeout and done:
+        left = max(0, end - time.monotonic_ns())
+        task.mm.write(timeout, struct.pack("<qq", left // 10**9, left % 10**9))
+    return done
+
+
 HANDLERS = {
+    "sendmmsg": sys_sendmmsg, "recvmmsg": sys_recvmmsg,
     "eventfd": sys_eventfd, "eventfd2": sys_eventfd2,
     "epoll_create": sys_epoll_create, "epoll_create1": sys_epoll_create1,
     "epoll_ctl": sys_epoll_ctl, "epoll_wait": sys_epoll_wait,

@@ -8,6 +8,7 @@ import struct
 from ..address_space import (LEGACY_MAP_MASK, MAP_ANONYMOUS, MAP_HUGETLB, MAP_LOCKED,
                              MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE, PROT_WRITE,
                              VmLimits)
+from .. import creds
 from ..errors import SyscallError
 from ..files import O_PATH
 from ..machine import MapOp, RegsRefused
@@ -131,7 +132,7 @@ PROT_ACCESS = 7                   # PROT_READ | PROT_WRITE | PROT_EXEC: vma_is_a
 
 def _capable_ipc_lock(task):
     """CAP_IPC_LOCK."""
-    return task.creds.euid == 0
+    return creds.capable(task, creds.CAP_IPC_LOCK)
 
 
 def _can_do_mlock(task):
@@ -240,7 +241,7 @@ def sys_munlockall(task):
 
 
 def sys_arch_prctl(task, code, addr):
-    """arch_prctl(2): FS/GS base; CPUID faulting is not offered."""
+    """arch_prctl(2): FS/GS base; CPUID faulting, by the host (creds.set_cpuid)."""
     if code == ARCH_SET_FS:
         if addr >= task.mm.top:
             raise SyscallError(errno.EPERM)
@@ -266,7 +267,9 @@ def sys_arch_prctl(task, code, addr):
         task.mm.write(addr, struct.pack("<Q", task.proc.get_regs().gs_base))
         return 0
     if code == ARCH_GET_CPUID:
-        return 1
+        return int(not task.creds.nocpuid)
+    if code == ARCH_SET_CPUID:
+        return creds.set_cpuid(task, bool(addr))
     raise SyscallError(errno.EINVAL)
 
 
@@ -279,5 +282,5 @@ HANDLERS = {
     "mlock2": (sys_mlock2, "partial: Linux's checks and accounting (VmLck, RLIMIT_MEMLOCK); the host does not pin the pages"),
     "mlockall": (sys_mlockall, "partial: Linux's checks and accounting (VmLck, MCL_FUTURE); the host does not pin the pages"),
     "munlock": sys_munlock, "munlockall": sys_munlockall,
-    "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET_CPUID"),
+    "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET/SET_CPUID"),
 }

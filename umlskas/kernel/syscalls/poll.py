@@ -205,7 +205,12 @@ def _finish(task, ptr, timeout_ns, per_sec, call):
     return result
 
 
+STICKY_TIMEOUTS = 0x4000000
+
+
 def _write_left(task, ptr, per_sec):
+    if getattr(task, "personality", 0) & STICKY_TIMEOUTS:
+        return                  # poll_select_finish: the timeout is left as it was
     left = _remaining_ns(task)
     try:
         task.mm.write(ptr, struct.pack("<qq", left // 10**9, left % 10**9 // (10**9 // per_sec)))

@@ -4,7 +4,8 @@ import errno
 import os
 import struct
 
-from .. import hostsys
+from .. import creds, hostsys, namespaces
+from . import seccomp
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
 from ..rlimits import apply_cpu_limit
@@ -12,45 +13,47 @@ from ..task import RLIM_NLIMITS
 
 RLIMIT_CPU, RLIMIT_NOFILE = 0, 7
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
-PR_SET_NAME, PR_GET_NAME, PR_CAPBSET_READ, PR_SET_CHILD_SUBREAPER = 15, 16, 23, 36
+PR_SET_NAME, PR_GET_NAME, PR_SET_CHILD_SUBREAPER = 15, 16, 36
 PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 37, 38, 39
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_MM = 30, 29, 0x53564D41, 35
-PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 27, 34, 42
+PR_MCE_KILL_GET, PR_GET_THP_DISABLE = 34, 42
+PR_GET_TSC, PR_SET_TSC, PR_TSC_ENABLE, PR_TSC_SIGSEGV = 25, 26, 1, 2
+PR_GET_SECCOMP, PR_SET_SECCOMP = 21, 22
 
 
 def sys_getpid(task):
-    """getpid(2): the virtual pid."""
-    return task.tgid
+    """getpid(2): the virtual pid (in the caller's pid namespace)."""
+    return namespaces.pid_nr(task, task.tgid)
 
 
 def sys_gettid(task):
     """gettid(2)."""
-    return task.tid
+    return namespaces.pid_nr(task, task.tid)
 
 
 def sys_getppid(task):
-    """getppid(2)."""
-    return task.ppid
+    """getppid(2): 0 when the parent is outside the caller's pid namespace."""
+    return namespaces.pid_nr(task, task.ppid)
 
 
 def sys_getuid(task):
     """getuid(2)."""
-    return task.creds.uid
+    return namespaces.shown_uid(task, task.creds.uid)
 
 
 def sys_geteuid(task):
     """geteuid(2)."""
-    return task.creds.euid
+    return namespaces.shown_uid(task, task.creds.euid)
 
 
 def sys_getgid(task):
     """getgid(2)."""
-    return task.creds.gid
+    return namespaces.shown_gid(task, task.creds.gid)
 
 
 def sys_getegid(task):
     """getegid(2)."""
-    return task.creds.egid
+    return namespaces.shown_gid(task, task.creds.egid)
 
 
 def sys_getgroups(task, size, listp):
@@ -70,7 +73,7 @@ def sys_getresuid(task, ruid, euid, suid):
     """getresuid(2)."""
     c = task.creds
     for ptr, value in ((ruid, c.uid), (euid, c.euid), (suid, c.suid)):
-        task.mm.write(ptr, struct.pack("<I", value))
+        task.mm.write(ptr, struct.pack("<I", namespaces.shown_uid(task, value)))
     return 0
 
 
@@ -78,23 +81,23 @@ def sys_getresgid(task, rgid, egid, sgid):
     """getresgid(2)."""
     c = task.creds
     for ptr, value in ((rgid, c.gid), (egid, c.egid), (sgid, c.sgid)):
-        task.mm.write(ptr, struct.pack("<I", value))
+        task.mm.write(ptr, struct.pack("<I", namespaces.shown_gid(task, value)))
     return 0
 
 
 def sys_getpgrp(task):
     """getpgrp(2)."""
-    return task.pgid
+    return namespaces.pid_nr(task, task.pgid)
 
 
 def sys_getpgid(task, pid):
     """getpgid(2)."""
-    return task.kernel.task_for_pid(task, pid).pgid
+    return namespaces.pid_nr(task, task.kernel.task_for_pid(task, pid).pgid)
 
 
 def sys_getsid(task, pid):
     """getsid(2)."""
-    return task.kernel.task_for_pid(task, pid).sid
+    return namespaces.pid_nr(task, task.kernel.task_for_pid(task, pid).sid)
 
 
 def sys_set_tid_address(task, tidptr):
@@ -114,8 +117,8 @@ def sys_set_robust_list(task, head, length):
 def sys_get_robust_list(task, pid, head_ptr, len_ptr):
     """get_robust_list(2)."""
     target = task.kernel.task_for_pid(task, pid)
+    task.mm.write(len_ptr, struct.pack("<Q", 24))      # the length first, as Linux
     task.mm.write(head_ptr, struct.pack("<Q", target.robust_list[0]))
-    task.mm.write(len_ptr, struct.pack("<Q", 24))
     return 0
 
 
@@ -140,7 +143,15 @@ def sys_execveat(task, dirfd, filename, argv, envp, flags):
 
 
 def _rlimit_target(task, pid):
-    return task.kernel.task_for_pid(task, pid)
+    target = task.kernel.task_for_pid(task, pid)
+    if target.tgid != task.tgid:
+        # check_prlimit_permission: all of its uids and gids the caller's real ones,
+        # or CAP_SYS_RESOURCE.
+        c, t = task.creds, target.creds
+        if not ({t.uid, t.euid, t.suid} == {c.uid} and {t.gid, t.egid, t.sgid} == {c.gid}) and \
+                not creds.capable(task, creds.CAP_SYS_RESOURCE):
+            raise SyscallError(errno.EPERM)
+    return target
 
 
 def sys_prlimit64(task, pid, resource, new_limit, old_limit):
@@ -156,7 +167,7 @@ def sys_prlimit64(task, pid, resource, new_limit, old_limit):
         if soft > hard:
             raise SyscallError(errno.EINVAL)
         cur_hard = target.rlimits[resource][1]
-        if hard > cur_hard and task.creds.euid != 0:
+        if hard > cur_hard and not creds.capable(task, creds.CAP_SYS_RESOURCE):
             raise SyscallError(errno.EPERM)
         if resource == RLIMIT_NOFILE and hard > task.kernel.nr_open:
             raise SyscallError(errno.EPERM)     # above the guest's nr_open (fdtable.py)
@@ -187,9 +198,10 @@ def sys_setrlimit(task, resource, rlim):
 def sys_uname(task, buf):
     """uname(2): the host's kernel identity, the kernel's host name."""
     release, version = uname_release(task.kernel)
-    fields = ("Linux", task.kernel.hostname, release, version, "x86_64",
-              task.kernel.domainname)
-    task.mm.write(buf, b"".join(os.fsencode(f)[:64].ljust(65, b"\0") for f in fields))
+    uts = namespaces.uts(task)
+    fields = (b"Linux", uts.hostname, os.fsencode(release), os.fsencode(version), b"x86_64",
+              uts.domainname)
+    task.mm.write(buf, b"".join(f[:64].ljust(65, b"\0") for f in fields))
     return 0
 
 
@@ -221,24 +233,73 @@ def sys_getrandom(task, buf, buflen, flags):
     return count
 
 
+def _cpu_facts():
+    """(nr_cpu_ids, cpumask_size, online mask) of the host: the guest's CPUs are its."""
+    global _CPU_FACTS
+    if _CPU_FACTS is None:
+        # The host's online CPUs (not the kernel process's own affinity, which a
+        # mode may pin).
+        online = 0
+        try:
+            with open("/sys/devices/system/cpu/online") as f:
+                for part in f.read().strip().split(","):
+                    low, _, high = part.partition("-")
+                    for cpu in range(int(low), int(high or low) + 1):
+                        online |= 1 << cpu
+        except (OSError, ValueError):
+            online = 0
+        if not online:
+            for cpu in os.sched_getaffinity(0):
+                online |= 1 << cpu
+        nr = max(online.bit_length(), os.cpu_count() or 1)
+        try:
+            with open("/sys/devices/system/cpu/possible") as f:
+                nr = max(nr, int(f.read().strip().replace(",", "-").split("-")[-1]) + 1)
+        except (OSError, ValueError):
+            pass
+        # The host's sched_getaffinity answers min(len, cpumask_size()): ask it once.
+        r, _ = hostsys.with_buffer(204, 4096, 0, 4096)
+        size = r if r > 0 else (nr + 63) // 64 * 8
+        _CPU_FACTS = (nr, size, online)
+    return _CPU_FACTS
+
+
+_CPU_FACTS = None
+
+
 def sys_sched_getaffinity(task, pid, size, mask):
-    """sched_getaffinity(2): the CPUs the host lets us use."""
-    task.kernel.task_for_pid(task, pid)
-    if size < 8 or size & 7:
+    """sched_getaffinity(2): the task's own mask (inherited, set by sched_setaffinity),
+    at most cpumask_size() bytes of it; the size checks come first."""
+    nr, cpumask_size, online = _cpu_facts()
+    if size * 8 < nr or size & 7:
         raise SyscallError(errno.EINVAL)
-    bits = 0
-    for cpu in os.sched_getaffinity(0):
-        bits |= 1 << cpu
-    task.mm.write(mask, struct.pack("<Q", bits))
-    return 8
+    target = task.kernel.task_for_pid(task, pid)
+    bits = getattr(target, "cpus_allowed", None)
+    bits = online if bits is None else bits
+    n = min(size, cpumask_size)
+    task.mm.write(mask, bits.to_bytes(n, "little"))
+    return n
+
+
+def _check_same_owner(task, target):
+    """check_same_owner, else CAP_SYS_NICE: EPERM for another user's task."""
+    c, t = task.creds, target.creds
+    if c.euid not in (t.euid, t.uid) and not creds.capable(task, creds.CAP_SYS_NICE):
+        raise SyscallError(errno.EPERM)
 
 
 def sys_sched_setaffinity(task, pid, size, mask):
-    """sched_setaffinity(2): accepted and remembered nowhere (the host schedules stubs)."""
-    task.kernel.task_for_pid(task, pid)
-    bits = int.from_bytes(task.mm.read(mask, min(size, 8)), "little")
-    if not bits & sum(1 << c for c in os.sched_getaffinity(0)):
+    """sched_setaffinity(2): the mask (cut or zero-filled to cpumask_size) is copied
+    first, then the task found; a mask with no online CPU is EINVAL. Recorded for the
+    guest's view; the host schedules the stubs as it likes."""
+    nr, cpumask_size, online = _cpu_facts()
+    n = min(size, cpumask_size)
+    bits = int.from_bytes(task.mm.read(mask, n), "little") if n else 0
+    target = task.kernel.task_for_pid(task, pid)
+    _check_same_owner(task, target)
+    if not bits & online:
         raise SyscallError(errno.EINVAL)
+    target.cpus_allowed = bits & online
     return 0
 
 
@@ -267,7 +328,12 @@ def _read_name(task, addr):
 
 
 def sys_prctl(task, option, arg2, arg3, arg4, arg5):
-    """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capbset."""
+    """prctl(2): names, dumpable, no_new_privs, pdeathsig, subreaper, capabilities (creds.py),
+    timer slack, TSC, seccomp."""
+    if option == PR_SET_SECCOMP:
+        return seccomp.prctl_set_seccomp(task, arg2, arg3)
+    if option == PR_GET_SECCOMP:
+        return seccomp.prctl_get_seccomp(task)
     if option == PR_SET_NAME:
         task.comm = _read_name(task, arg2)
         return 0
@@ -275,10 +341,12 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
         task.mm.write(arg2, task.comm[:15].ljust(16, b"\0"))
         return 0
     if option == PR_GET_DUMPABLE:
-        return 1
+        return task.creds.dumpable
     if option == PR_SET_DUMPABLE:
         if arg2 not in (0, 1):
             raise SyscallError(errno.EINVAL)
+        for t in task.process.threads:          # the flag is the mm's
+            t.creds.dumpable = arg2
         return 0
     if option == PR_SET_PDEATHSIG:
         if arg2 < 0 or arg2 > 64:
@@ -295,21 +363,34 @@ def sys_prctl(task, option, arg2, arg3, arg4, arg5):
         task.mm.write(arg2, struct.pack("<i", int(task.process.subreaper)))
         return 0
     if option == PR_SET_NO_NEW_PRIVS:
+        # Once set it stays: fork copies it, exec keeps it, nothing clears it.
         if arg2 != 1 or arg3 or arg4 or arg5:
             raise SyscallError(errno.EINVAL)
-        task.no_new_privs = True
+        task.creds.no_new_privs = True
         return 0
     if option == PR_GET_NO_NEW_PRIVS:
-        return int(getattr(task, "no_new_privs", False))
-    if option == PR_CAPBSET_READ:
-        if arg2 < 0 or arg2 > 40:
+        if arg2 or arg3 or arg4 or arg5:
             raise SyscallError(errno.EINVAL)
-        return 1
-    if option in (PR_GET_TIMERSLACK,):
-        return 50000
-    if option in (PR_SET_TIMERSLACK, PR_SET_VMA):
+        return int(task.creds.no_new_privs)
+    if option in creds.CAP_PRCTLS:
+        return creds.prctl(task, option, arg2, arg3, arg4, arg5)
+    if option == PR_GET_TIMERSLACK:
+        return task.creds.timer_slack
+    if option == PR_SET_TIMERSLACK:
+        if task.sched_policy not in (SCHED_FIFO, SCHED_RR):   # real-time tasks keep 0
+            task.creds.timer_slack = arg2 or task.creds.default_slack
         return 0
-    if option in (PR_GET_SECUREBITS, PR_MCE_KILL_GET, PR_GET_THP_DISABLE):
+    if option == PR_GET_TSC:
+        mode = PR_TSC_SIGSEGV if task.creds.notsc else PR_TSC_ENABLE
+        task.mm.write(arg2, struct.pack("<I", mode))
+        return 0
+    if option == PR_SET_TSC:
+        if arg2 not in (PR_TSC_ENABLE, PR_TSC_SIGSEGV):
+            raise SyscallError(errno.EINVAL)
+        return creds.set_tsc(task, arg2 == PR_TSC_SIGSEGV)
+    if option == PR_SET_VMA:
+        return 0
+    if option in (PR_MCE_KILL_GET, PR_GET_THP_DISABLE):
         return 0
     raise SyscallError(errno.EINVAL)
 
@@ -328,9 +409,10 @@ HANDLERS = {
     "prlimit64": sys_prlimit64, "getrlimit": sys_getrlimit, "setrlimit": sys_setrlimit,
     "uname": sys_uname, "sysinfo": sys_sysinfo, "getrandom": sys_getrandom,
     "sched_getaffinity": sys_sched_getaffinity,
-    "sched_setaffinity": (sys_sched_setaffinity, "partial: accepted, not applied"),
+    "sched_setaffinity": (sys_sched_setaffinity, "partial: recorded, not applied to the host"),
     "sched_yield": sys_sched_yield, "getcpu": sys_getcpu,
-    "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper"),
+    "prctl": (sys_prctl, "partial: names, dumpable, no_new_privs, pdeathsig, subreaper, "
+                       "capabilities, securebits, timer slack, TSC"),
 }
 
 
@@ -342,7 +424,7 @@ TASK_SIZE_MAX = 0x7FFFFFFFF000           # the end of the user address space (4-
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WNOTHREAD, WALL, WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
-CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 5, 6
+CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 RUSAGE_SIZE = 144
 CLONE_ARGS = struct.Struct("<QQQQQQQQQQQ")   # struct clone_args up to cgroup
 
@@ -439,6 +521,9 @@ def sys_wait4(task, pid, wstatus, options, rusage):
     if pid == -0x80000000:
         raise SyscallError(errno.ESRCH)
     kernel = task.kernel
+    if pid > 0 or pid < -1:
+        # Numbered in the caller's pid namespace (none there: no child matches).
+        pid = (namespaces.pid_kid(task, abs(pid)) or 1 << 40) * (1 if pid > 0 else -1)
     found = kernel.wait_child(task, pid, options, stopped=bool(options & WUNTRACED),
                               continued=bool(options & WCONTINUED))
     if found is None:
@@ -451,7 +536,7 @@ def sys_wait4(task, pid, wstatus, options, rusage):
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))
     _consume(kernel, task, child, what)
-    return child.tgid
+    return namespaces.pid_nr(task, child.tgid)
 
 
 def sys_waitid(task, idtype, id_, infop, options, rusage):
@@ -465,7 +550,7 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     elif idtype == P_PID:
         if id_ <= 0:
             raise SyscallError(errno.EINVAL)
-        pid = id_
+        pid = namespaces.pid_kid(task, id_) or 1 << 40
     elif idtype == P_PGID:
         if id_ < 0:
             raise SyscallError(errno.EINVAL)
@@ -494,11 +579,13 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     elif what == "cont":
         code, value = CLD_CONTINUED, 18
     elif child.exit_status & 0x7F:
-        code, value = CLD_KILLED, child.exit_status & 0x7F
+        code = CLD_DUMPED if child.exit_status & 0x80 else CLD_KILLED
+        value = child.exit_status & 0x7F
     else:
         code, value = CLD_EXITED, (child.exit_status >> 8) & 0xFF
     if infop:
-        info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, child.tgid, task.creds.uid, value)
+        info = struct.pack("<iiiiiIi", SIGCHLD, 0, code, 0, namespaces.pid_nr(task, child.tgid),
+                           task.creds.uid, value)
         task.mm.write(infop, info.ljust(128, b"\0")[:128])
     if rusage:
         task.mm.write(rusage, bytes(RUSAGE_SIZE))
@@ -514,15 +601,18 @@ def sys_setpgid(task, pid, pgid):
     kernel = task.kernel
     target = task.process if pid == 0 else None
     if target is None:
-        t = kernel.task_by_vpid(pid)
+        t = kernel.task_by_vpid(namespaces.pid_kid(task, pid) or 1 << 40)
         if t is None or (t.process is not task.process and t.process.parent is not task.process):
             raise SyscallError(errno.ESRCH)
         target = t.process
+    if target is not task.process:
+        if target.sid != task.sid:
+            raise SyscallError(errno.EPERM)
+        if target.execed:
+            raise SyscallError(errno.EACCES)    # the child is no longer PF_FORKNOEXEC
     if target.sid == target.tgid:
         raise SyscallError(errno.EPERM)
-    if target is not task.process and target.sid != task.sid:
-        raise SyscallError(errno.EPERM)
-    pgid = pgid or target.tgid
+    pgid = (namespaces.pid_kid(task, pgid) or 1 << 40) if pgid else target.tgid
     if pgid != target.tgid and not any(p.pgid == pgid and p.sid == task.sid
                                        for p in kernel.processes()):
         raise SyscallError(errno.EPERM)
@@ -536,7 +626,7 @@ def sys_setsid(task):
     if any(p.pgid == process.tgid for p in task.kernel.processes()):
         raise SyscallError(errno.EPERM)
     process.sid = process.pgid = process.tgid
-    return process.sid
+    return namespaces.pid_nr(task, process.sid)
 
 
 HANDLERS.update({
@@ -549,23 +639,42 @@ HANDLERS.update({
 
 # ---- credentials (recorded by the kernel; see the support notes) ----------------------
 
-CREDS_NOTE = "partial: recorded per task; the host still checks file access as umlskas's user"
+CREDS_NOTE = ("partial: per-task ids and capabilities (creds.py), checked by the kernel; "
+              "the host also checks file access as umlskas's user")
 NGROUPS_MAX = 65536
 NO_CHANGE = 0xFFFFFFFF
 
 
-def _capable(task):
-    return task.creds.euid == 0
+def _capable(task, cap=creds.CAP_SETUID):
+    return creds.capable(task, cap)
+
+
+def _cap_for(kind):
+    return creds.CAP_SETUID if kind == "uid" else creds.CAP_SETGID
+
+
+def _commit(task, kind, old):
+    """security_task_fix_setuid (uid changes move the capability sets), then
+    commit_creds's dumpability rule."""
+    if kind == "uid":
+        creds.fix_setuid(task.creds, old)
+    creds.commit(task, old)
+    return 0
 
 
 def _set_res(task, kind, r, e, s):
     """setres[ug]id rules: an unprivileged caller may only pick among its current ids."""
     c = task.creds
     ids = (getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+    if (r == NO_CHANGE or r == ids[0]) and (s == NO_CHANGE or s == ids[2]) and \
+            (e == NO_CHANGE or e == ids[1] == getattr(c, "fs" + kind)):
+        return 0
     for v in (r, e, s):
-        if v != NO_CHANGE and not _capable(task) and v not in ids:
+        if v != NO_CHANGE and v not in ids and not _capable(task, _cap_for(kind)):
             raise SyscallError(errno.EPERM)
-    return _apply(c, kind, r, e, s)
+    old = creds.snapshot(c)
+    _apply(c, kind, r, e, s)
+    return _commit(task, kind, old)
 
 
 def sys_setresuid(task, ruid, euid, suid):
@@ -583,14 +692,16 @@ def _set_re(task, kind, r, e):
     set or the effective one moves away from the real one."""
     c = task.creds
     real, eff, saved = getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind)
-    if not _capable(task):
+    if not _capable(task, _cap_for(kind)):
         if r != NO_CHANGE and r not in (real, eff):
             raise SyscallError(errno.EPERM)
         if e != NO_CHANGE and e not in (real, eff, saved):
             raise SyscallError(errno.EPERM)
     new_e = e if e != NO_CHANGE else eff
     save = r != NO_CHANGE or (e != NO_CHANGE and e != real)
-    return _apply(c, kind, r, e, new_e if save else NO_CHANGE)
+    old = creds.snapshot(c)
+    _apply(c, kind, r, e, new_e if save else NO_CHANGE)
+    return _commit(task, kind, old)
 
 
 def sys_setreuid(task, ruid, euid):
@@ -608,7 +719,8 @@ def _apply(c, kind, r, e, s):
         setattr(c, kind, r)
     if e != NO_CHANGE:
         setattr(c, "e" + kind, e)
-        setattr(c, "fs" + kind, e)
+    # Every set*[ug]id leaves the filesystem id equal to the effective one.
+    setattr(c, "fs" + kind, getattr(c, "e" + kind))
     if s != NO_CHANGE:
         setattr(c, "s" + kind, s)
     return 0
@@ -617,11 +729,16 @@ def _apply(c, kind, r, e, s):
 def _set_id(task, kind, value):
     """set[ug]id rules: privileged callers set all three ids, others only the effective."""
     c = task.creds
-    if _capable(task):
-        return _apply(c, kind, value, value, value)
-    if value not in (getattr(c, kind), getattr(c, "s" + kind)):
+    if value == NO_CHANGE:
+        raise SyscallError(errno.EINVAL)        # !uid_valid(make_kuid(ns, -1))
+    old = creds.snapshot(c)
+    if _capable(task, _cap_for(kind)):
+        _apply(c, kind, value, value, value)
+    elif value not in (getattr(c, kind), getattr(c, "s" + kind)):
         raise SyscallError(errno.EPERM)
-    return _apply(c, kind, NO_CHANGE, value, NO_CHANGE)
+    else:
+        _apply(c, kind, NO_CHANGE, value, NO_CHANGE)
+    return _commit(task, kind, old)
 
 
 def sys_setuid(task, uid):
@@ -637,11 +754,18 @@ def sys_setgid(task, gid):
 def _set_fs(task, kind, value):
     """setfs[ug]id: returns the previous value; a refused change is silent (Linux)."""
     c = task.creds
-    old = getattr(c, "fs" + kind)
-    if _capable(task) or value in (getattr(c, kind), getattr(c, "e" + kind),
-                                   getattr(c, "s" + kind), old):
+    old_value = getattr(c, "fs" + kind)
+    if value == NO_CHANGE:
+        return old_value
+    if value != old_value and (
+            value in (getattr(c, kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+            or _capable(task, _cap_for(kind))):
+        old = creds.snapshot(c)
         setattr(c, "fs" + kind, value)
-    return old
+        if kind == "uid":
+            creds.fix_setfsuid(c, old_value)
+        creds.commit(task, old)
+    return old_value
 
 
 def sys_setfsuid(task, fsuid):
@@ -656,11 +780,11 @@ def sys_setfsgid(task, fsgid):
 
 def sys_setgroups(task, size, listp):
     """setgroups(2)."""
+    if not _capable(task, creds.CAP_SETGID):
+        raise SyscallError(errno.EPERM)
     if size < 0 or size > NGROUPS_MAX:
         raise SyscallError(errno.EINVAL)
     groups = list(struct.unpack(f"<{size}I", task.mm.read(listp, 4 * size))) if size else []
-    if not _capable(task):
-        raise SyscallError(errno.EPERM)
     task.creds.groups = sorted(set(groups))
     return 0
 
@@ -698,10 +822,21 @@ def sys_setpriority(task, which, who, prio):
     if not targets:
         raise SyscallError(errno.ESRCH)
     nice = max(-20, min(19, prio))
+    error = errno.ESRCH
+    c = task.creds
     for t in targets:
-        if nice < t.nice and not _capable(task):
-            raise SyscallError(errno.EACCES)
-        t.nice = nice
+        # set_one_prio: another user's process needs CAP_SYS_NICE (EPERM); a lower
+        # nice value needs it too (EACCES); the last failure is the answer.
+        if c.euid not in (t.creds.uid, t.creds.euid) and not _capable(task, creds.CAP_SYS_NICE):
+            error = errno.EPERM
+        elif nice < t.nice and not _capable(task, creds.CAP_SYS_NICE):
+            error = errno.EACCES
+        else:
+            if error == errno.ESRCH:
+                error = 0
+            t.nice = nice
+    if error:
+        raise SyscallError(error)
     return 0
 
 
@@ -740,8 +875,9 @@ def sys_sched_setscheduler(task, pid, policy, param):
     prio, = struct.unpack("<i", task.mm.read(param, 4))
     target = task.kernel.task_for_pid(task, pid)
     policy = _sched_check(policy, prio)
-    if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task):
+    if policy in (SCHED_FIFO, SCHED_RR) and not _capable(task, creds.CAP_SYS_NICE):
         raise SyscallError(errno.EPERM)
+    _check_same_owner(task, target)
     target.sched_policy, target.sched_priority = policy, prio
     return 0
 
@@ -753,6 +889,7 @@ def sys_sched_setparam(task, pid, param):
     prio, = struct.unpack("<i", task.mm.read(param, 4))
     target = task.kernel.task_for_pid(task, pid)
     _sched_check(target.sched_policy, prio)
+    _check_same_owner(task, target)
     target.sched_priority = prio
     return 0
 

@@ -4,7 +4,7 @@ import errno
 import struct
 import time
 
-from .. import signals
+from .. import creds, namespaces, signals
 from ..errors import Block, SyscallError
 from ..machine import RegsRefused
 from ..signals import UNBLOCKABLE, recalc
@@ -184,29 +184,44 @@ def sys_kill(task, pid, sig):
     _check_signal(sig)
     kernel = task.kernel
     if pid > 0:
+        pid = namespaces.pid_kid(task, pid) or 1 << 40      # numbered in the caller's pid ns
         target = kernel.task_by_vpid(pid)
         if target is None:
             if kernel.zombie_by_pid(pid) is not None:
                 return 0
             raise SyscallError(errno.ESRCH)
+        creds.check_signal(task, target, sig)
         info = signals.rlimit_info(kernel, target.process, sig, None)
         kernel.send_signal(target.process, sig, task, info=info)
         return 0
     if pid == -1:
-        targets = [p for p in kernel.processes() if p.tgid != 1 and p is not task.process]
+        # Everything the caller's pid namespace shows, bar its init and the caller.
+        targets = [p for p in kernel.processes()
+                   if namespaces.pid_nr(task, p.tgid) > 1 and p is not task.process]
     else:
-        pgid = task.pgid if pid == 0 else -pid
+        pgid = task.pgid if pid == 0 else namespaces.pid_kid(task, -pid) or 1 << 40
         targets = [p for p in kernel.processes() if p.pgid == pgid]
         targets.sort(key=lambda p: p is task.process)   # the caller last
     if not targets:
         raise SyscallError(errno.ESRCH)
+    sent = 0
     for process in targets:
+        # kill(-1) ignores the processes it may not signal; a group answers EPERM
+        # only when it could signal none of them.
+        if process.threads and not creds.may_signal(task, process.threads[0], sig):
+            continue
         kernel.send_signal(process, sig, task,
                            info=signals.rlimit_info(kernel, process, sig, None))
+        sent += 1
+    if not sent and pid != -1:
+        raise SyscallError(errno.EPERM)
     return 0
 
 
 def _thread_target(task, tgid, tid):
+    tid = namespaces.pid_kid(task, tid) or 1 << 40
+    if tgid is not None:
+        tgid = namespaces.pid_kid(task, tgid) or 1 << 40
     target = task.kernel.task_by_vpid(tid)
     if target is None or (tgid is not None and target.tgid != tgid):
         raise SyscallError(errno.ESRCH)
@@ -219,6 +234,7 @@ def sys_tgkill(task, tgid, tid, sig):
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
     target = _thread_target(task, tgid, tid)
+    creds.check_signal(task, target, sig)
     info = signals.rlimit_info(task.kernel, target.process, sig, None, target)
     task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
@@ -230,6 +246,7 @@ def sys_tkill(task, tid, sig):
         raise SyscallError(errno.EINVAL)
     _check_signal(sig)
     target = _thread_target(task, None, tid)
+    creds.check_signal(task, target, sig)
     info = signals.rlimit_info(task.kernel, target.process, sig, None, target)
     task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
@@ -251,6 +268,7 @@ def sys_rt_sigqueueinfo(task, tgid, sig, uinfo):
     target = task.kernel.task_by_vpid(tgid)
     if target is None:
         raise SyscallError(errno.ESRCH)
+    creds.check_signal(task, target, sig)
     info = signals.rlimit_info(task.kernel, target.process, sig, info)
     task.kernel.send_signal(target.process, sig, task, info=info)
     return 0
@@ -260,6 +278,7 @@ def sys_rt_tgsigqueueinfo(task, tgid, tid, sig, uinfo):
     """rt_tgsigqueueinfo(2)."""
     info = _queueinfo(task, tgid, tid, sig, uinfo)
     target = _thread_target(task, tgid, tid)
+    creds.check_signal(task, target, sig)
     info = signals.rlimit_info(task.kernel, target.process, sig, info, target)
     task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
@@ -358,10 +377,18 @@ def sys_getitimer(task, which, curr_value):
     return 0
 
 
+
+def sys_restart_syscall(task):
+    """restart_syscall(2): this kernel restarts interrupted calls itself (the handler runs
+    again with what it kept), so a guest's own call finds no restart block: EINTR, as
+    do_no_restart_syscall answers."""
+    raise SyscallError(errno.EINTR)
+
 HANDLERS = {
     "rt_sigaction": sys_rt_sigaction, "rt_sigprocmask": sys_rt_sigprocmask,
     "rt_sigpending": sys_rt_sigpending, "rt_sigreturn": sys_rt_sigreturn,
     "rt_sigsuspend": sys_rt_sigsuspend, "pause": sys_pause,
+    "restart_syscall": sys_restart_syscall,
     "rt_sigtimedwait": sys_rt_sigtimedwait, "sigaltstack": sys_sigaltstack,
     "kill": (sys_kill, "partial: job-control stop signals are dropped"),
     "tgkill": sys_tgkill, "tkill": sys_tkill,

@@ -4,7 +4,7 @@ import errno
 import select
 import struct
 
-from .. import signals
+from .. import creds, signals
 from ..errors import SyscallError, Block
 from ..files import O_NONBLOCK, O_RDONLY, File, make_stat
 from ..pipe import PipeEnd
@@ -172,6 +172,7 @@ def sys_pidfd_send_signal(task, pidfd, sig, info, flags):
         # Only to itself may a process send a siginfo that claims to come from the kernel.
         if process is not task.process and (code >= 0 or code == signals.SI_TKILL):
             raise SyscallError(errno.EPERM)
+    creds.check_signal(task, process.threads[0], sig)    # check_kill_permission
     raw = signals.rlimit_info(task.kernel, process, sig, raw)    # RLIMIT_SIGPENDING
     task.kernel.send_signal(process, sig, task, info=raw)
     return 0

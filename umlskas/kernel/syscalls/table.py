@@ -6,10 +6,68 @@ HANDLERS dicts of the subsystem modules, and it feeds dispatch, --trace and
 logs its name once.
 """
 
-from . import fs, futex, ipc, mm, poll, process, signal, splice, time, timers
+from . import (  # one subsystem a line: the order of SUBSYSTEMS below is the table's
+    admin,
+    cachestat,
+    fhandle,
+    fs,
+    futex,
+    futex2,
+    ipc,
+    kcmp,
+    keys,
+    memquery,
+    mm,
+    mqueue,
+    notify,
+    nsys,
+    other_process,
+    poll,
+    process,
+    sched,
+    seccomp,
+    signal,
+    splice,
+    statmount,
+    sysvipc,
+    sysvshm,
+    time,
+    timers,
+    vmsplice,
+)
+from .. import creds
 from .names import SYSCALLS
 
-SUBSYSTEMS = (fs, mm, process, signal, time, futex, poll, ipc, timers, splice)
+SUBSYSTEMS = (
+    fs,
+    mm,
+    process,
+    signal,
+    time,
+    futex,
+    futex2,
+    poll,
+    ipc,
+    timers,
+    splice,
+    sched,
+    admin,
+    memquery,
+    kcmp,
+    seccomp,
+    other_process,
+    mqueue,
+    vmsplice,
+    keys,
+    fhandle,
+    cachestat,
+    statmount,
+    sysvipc,
+    sysvshm,
+    nsys,
+    creds,
+    notify,
+)
 
 # Kinds that are C ints (32 bits): the guest's value arrives zero-extended
 # in a 64-bit register and is sign-extended here, in one place.
@@ -21,6 +79,35 @@ UNSIGNED_32 = frozenset({"uint", "uid", "gid", "mode"})
 # Deliberate ENOSYS answers, with the reason shown in the support list.
 ENOSYS_REASONS = {
     "rseq": "ENOSYS: glibc runs without restartable sequences",
+    # Calls a Linux kernel built without the feature answers with ENOSYS too.
+    **dict.fromkeys(("swapon", "swapoff"), "ENOSYS: as a kernel without CONFIG_SWAP"),
+    "acct": "ENOSYS: as a kernel without CONFIG_BSD_PROCESS_ACCT",
+    **dict.fromkeys(("quotactl", "quotactl_fd"), "ENOSYS: as a kernel without CONFIG_QUOTACTL"),
+    **dict.fromkeys(("iopl", "ioperm"),
+                    "ENOSYS: as a kernel without CONFIG_X86_IOPL_IOPERM: no I/O ports"),
+    "modify_ldt": "ENOSYS: as a kernel without CONFIG_MODIFY_LDT_SYSCALL",
+    **dict.fromkeys(("kexec_load", "kexec_file_load"), "ENOSYS: as a kernel without kexec"),
+    **dict.fromkeys(("init_module", "finit_module", "delete_module"),
+                    "ENOSYS: as a kernel without loadable modules"),
+    **dict.fromkeys(("mbind", "set_mempolicy", "get_mempolicy", "migrate_pages", "move_pages",
+                     "set_mempolicy_home_node"), "ENOSYS: as a kernel without CONFIG_NUMA"),
+    **dict.fromkeys(("create_module", "get_kernel_syms", "query_module", "nfsservctl",
+                     "getpmsg", "putpmsg", "afs_syscall", "tuxcall", "security", "vserver",
+                     "uselib", "_sysctl", "lookup_dcookie", "epoll_ctl_old", "epoll_wait_old",
+                     "set_thread_area", "get_thread_area"),
+                    "ENOSYS: not in Linux's x86-64 table any more (or never was)"),
+    "bpf": "ENOSYS: as a kernel without CONFIG_BPF_SYSCALL",
+    "sysfs": "ENOSYS: as a kernel without CONFIG_SYSFS_SYSCALL",
+    "ustat": "ENOSYS: not implemented (glibc dropped its wrapper in 2.28)",
+    **dict.fromkeys(("io_uring_setup", "io_uring_enter", "io_uring_register"),
+                    "ENOSYS: as a kernel without CONFIG_IO_URING (programs fall back)"),
+    "userfaultfd": "ENOSYS: as a kernel without CONFIG_USERFAULTFD",
+    **dict.fromkeys(("uprobe", "uretprobe"), "ENOSYS: no uprobes"),
+    "map_shadow_stack": "ENOSYS: as a kernel without CONFIG_X86_USER_SHADOW_STACK",
+    "memfd_secret": "ENOSYS: as a kernel without secret memory",
+    "perf_event_open": "ENOSYS: as a kernel without CONFIG_PERF_EVENTS",
+    **dict.fromkeys(("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"),
+                    "ENOSYS: as a kernel without CONFIG_SECURITY_LANDLOCK"),
 }
 
 

@@ -4,6 +4,7 @@ import errno
 import struct
 import time
 
+from .. import namespaces
 from ..errors import Block, SyscallError
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
@@ -33,7 +34,7 @@ def park_deadline(mono_ns):
 def clock_ns(task, clk):
     """The value of clock clk for task, in ns; EINVAL for clocks Linux does not have."""
     if clk in HOST_CLOCKS:
-        return task.kernel.clock.now_ns(clk)
+        return task.kernel.clock.now_ns(clk) + namespaces.time_offset(task, clk)
     if clk in CPU_CLOCKS or clk < 0:
         if clk < 0 and (clk & 7) == 7:
             raise SyscallError(errno.EINVAL)   # CPUCLOCK_PERTHREAD with invalid type
@@ -70,7 +71,7 @@ def sys_gettimeofday(task, tv, tz):
         ns = task.kernel.clock.now_ns(CLOCK_REALTIME)
         task.mm.write(tv, struct.pack("<qq", ns // NSEC, ns % NSEC // 1000))
     if tz:
-        task.mm.write(tz, struct.pack("<ii", 0, 0))
+        task.mm.write(tz, struct.pack("<ii", *getattr(task.kernel, "sys_tz", (0, 0))))
     return 0
 
 
@@ -96,7 +97,7 @@ def sleep_until(task, clk, deadline_ns, rem):
     if deadline_ns >= KTIME_MAX:
         raise Block()          # forever: only a signal ends it
     if task.kernel.clock.virtual:
-        task.kernel.clock.advance_to(clk, deadline_ns)   # virtual time: no waiting
+        task.kernel.clock.advance_to(clk, deadline_ns - namespaces.time_offset(task, clk))
         return 0
     # Parking uses the monotonic clock; an absolute realtime deadline is converted once.
     raise Block(deadline=park_deadline(time.monotonic_ns() + (deadline_ns - now)))
@@ -135,12 +136,23 @@ def sys_clock_nanosleep(task, clk, flags, req, rem):
 CLK_TCK = 100
 
 
+def _user_sys_ns(task, clk):
+    """(user, system) CPU time in ns: the guest's own host thread(s), and the kernel's
+    time serving its syscalls."""
+    kernel = task.kernel
+    if kernel.deterministic:
+        return kernel.cpu_time_ns(task, clk), 0
+    sys_ns = task.process.sys_ns if clk == CLOCK_PROCESS_CPUTIME_ID else task.sys_ns
+    return kernel.user_time_ns(task, clk), sys_ns
+
+
 def sys_times(task, buf):
-    """times(2): the process's CPU time (user and system together, from the host's
-    accounting of its stubs) in clock ticks; returns ticks since the kernel booted."""
+    """times(2): the process's user and system time in clock ticks (no child times);
+    returns ticks since the kernel booted."""
     if buf:
-        ticks = task.kernel.cpu_time_ns(task, CLOCK_PROCESS_CPUTIME_ID) * CLK_TCK // NSEC
-        task.mm.write(buf, struct.pack("<qqqq", ticks, 0, 0, 0))
+        user, system = _user_sys_ns(task, CLOCK_PROCESS_CPUTIME_ID)
+        task.mm.write(buf, struct.pack("<qqqq", user * CLK_TCK // NSEC,
+                                       system * CLK_TCK // NSEC, 0, 0))
     return (time.monotonic_ns() - task.kernel.boot_ns) * CLK_TCK // NSEC + 0x7FFF0000
 
 
@@ -153,10 +165,10 @@ def sys_getrusage(task, who, usage):
     if who not in (RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD):
         raise SyscallError(errno.EINVAL)
     if who == RUSAGE_CHILDREN:
-        ns, maxrss = 0, 0
+        ns, sys_ns, maxrss = 0, 0, 0
     else:
-        ns = task.kernel.cpu_time_ns(task, CLOCK_PROCESS_CPUTIME_ID if who == RUSAGE_SELF
-                                     else CLOCK_THREAD_CPUTIME_ID)
+        ns, sys_ns = _user_sys_ns(task, CLOCK_PROCESS_CPUTIME_ID if who == RUSAGE_SELF
+                                  else CLOCK_THREAD_CPUTIME_ID)
         maxrss = 0
         try:
             with open(f"/proc/{task.proc.host_pid}/status") as f:
@@ -165,15 +177,16 @@ def sys_getrusage(task, who, usage):
                         maxrss = int(line.split()[1])
         except (OSError, ValueError):
             pass
-    us = ns // 1000
-    task.mm.write(usage, struct.pack("<qqqq", us // 10**6, us % 10**6, 0, 0)
+    us, sys_us = ns // 1000, sys_ns // 1000
+    task.mm.write(usage, struct.pack("<qqqq", us // 10**6, us % 10**6, sys_us // 10**6,
+                                     sys_us % 10**6)
                   + struct.pack("<q", maxrss) + bytes(144 - 40))
     return 0
 
 
 HANDLERS = {
-    "getrusage": (sys_getrusage, "partial: CPU time (as user time) and maxrss only"),
-    "times": (sys_times, "partial: system time is counted as user time; no child times"),
+    "getrusage": (sys_getrusage, "partial: CPU times and maxrss only"),
+    "times": (sys_times, "partial: no child times"),
     "clock_gettime": sys_clock_gettime, "clock_getres": sys_clock_getres,
     "gettimeofday": sys_gettimeofday, "time": sys_time,
     "nanosleep": sys_nanosleep, "clock_nanosleep": sys_clock_nanosleep,

@@ -1,13 +1,15 @@
-"""POSIX per-process timers (timer_create family) and signalfd."""
+"""POSIX per-process timers (timer_create family), timerfd and signalfd."""
 
 import errno
 import struct
 import time
 
-from .. import signals
+from .. import creds, signals
 from ..errors import Block, SyscallError
 from ..files import O_NONBLOCK, O_RDONLY, File, make_stat
-from .time import KTIME_MAX, NSEC, clock_ns
+from ..timerfd import TFD_CLOEXEC, TFD_NONBLOCK, TFD_SETTIME_FLAGS, TFD_TIMER_ABSTIME, TimerFd
+from .time import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME,
+                   CLOCK_REALTIME_ALARM, KTIME_MAX, NSEC, clock_ns)
 
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 TIMER_ABSTIME = 1
@@ -165,6 +167,67 @@ def sys_timer_delete(task, timer_id):
     return 0
 
 
+# ---- timerfd ------------------------------------------------------------------------
+
+TIMERFD_CLOCKS = (CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME,
+                  CLOCK_BOOTTIME_ALARM)
+ALARM_CLOCKS = (CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM)
+CAP_WAKE_ALARM = 35
+# The alarm clocks count like their plain twins here: the guest cannot suspend the host.
+PLAIN_CLOCK = {CLOCK_REALTIME_ALARM: CLOCK_REALTIME, CLOCK_BOOTTIME_ALARM: CLOCK_BOOTTIME}
+
+
+def _wake_alarm_allowed(task):
+    return creds.capable(task, CAP_WAKE_ALARM)
+
+
+def sys_timerfd_create(task, clockid, flags):
+    """timerfd_create(2)."""
+    if flags & ~(TFD_CLOEXEC | TFD_NONBLOCK) or clockid not in TIMERFD_CLOCKS:
+        raise SyscallError(errno.EINVAL)
+    if clockid in ALARM_CLOCKS and not _wake_alarm_allowed(task):
+        raise SyscallError(errno.EPERM)
+    return task.files.install(TimerFd(task.kernel, clockid, flags),
+                              cloexec=bool(flags & TFD_CLOEXEC))
+
+
+def _timerfd(task, fd):
+    file = task.files.get(fd)
+    if not isinstance(file, TimerFd):
+        raise SyscallError(errno.EINVAL)
+    return file
+
+
+def sys_timerfd_settime(task, fd, flags, new_value, old_value):
+    """timerfd_settime(2), with do_timerfd_settime's order: EFAULT, EINVAL, EBADF."""
+    isec, insec, vsec, vnsec = ITIMERSPEC.unpack(task.mm.read(new_value, 32))
+    if flags & ~TFD_SETTIME_FLAGS:
+        raise SyscallError(errno.EINVAL)
+    interval = _timespec(isec, insec)
+    value = _timespec(vsec, vnsec)
+    timer = _timerfd(task, fd)
+    if timer.clockid in ALARM_CLOCKS and not _wake_alarm_allowed(task):
+        raise SyscallError(errno.EPERM)
+    old = _pack_itimerspec(*timer.remaining())
+    if value == 0:
+        timer.arm(None, interval, flags)
+    else:
+        if flags & TFD_TIMER_ABSTIME:
+            clk = PLAIN_CLOCK.get(timer.clockid, timer.clockid)
+            value = KTIME_MAX if value == KTIME_MAX else value - clock_ns(task, clk)
+        timer.arm(value, interval, flags)
+    if old_value:
+        task.mm.write(old_value, old)
+    return 0
+
+
+def sys_timerfd_gettime(task, fd, curr_value):
+    """timerfd_gettime(2)."""
+    timer = _timerfd(task, fd)
+    task.mm.write(curr_value, _pack_itimerspec(*timer.remaining()))
+    return 0
+
+
 # ---- signalfd -----------------------------------------------------------------------
 
 def signalfd_siginfo(sig, info):
@@ -253,4 +316,6 @@ HANDLERS = {
     "timer_settime": sys_timer_settime, "timer_gettime": sys_timer_gettime,
     "timer_getoverrun": sys_timer_getoverrun, "timer_delete": sys_timer_delete,
     "signalfd": sys_signalfd, "signalfd4": sys_signalfd4,
+    "timerfd_create": sys_timerfd_create, "timerfd_settime": sys_timerfd_settime,
+    "timerfd_gettime": sys_timerfd_gettime,
 }
