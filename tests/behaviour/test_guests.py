@@ -89,6 +89,8 @@ OTHER_FILES_PREFIXES = (  # one a line
     "fown_",
     "inotify_",
     "py_",
+    "mem_",
+    "rlim_",
 )
 
 

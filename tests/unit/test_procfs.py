@@ -37,6 +37,9 @@ class FakeMm:
     def maps_text(self):
         return "00400000-00402000 r-xp 00000000 00:00 0 /bin/prog\n"
 
+    def locked_pages(self):
+        return 0
+
 
 class FakeKernel:
     def __init__(self, deterministic=False, mounts=None):

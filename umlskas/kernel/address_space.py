@@ -23,7 +23,7 @@ PAGE_MASK = ~(PAGE - 1)
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 PROT_GROWSDOWN, PROT_GROWSUP = 0x01000000, 0x02000000
-MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE = 0x01, 0x02, 0x03
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_DROPPABLE = 0x01, 0x02, 0x03, 0x08
 MAP_TYPE = 0x0F
 MAP_FIXED = 0x10
 MAP_ANONYMOUS = 0x20
@@ -38,9 +38,21 @@ MAP_STACK = 0x20000
 MAP_HUGETLB = 0x40000
 MAP_SYNC = 0x80000
 MAP_FIXED_NOREPLACE = 0x100000
+MAP_32BIT = 0x40
+# What MAP_SHARED_VALIDATE accepts on a file without DAX (LEGACY_MAP_MASK in
+# mm/mmap.c: the MAP_HUGE_* size bits are in it, MAP_FIXED_NOREPLACE and MAP_SYNC not).
+LEGACY_MAP_MASK = (MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE
+                   | MAP_EXECUTABLE | 0x4000000 | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE
+                   | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT
+                   | (21 << 26) | (30 << 26))
+# MAP_32BIT mappings go bottom-up in [1 GiB, 2 GiB) (arch/x86 find_start_end).
+MAP_32BIT_BEGIN, MAP_32BIT_END = 0x40000000, 0x80000000
 # Flags the host may see: anything else stays in the kernel's bookkeeping.
 HOST_MAP_FLAGS = (MAP_TYPE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_NORESERVE | MAP_POPULATE
                   | MAP_STACK | MAP_LOCKED | MAP_NONBLOCK)
+
+# MAP_* flags kept in a VMA that stand for VM flags vma_merge compares.
+MERGE_FLAGS = MAP_TYPE | MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_STACK
 
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 
@@ -65,6 +77,32 @@ PATH_MAX = 4096
 
 def page_up(x):
     return (x + PAGE - 1) & PAGE_MASK
+
+
+UNLIMITED_PAGES = 1 << 52               # RLIM_INFINITY in pages, as far as checks go
+
+
+class VmLimits:
+    """The caller's memory limits, in pages, as mm/mmap.c consults them (rlimit() of
+    current): RLIMIT_AS, RLIMIT_DATA soft and hard, RLIMIT_MEMLOCK (None with
+    CAP_IPC_LOCK), and whether the caller may lock memory at all (can_do_mlock)."""
+
+    __slots__ = ("as_pages", "data_pages", "data_max_pages", "data_bytes", "memlock_pages",
+                 "can_mlock")
+
+    def __init__(self, as_bytes, data, memlock_pages, can_mlock):
+        self.as_pages = as_bytes >> 12
+        self.data_bytes = data[0]
+        self.data_pages, self.data_max_pages = data[0] >> 12, data[1] >> 12
+        self.memlock_pages = memlock_pages
+        self.can_mlock = can_mlock
+
+
+def is_data_mapping(prot, flags, name=""):
+    """is_data_mapping(): private, writable, not a stack (VM_WRITE without VM_SHARED
+    or VM_STACK): what RLIMIT_DATA counts."""
+    return bool(prot & PROT_WRITE) and flags & MAP_TYPE != MAP_SHARED and \
+        not flags & MAP_GROWSDOWN and name != "[stack]"
 
 
 def _offset_at(vma, addr):
@@ -117,6 +155,8 @@ class AddressSpace:
         self.mmap_base = self.stack_top - STACK_SIZE - (128 << 20)
         self.brk_start = self.brk_cur = 0
         self.users = 1                    # processes sharing this mm (CLONE_VM)
+        self.def_locked = 0               # MAP_LOCKED while mlockall(MCL_FUTURE) is in force
+        self.data_size = 0                # end_data - start_data of the program (loader)
 
     # ---- guest memory copies -------------------------------------------------
 
@@ -294,6 +334,32 @@ class AddressSpace:
         del vmas[i:j]
         self.starts = [v.start for v in vmas]
 
+    def _merge_around(self, start, end):
+        """Join the VMAs touching [start, end) with neighbours Linux would merge them
+        with (vma_merge: same protections, VM flags, backing and contiguous offsets),
+        so /proc/PID/maps and the one-VMA rules of mremap/mlock see what Linux has."""
+        vmas = self.vmas
+        i = max(self._index_after(start) - 1, 0)
+        changed = False
+        while i + 1 < len(vmas) and vmas[i].start <= end:
+            a, b = vmas[i], vmas[i + 1]
+            # The loader's segments carry a path but no File: their offsets are not
+            # kept through splits, so they are never joined (Linux joins them only
+            # when the file offsets are contiguous, which segments rarely are).
+            anonymous = a.file is None and a.shared_key is None and not a.name.startswith("/")
+            if a.end == b.start and a.prot == b.prot and a.name == b.name and \
+                    not (a.flags ^ b.flags) & MERGE_FLAGS and a.file is b.file and \
+                    a.shared_key == b.shared_key and a.dontfork == b.dontfork and \
+                    (anonymous or (a.file is not None or a.shared_key is not None)
+                     and a.offset + (a.end - a.start) == b.offset):
+                a.end = b.end
+                del vmas[i + 1]
+                changed = True
+            else:
+                i += 1
+        if changed:
+            self.starts = [v.start for v in vmas]
+
     def _insert(self, vma):
         i = bisect.bisect_left(self.starts, vma.start)
         self.vmas.insert(i, vma)
@@ -320,23 +386,75 @@ class AddressSpace:
             raise SyscallError(errno.ENOMEM)
         return start
 
+    def find_free_32bit(self, length, hint=0):
+        """A free range for MAP_32BIT: the hint if it fits below 2 GiB, else the
+        lowest hole in [1 GiB, 2 GiB) (x86's legacy bottom-up layout)."""
+        if length > MAP_32BIT_END:
+            raise SyscallError(errno.ENOMEM)
+        if hint:
+            hint &= PAGE_MASK
+            if hint <= MAP_32BIT_END - length and self.is_free(hint, hint + length):
+                return hint
+        start = MAP_32BIT_BEGIN
+        for vma in self.overlapping(MAP_32BIT_BEGIN, MAP_32BIT_END):
+            if vma.start >= start + length:
+                break
+            start = max(start, vma.end)
+        if start + length > MAP_32BIT_END:
+            raise SyscallError(errno.ENOMEM)
+        return start
+
     def _host(self, ops):
         try:
             self.proc.run_ops(ops)
         except OpError as e:
             raise SyscallError(e.errno) from None
 
+    # ---- accounting (total_vm, data_vm, locked_vm) ------------------------------
+
+    def vm_pages(self):
+        """(total_vm, data_vm) in pages."""
+        total = data = 0
+        for v in self.vmas:
+            n = (v.end - v.start) >> 12
+            total += n
+            if is_data_mapping(v.prot, v.flags, v.name):
+                data += n
+        return total, data
+
+    def locked_pages(self, start=0, end=None):
+        """locked_vm in pages (VMAs with VM_LOCKED, which we keep as MAP_LOCKED), or
+        the locked pages inside [start, end) (count_mm_mlocked_page_nr)."""
+        if end is None:
+            vmas, start, end = self.vmas, 0, self.top
+        else:
+            vmas = self.overlapping(start, end)
+        return sum((min(v.end, end) - max(v.start, start)) >> 12
+                   for v in vmas if v.flags & MAP_LOCKED)
+
+    def may_expand(self, limits, prot, flags, npages, name=""):
+        """may_expand_vm(): RLIMIT_AS for every mapping, RLIMIT_DATA for data
+        mappings (with Linux's allowance for a soft limit of 0 under the hard one)."""
+        if limits is None or (limits.as_pages >= UNLIMITED_PAGES
+                              and limits.data_pages >= UNLIMITED_PAGES):
+            return True                   # the usual case: no need to count
+        total, data = self.vm_pages()
+        if total + npages > limits.as_pages:
+            return False
+        if is_data_mapping(prot, flags, name) and data + npages > limits.data_pages:
+            return limits.data_pages == 0 and data + npages <= limits.data_max_pages
+        return True
+
     # ---- mmap(2) and friends -------------------------------------------------
 
-    def mmap(self, addr, length, prot, flags, file=None, offset=0, name=""):
-        """mmap(2) after the syscall-level checks; returns the address."""
+    def mmap(self, addr, length, prot, flags, file=None, offset=0, name="", limits=None):
+        """mmap(2) after the syscall-level checks; returns the address. The checks
+        come in do_mmap's order: length, the address (get_unmapped_area),
+        MAP_FIXED_NOREPLACE, locking, the mapping type and the file's open mode,
+        then the caller's RLIMIT_AS/RLIMIT_DATA (mmap_region). limits: VmLimits,
+        or None for the kernel's own mappings."""
         if length == 0:
             raise SyscallError(errno.EINVAL)
-        maptype = flags & MAP_TYPE
-        if maptype not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
-            raise SyscallError(errno.EINVAL)
-        if maptype == MAP_SHARED_VALIDATE:
-            maptype = MAP_SHARED
         if prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP):
             raise SyscallError(errno.EINVAL)
         size = page_up(length)
@@ -352,11 +470,52 @@ class AddressSpace:
             if flags & MAP_FIXED_NOREPLACE and self.overlapping(addr, addr + size):
                 raise SyscallError(errno.EEXIST)
             start = addr
+        elif flags & MAP_32BIT:
+            start = self.find_free_32bit(size, addr if addr < self.top else 0)
         else:
             start = self.find_free(size, addr if addr < self.top else 0)
+        locked = (flags | self.def_locked) & MAP_LOCKED
+        if limits is not None and locked:
+            if flags & MAP_LOCKED and not limits.can_mlock:
+                raise SyscallError(errno.EPERM)
+            if limits.memlock_pages is not None and \
+                    self.locked_pages() + (size >> 12) > limits.memlock_pages:
+                raise SyscallError(errno.EAGAIN)       # mlock_future_ok
+        maptype = flags & MAP_TYPE
         if file is not None:
+            if maptype in (MAP_SHARED, MAP_SHARED_VALIDATE):
+                # MAP_SHARED drops flags it does not know; MAP_SHARED_VALIDATE refuses
+                # them. No file here offers MAP_SYNC (no DAX), which both refuse.
+                if flags & MAP_SYNC or (maptype == MAP_SHARED_VALIDATE
+                                        and flags & ~LEGACY_MAP_MASK):
+                    raise SyscallError(errno.EOPNOTSUPP)
+                maptype = MAP_SHARED
+            elif maptype != MAP_PRIVATE:
+                raise SyscallError(errno.EINVAL)
             file.check_mmap(prot, maptype)
-        host_flags = (flags & HOST_MAP_FLAGS & ~MAP_TYPE) | maptype | MAP_FIXED
+            if flags & MAP_GROWSDOWN:
+                raise SyscallError(errno.EINVAL)
+        elif maptype == MAP_SHARED:
+            if flags & MAP_GROWSDOWN:
+                raise SyscallError(errno.EINVAL)
+        elif maptype == MAP_DROPPABLE:
+            # Private memory the host may drop (and a fork child gets zeroed): never
+            # locked, not a stack, no huge pages.
+            if flags & (MAP_LOCKED | MAP_HUGETLB | MAP_GROWSDOWN):
+                raise SyscallError(errno.EINVAL)
+            locked = 0
+        elif maptype != MAP_PRIVATE:
+            raise SyscallError(errno.EINVAL)        # MAP_SHARED_VALIDATE is for files
+        new_flags = (flags & ~(MAP_TYPE | MAP_LOCKED)) | maptype | locked
+        replaced = sum(min(v.end, start + size) - max(v.start, start)
+                       for v in self.overlapping(start, start + size)) >> 12
+        if not self.may_expand(limits, prot, new_flags, (size >> 12) - replaced):
+            raise SyscallError(errno.ENOMEM)
+        host_flags = (flags & HOST_MAP_FLAGS & ~(MAP_TYPE | MAP_LOCKED)) | maptype | MAP_FIXED
+        if locked:
+            # The lock is the guest's bookkeeping (VmLck, RLIMIT_MEMLOCK); the host
+            # only populates the pages, as a locked mapping starts populated.
+            host_flags |= MAP_POPULATE
         if file is None:
             host_flags |= MAP_ANONYMOUS
             ops = [MapOp(HOST_MMAP, (start, size, prot & 7, host_flags, -1, 0))]
@@ -370,9 +529,10 @@ class AddressSpace:
         if maptype == MAP_SHARED:
             shared_key = file.identity() if file is not None else object()
         self._carve(start, start + size)
-        self._insert(Vma(start, start + size, prot & 7, (flags & ~MAP_TYPE) | maptype,
+        self._insert(Vma(start, start + size, prot & 7, new_flags,
                          name or (file.path_name() if file is not None else ""),
                          offset if file is not None else 0, file, shared_key))
+        self._merge_around(start, start + size)
         return start
 
     def map_fixed_ops(self, start, end, prot, flags, offset=0, name="", from_saved_fd=False):
@@ -408,8 +568,10 @@ class AddressSpace:
             self._carve(addr, addr + size)
         return 0
 
-    def mprotect(self, addr, length, prot):
-        """mprotect(2)."""
+    def mprotect(self, addr, length, prot, limits=None):
+        """mprotect(2). Like mprotect_fixup, VMA by VMA: a shared mapping of a file
+        that is not open for writing refuses PROT_WRITE (EACCES), a private one
+        turned writable must fit RLIMIT_DATA (ENOMEM); the VMAs before it change."""
         if addr & ~PAGE_MASK:
             raise SyscallError(errno.EINVAL)
         grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP)
@@ -433,16 +595,29 @@ class AddressSpace:
             reach = vma.end
         reach = min(reach, end)
         prot &= 7
+        error = errno.ENOMEM if reach < end else 0
         for vma in vmas:
             if vma.start >= reach:
                 break
-            if vma.file is not None and prot & PROT_WRITE and vma.flags & MAP_TYPE == MAP_SHARED:
-                vma.file.check_mmap(prot, MAP_SHARED)
+            try:
+                if vma.file is not None and prot & PROT_WRITE and \
+                        vma.flags & MAP_TYPE == MAP_SHARED:
+                    vma.file.check_mmap(prot, MAP_SHARED)
+            except SyscallError as e:
+                error, reach = e.errno, max(vma.start, addr)
+                break
+            if prot & PROT_WRITE and not is_data_mapping(vma.prot, vma.flags, vma.name):
+                pages = (min(vma.end, reach) - max(vma.start, addr)) >> 12
+                if not self.may_expand(limits, prot, vma.flags, pages, vma.name) and \
+                        self.may_expand(limits, vma.prot, vma.flags, pages, vma.name):
+                    error, reach = errno.ENOMEM, max(vma.start, addr)
+                    break
         if reach > addr:
             self._host([MapOp(HOST_MPROTECT, (addr, reach - addr, prot))])
             self._carve_keep(addr, reach, lambda v: setattr(v, "prot", prot))
-        if reach < end:
-            raise SyscallError(errno.ENOMEM)
+            self._merge_around(addr, reach)
+        if error:
+            raise SyscallError(error)
         return 0
 
     def _carve_keep(self, start, end, change):
@@ -458,6 +633,14 @@ class AddressSpace:
             change(vmas[i])
             i += 1
         self.starts = [v.start for v in vmas]
+
+    def set_locked(self, start, end, lock):
+        """Set or clear VM_LOCKED (kept as MAP_LOCKED) on [start, end)."""
+        if lock:
+            self._carve_keep(start, end, lambda v: setattr(v, "flags", v.flags | MAP_LOCKED))
+        else:
+            self._carve_keep(start, end, lambda v: setattr(v, "flags", v.flags & ~MAP_LOCKED))
+        self._merge_around(start, end)
 
     def madvise(self, addr, length, advice):
         """madvise(2): content-changing advice is done by the host, hints are accepted."""
@@ -482,22 +665,26 @@ class AddressSpace:
             unmapped = True
         if advice in MADV_HOST:
             for vma in vmas:
+                if advice in (MADV_DONTNEED, MADV_FREE) and vma.flags & MAP_LOCKED:
+                    # madvise_dontneed_free_valid_vma: locked pages stay (only
+                    # MADV_DONTNEED_LOCKED may drop them).
+                    raise SyscallError(errno.EINVAL)
                 lo, hi = max(vma.start, addr), min(vma.end, end)
                 self._host([MapOp(HOST_MADVISE, (lo, hi - lo, advice))])
             if advice in (MADV_DONTFORK, MADV_DOFORK):
                 dontfork = advice == MADV_DONTFORK
                 self._carve_keep(addr, end, lambda v: setattr(v, "dontfork", dontfork))
+                self._merge_around(addr, end)
         if unmapped:
             raise SyscallError(errno.ENOMEM)
         return 0
 
-    def mremap(self, old, old_len, new_len, flags, new_addr):
-        """mremap(2): the host moves the pages; the kernel chooses where."""
+    def mremap(self, old, old_len, new_len, flags, new_addr, limits=None):
+        """mremap(2): the host moves the pages; the kernel chooses where. Growing
+        must fit RLIMIT_MEMLOCK (a locked VMA), RLIMIT_AS and RLIMIT_DATA, and so must
+        the copy MREMAP_DONTUNMAP leaves behind (check_prep_vma, mremap_to)."""
+        # check_mremap_params
         if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP):
-            raise SyscallError(errno.EINVAL)
-        if flags & MREMAP_FIXED and not flags & MREMAP_MAYMOVE:
-            raise SyscallError(errno.EINVAL)
-        if flags & MREMAP_DONTUNMAP and (not flags & MREMAP_MAYMOVE or old_len != new_len):
             raise SyscallError(errno.EINVAL)
         if old & ~PAGE_MASK:
             raise SyscallError(errno.EINVAL)
@@ -505,19 +692,47 @@ class AddressSpace:
         new_len = page_up(new_len)
         if new_len == 0:
             raise SyscallError(errno.EINVAL)
-        vma = self.find(old)
-        if vma is None or (old_len and old + old_len > vma.end):
-            raise SyscallError(errno.EFAULT)
-        if old_len == 0 and vma.flags & MAP_TYPE != MAP_SHARED:
-            raise SyscallError(errno.EINVAL)
-        if flags & MREMAP_FIXED:
-            if new_addr & ~PAGE_MASK:
+        new_place = flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)   # vrm_implies_new_addr
+        if new_place:
+            if new_addr & ~PAGE_MASK or not flags & MREMAP_MAYMOVE:
                 raise SyscallError(errno.EINVAL)
-            if new_addr + new_len > self.top or new_addr < MMAP_MIN_ADDR:
+            if flags & MREMAP_DONTUNMAP and old_len != new_len:
                 raise SyscallError(errno.EINVAL)
             if new_addr < old + old_len and old < new_addr + new_len:
                 raise SyscallError(errno.EINVAL)
+        # check_prep_vma: only what grows or moves is checked against the VMA (a
+        # shrink in place may cross VMAs, like munmap).
+        vma = self.find(old)
+        if vma is None:
+            raise SyscallError(errno.EFAULT)
+        if new_len > old_len or new_place:
+            if old_len == 0 and vma.flags & MAP_TYPE != MAP_SHARED:
+                raise SyscallError(errno.EINVAL)
+            if min(old_len, new_len) > vma.end - old:
+                raise SyscallError(errno.EFAULT)
+        if new_len > old_len:
+            grow = new_len - old_len
+            if vma.flags & MAP_LOCKED and limits is not None and \
+                    limits.memlock_pages is not None and \
+                    self.locked_pages() + (grow >> 12) > limits.memlock_pages:
+                raise SyscallError(errno.EAGAIN)
+            if not self.may_expand(limits, vma.prot, vma.flags, grow >> 12, vma.name):
+                raise SyscallError(errno.ENOMEM)
+        if new_place:
+            # mremap_to
+            if flags & MREMAP_FIXED and \
+                    (new_addr + new_len > self.top or new_addr < MMAP_MIN_ADDR):
+                raise SyscallError(errno.EINVAL)
+            if new_len < old_len:
+                self.munmap(old + new_len, old_len - new_len)
+                old_len = new_len
+            if flags & MREMAP_DONTUNMAP and \
+                    not self.may_expand(limits, vma.prot, vma.flags, old_len >> 12, vma.name):
+                raise SyscallError(errno.ENOMEM)
+            if not flags & MREMAP_FIXED:
+                new_addr = self.find_free(new_len, new_addr)
             return self._move(vma, old, old_len, new_len, new_addr, flags)
+        # mremap_at
         if new_len <= old_len:
             if new_len < old_len:
                 self.munmap(old + new_len, old_len - new_len)
@@ -527,6 +742,7 @@ class AddressSpace:
             self._carve(old, old + new_len)
             grown = vma.copy(old, old + new_len, _offset_at(vma, old))
             self._insert(grown)
+            self._merge_around(old, old + new_len)
             return old
         if not flags & MREMAP_MAYMOVE:
             raise SyscallError(errno.ENOMEM)
@@ -539,16 +755,33 @@ class AddressSpace:
         moved = vma.copy(new_addr, new_addr + new_len, _offset_at(vma, old))
         if not flags & MREMAP_DONTUNMAP:
             self._carve(old, old + old_len)
+        elif vma.flags & MAP_LOCKED:
+            # The lock goes with the pages; what stays behind is unlocked.
+            self._carve_keep(old, old + old_len,
+                             lambda v: setattr(v, "flags", v.flags & ~MAP_LOCKED))
         self._insert(moved)
+        self._merge_around(new_addr, new_addr + new_len)
         return new_addr
 
-    def brk(self, addr):
-        """brk(2): returns the new break, or the old one when it cannot move."""
+    def brk(self, addr, limits=None):
+        """brk(2): returns the new break, or the old one when it cannot move: below
+        the start, beyond RLIMIT_DATA with the program's initialised data (checked even
+        when shrinking, as check_data_rlimit is), into
+        another mapping, or beyond RLIMIT_AS/RLIMIT_DATA/RLIMIT_MEMLOCK (do_brk_flags)."""
         if addr < self.brk_start:
+            return self.brk_cur
+        if limits is not None and limits.data_bytes < (1 << 64) - 1 and \
+                addr - self.brk_start + self.data_size > limits.data_bytes:
             return self.brk_cur
         old_top, new_top = page_up(self.brk_cur), page_up(addr)
         if new_top > old_top:
             if not self.is_free(old_top, new_top) or new_top > self.mmap_base:
+                return self.brk_cur
+            pages = (new_top - old_top) >> 12
+            if not self.may_expand(limits, PROT_READ | PROT_WRITE, MAP_PRIVATE, pages):
+                return self.brk_cur
+            if self.def_locked and limits is not None and limits.memlock_pages is not None \
+                    and self.locked_pages() + pages > limits.memlock_pages:
                 return self.brk_cur
             try:
                 self._host([MapOp(HOST_MMAP, (old_top, new_top - old_top, PROT_READ | PROT_WRITE,
@@ -556,7 +789,8 @@ class AddressSpace:
             except SyscallError:
                 return self.brk_cur
             self._insert(Vma(old_top, new_top, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, "[heap]"))
+                             MAP_PRIVATE | MAP_ANONYMOUS | self.def_locked, "[heap]"))
+            self._merge_around(old_top, new_top)
         elif new_top < old_top:
             self._host([MapOp(HOST_MUNMAP, (new_top, old_top - new_top))])
             self._carve(new_top, old_top)
@@ -571,6 +805,9 @@ class AddressSpace:
         child.proc = proc
         child.users = 1
         child.vmas = [v.copy(v.start, v.end, v.offset) for v in self.vmas if not v.dontfork]
+        for v in child.vmas:
+            v.flags &= ~MAP_LOCKED        # memory locks are not inherited (dup_mmap)
+        child.def_locked = 0
         child.starts = [v.start for v in child.vmas]
         return child
 
@@ -580,6 +817,8 @@ class AddressSpace:
         self.vmas = []
         self.starts = []
         self.brk_start = self.brk_cur = 0
+        self.def_locked = 0
+        self.data_size = 0
 
     def maps_text(self):
         """The /proc/PID/maps view."""

@@ -36,7 +36,7 @@ from . import files as files_module
 from .fdtable import FdTable, host_fd_budget
 from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
 from .loader import MAX_ARG_STRLEN, Image, arg_limit, arg_room
-from . import signals
+from . import rlimits, signals
 from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                       TRAP_SYSCALL)
 from .signals import NEVER_RESTART
@@ -337,6 +337,7 @@ class Kernel:
                 old = task.proc
                 task.proc = self.mode.spawn()
                 task.proc.task = task
+                rlimits.apply_cpu_limit(task)
                 old.task = None
                 old.kill()
                 if mm.users > 1:
@@ -398,6 +399,7 @@ class Kernel:
         if flags & CLONE_THREAD and flags & (CLONE_NEWUSER | CLONE_NEWPID) or \
                 flags & CLONE_PIDFD and flags & CLONE_DETACHED:
             raise SyscallError(errno.EINVAL)
+        rlimits.check_nproc(self, task)
         prepared = namespaces.clone_check(task, flags)
         if flags & CLONE_SETTLS and tls >= task.mm.top:
             # copy_thread -> do_arch_prctl_64(ARCH_SET_FS): a base outside the user
@@ -1317,6 +1319,11 @@ class Kernel:
             log.debug("guest %d got host signal %d (code %d, addr %#x) at rip %#x rsp %#x",
                       task.tid, sig, code, addr, regs.rip, regs.rsp)
         self.current = task
+        if sig == signal.SIGXCPU and code == signals.SI_KERNEL:
+            sig = rlimits.cpu_limit_signal(task)        # the host counted RLIMIT_CPU
+            if not sig:
+                self.mode.resume_plain(task.proc)
+                return
         if sig in signals.SYNCHRONOUS and code > 0:
             # A fault: a blocked or ignored one cannot be taken, so it kills (force_sig).
             handler = signals.action_of(task, sig)[0]

@@ -323,6 +323,8 @@ class Image:
         for addr, length in zero:
             mm.proc.poke(addr, bytes(length))
         mm.brk_start = mm.brk_cur = brk
+        # end_data - start_data as load_elf_binary computes them (brk's RLIMIT_DATA check).
+        mm.data_size = max(p[3] + p[5] for p in main.loads) - max(p[3] for p in main.loads)
         auxv = [
             (AT_HWCAP, HOST_AUXV[AT_HWCAP]), (AT_PAGESZ, PAGE), (AT_CLKTCK, 100),
             (AT_PHDR, (bias + main.phdr_vaddr) & MASK64), (AT_PHENT, PHDR.size),

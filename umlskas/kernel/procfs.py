@@ -24,11 +24,12 @@ import stat as statmod
 import time
 import zlib
 
-from . import creds, namespaces
+from . import creds, namespaces, signals
 from .errors import SyscallError
 from .inotify import sysctls as notify_sysctls
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
+from .pagemap import PagemapFile
 from .vfs import FileNode, HostPath, LinkNode, may_access
 from .syscalls.seccomp import status_lines as seccomp_status
 from . import sysv_ipc, sysv_proc
@@ -185,6 +186,20 @@ class ProcFile(SynthNode):
         if flags & O_PATH:
             return PathFile(self, flags)
         return ContentFile(self, open_flags(flags), task)
+
+
+class PagemapNode(SynthNode):
+    """/proc/PID/pagemap (pagemap.py)."""
+
+    def __init__(self, t, path, perm, uid, gid, dev, time_ns):
+        super().__init__(path, perm, uid, gid, dev, time_ns)
+        self.t = t
+
+    def open(self, task, flags):
+        self.check_open(task, flags)
+        if flags & O_PATH:
+            return PathFile(self, flags)
+        return PagemapFile(self.t, open_flags(flags), self.path, self)
 
 
 class NsNode(SynthNode):
@@ -499,7 +514,7 @@ PID_ENTRIES = (
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
     ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG),
     ("mountinfo", DT_REG), ("mounts", DT_REG), ("ns", DT_DIR), ("oom_score", DT_REG),
-    ("oom_score_adj", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
+    ("oom_score_adj", DT_REG), ("pagemap", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
     ("sessionid", DT_REG), ("setgroups", DT_REG), ("stat", DT_REG), ("statm", DT_REG),
     ("status", DT_REG), ("task", DT_DIR), ("timens_offsets", DT_REG), ("uid_map", DT_REG),
     ("wchan", DT_REG))
@@ -507,7 +522,7 @@ TID_ENTRIES = tuple(e for e in PID_ENTRIES if e[0] not in ("task", "timens_offse
 # Modes of /proc/PID files that are not 0444 (fs/proc/base.c tgid_base_stuff).
 PID_FILE_PERMS = {"auxv": 0o400, "environ": 0o400, "comm": 0o644, "oom_score_adj": 0o644, "loginuid": 0o644,
                   "uid_map": 0o644, "gid_map": 0o644, "setgroups": 0o644, "personality": 0o400,
-                  "timens_offsets": 0o644}
+                  "timens_offsets": 0o644, "pagemap": 0o400}
 # timerslack_ns: a process's, not a thread's (tgid_base_stuff); the slack is in creds.py.
 PID_ENTRIES = tuple(sorted(PID_ENTRIES + (("timerslack_ns", DT_REG),)))
 PID_FILE_PERMS["timerslack_ns"] = 0o666
@@ -709,6 +724,8 @@ class ProcFs:
             raise SyscallError(errno.ENOENT)
         if len(rest) != 1:
             raise SyscallError(errno.ENOTDIR)
+        if name == "pagemap":
+            return PagemapNode(t, path, 0o400, uid, gid, self.dev, self.time_ns)
         maker = getattr(self, "file_" + name)
         writer = getattr(self, "write_" + name, None)
         return self._file(lambda: maker(t), path, PID_FILE_PERMS.get(name, 0o444), uid, gid,
@@ -1141,7 +1158,7 @@ class ProcFs:
             "NSpgid:\t" + "\t".join(map(str, namespaces.nspids(t, t.pgid))),
             "NSsid:\t" + "\t".join(map(str, namespaces.nspids(t, t.sid))),
             "Kthread:\t0",
-            f"VmPeak:\t{kb(size)}", f"VmSize:\t{kb(size)}", f"VmLck:\t{kb(0)}",
+            f"VmPeak:\t{kb(size)}", f"VmSize:\t{kb(size)}", f"VmLck:\t{kb(t.mm.locked_pages() * PAGE)}",
             f"VmPin:\t{kb(0)}", f"VmHWM:\t{kb(rss)}", f"VmRSS:\t{kb(rss)}",
             f"RssAnon:\t{kb(max(rss - shared, 0))}", f"RssFile:\t{kb(shared)}",
             f"RssShmem:\t{kb(0)}", f"VmData:\t{kb(data)}", f"VmStk:\t{kb(stack)}",
@@ -1149,7 +1166,7 @@ class ProcFs:
             f"VmSwap:\t{kb(0)}", f"HugetlbPages:\t{kb(0)}", "CoreDumping:\t0",
             "THP_enabled:\t1", "untag_mask:\t0xffffffffffffffff",
             f"Threads:\t{len(self.kernel.threads_of(t))}",
-            f"SigQ:\t0/{t.rlimits[11][0] if t.rlimits[11][0] < RLIM_INFINITY else 0}",
+            f"SigQ:\t{signals.user_pending(self.kernel, c.uid)}/{t.rlimits[11][0] if t.rlimits[11][0] < RLIM_INFINITY else 0}",
             f"SigPnd:\t{pending:016x}", f"ShdPnd:\t{shared_pending:016x}",
             f"SigBlk:\t{t.sigmask:016x}",
             f"SigIgn:\t{t.sig_ignored_mask():016x}", f"SigCgt:\t{t.sig_caught_mask():016x}",

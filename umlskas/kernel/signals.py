@@ -15,6 +15,7 @@ restores all of it. A default action is carried out by the kernel: ignore,
 terminate (with the signal as the wait status), or stop/continue.
 """
 
+import errno
 import struct
 
 from .errors import SyscallError, TaskGone
@@ -25,6 +26,7 @@ SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 9, 10, 11, 12, 1
 SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG = 17, 18, 19, 20, 21, 22, 23
 SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGSYS = 24, 25, 26, 27, 28, 31
 SIGRTMIN = 32
+RLIMIT_SIGPENDING = 11
 
 SIG_DFL, SIG_IGN = 0, 1
 SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO = 1, 2, 4
@@ -109,11 +111,63 @@ def recalc(task):
     return task.sigpending
 
 
+class Uncounted(bytes):
+    """The siginfo of a signal queued without a sigqueue entry (the user was at
+    RLIMIT_SIGPENDING): zeroed as collect_signal gives it, and not counted."""
+
+
 def queue(pending, sig, info):
     infos = pending.setdefault(sig, [])
     if sig < SIGRTMIN and infos:
         return              # a standard signal is pending at most once
+    if type(info) is Uncounted and infos:
+        return              # only the pending bit, and it is set already
     infos.append(info)
+
+
+def user_pending(kernel, uid):
+    """How many queued signals (sigqueue entries) wait for processes of user uid:
+    the count RLIMIT_SIGPENDING limits (ucounts UCOUNT_RLIMIT_SIGPENDING)."""
+    n = 0
+    for process in kernel.processes():
+        threads = process.threads
+        if not threads:
+            continue
+        sets = [(threads[0], process.shared_pending)] + [(t, t.sigstate.pending) for t in threads]
+        for owner, pending in sets:
+            if owner.creds.uid == uid:
+                for infos in pending.values():
+                    n += sum(1 for i in infos if type(i) is not Uncounted)
+    return n
+
+
+def rlimit_info(kernel, process, sig, info, thread=None):
+    """__send_signal_locked's RLIMIT_SIGPENDING rule for a signal a guest sends
+    (kill, tgkill, sigqueue...): the target user's queued signals are checked
+    against the target's limit. Under it, or for a signal that will not be queued
+    (ignored, SIGKILL, a standard one already pending), info is returned as it is
+    (None: the caller's default). At it, a realtime signal sent other than by
+    kill() is refused with EAGAIN; a standard signal with a negative si_code, or a
+    realtime one from kill(), goes without its siginfo (an Uncounted one)."""
+    if sig == 0 or sig == SIGKILL or process.zombie or not process.threads:
+        return info
+    leader = process.threads[0]
+    target = thread or leader
+    if is_ignored(leader, sig) and not target.sigmask & sigbit(sig):
+        return info
+    pending = (thread.sigstate.pending if thread is not None else process.shared_pending)
+    if sig < SIGRTMIN and pending.get(sig):
+        return info
+    code = struct.unpack_from("<i", info, 8)[0] if info is not None else \
+        (SI_USER if thread is None else SI_TKILL)
+    if sig < SIGRTMIN and code >= 0:
+        return info                     # override_rlimit: always gets its entry
+    limit = target.rlimits[RLIMIT_SIGPENDING][0]
+    if user_pending(kernel, target.creds.uid) < limit:
+        return info
+    if sig >= SIGRTMIN and code != SI_USER:
+        raise SyscallError(errno.EAGAIN)
+    return Uncounted(siginfo(sig, SI_USER))
 
 
 def send(kernel, process, sig, info, thread=None, current=None):

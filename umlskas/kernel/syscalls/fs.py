@@ -10,6 +10,7 @@ import time
 
 from .. import creds as capabilities, devnodes, exec_guard, fown, fsnotify, hostsys, leases, locks
 from .. import xattr
+from ..rlimits import SIGXFSZ, fsize_grow, fsize_write
 from ..errors import Block, SyscallError
 from ..fdtable import FD_CLOEXEC
 from ..files import (O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL,
@@ -26,6 +27,7 @@ MAX_RW_COUNT = 0x7FFFF000
 PATH_MAX = 4096
 TASK_SIZE_MAX = 0x7FFFFFFFF000
 DIRENT_BUF_MAX = 1 << 16
+DIRENT_MIN = 24                 # the smallest linux_dirent64 record (a one-byte name)
 IOV_MAX = 1024
 FIOCLEX, FIONCLEX, FIOASYNC = 0x5451, 0x5450, 0x5452
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
@@ -84,6 +86,7 @@ def sys_write(task, fd, buf, count):
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
     if avail == 0:
         raise SyscallError(errno.EFAULT)
+    avail = fsize_write(task, file, avail)
     return file.write(task.mm.read(buf, avail))
 
 
@@ -112,6 +115,7 @@ def sys_pwrite64(task, fd, buf, count, offset):
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
     if avail == 0:
         raise SyscallError(errno.EFAULT)
+    avail = fsize_write(task, file, avail, offset)
     return file.pwrite(task.mm.read(buf, avail), offset)
 
 
@@ -181,7 +185,7 @@ def sys_writev(task, fd, iov, iovcnt):
     data = _gather(task, _usable(task, _iovecs(task, iov, iovcnt), False))
     if not data:
         return 0
-    return file.write(data)
+    return file.write(data[:fsize_write(task, file, len(data))])
 
 
 def sys_preadv(task, fd, iov, iovcnt, pos_l, pos_h=0):
@@ -202,7 +206,7 @@ def sys_pwritev(task, fd, iov, iovcnt, pos_l, pos_h=0):
     if pos_l < 0:
         raise SyscallError(errno.EINVAL)
     data = _gather(task, _usable(task, vecs, False))
-    return file.pwrite(data, pos_l) if data else 0
+    return file.pwrite(data[:fsize_write(task, file, len(data), pos_l)], pos_l) if data else 0
 
 
 def sys_preadv2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
@@ -710,15 +714,27 @@ def sys_fstatfs(task, fd, buf):
 # ---- directories and names ---------------------------------------------------
 
 def sys_getdents64(task, fd, dirp, count):
-    """getdents64(2)."""
+    """getdents64(2). Linux's filldir64 writes entry by entry into an int-sized
+    budget: a count of 2^31 or more fails the first entry (EINVAL), and a buffer
+    that stops being writable ends the call after the entries before it (EFAULT
+    only if none fit). Either way, with no entry left the answer is 0. Asking the
+    directory for 0 bytes tells the two apart without consuming an entry."""
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
     count &= 0xFFFFFFFF
-    if dirp + min(count, 1) > task.mm.top:
-        raise SyscallError(errno.EFAULT)
+    if count >= 1 << 31:
+        file.getdents64(0)                  # EINVAL if an entry is left, else b""
+        return 0
     # Fewer entries than fit is allowed: the host buffer stays small whatever count says.
-    data = file.getdents64(min(count, DIRENT_BUF_MAX))
+    room = min(count, DIRENT_BUF_MAX)
+    avail = task.mm.extent(dirp, room, True) if dirp < task.mm.top else 0
+    try:
+        data = file.getdents64(avail)
+    except SyscallError as e:
+        if e.errno == errno.EINVAL and avail < room and room >= DIRENT_MIN:
+            raise SyscallError(errno.EFAULT) from None  # the first entry ran into the fault
+        raise
     task.mm.write(dirp, data)
     return len(data)
 
@@ -1360,6 +1376,7 @@ def sys_truncate(task, pathname, length):
     def change(p):
         if os.path.isdir(p):
             raise IsADirectoryError(errno.EISDIR, "")
+        fsize_grow(task, os.stat(p).st_size, length)
         capabilities.remove_privs(task, p)
         os.truncate(p, length)
     path = task.mm.read_cstr(pathname)
@@ -1381,6 +1398,9 @@ def sys_ftruncate(task, fd, length):
         raise SyscallError(errno.EBADF)            # fdget: an O_PATH fd is no file here
     if length < 0:
         raise SyscallError(errno.EINVAL)
+    if file.writable and file.host_fd is not None and \
+            statmod.S_ISREG(getattr(file, "mode", 0) or 0):
+        fsize_grow(task, host_call(os.fstat, file.host_fd).st_size, length)
     if getattr(file, "kill_privs", False) and file.writable:
         capabilities.remove_privs(task, file.host_fd)
     result = file.truncate(length)
@@ -1732,7 +1752,8 @@ def _copy(task, in_fd, off_in_ptr, out_fd, off_out_ptr, count, checks_regular):
                 raise SyscallError(errno.EINVAL)
         if dst.flags & O_APPEND:
             raise SyscallError(errno.EBADF)
-    count = min(count, MAX_RW_COUNT, 1 << 20)
+    want = min(count, MAX_RW_COUNT, 1 << 20)
+    count = fsize_write(task, dst, want, off_out)
     pos = None
     if off_in is None and statmod.S_ISREG(getattr(src, "mode", 0)):
         # Read without moving the file offset: a destination that has to wait (a full
@@ -1760,6 +1781,12 @@ def _copy(task, in_fd, off_in_ptr, out_fd, off_out_ptr, count, checks_regular):
     task.restart["on_partial"] = advance
     n = dst.pwrite(data, off_out) if off_out is not None else dst.write(data)
     advance(n)
+    if count < want and n == count and not checks_regular and \
+            (off_in is not None or pos is not None) and \
+            src.pread(1, (off_in if off_in is not None else pos) + n):
+        # sendfile goes on after a write cut short at RLIMIT_FSIZE (splice_direct_to_actor
+        # loops): its next write fails, which raises SIGXFSZ, and the call returns n.
+        task.kernel.send_signal(task.process, SIGXFSZ, task)
     return n
 
 
@@ -1872,6 +1899,9 @@ def sys_mknod(task, pathname, mode, dev):
     return sys_mknodat(task, AT_FDCWD, pathname, mode, dev)
 
 
+FALLOC_FL_KEEP_SIZE = 1
+
+
 def sys_fallocate(task, fd, mode, offset, length):
     """fallocate(2), by the host on the kernel's host fd."""
     file = task.files.get(fd)
@@ -1884,6 +1914,8 @@ def sys_fallocate(task, fd, mode, offset, length):
         raise SyscallError(errno.ESPIPE if getattr(file, "pipe", None) else errno.ENODEV)
     if statmod.S_ISFIFO(host_mode):
         raise SyscallError(errno.ESPIPE)
+    if not mode & FALLOC_FL_KEEP_SIZE and statmod.S_ISREG(host_mode):
+        fsize_grow(task, host_call(os.fstat, file.host_fd).st_size, offset + length)
     r = hostsys.call(285, file.host_fd, mode, offset, length)
     if r < 0:
         raise SyscallError(-r)

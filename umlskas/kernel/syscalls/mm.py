@@ -5,8 +5,9 @@ import os
 import stat as statmod
 import struct
 
-from ..address_space import (MAP_ANONYMOUS, MAP_HUGETLB, MAP_PRIVATE, MAP_SHARED,
-                             MAP_SHARED_VALIDATE, MAP_TYPE, PAGE, PROT_WRITE)
+from ..address_space import (LEGACY_MAP_MASK, MAP_ANONYMOUS, MAP_HUGETLB, MAP_LOCKED,
+                             MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE, PROT_WRITE,
+                             VmLimits)
 from .. import creds
 from ..errors import SyscallError
 from ..files import O_PATH
@@ -16,14 +17,22 @@ ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1
 ARCH_GET_CPUID, ARCH_SET_CPUID = 0x1011, 0x1012
 HOST_MSYNC = 26
 MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
-# MAP_SHARED_VALIDATE accepts only flags Linux knows (others: EOPNOTSUPP).
-MAP_KNOWN = 0x1FFFFF & ~0x0040
 DEV_ZERO = os.makedev(1, 5)
+RLIMIT_DATA, RLIMIT_AS = 2, 9
+
+
+def vm_limits(task):
+    """The caller's limits for mm/mmap.c's checks (rlimit() of current)."""
+    r = task.rlimits
+    ipc_lock = _capable_ipc_lock(task)
+    return VmLimits(r[RLIMIT_AS][0], r[RLIMIT_DATA],
+                    None if ipc_lock else r[RLIMIT_MEMLOCK][0] // PAGE,
+                    _can_do_mlock(task))
 
 
 def sys_brk(task, addr):
     """brk(2)."""
-    return task.mm.brk(addr)
+    return task.mm.brk(addr, vm_limits(task))
 
 
 def sys_mmap(task, addr, length, prot, flags, fd, offset):
@@ -36,22 +45,26 @@ def sys_mmap(task, addr, length, prot, flags, fd, offset):
         file = task.files.get(fd)
         if file.flags & O_PATH:
             raise SyscallError(errno.EBADF)
+        if flags & MAP_HUGETLB:
+            raise SyscallError(errno.EINVAL)        # not a hugetlbfs file
         if _is_dev_zero(file):
             # drivers/char/mem.c mmap_zero: shared or private anonymous memory, after
-            # do_mmap's checks of the open mode.
-            if not file.readable or (flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
+            # do_mmap's checks of the flags and the open mode.
+            maptype = flags & MAP_TYPE
+            if maptype == MAP_SHARED_VALIDATE and flags & ~LEGACY_MAP_MASK:
+                raise SyscallError(errno.EOPNOTSUPP)
+            if not file.readable or (maptype in (MAP_SHARED, MAP_SHARED_VALIDATE)
                                      and prot & PROT_WRITE and not file.writable):
                 raise SyscallError(errno.EACCES)
-            if flags & MAP_TYPE != MAP_PRIVATE:
+            if maptype in (MAP_SHARED, MAP_SHARED_VALIDATE):
                 name = "/dev/zero (deleted)"
+                flags = flags & ~MAP_TYPE | MAP_SHARED
             file = None
             flags |= MAP_ANONYMOUS
     elif flags & MAP_HUGETLB:
         raise SyscallError(errno.ENOMEM)
-    if flags & MAP_TYPE == MAP_SHARED_VALIDATE and flags & ~MAP_KNOWN:
-        raise SyscallError(errno.EOPNOTSUPP)
     return task.mm.mmap(addr, length, prot, flags, file, offset if file is not None else 0,
-                        name)
+                        name, vm_limits(task))
 
 
 def _is_dev_zero(file):
@@ -73,12 +86,12 @@ def sys_munmap(task, addr, length):
 
 def sys_mprotect(task, addr, length, prot):
     """mprotect(2)."""
-    return task.mm.mprotect(addr, length, prot)
+    return task.mm.mprotect(addr, length, prot, vm_limits(task))
 
 
 def sys_mremap(task, old_addr, old_size, new_size, flags, new_addr):
     """mremap(2)."""
-    return task.mm.mremap(old_addr, old_size, new_size, flags, new_addr)
+    return task.mm.mremap(old_addr, old_size, new_size, flags, new_addr, vm_limits(task))
 
 
 def sys_madvise(task, addr, length, advice):
@@ -105,9 +118,11 @@ def sys_msync(task, addr, length, flags):
     return 0
 
 
-# mlock family (mm/mlock.c). Nothing is locked: the host may page guest memory out as
-# it likes (the stub is never given the guest's range). What the guest sees is
-# Linux's argument checks and errors, in Linux's order, against its own VMA list.
+# mlock family (mm/mlock.c). A lock is the kernel's bookkeeping: the VMAs carry
+# MAP_LOCKED (VM_LOCKED), which /proc/PID/status shows as VmLck and RLIMIT_MEMLOCK
+# is checked against; the host keeps paging guest memory as it likes (the stub is
+# never asked to pin the guest's range). Argument checks and errors follow Linux,
+# in Linux's order, against the guest's own VMA list.
 MLOCK_ONFAULT = 1
 MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
 RLIMIT_MEMLOCK = 8
@@ -115,9 +130,14 @@ _MASK64 = 0xFFFFFFFFFFFFFFFF
 PROT_ACCESS = 7                   # PROT_READ | PROT_WRITE | PROT_EXEC: vma_is_accessible()
 
 
+def _capable_ipc_lock(task):
+    """CAP_IPC_LOCK."""
+    return creds.capable(task, creds.CAP_IPC_LOCK)
+
+
 def _can_do_mlock(task):
     """can_do_mlock(): a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK."""
-    return task.rlimits[RLIMIT_MEMLOCK][0] != 0 or creds.capable(task, creds.CAP_IPC_LOCK)
+    return task.rlimits[RLIMIT_MEMLOCK][0] != 0 or _capable_ipc_lock(task)
 
 
 def _lock_range(addr, length):
@@ -127,38 +147,47 @@ def _lock_range(addr, length):
     return addr & ~(PAGE - 1), length
 
 
-def _check_mapped(task, start, length):
-    """apply_vma_lock_flags(): EINVAL for a range that wraps, nothing for an empty one,
-    ENOMEM unless every page of it is mapped (a VMA at start, no hole up to end)."""
+def _apply_lock(task, start, length, lock):
+    """apply_vma_lock_flags(): EINVAL for a range that wraps, nothing for an empty
+    one; otherwise the VMAs from start up to the first hole are (un)locked, and a
+    hole (or no VMA at start) is ENOMEM: "some of the specified address range does
+    not correspond to mapped pages"."""
     end = start + length
     if end > _MASK64:
         raise SyscallError(errno.EINVAL)
     if end == start:
         return
+    mm = task.mm
     covered = start
-    for vma in task.mm.overlapping(start, end):
+    for vma in mm.overlapping(start, end):
         if vma.start > covered:
             break
         covered = vma.end
-    if covered < end:
-        # "Some of the specified address range does not correspond to mapped pages."
+    reach = min(covered, end)
+    if reach > start:
+        mm.set_locked(start, reach, lock)
+    if reach < end:
         raise SyscallError(errno.ENOMEM)
 
 
 def _do_mlock(task, addr, length, onfault=False):
     """do_mlock(): EPERM without the right to lock, then the page rounding, the
-    RLIMIT_MEMLOCK check (skipped with CAP_IPC_LOCK), the range check, and the
+    RLIMIT_MEMLOCK check against what is locked already (pages of the range that
+    are locked count once; skipped with CAP_IPC_LOCK), the locking, and the
     populate step: a PROT_NONE page cannot be faulted in, which mlock reports as
-    ENOMEM (EFAULT from __mm_populate, turned into ENOMEM); MLOCK_ONFAULT
-    populates nothing."""
+    ENOMEM (EFAULT from __mm_populate, turned into ENOMEM) though the range stays
+    locked; MLOCK_ONFAULT populates nothing."""
     if not _can_do_mlock(task):
         raise SyscallError(errno.EPERM)
     start, length = _lock_range(addr, length)
-    # locked_vm is 0 (nothing is ever locked), so the request alone meets the limit.
-    if length // PAGE > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE and \
-            not creds.capable(task, creds.CAP_IPC_LOCK):
-        raise SyscallError(errno.ENOMEM)
-    _check_mapped(task, start, length)
+    if not _capable_ipc_lock(task):
+        limit = task.rlimits[RLIMIT_MEMLOCK][0] // PAGE
+        locked = length // PAGE + task.mm.locked_pages()
+        if locked > limit:
+            locked -= task.mm.locked_pages(start, start + length)
+        if locked > limit:
+            raise SyscallError(errno.ENOMEM)
+    _apply_lock(task, start, length, True)
     if not onfault and any(not vma.prot & PROT_ACCESS
                            for vma in task.mm.overlapping(start, start + length)):
         raise SyscallError(errno.ENOMEM)
@@ -166,7 +195,8 @@ def _do_mlock(task, addr, length, onfault=False):
 
 
 def sys_mlock(task, addr, length):
-    """mlock(2): Linux's checks; nothing is locked."""
+    """mlock(2): the range counts as locked (VmLck, RLIMIT_MEMLOCK); the host
+    does not pin it."""
     return _do_mlock(task, addr, length)
 
 
@@ -178,27 +208,35 @@ def sys_mlock2(task, addr, length, flags):
 
 
 def sys_munlock(task, addr, length):
-    """munlock(2): the same range check as mlock, no privilege needed."""
+    """munlock(2): the same range rules as mlock, no privilege needed."""
     start, length = _lock_range(addr, length)
-    _check_mapped(task, start, length)
+    _apply_lock(task, start, length, False)
     return 0
 
 
 def sys_mlockall(task, flags):
-    """mlockall(2): flag checks, EPERM, then MCL_CURRENT against RLIMIT_MEMLOCK."""
+    """mlockall(2): flag checks, EPERM, then MCL_CURRENT against RLIMIT_MEMLOCK
+    (the whole address space, total_vm); MCL_FUTURE locks later mappings and brk."""
     if not flags or flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) or flags == MCL_ONFAULT:
         raise SyscallError(errno.EINVAL)
     if not _can_do_mlock(task):
         raise SyscallError(errno.EPERM)
-    if flags & MCL_CURRENT and not creds.capable(task, creds.CAP_IPC_LOCK):
-        total = sum(v.end - v.start for v in task.mm.vmas) // PAGE
-        if total > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE:
+    mm = task.mm
+    if flags & MCL_CURRENT and not _capable_ipc_lock(task):
+        if mm.vm_pages()[0] > task.rlimits[RLIMIT_MEMLOCK][0] // PAGE:
             raise SyscallError(errno.ENOMEM)
+    mm.def_locked = MAP_LOCKED if flags & MCL_FUTURE else 0
+    if flags & MCL_CURRENT:
+        for vma in mm.vmas:
+            vma.flags |= MAP_LOCKED
     return 0
 
 
 def sys_munlockall(task):
     """munlockall(2)."""
+    task.mm.def_locked = 0
+    for vma in task.mm.vmas:
+        vma.flags &= ~MAP_LOCKED
     return 0
 
 
@@ -240,9 +278,9 @@ HANDLERS = {
     "mremap": sys_mremap,
     "madvise": (sys_madvise, "partial: DONTNEED/FREE/REMOVE done by the host, other advice accepted"),
     "msync": sys_msync,
-    "mlock": (sys_mlock, "partial: Linux's checks (ENOMEM for unmapped pages), nothing locked"),
-    "mlock2": (sys_mlock2, "partial: Linux's checks (ENOMEM for unmapped pages), nothing locked"),
-    "mlockall": (sys_mlockall, "partial: Linux's checks, nothing locked"),
+    "mlock": (sys_mlock, "partial: Linux's checks and accounting (VmLck, RLIMIT_MEMLOCK); the host does not pin the pages"),
+    "mlock2": (sys_mlock2, "partial: Linux's checks and accounting (VmLck, RLIMIT_MEMLOCK); the host does not pin the pages"),
+    "mlockall": (sys_mlockall, "partial: Linux's checks and accounting (VmLck, MCL_FUTURE); the host does not pin the pages"),
     "munlock": sys_munlock, "munlockall": sys_munlockall,
     "arch_prctl": (sys_arch_prctl, "partial: SET/GET FS and GS, GET/SET_CPUID"),
 }

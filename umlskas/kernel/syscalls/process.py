@@ -8,9 +8,10 @@ from .. import creds, hostsys, namespaces
 from . import seccomp
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
+from ..rlimits import apply_cpu_limit
 from ..task import RLIM_NLIMITS
 
-RLIMIT_NOFILE = 7
+RLIMIT_CPU, RLIMIT_NOFILE = 0, 7
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_SET_NAME, PR_GET_NAME, PR_SET_CHILD_SUBREAPER = 15, 16, 36
 PR_GET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 37, 38, 39
@@ -176,6 +177,8 @@ def sys_prlimit64(task, pid, resource, new_limit, old_limit):
         target.rlimits[resource] = [new[0], new[1]]
         if resource == RLIMIT_NOFILE:
             target.files.limit = new[0]
+        elif resource == RLIMIT_CPU:
+            apply_cpu_limit(target)
     return 0
 
 

@@ -191,7 +191,8 @@ def sys_kill(task, pid, sig):
                 return 0
             raise SyscallError(errno.ESRCH)
         creds.check_signal(task, target, sig)
-        kernel.send_signal(target.process, sig, task)
+        info = signals.rlimit_info(kernel, target.process, sig, None)
+        kernel.send_signal(target.process, sig, task, info=info)
         return 0
     if pid == -1:
         # Everything the caller's pid namespace shows, bar its init and the caller.
@@ -209,7 +210,8 @@ def sys_kill(task, pid, sig):
         # only when it could signal none of them.
         if process.threads and not creds.may_signal(task, process.threads[0], sig):
             continue
-        kernel.send_signal(process, sig, task)
+        kernel.send_signal(process, sig, task,
+                           info=signals.rlimit_info(kernel, process, sig, None))
         sent += 1
     if not sent and pid != -1:
         raise SyscallError(errno.EPERM)
@@ -233,7 +235,8 @@ def sys_tgkill(task, tgid, tid, sig):
     _check_signal(sig)
     target = _thread_target(task, tgid, tid)
     creds.check_signal(task, target, sig)
-    task.kernel.send_signal(target.process, sig, task, thread=target)
+    info = signals.rlimit_info(task.kernel, target.process, sig, None, target)
+    task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 
 
@@ -244,7 +247,8 @@ def sys_tkill(task, tid, sig):
     _check_signal(sig)
     target = _thread_target(task, None, tid)
     creds.check_signal(task, target, sig)
-    task.kernel.send_signal(target.process, sig, task, thread=target)
+    info = signals.rlimit_info(task.kernel, target.process, sig, None, target)
+    task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 
 
@@ -265,6 +269,7 @@ def sys_rt_sigqueueinfo(task, tgid, sig, uinfo):
     if target is None:
         raise SyscallError(errno.ESRCH)
     creds.check_signal(task, target, sig)
+    info = signals.rlimit_info(task.kernel, target.process, sig, info)
     task.kernel.send_signal(target.process, sig, task, info=info)
     return 0
 
@@ -274,6 +279,7 @@ def sys_rt_tgsigqueueinfo(task, tgid, tid, sig, uinfo):
     info = _queueinfo(task, tgid, tid, sig, uinfo)
     target = _thread_target(task, tgid, tid)
     creds.check_signal(task, target, sig)
+    info = signals.rlimit_info(task.kernel, target.process, sig, info, target)
     task.kernel.send_signal(target.process, sig, task, info=info, thread=target)
     return 0
 

@@ -165,10 +165,15 @@ def sys_pidfd_send_signal(task, pidfd, sig, info, flags):
         raise SyscallError(errno.ESRCH)
     raw = None
     if info:
-        raw = bytearray(task.mm.read(info, 128))
-        struct.pack_into("<i", raw, 0, sig)
-        raw = bytes(raw)
+        raw = task.mm.read(info, 128)
+        signo, _, code = struct.unpack_from("<iii", raw)
+        if signo != sig:
+            raise SyscallError(errno.EINVAL)
+        # Only to itself may a process send a siginfo that claims to come from the kernel.
+        if process is not task.process and (code >= 0 or code == signals.SI_TKILL):
+            raise SyscallError(errno.EPERM)
     creds.check_signal(task, process.threads[0], sig)    # check_kill_permission
+    raw = signals.rlimit_info(task.kernel, process, sig, raw)    # RLIMIT_SIGPENDING
     task.kernel.send_signal(process, sig, task, info=raw)
     return 0
 
