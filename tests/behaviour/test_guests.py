@@ -70,7 +70,7 @@ for _c in CASES:
 # Guests with these prefixes belong to their own test files (test_processes.py,
 # test_signals.py, test_ipc.py ..., tests/security/ for sec_).
 OTHER_FILES_PREFIXES = ("proc_", "sig_", "thr_", "ipc_", "fuzz_", "locks", "dev_", "mmap_shared",
-                        "vfs_", "sec_")
+                        "vfs_", "sec_", "pipe_", "fsx_")
 
 
 def test_every_guest_has_a_case():

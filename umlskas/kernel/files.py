@@ -289,12 +289,13 @@ class HostFile(File):
         return tty_ioctl(task, self, cmd, arg)
 
     def check_mmap(self, prot, maptype):
-        if not (statmod.S_ISREG(self.mode) or statmod.S_ISBLK(self.mode)):
-            raise SyscallError(errno.ENODEV)
-        if not self.readable:
-            raise SyscallError(errno.EACCES)
+        # mm/mmap.c do_mmap: the access mode first, then a file without ->mmap (ENODEV).
         if maptype == 1 and prot & 2 and self.flags & O_ACCMODE != O_RDWR:
             raise SyscallError(errno.EACCES)
+        if not self.readable:
+            raise SyscallError(errno.EACCES)
+        if not (statmod.S_ISREG(self.mode) or statmod.S_ISBLK(self.mode)):
+            raise SyscallError(errno.ENODEV)
         # mm/mmap.c refuses an append-only *inode* (chattr +a), not an O_APPEND open;
         # the host's own mmap of the reopened file enforces the inode flag.
 

@@ -5,17 +5,93 @@ end's progress wakes them, and their handler runs again.
 """
 
 import errno
+import fcntl
 import itertools
 import os
 import stat as statmod
+import struct
 
 from .errors import Block, SyscallError, WaitQueue
-from .files import O_NONBLOCK, O_RDONLY, O_WRONLY, File, make_stat
+from .files import O_NONBLOCK, O_RDONLY, O_WRONLY, File, host_call, make_stat
 
 PIPE_BUF = 4096
+PAGE_SIZE = 4096
 SIGPIPE = 13
 PIPE_SIZE = 65536
+PIPE_MAX_SIZE = 1048576             # /proc/sys/fs/pipe-max-size's default
+PIPE_USER_PAGES_SOFT = 16384        # ... pipe-user-pages-soft (hard: 0, no limit)
+PIPEFS_MAGIC = 0x50495045
+PIPE_DEV = 0xD
+ST_VALID = 0x20
+F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
+CAP_SYS_RESOURCE = 24
+MAP_SHARED = 1
+PROT_WRITE = 2
 _inodes = itertools.count(100000)
+
+
+def _host_caps():
+    """The kernel process's bounding set: a guest root has no power its kernel lacks."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return (1 << 41) - 1
+
+
+HOST_CAPS = _host_caps()
+
+
+def capable(task, cap):
+    """Linux's capable(cap) for the task's credentials."""
+    creds = task.creds
+    check = getattr(creds, "capable", None)
+    if check is not None:
+        return check(cap)
+    return creds.euid == 0 and bool(HOST_CAPS >> cap & 1)
+
+
+def round_pipe_size(size):
+    """fs/pipe.c round_pipe_size: 0 (invalid) above 2^31, else a power-of-two of pages."""
+    if size > 1 << 31:
+        return 0
+    if size < PAGE_SIZE:
+        return PAGE_SIZE
+    return 1 << (size - 1).bit_length()
+
+
+def pipe_fcntl(task, file, cmd, arg):
+    """F_GETPIPE_SZ/F_SETPIPE_SZ on a pipe end or a FIFO (fs/pipe.c pipe_fcntl)."""
+    pipe = getattr(file, "pipe", None)
+    if cmd == F_GETPIPE_SZ:
+        if pipe is not None:
+            return pipe.capacity
+        return host_call(fcntl.fcntl, file.host_fd, F_GETPIPE_SZ)
+    size = round_pipe_size(arg & 0xFFFFFFFF)        # the argument is an unsigned int
+    if not size:
+        raise SyscallError(errno.EINVAL)
+    current = pipe.capacity if pipe is not None else \
+        host_call(fcntl.fcntl, file.host_fd, F_GETPIPE_SZ)
+    max_size = getattr(task.kernel, "pipe_max_size", PIPE_MAX_SIZE)
+    if size > current and size > max_size and not capable(task, CAP_SYS_RESOURCE):
+        raise SyscallError(errno.EPERM)
+    if pipe is None:
+        return host_call(fcntl.fcntl, file.host_fd, F_SETPIPE_SZ, size)
+    # Linux counts the page buffers in use: fewer slots than that is EBUSY.
+    if size // PAGE_SIZE < pipe.slots_used():
+        raise SyscallError(errno.EBUSY)
+    pipe.capacity = size
+    pipe.writeq.wake()
+    return size
+
+
+def pipefs_statfs():
+    """struct statfs of pipefs (simple_statfs: type, block size, name length)."""
+    return struct.pack("<qqqqqqqiiqqq4q", PIPEFS_MAGIC, PAGE_SIZE, 0, 0, 0, 0, 0,
+                       PIPE_DEV, 0, 255, PAGE_SIZE, ST_VALID, 0, 0, 0, 0)
 
 
 class Pipe:
@@ -31,8 +107,12 @@ class Pipe:
         self.ino = next(_inodes)
 
     def stat(self):
-        return make_stat(statmod.S_IFIFO | 0o600, self.ino, dev=0xD, uid=os.getuid(),
+        return make_stat(statmod.S_IFIFO | 0o600, self.ino, dev=PIPE_DEV, uid=os.getuid(),
                          gid=os.getgid())
+
+    def slots_used(self):
+        """The page buffers the data occupies (writes merge into the last page)."""
+        return -(-len(self.buf) // PAGE_SIZE)
 
 
 class PipeEnd(File):
@@ -102,10 +182,11 @@ class PipeEnd(File):
             if pipe.writers == 0:
                 ev |= 16
         if self.writable:
+            # fs/pipe.c pipe_poll: room gives POLLOUT, no reader adds POLLERR.
+            if pipe.capacity - len(pipe.buf) >= PIPE_BUF:
+                ev |= 4
             if pipe.readers == 0:
                 ev |= 8
-            elif pipe.capacity - len(pipe.buf) >= PIPE_BUF:
-                ev |= 4
         return ev
 
     def wait_queues(self):
@@ -116,6 +197,17 @@ class PipeEnd(File):
 
     def fionread(self):
         return len(self.pipe.buf)
+
+    def check_mmap(self, prot, maptype):
+        # mm/mmap.c do_mmap checks the access mode before it finds no ->mmap.
+        if maptype == MAP_SHARED and prot & PROT_WRITE and not self.writable:
+            raise SyscallError(errno.EACCES)
+        if not self.readable:
+            raise SyscallError(errno.EACCES)
+        raise SyscallError(errno.ENODEV)
+
+    def statfs(self):
+        return pipefs_statfs()
 
     def release(self):
         pipe = self.pipe

@@ -15,6 +15,7 @@ from ..files import (O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXC
                      O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      open_flags, pack_stat)
+from ..pipe import PipeEnd, pipe_fcntl, pipefs_statfs
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
                    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, DIR_FLAGS, FileNode, HostDir,
@@ -463,17 +464,9 @@ def sys_fcntl(task, fd, cmd, arg):
         return 0
     if cmd == F_DUPFD_QUERY:
         return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
-    pipe = getattr(file, "pipe", None)
-    if pipe is not None and cmd == F_GETPIPE_SZ:
-        return pipe.capacity
-    if pipe is not None and cmd == F_SETPIPE_SZ:
-        if arg < 0 or arg > 1048576:
-            raise SyscallError(errno.EPERM if arg > 0 else errno.EINVAL)
-        size = max(4096, 1 << max(0, (arg - 1).bit_length()))
-        if size < len(pipe.buf):
-            raise SyscallError(errno.EBUSY)
-        pipe.capacity = size
-        return size
+    if cmd in (F_GETPIPE_SZ, F_SETPIPE_SZ) and \
+            (getattr(file, "pipe", None) is not None or isinstance(file, FifoFile)):
+        return pipe_fcntl(task, file, cmd, arg)
     if cmd == F_GETPIPE_SZ or cmd == F_SETPIPE_SZ or cmd == F_ADD_SEALS or cmd == F_GET_SEALS:
         raise SyscallError(errno.EINVAL if cmd in (F_ADD_SEALS, F_GET_SEALS) else errno.EBADF)
     raise SyscallError(errno.EINVAL)
@@ -623,6 +616,8 @@ def _statfs_node(node):
             return hostsys.with_buffer(hostsys.SYS_FSTATFS, STATFS_BUF, fd)
         finally:
             os.close(fd)
+    if isinstance(node, FileNode) and isinstance(node.file, PipeEnd):
+        return 0, pipefs_statfs()
     if isinstance(node, FileNode) and node.file.host_fd is not None:
         return hostsys.with_buffer(hostsys.SYS_FSTATFS, STATFS_BUF, node.file.host_fd)
     return hostsys.with_buffer(hostsys.SYS_STATFS, STATFS_BUF, b"/proc")
