@@ -6,8 +6,8 @@ import pytest
 
 from harness import check_guest_against_native, make_tree
 
-GUESTS = ["pipe_fifo_io"]
-NEEDS_DIR = {"pipe_fifo_io"}
+GUESTS = ["pipe_fifo_io", "pipe_close_blocked"]
+NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked"}
 
 
 @pytest.mark.timeout(60)

@@ -43,13 +43,28 @@ STATFS_BUF = 120
 # ---- reading and writing ---------------------------------------------------
 
 def _readable_file(task, fd):
+    held = task.restart.get("held_file")
+    if held is not None:
+        return held             # a retry of a call that waited (see _holding)
     file = task.files.get(fd)
     if not file.readable:
         raise SyscallError(errno.EBADF)
     return file
 
 
+def _holding(task, file, call, *args):
+    """call(*args); if it must wait, the task holds file until the call ends."""
+    try:
+        return call(*args)
+    except Block:
+        task.restart.hold(file)
+        raise
+
+
 def _writable_file(task, fd):
+    held = task.restart.get("held_file")
+    if held is not None:
+        return held
     file = task.files.get(fd)
     if not file.writable:
         raise SyscallError(errno.EBADF)
@@ -64,7 +79,7 @@ def sys_read(task, fd, buf, count):
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
     if room == 0:
         raise SyscallError(errno.EFAULT)
-    data = file.read(room)
+    data = _holding(task, file, file.read, room)
     task.mm.write(buf, data)
     return len(data)
 
@@ -77,7 +92,7 @@ def sys_write(task, fd, buf, count):
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
     if avail == 0:
         raise SyscallError(errno.EFAULT)
-    return file.write(task.mm.read(buf, avail))
+    return _holding(task, file, file.write, task.mm.read(buf, avail))
 
 
 def sys_pread64(task, fd, buf, count, offset):
@@ -165,7 +180,7 @@ def sys_readv(task, fd, iov, iovcnt):
     total = sum(v[1] for v in vecs)
     if total == 0:
         return 0
-    return _scatter(task, vecs, file.read(total))
+    return _scatter(task, vecs, _holding(task, file, file.read, total))
 
 
 def sys_writev(task, fd, iov, iovcnt):
@@ -174,7 +189,7 @@ def sys_writev(task, fd, iov, iovcnt):
     data = _gather(task, _usable(task, _iovecs(task, iov, iovcnt), False))
     if not data:
         return 0
-    return file.write(data)
+    return _holding(task, file, file.write, data)
 
 
 def sys_preadv(task, fd, iov, iovcnt, pos_l, pos_h=0):
