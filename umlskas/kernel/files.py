@@ -235,6 +235,8 @@ class HostFile(File):
 
     def lseek(self, offset, whence):
         if self.merged is not None:
+            if whence == 1 and offset == 0:
+                return self.merged_pos
             if whence != 0 or offset < 0:
                 raise SyscallError(errno.EINVAL)
             self.merged_pos = offset

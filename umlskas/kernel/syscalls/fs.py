@@ -660,47 +660,59 @@ def sys_fstatfs(task, fd, buf):
 
 # ---- directories and names ---------------------------------------------------
 
-def sys_getdents64(task, fd, dirp, count):
-    """getdents64(2)."""
+def _getdents(task, fd, dirp, count, records):
+    """getdents/getdents64 (fs/readdir.c): records(file, size) gives the records that fit
+    in size bytes (EINVAL if the next one does not, b"" at the end). The count is an
+    int there: 2^31 and more fits nothing. A buffer that a hole ends early gets the
+    records before the hole, as filldir stops at its fault; EFAULT if none fits."""
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
     count &= 0xFFFFFFFF
-    if dirp + min(count, 1) > task.mm.top:
-        raise SyscallError(errno.EFAULT)
     # Fewer entries than fit is allowed: the host buffer stays small whatever count says.
-    data = file.getdents64(min(count, DIRENT_BUF_MAX))
+    size = min(count, DIRENT_BUF_MAX) if count < 1 << 31 else 0
+    room = task.mm.extent(dirp, size, True)
+    if room >= size:
+        data = records(file, size)
+        task.mm.write(dirp, data)
+        return len(data)
+    pos = file.lseek(0, os.SEEK_CUR)
+    try:
+        data = records(file, room)
+    except SyscallError as e:
+        if e.errno != errno.EINVAL:
+            raise
+        if records(file, size):         # it fits the count, not the memory
+            file.lseek(pos, os.SEEK_SET)
+            raise SyscallError(errno.EFAULT) from None
+        raise
     task.mm.write(dirp, data)
     return len(data)
 
 
-def sys_getdents(task, fd, dirp, count):
-    """getdents(2): the old record layout (d_type in the last byte), from getdents64."""
-    file = task.files.get(fd)
-    count &= 0xFFFFFFFF
-    data = file.getdents64(min(count, DIRENT_BUF_MAX) // 2 + 24)
+def sys_getdents64(task, fd, dirp, count):
+    """getdents64(2)."""
+    return _getdents(task, fd, dirp, count, lambda file, size: file.getdents64(size))
+
+
+def _old_dirents(file, size):
+    """The old getdents records (d_type in the last byte): each is as long as its
+    linux_dirent64 (ALIGN(18 + len + 2) == ALIGN(19 + len + 1)), so the same ones fit."""
+    data = file.getdents64(size)
     out = []
-    total = 0
     pos = 0
-    off_prev = 0
     while pos < len(data):
         ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, pos)
         name = data[pos + 19:pos + reclen].split(b"\0", 1)[0]
-        size = (18 + len(name) + 2 + 7) & ~7
-        rec = struct.pack("<QqH", ino, off, size) + name + b"\0" * (size - 18 - len(name) - 1) + \
-            bytes([dtype])
-        if total + size > count:
-            if not out:
-                raise SyscallError(errno.EINVAL)
-            file.lseek(off_prev, 0)
-            break
-        out.append(rec)
-        total += size
-        off_prev = off
+        out.append(struct.pack("<QqH", ino, off, reclen) + name +
+                   b"\0" * (reclen - 18 - len(name) - 1) + bytes([dtype]))
         pos += reclen
-    result = b"".join(out)
-    task.mm.write(dirp, result)
-    return len(result)
+    return b"".join(out)
+
+
+def sys_getdents(task, fd, dirp, count):
+    """getdents(2): the old record layout."""
+    return _getdents(task, fd, dirp, count, _old_dirents)
 
 
 def _access(task, dirfd, pathname, mode, flags):
