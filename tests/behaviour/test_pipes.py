@@ -6,8 +6,8 @@ import pytest
 
 from harness import check_guest_against_native, make_tree
 
-GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents"]
-NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents"}
+GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames"]
+NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames"}
 
 
 @pytest.mark.timeout(60)

@@ -931,12 +931,20 @@ def _check_owner(task, st):
         raise SyscallError(errno.EPERM)
 
 
+def _last_norm(path):
+    """Does the path end on a name (Linux's LAST_NORM), not ".", ".." or "/"?"""
+    last = path.rstrip(b"/").rsplit(b"/", 1)[-1]
+    return last not in (b".", b"..", b"") or path == b""
+
+
 def _create(task, dirfd, pathname, make):
     """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer.
     make(dirfd, name) makes it in the host directory the walk reached."""
     path = task.mm.read_cstr(pathname)
-    node = _named(_host_node(task.kernel.vfs.lookup(task, dirfd, path, follow=False)),
-                  errno.EEXIST)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=False)
+    if not _last_norm(path):
+        raise SyscallError(errno.EEXIST)        # filename_create: no name to make
+    node = _named(_host_node(node), errno.EEXIST)
     if node.exists:
         raise SyscallError(errno.EEXIST)
     task.kernel.vfs.check_writable_mount(node)      # filename_create, before may_create
@@ -1127,6 +1135,15 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if flags & ~7 or (flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)):
         raise SyscallError(errno.EINVAL)
     vfs = task.kernel.vfs
+    oldtext, newtext = task.mm.read_cstr(oldpath), task.mm.read_cstr(newpath)
+    if not _last_norm(oldtext) or not _last_norm(newtext):
+        # ".", "..", "/" (not LAST_NORM): after the walks, EBUSY (EEXIST for a
+        # NOREPLACE target), and nothing moves.
+        vfs.lookup(task, olddirfd, oldtext, follow=False)
+        vfs.lookup(task, newdirfd, newtext, follow=False)
+        if _last_norm(oldtext) and flags & RENAME_NOREPLACE:
+            raise SyscallError(errno.EEXIST)
+        raise SyscallError(errno.EBUSY)
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
     if not old.name or old.magic or not new.name or new.magic:
         raise SyscallError(errno.EBUSY)      # ".", "..", "/": Linux's non-LAST_NORM
