@@ -233,7 +233,12 @@ def sys_socketpair(task, family, type_, protocol, sv):
     fd1 = files._lowest_free(0)
     fd2 = files._lowest_free(fd1 + 1)
     task.mm.write(sv, struct.pack("<ii", fd1, fd2))
-    if family in (AF_INET, AF_INET6) and base in (SOCK_STREAM, SOCK_DGRAM):
+    if family in (AF_INET, AF_INET6) and (task.kernel.network or
+                                           base in (SOCK_STREAM, SOCK_DGRAM)):
+        if task.kernel.network:
+            # sock_create's answer (type, protocol, CAP_NET_RAW, ping range) is the
+            # host's: make the socket there and drop it, then inet's socketpair says no.
+            InetSocket.create(task.kernel, family, base, protocol, 0).release()
         raise SyscallError(errno.EOPNOTSUPP)
     kind = _socket_type(family, base, protocol)
     a = UnixSocket(task.kernel, kind, flags, _creds(task))
