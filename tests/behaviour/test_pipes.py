@@ -6,8 +6,8 @@ import pytest
 
 from harness import check_guest_against_native, make_tree
 
-GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_sockets"]
-NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames"}
+GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_sockets", "fsx_tty_efault"]
+NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_tty_efault"}
 
 
 @pytest.mark.timeout(60)

@@ -491,7 +491,9 @@ class SyntheticDir(File):
 #   other request (TIOCLINUX, KD*, VT_*, TIOCSSERIAL, TIOCM*, TIOCSLCKTRMIOS...) with
 #   ENOTTY, Linux's answer for a request the terminal does not support.
 
-TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4}
+TIOCGLCKTRMIOS = 0x5456
+TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4,
+           TIOCGLCKTRMIOS: TERMIOS_SIZE}
 TTY_SET = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, TCSETS2: 44,
            TCSETSW2: 44, TCSETSF2: 44, TCSETA: 18, TCSETAW: 18, TCSETAF: 18}
 PTY_GET = {TIOCGPTN: 4, TIOCGPTLCK: 4, TIOCGPKT: 4, TIOCGEXCL: 4}
@@ -540,6 +542,9 @@ def tty_ioctl(task, file, cmd, arg):
     if cmd in (TIOCSCTTY, TIOCNOTTY):
         return 0        # sessions and their terminals are the kernel's (devfs)
     if own and cmd in PTY_SET:
+        # A master's request (pty_unix98_ioctl): ENOTTY on a slave before the argument
+        # is read (TIOCGPTN answers only on a master).
+        host_call(fcntl.ioctl, hfd, TIOCGPTN, b"\0" * 4)
         host_call(fcntl.ioctl, hfd, cmd, task.mm.read(arg, 4))
         return 0
     if cmd in (TCFLSH, TCXONC):
