@@ -6,7 +6,7 @@ import pytest
 
 from harness import check_guest_against_native, make_tree
 
-GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_sockets", "fsx_tty_efault"]
+GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_sockets", "fsx_tty_efault", "pipe_user_pages"]
 NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_tty_efault"}
 
 

@@ -24,7 +24,8 @@ PIPEFS_MAGIC = 0x50495045
 PIPE_DEV = 0xD
 ST_VALID = 0x20
 F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
-CAP_SYS_RESOURCE = 24
+CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 21, 24
+PIPE_MIN_DEF_BUFFERS = 2            # a new pipe's pages for a user over the soft limit
 MAP_SHARED = 1
 PROT_WRITE = 2
 _inodes = itertools.count(100000)
@@ -54,6 +55,27 @@ def capable(task, cap):
     return creds.euid == 0 and bool(HOST_CAPS >> cap & 1)
 
 
+def unprivileged(task):
+    """fs/pipe.c pipe_is_unprivileged_user."""
+    return not (capable(task, CAP_SYS_RESOURCE) or capable(task, CAP_SYS_ADMIN))
+
+
+def account_pages(kernel, uid, old, new):
+    """Move a pipe of uid's from old to new pages; the user's pipe pages after it."""
+    table = getattr(kernel, "pipe_user_pages", None)
+    if table is None:
+        table = kernel.pipe_user_pages = {}
+    table[uid] = table.get(uid, 0) + new - old
+    return table[uid]
+
+
+def too_many_pages(kernel, pages, which):
+    """Over pipe-user-pages-soft or -hard (0: no limit)?"""
+    default = PIPE_USER_PAGES_SOFT if which == "soft" else 0
+    limit = getattr(kernel, f"pipe_user_pages_{which}", default)
+    return bool(limit) and pages > limit
+
+
 def round_pipe_size(size):
     """fs/pipe.c round_pipe_size: 0 (invalid) above 2^31, else a power-of-two of pages."""
     if size > 1 << 31:
@@ -80,10 +102,20 @@ def pipe_fcntl(task, file, cmd, arg):
         raise SyscallError(errno.EPERM)
     if pipe is None:
         return host_call(fcntl.fcntl, file.host_fd, F_SETPIPE_SZ, size)
+    kernel = task.kernel
+    slots = size // PAGE_SIZE
+    pages = account_pages(kernel, pipe.uid, pipe.accounted, slots)
+    if slots > pipe.accounted and (too_many_pages(kernel, pages, "hard") or
+                                   too_many_pages(kernel, pages, "soft")) and \
+            unprivileged(task):
+        account_pages(kernel, pipe.uid, slots, pipe.accounted)
+        raise SyscallError(errno.EPERM)
     # Linux counts the page buffers in use: fewer slots than that is EBUSY.
-    if size // PAGE_SIZE < pipe.slots_used():
+    if slots < pipe.slots_used():
+        account_pages(kernel, pipe.uid, slots, pipe.accounted)
         raise SyscallError(errno.EBUSY)
     pipe.capacity = size
+    pipe.accounted = slots
     pipe.writeq.wake()
     return size
 
@@ -97,9 +129,11 @@ def pipefs_statfs():
 class Pipe:
     """The shared buffer and the counts of open ends."""
 
-    def __init__(self):
+    def __init__(self, capacity=PIPE_SIZE, uid=0):
         self.buf = bytearray()
-        self.capacity = PIPE_SIZE
+        self.capacity = capacity
+        self.uid = uid                  # the user its pages are accounted to
+        self.accounted = capacity // PAGE_SIZE
         self.readers = 0
         self.writers = 0
         self.readq = WaitQueue()       # readers waiting for data or EOF
@@ -215,12 +249,33 @@ class PipeEnd(File):
             pipe.readers -= 1
         if self.writable:
             pipe.writers -= 1
+        if pipe.readers == 0 and pipe.writers == 0:
+            account_pages(self.kernel, pipe.uid, pipe.accounted, 0)
+            pipe.accounted = 0
         pipe.readq.wake()
         pipe.writeq.wake()
 
 
 def make_pipe(kernel, flags):
-    """The read and write ends of a new pipe; flags may hold O_NONBLOCK."""
-    pipe = Pipe()
+    """The read and write ends of a new pipe; flags may hold O_NONBLOCK. Its size and
+    pages as fs/pipe.c alloc_pipe_info: at most pipe-max-size, 2 pages for a user
+    over pipe-user-pages-soft, ENFILE over the hard limit (unprivileged users)."""
+    task = kernel.current
+    uid = task.creds.uid if task is not None else 0
+    pages = PIPE_SIZE // PAGE_SIZE
+    if task is not None:
+        max_size = getattr(kernel, "pipe_max_size", PIPE_MAX_SIZE)
+        if PIPE_SIZE > max_size and not capable(task, CAP_SYS_RESOURCE):
+            pages = max_size // PAGE_SIZE
+        total = account_pages(kernel, uid, 0, pages)
+        if too_many_pages(kernel, total, "soft") and unprivileged(task):
+            total = account_pages(kernel, uid, pages, PIPE_MIN_DEF_BUFFERS)
+            pages = PIPE_MIN_DEF_BUFFERS
+        if too_many_pages(kernel, total, "hard") and unprivileged(task):
+            account_pages(kernel, uid, pages, 0)
+            raise SyscallError(errno.ENFILE)
+    pipe = Pipe(pages * PAGE_SIZE, uid)
+    if task is None:
+        pipe.accounted = 0
     extra = flags & O_NONBLOCK
     return PipeEnd(kernel, pipe, O_RDONLY | extra), PipeEnd(kernel, pipe, O_WRONLY | extra)
