@@ -8,6 +8,7 @@
 #include <sys/statfs.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static void positioned(const char *what, int r, int w)
 {
@@ -79,6 +80,11 @@ static void unprivileged(int w)
         res("user SETPIPE_SZ 1M+1", fcntl(w, F_SETPIPE_SZ, (1 << 20) + 1));
         res("user SETPIPE_SZ 2^31+1", fcntl(w, F_SETPIPE_SZ, (1UL << 31) + 1));
         res("user SETPIPE_SZ 8192 (shrink)", fcntl(w, F_SETPIPE_SZ, 8192));
+        int q[2];
+        struct stat st;
+        pipe(q);
+        fstat(q[0], &st);
+        say("user pipe owner: %d %d\n", st.st_uid, st.st_gid);
         int fd = open("/proc/sys/fs/pipe-max-size", O_WRONLY);
         res("user open pipe-max-size w", fd);
         _exit(0);
@@ -104,6 +110,21 @@ static void stats(const char *what, int r, int w)
     rok(l, fstat(r, &st));
     say("%s type fifo: %d mode %o nlink %ld size %ld\n", what, S_ISFIFO(st.st_mode),
         st.st_mode & 07777, (long)st.st_nlink, (long)st.st_size);
+    say("%s blksize %ld blocks %ld rdev %ld\n", what, (long)st.st_blksize, (long)st.st_blocks,
+        (long)st.st_rdev);
+    if (!strcmp(what, "pipe")) {
+        time_t now = time(NULL);
+        check("pipe ctime is its creation", st.st_ctime <= now && st.st_ctime >= now - 30);
+        struct stat st2;
+        write(w, "abc", 3);
+        fstat(w, &st2);
+        say("pipe size with data: %ld\n", (long)st2.st_size);
+        check("pipe times not changed by a write",
+              st2.st_mtim.tv_sec == st.st_mtim.tv_sec && st2.st_mtim.tv_nsec == st.st_mtim.tv_nsec
+              && st2.st_atim.tv_nsec == st.st_atim.tv_nsec);
+        char b[3];
+        read(r, b, 3);
+    }
     snprintf(l, sizeof l, "%s fstatfs", what);
     rok(l, fstatfs(w, &sf));
     if (!strcmp(what, "pipe"))

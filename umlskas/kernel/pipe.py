@@ -25,6 +25,7 @@ PIPE_DEV = 0xD
 ST_VALID = 0x20
 F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
 CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 21, 24
+CLOCK_REALTIME = 0
 PIPE_MIN_DEF_BUFFERS = 2            # a new pipe's pages for a user over the soft limit
 MAP_SHARED = 1
 PROT_WRITE = 2
@@ -129,10 +130,14 @@ def pipefs_statfs():
 class Pipe:
     """The shared buffer and the counts of open ends."""
 
-    def __init__(self, capacity=PIPE_SIZE, uid=0):
+    def __init__(self, capacity=PIPE_SIZE, uid=0, owner=None, time_ns=0):
         self.buf = bytearray()
         self.capacity = capacity
         self.uid = uid                  # the user its pages are accounted to
+        # The inode's owner (the creator's fsuid/fsgid) and its one time stamp: pipefs
+        # inodes are S_NOCMTIME and never updated by reads or writes.
+        self.owner = owner or (os.getuid(), os.getgid())
+        self.time_ns = time_ns
         self.accounted = capacity // PAGE_SIZE
         self.readers = 0
         self.writers = 0
@@ -141,8 +146,8 @@ class Pipe:
         self.ino = next(_inodes)
 
     def stat(self):
-        return make_stat(statmod.S_IFIFO | 0o600, self.ino, dev=PIPE_DEV, uid=os.getuid(),
-                         gid=os.getgid())
+        return make_stat(statmod.S_IFIFO | 0o600, self.ino, dev=PIPE_DEV, uid=self.owner[0],
+                         gid=self.owner[1], time_ns=self.time_ns)
 
     def slots_used(self):
         """The page buffers the data occupies (writes merge into the last page)."""
@@ -274,7 +279,8 @@ def make_pipe(kernel, flags):
         if too_many_pages(kernel, total, "hard") and unprivileged(task):
             account_pages(kernel, uid, pages, 0)
             raise SyscallError(errno.ENFILE)
-    pipe = Pipe(pages * PAGE_SIZE, uid)
+    owner = (task.creds.fsuid, task.creds.fsgid) if task is not None else None
+    pipe = Pipe(pages * PAGE_SIZE, uid, owner, kernel.clock.now_ns(CLOCK_REALTIME))
     if task is None:
         pipe.accounted = 0
     extra = flags & O_NONBLOCK
