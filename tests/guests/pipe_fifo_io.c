@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/statfs.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -15,6 +16,7 @@ static void positioned(const char *what, int r, int w)
     char buf[8] = "abc";
     struct iovec iov = {buf, 3};
     char l[64];
+    long n;
     snprintf(l, sizeof l, "%s pread", what);
     res(l, pread(r, buf, 1, 0));
     snprintf(l, sizeof l, "%s pwrite", what);
@@ -25,6 +27,30 @@ static void positioned(const char *what, int r, int w)
     res(l, pwritev(w, &iov, 1, 0));
     snprintf(l, sizeof l, "%s preadv -1", what);
     res(l, preadv(r, &iov, 0, -1));
+    write(w, "xyz", 3);
+    snprintf(l, sizeof l, "%s preadv2 -1", what);
+    res(l, preadv2(r, &iov, 1, -1, 0));
+    snprintf(l, sizeof l, "%s preadv2 0", what);
+    res(l, preadv2(r, &iov, 1, 0, 0));
+    snprintf(l, sizeof l, "%s pwritev2 -1", what);
+    res(l, pwritev2(w, &iov, 1, -1, 0));
+    snprintf(l, sizeof l, "%s pwritev2 5", what);
+    res(l, pwritev2(w, &iov, 1, 5, 0));
+    read(r, buf, sizeof buf);
+    int f = open("sendfile.tmp", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    write(f, "0123456789", 10);
+    off_t off = 2;
+    snprintf(l, sizeof l, "%s sendfile file to pipe", what);
+    res(l, sendfile(w, f, &off, 4));
+    snprintf(l, sizeof l, "%s sendfile pipe to file", what);
+    res(l, sendfile(f, r, NULL, 4));
+    off = 0;
+    snprintf(l, sizeof l, "%s sendfile pipe with offset", what);
+    res(l, sendfile(f, r, &off, 4));
+    n = read(r, buf, sizeof buf);
+    snprintf(l, sizeof l, "%s left", what);
+    print_escaped(l, buf, n);
+    close(f);
     snprintf(l, sizeof l, "%s lseek r", what);
     res(l, lseek(r, 0, SEEK_CUR));
     snprintf(l, sizeof l, "%s lseek w", what);

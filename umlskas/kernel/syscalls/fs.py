@@ -1683,6 +1683,14 @@ def sys_copy_file_range(task, fd_in, off_in, fd_out, off_out, length, flags):
 
 def sys_sendfile(task, out_fd, in_fd, offset, count):
     """sendfile(2), as a read and a write through the kernel."""
+    src = _readable_file(task, in_fd)
+    if isinstance(src, (PipeEnd, FifoFile)):
+        # A pipe has no ->splice_read: an offset is ESPIPE (no FMODE_PREAD), else EINVAL
+        # once the output passed its checks (fs/read_write.c do_sendfile).
+        if offset:
+            raise SyscallError(errno.ESPIPE)
+        _writable_file(task, out_fd)
+        raise SyscallError(errno.EINVAL)
     return _copy(task, in_fd, offset, out_fd, 0, count, False)
 
 
