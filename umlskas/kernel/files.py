@@ -454,6 +454,8 @@ class SyntheticDir(File):
         return out
 
     def lseek(self, offset, whence):
+        if whence == 1 and offset == 0:
+            return self.pos
         if whence != 0 or offset < 0:
             raise SyscallError(errno.EINVAL)
         self.pos = offset

@@ -676,14 +676,18 @@ def _getdents(task, fd, dirp, count, records):
         data = records(file, size)
         task.mm.write(dirp, data)
         return len(data)
-    pos = file.lseek(0, os.SEEK_CUR)
+    try:
+        pos = file.lseek(0, os.SEEK_CUR)
+    except SyscallError:
+        pos = None
     try:
         data = records(file, room)
     except SyscallError as e:
         if e.errno != errno.EINVAL:
             raise
         if records(file, size):         # it fits the count, not the memory
-            file.lseek(pos, os.SEEK_SET)
+            if pos is not None:
+                file.lseek(pos, os.SEEK_SET)
             raise SyscallError(errno.EFAULT) from None
         raise
     task.mm.write(dirp, data)
