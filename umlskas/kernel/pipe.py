@@ -4,6 +4,7 @@ Readers and writers that must wait park on the pipe's wait queues; the other
 end's progress wakes them, and their handler runs again.
 """
 
+import collections
 import errno
 import fcntl
 import itertools
@@ -128,10 +129,13 @@ def pipefs_statfs():
 
 
 class Pipe:
-    """The shared buffer and the counts of open ends."""
+    """The shared buffer and the counts of open ends. The data lies in page buffers as
+    in Linux's pipe ring: at most capacity // PAGE_SIZE of them, each [bytes left,
+    where they end in their page, whether a write may add to it]."""
 
     def __init__(self, capacity=PIPE_SIZE, uid=0, owner=None, time_ns=0):
-        self.buf = bytearray()
+        self.bufs = collections.deque()
+        self.nbytes = 0
         self.capacity = capacity
         self.uid = uid                  # the user its pages are accounted to
         # The inode's owner (the creator's fsuid/fsgid) and its one time stamp: pipefs
@@ -150,8 +154,65 @@ class Pipe:
                          gid=self.owner[1], time_ns=self.time_ns)
 
     def slots_used(self):
-        """The page buffers the data occupies (writes merge into the last page)."""
-        return -(-len(self.buf) // PAGE_SIZE)
+        """The page buffers in use (F_SETPIPE_SZ cannot go below them: EBUSY)."""
+        return len(self.bufs)
+
+    def free_slots(self):
+        return max(0, self.capacity // PAGE_SIZE - len(self.bufs))
+
+    def take(self, size):
+        """Up to size bytes from the front; a page is freed once it is emptied."""
+        out = []
+        bufs = self.bufs
+        while size > 0 and bufs:
+            buf = bufs[0]
+            data = buf[0]
+            if len(data) <= size:
+                out.append(bytes(data))
+                size -= len(data)
+                bufs.popleft()
+            else:
+                out.append(bytes(data[:size]))
+                del data[:size]
+                size = 0
+        got = b"".join(out)
+        self.nbytes -= len(got)
+        return got
+
+    def peek(self, size):
+        """[(bytes, mergeable)] of the first size bytes, buffer by buffer, left in place."""
+        out = []
+        for data, _end, merge in self.bufs:
+            if size <= 0:
+                break
+            out.append((bytes(data[:size]), merge and len(data) <= size))
+            size -= len(data)
+        return out
+
+    def merge_tail(self, data):
+        """pipe_write's first step: data (a write's length modulo PAGE_SIZE) goes into the
+        last page if that page takes writes and has room for all of it."""
+        if not data or not self.bufs:
+            return 0
+        buf = self.bufs[-1]
+        if not buf[2] or buf[1] + len(data) > PAGE_SIZE:
+            return 0
+        buf[0] += data
+        buf[1] += len(data)
+        self.nbytes += len(data)
+        return len(data)
+
+    def push(self, data, merge=True):
+        """data into new pages while slots are free; how much went in."""
+        done = 0
+        free = self.free_slots()
+        while done < len(data) and free:
+            chunk = data[done:done + PAGE_SIZE]
+            self.bufs.append([bytearray(chunk), len(chunk), merge])
+            done += len(chunk)
+            free -= 1
+        self.nbytes += done
+        return done
 
 
 class PipeEnd(File):
@@ -168,9 +229,8 @@ class PipeEnd(File):
 
     def read(self, size):
         pipe = self.pipe
-        if pipe.buf:
-            data = bytes(pipe.buf[:size])
-            del pipe.buf[:len(data)]
+        if pipe.nbytes:
+            data = pipe.take(size)
             pipe.writeq.wake()
             return data
         if pipe.writers == 0:
@@ -180,35 +240,33 @@ class PipeEnd(File):
         raise Block(queue=pipe.readq)
 
     def write(self, data):
-        """Called again after a Block until all of data is written (blocking mode):
-        the task's restart state carries how much went in already."""
+        """fs/pipe.c pipe_write: the length's sub-page part merges into the last page
+        if it fits, the rest goes a page at a time into free slots (so a write of up to
+        PIPE_BUF is atomic). Called again after a Block until all of data is written
+        (blocking mode): the task's restart state carries how much went in already."""
         pipe = self.pipe
         task = self.kernel.current
-        done = task.restart.get("pipe_written", 0)
+        restart = task.restart
+        done = restart.get("pipe_written", 0)
         if pipe.readers == 0:
             self.kernel.send_signal(task.process, SIGPIPE, task)
             if done:
                 return done
             raise SyscallError(errno.EPIPE)
-        rest = data[done:]
-        room = pipe.capacity - len(pipe.buf)
-        if len(rest) <= PIPE_BUF and len(data) <= PIPE_BUF:
-            if room >= len(rest):
-                pipe.buf += rest
-                pipe.readq.wake()
-                return len(data)
-        elif room > 0:
-            chunk = rest[:room]
-            pipe.buf += chunk
+        if not restart.get("pipe_merged"):
+            done = pipe.merge_tail(data[:len(data) & (PAGE_SIZE - 1)])
+        if done < len(data):
+            done += pipe.push(data[done:] if done else data)
+        if done:
             pipe.readq.wake()
-            done += len(chunk)
-            if done == len(data) or self.flags & O_NONBLOCK:
-                return done
+        if done == len(data):
+            return done
         if self.flags & O_NONBLOCK:
             if done:
                 return done
             raise SyscallError(errno.EAGAIN)
-        task.restart["pipe_written"] = done
+        restart["pipe_written"] = done
+        restart["pipe_merged"] = True
         raise Block(queue=pipe.writeq)
 
     def poll(self):
@@ -216,13 +274,13 @@ class PipeEnd(File):
         pipe = self.pipe
         ev = 0
         if self.readable:
-            if pipe.buf:
+            if pipe.nbytes:
                 ev |= 1
             if pipe.writers == 0:
                 ev |= 16
         if self.writable:
-            # fs/pipe.c pipe_poll: room gives POLLOUT, no reader adds POLLERR.
-            if pipe.capacity - len(pipe.buf) >= PIPE_BUF:
+            # fs/pipe.c pipe_poll: a free slot gives POLLOUT, no reader adds POLLERR.
+            if pipe.free_slots():
                 ev |= 4
             if pipe.readers == 0:
                 ev |= 8
@@ -235,7 +293,7 @@ class PipeEnd(File):
         return self.pipe.stat()
 
     def fionread(self):
-        return len(self.pipe.buf)
+        return self.pipe.nbytes
 
     def check_mmap(self, prot, maptype):
         # mm/mmap.c do_mmap checks the access mode before it finds no ->mmap.

@@ -47,12 +47,12 @@ def _room(task, dst, nonblock):
     if pipe.readers == 0:
         task.kernel.send_signal(task.process, signals.SIGPIPE, task)
         raise SyscallError(errno.EPIPE)
-    room = pipe.capacity - len(pipe.buf)
-    if room <= 0:
+    free = pipe.free_slots()
+    if not free:
         if nonblock:
             raise SyscallError(errno.EAGAIN)
         raise Block(queue=pipe.writeq)
-    return room
+    return free * PAGE_SIZE
 
 
 def _fifo_room(task, dst, nonblock):
@@ -77,8 +77,8 @@ def _fifo_room(task, dst, nonblock):
 def _available(src, nonblock):
     """Bytes a pipe has now: 0 at EOF; EAGAIN or a wait when empty."""
     pipe = src.pipe
-    if pipe.buf:
-        return len(pipe.buf)
+    if pipe.nbytes:
+        return pipe.nbytes
     if pipe.writers == 0:
         return 0
     if nonblock:
@@ -152,15 +152,24 @@ def sys_splice(task, fd_in, off_in, fd_out, off_out, length, flags):
     src_nonblock = nonblock or bool(src.flags & O_NONBLOCK)
     if isinstance(src, FifoFile):
         data = _fifo_take(src, length, src_nonblock)
+    elif isinstance(src, PipeEnd):
+        length = min(length, _available(src, src_nonblock))
+        if length == 0:
+            return 0
+        if isinstance(dst, PipeEnd):
+            return _move_buffers(src.pipe, dst.pipe, length)
+        data = src.pipe.take(length)
+        src.pipe.writeq.wake()
     else:
-        if in_pipe:
-            length = min(length, _available(src, src_nonblock))
-            if length == 0:
-                return 0
         data = src.pread(length, pos_in) if pos_in is not None else src.read(length)
     if not data:
         return 0
-    written = dst.pwrite(data, pos_out) if pos_out is not None else dst.write(data)
+    if isinstance(dst, PipeEnd):
+        # Spliced pages are the file's, never merged with a later write.
+        written = dst.pipe.push(data, merge=False)
+        dst.pipe.readq.wake()
+    else:
+        written = dst.pwrite(data, pos_out) if pos_out is not None else dst.write(data)
     if pos_in is not None:
         mm.write(off_in, struct.pack("<q", pos_in + written))
     if pos_out is not None:
@@ -195,14 +204,33 @@ def sys_tee(task, fd_in, fd_out, length, flags):
         data = _fifo_peek(src, length, src_nonblock)
     else:
         length = min(length, _available(src, src_nonblock))
-        data = bytes(src.pipe.buf[:length])
+        if isinstance(dst, PipeEnd):
+            return _move_buffers(src.pipe, dst.pipe, length, keep=True)
+        data = b"".join(chunk for chunk, _ in src.pipe.peek(length))
     if not data:
         return 0
     if isinstance(dst, FifoFile):
         return dst.write(data)
-    dst.pipe.buf += data
+    n = dst.pipe.push(data, merge=False)
     dst.pipe.readq.wake()
-    return len(data)
+    return n
+
+
+def _move_buffers(src, dst, length, keep=False):
+    """splice_pipe_to_pipe (keep: tee's link_pipe): buffer by buffer into free slots; a
+    whole buffer moved keeps its merge flag, a part of one or a copy does not."""
+    moved = 0
+    for data, merge in src.peek(length):
+        if not dst.free_slots():
+            break
+        dst.push(data, merge=merge and not keep)
+        moved += len(data)
+    if moved and not keep:
+        src.take(moved)
+        src.writeq.wake()
+    if moved:
+        dst.readq.wake()
+    return moved
 
 
 # ---- pidfds -------------------------------------------------------------------------
