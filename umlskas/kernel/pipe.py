@@ -168,11 +168,11 @@ class Pipe:
             buf = bufs[0]
             data = buf[0]
             if len(data) <= size:
-                out.append(bytes(data))
+                out.append(data)            # popped: nothing else holds it
                 size -= len(data)
                 bufs.popleft()
             else:
-                out.append(bytes(data[:size]))
+                out.append(data[:size])
                 del data[:size]
                 size = 0
         got = b"".join(out)
