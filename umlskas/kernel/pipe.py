@@ -13,7 +13,7 @@ import stat as statmod
 import struct
 
 from .errors import Block, SyscallError, WaitQueue
-from .files import O_NONBLOCK, O_RDONLY, O_WRONLY, File, host_call, make_stat
+from .files import O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY, File, host_call, make_stat
 
 PIPE_BUF = 4096
 PAGE_SIZE = 4096
@@ -182,7 +182,7 @@ class Pipe:
     def peek(self, size):
         """[(bytes, mergeable)] of the first size bytes, buffer by buffer, left in place."""
         out = []
-        for data, _end, merge in self.bufs:
+        for data, _end, merge, _packet in self.bufs:
             if size <= 0:
                 break
             out.append((bytes(data[:size]), merge and len(data) <= size))
@@ -202,13 +202,14 @@ class Pipe:
         self.nbytes += len(data)
         return len(data)
 
-    def push(self, data, merge=True):
-        """data into new pages while slots are free; how much went in."""
+    def push(self, data, merge=True, packet=False):
+        """data into new pages while slots are free; how much went in. A packet page
+        (O_DIRECT writer) is read whole or not at all."""
         done = 0
         free = self.free_slots()
         while done < len(data) and free:
             chunk = data[done:done + PAGE_SIZE]
-            self.bufs.append([bytearray(chunk), len(chunk), merge])
+            self.bufs.append([bytearray(chunk), len(chunk), merge, packet])
             done += len(chunk)
             free -= 1
         self.nbytes += done
@@ -230,7 +231,14 @@ class PipeEnd(File):
     def read(self, size):
         pipe = self.pipe
         if pipe.nbytes:
-            data = pipe.take(size)
+            first = pipe.bufs[0]
+            if first[3]:
+                # A packet: this read ends with it, and what it did not take is dropped.
+                data = pipe.take(min(size, len(first[0])))
+                if pipe.bufs and pipe.bufs[0] is first:
+                    pipe.take(len(first[0]))
+            else:
+                data = pipe.take(size)
             pipe.writeq.wake()
             return data
         if pipe.writers == 0:
@@ -253,10 +261,11 @@ class PipeEnd(File):
             if done:
                 return done
             raise SyscallError(errno.EPIPE)
-        if not restart.get("pipe_merged"):
+        packet = bool(self.flags & O_DIRECT)
+        if not restart.get("pipe_merged") and not packet:
             done = pipe.merge_tail(data[:len(data) & (PAGE_SIZE - 1)])
         if done < len(data):
-            done += pipe.push(data[done:] if done else data)
+            done += pipe.push(data[done:] if done else data, not packet, packet)
         if done:
             pipe.readq.wake()
         if done == len(data):
@@ -341,5 +350,6 @@ def make_pipe(kernel, flags):
     pipe = Pipe(pages * PAGE_SIZE, uid, owner, kernel.clock.now_ns(CLOCK_REALTIME))
     if task is None:
         pipe.accounted = 0
-    extra = flags & O_NONBLOCK
-    return PipeEnd(kernel, pipe, O_RDONLY | extra), PipeEnd(kernel, pipe, O_WRONLY | extra)
+    # Packet mode (O_DIRECT) is the writer's: the read end's flags never show it.
+    return (PipeEnd(kernel, pipe, O_RDONLY | (flags & O_NONBLOCK)),
+            PipeEnd(kernel, pipe, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT))))
