@@ -6,8 +6,11 @@ import pytest
 
 from harness import check_guest_against_native, describe, make_tree, run_guest
 
-GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_sockets", "fsx_tty_efault", "pipe_user_pages", "pipe_partial", "pipe_packet"]
-NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "fsx_getdents", "fsx_dotnames", "fsx_tty_efault"}
+GUESTS = ["pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "pipe_user_pages",
+          "pipe_partial", "pipe_packet", "pipe_vmsplice",
+          "fsx_getdents", "fsx_dotnames", "fsx_sockets", "fsx_tty_efault"]
+NEEDS_DIR = {"pipe_fifo_io", "pipe_close_blocked", "pipe_splice_fifo", "pipe_vmsplice",
+             "fsx_getdents", "fsx_dotnames", "fsx_tty_efault"}
 
 
 @pytest.mark.timeout(60)

@@ -11,6 +11,7 @@ from ..errors import SyscallError, Block
 from ..files import FIONREAD, O_APPEND, O_NONBLOCK, O_RDONLY, FifoFile, File, make_stat
 from ..pipe import F_GETPIPE_SZ, PAGE_SIZE, PipeEnd
 from ..procfs import DirFile
+from .fs import _iovecs as fs_iovecs, _scatter as fs_scatter, _usable as fs_usable
 
 SPLICE_F_MOVE, SPLICE_F_NONBLOCK, SPLICE_F_MORE, SPLICE_F_GIFT = 1, 2, 4, 8
 SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT
@@ -233,6 +234,81 @@ def _move_buffers(src, dst, length, keep=False):
     return moved
 
 
+def sys_vmsplice(task, fd, iov, nr_segs, flags):
+    """vmsplice(2), in fs/splice.c's order: flags, the fd and its direction (a writable
+    file is written to), the iovec, then a pipe or EBADF. User pages go in as buffers of
+    their own (one per piece of a user page, never merged with a later write); only
+    SPLICE_F_NONBLOCK makes it not wait (Linux ignores the file's O_NONBLOCK here)."""
+    if flags & ~SPLICE_F_ALL:
+        raise SyscallError(errno.EINVAL)
+    file = task.files.get(fd)
+    if not file.writable and not file.readable:
+        raise SyscallError(errno.EBADF)
+    vecs = fs_iovecs(task, iov, nr_segs if nr_segs < 1 << 31 else 1 << 31)
+    if not any(length for _, length in vecs):
+        return 0
+    if not _is_pipe(file):
+        raise SyscallError(errno.EBADF)
+    nonblock = bool(flags & SPLICE_F_NONBLOCK)
+    if file.writable:
+        return _vmsplice_to_pipe(task, file, vecs, nonblock)
+    return _vmsplice_to_user(task, file, vecs, nonblock)
+
+
+def _user_pieces(task, vecs, slots):
+    """The iovec's bytes cut at user page boundaries, at most `slots` pieces; a fault
+    ends them (EFAULT if it is the first)."""
+    pieces = []
+    for base, length in vecs:
+        pos, end = base, base + length
+        while pos < end and len(pieces) < slots:
+            n = min(end - pos, PAGE_SIZE - pos % PAGE_SIZE)
+            try:
+                pieces.append(task.mm.read(pos, n))
+            except SyscallError:
+                if not pieces:
+                    raise
+                return pieces
+            pos += n
+        if len(pieces) >= slots:
+            break
+    return pieces
+
+
+def _vmsplice_to_pipe(task, file, vecs, nonblock):
+    if isinstance(file, FifoFile):
+        slots = _fifo_room(task, file, nonblock) // PAGE_SIZE
+        return file.write(b"".join(_user_pieces(task, vecs, slots)))
+    pipe = file.pipe
+    if pipe.readers == 0:
+        task.kernel.send_signal(task.process, signals.SIGPIPE, task)
+        raise SyscallError(errno.EPIPE)
+    if not pipe.free_slots():
+        if nonblock:
+            raise SyscallError(errno.EAGAIN)
+        raise Block(queue=pipe.writeq)
+    done = 0
+    for piece in _user_pieces(task, vecs, pipe.free_slots()):
+        done += pipe.push(piece, merge=False)
+    pipe.readq.wake()
+    return done
+
+
+def _vmsplice_to_user(task, file, vecs, nonblock):
+    total = sum(length for _, length in vecs)
+    if isinstance(file, FifoFile):
+        usable = fs_usable(task, vecs, True)
+        data = _fifo_take(file, min(total, sum(n for _, n in usable)), nonblock)
+        return fs_scatter(task, usable, data)
+    available = _available(file, nonblock)
+    if not available:
+        return 0
+    usable = fs_usable(task, vecs, True)       # a fault before anything is taken
+    data = file.pipe.take(min(available, sum(n for _, n in usable)))
+    file.pipe.writeq.wake()
+    return fs_scatter(task, usable, data)
+
+
 # ---- pidfds -------------------------------------------------------------------------
 
 PIDFD_NONBLOCK = O_NONBLOCK
@@ -299,6 +375,7 @@ def sys_pidfd_send_signal(task, pidfd, sig, info, flags):
 HANDLERS = {
     "splice": (sys_splice, "partial: data is copied, not moved"),
     "tee": sys_tee,
+    "vmsplice": sys_vmsplice,
     "pidfd_open": sys_pidfd_open,
     "pidfd_send_signal": sys_pidfd_send_signal,
 }
