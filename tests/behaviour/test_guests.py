@@ -91,6 +91,8 @@ OTHER_FILES_PREFIXES = (  # one a line
     "py_",
     "mem_",
     "rlim_",
+    "pipe_",
+    "fsx_",
 )
 
 

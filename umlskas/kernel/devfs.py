@@ -29,6 +29,7 @@ PTY_SLAVE_MAJOR, PTY_MAJOR_COUNT = 136, 8
 TTY_GID = 5
 TIOCGPTN, TIOCGPTPEER = 0x80045430, 0x5441
 TIOCSCTTY, TIOCNOTTY = 0x540E, 0x5422
+TIOCGPGRP, TIOCSPGRP, TIOCGSID = 0x540F, 0x5410, 0x5429
 RNDGETENTCNT = 0x80045200
 FIRST_SID = 1                             # init's session: it has the kernel's terminal
 READ_CHUNK = 1 << 24                      # the most one read of a memory device returns
@@ -174,6 +175,12 @@ class PtySlave(HostFile):
         if cmd == TIOCNOTTY:
             self.devfs.session_tty[task.sid] = None
             return 0
+        if cmd == TIOCSPGRP and self.guest_pty and \
+                self.devfs.session_tty.get(task.sid) != self.number:
+            # drivers/tty/tty_jobctrl.c: a terminal that is not the caller's controlling
+            # one has no process group for it (the argument is read first).
+            task.mm.read(arg, 4)
+            raise SyscallError(errno.ENOTTY)
         if cmd == TIOCGPTPEER:
             raise SyscallError(errno.EIO)      # ptm_open_peer: not a master
         return super().ioctl(task, cmd, arg)
@@ -211,6 +218,20 @@ class PtyMaster(HostFile):
                 raise
         if cmd == TIOCSCTTY:
             self.devfs.session_tty[task.sid] = None    # a master is nobody's /dev/tty
+            return 0
+        if cmd in (TIOCGPGRP, TIOCGSID, TIOCSPGRP):
+            # The slave's job control, seen from its master: a session that has it
+            # as its terminal, or none (TIOCGPGRP 0, TIOCGSID/TIOCSPGRP ENOTTY).
+            ctty = self.devfs.session_tty.get(task.sid) == self.number
+            if cmd == TIOCSPGRP:
+                task.mm.read(arg, 4)
+                if not ctty:
+                    raise SyscallError(errno.ENOTTY)
+                return 0
+            if cmd == TIOCGSID and not ctty:
+                raise SyscallError(errno.ENOTTY)
+            value = (task.pgid if cmd == TIOCGPGRP else task.sid) if ctty else 0
+            task.mm.write(arg, struct.pack("<i", value))
             return 0
         return super().ioctl(task, cmd, arg)
 

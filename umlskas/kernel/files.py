@@ -252,6 +252,8 @@ class HostFile(File):
 
     def lseek(self, offset, whence):
         if self.merged is not None:
+            if whence == 1 and offset == 0:
+                return self.merged_pos
             if whence != 0 or offset < 0:
                 raise SyscallError(errno.EINVAL)
             self.merged_pos = offset
@@ -308,12 +310,13 @@ class HostFile(File):
         return tty_ioctl(task, self, cmd, arg)
 
     def check_mmap(self, prot, maptype):
-        if not (statmod.S_ISREG(self.mode) or statmod.S_ISBLK(self.mode)):
-            raise SyscallError(errno.ENODEV)
-        if not self.readable:
-            raise SyscallError(errno.EACCES)
+        # mm/mmap.c do_mmap: the access mode first, then a file without ->mmap (ENODEV).
         if maptype == 1 and prot & 2 and self.flags & O_ACCMODE != O_RDWR:
             raise SyscallError(errno.EACCES)
+        if not self.readable:
+            raise SyscallError(errno.EACCES)
+        if not (statmod.S_ISREG(self.mode) or statmod.S_ISBLK(self.mode)):
+            raise SyscallError(errno.ENODEV)
         # mm/mmap.c refuses an append-only *inode* (chattr +a), not an O_APPEND open;
         # the host's own mmap of the reopened file enforces the inode flag.
 
@@ -493,6 +496,8 @@ class SyntheticDir(File):
         return out
 
     def lseek(self, offset, whence):
+        if whence == 1 and offset == 0:
+            return self.pos
         if whence != 0 or offset < 0:
             raise SyscallError(errno.EINVAL)
         self.pos = offset
@@ -534,7 +539,9 @@ class SyntheticDir(File):
 #   other request (TIOCLINUX, KD*, VT_*, TIOCM*...) with
 #   ENOTTY, Linux's answer for a request the terminal does not support.
 
-TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4}
+TIOCGLCKTRMIOS = 0x5456
+TTY_GET = {TCGETS: TERMIOS_SIZE, TCGETS2: 44, TCGETA: 18, TIOCGWINSZ: 8, TIOCOUTQ: 4,
+           TIOCGLCKTRMIOS: TERMIOS_SIZE}
 TTY_SET = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, TCSETS2: 44,
            TCSETSW2: 44, TCSETSF2: 44, TCSETA: 18, TCSETAW: 18, TCSETAF: 18}
 PTY_GET = {TIOCGPTN: 4, TIOCGPTLCK: 4, TIOCGPKT: 4}      # the master's (pty_unix98_ioctl)

@@ -600,6 +600,7 @@ class Kernel:
         """Take a thread out of the running tables and stop its host thread."""
         self.tasks.pop(task.tid, None)
         self._unpark(task)
+        task.restart.clear()            # a file a waiting call held goes with it
         if task in task.process.threads:
             task.process.threads.remove(task)
         task.proc.task = None

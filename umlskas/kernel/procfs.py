@@ -878,7 +878,9 @@ class ProcFs:
             "fs": {
                 "file-max": host("/proc/sys/fs/file-max", 9223372036854775807),
                 "nr_open": ((lambda: f"{kernel.nr_open}\n".encode()), None),  # fdtable.py
-                "pipe-max-size": const(1048576),
+                "pipe-max-size": self._pipe_knob("pipe_max_size", 1048576),
+                "pipe-user-pages-soft": self._pipe_knob("pipe_user_pages_soft", 16384),
+                "pipe-user-pages-hard": self._pipe_knob("pipe_user_pages_hard", 0),
                 **notify_sysctls(kernel),
             },
         }
@@ -889,6 +891,32 @@ class ProcFs:
         if current is None:
             return f"{getattr(self.kernel, field)}\n".encode()
         return getattr(namespaces.uts(current), field).split(b"\0", 1)[0] + b"\n"
+
+    def _pipe_knob(self, field, default):
+        """A /proc/sys/fs/pipe-* value of this kernel, root-writable (kernel/sysctl.c)."""
+        kernel = self.kernel
+
+        def read():
+            return f"{getattr(kernel, field, default)}\n".encode()
+
+        def write(task, data):
+            creds = getattr(task, "creds", None)
+            if creds is not None and creds.euid != 0:
+                raise SyscallError(errno.EPERM)
+            text = bytes(data).split(b"\0", 1)[0].strip()
+            if not text.isdigit() or len(text) > 20:
+                raise SyscallError(errno.EINVAL)
+            value = int(text)
+            if field == "pipe_max_size":
+                # proc_dopipe_max_size: stored rounded, as F_SETPIPE_SZ would round it.
+                value = 0 if value > 1 << 31 else max(4096, 1 << (value - 1).bit_length())
+                if value == 0:
+                    raise SyscallError(errno.EINVAL)
+            elif value >= 1 << 64:
+                raise SyscallError(errno.EINVAL)
+            setattr(kernel, field, value)
+            return len(data)
+        return read, write
 
     def _set_uts(self, task, field, data):
         """A write to hostname/domainname (sethostname/setdomainname)."""

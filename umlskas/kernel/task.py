@@ -5,6 +5,7 @@ import resource
 
 from .creds import init_caps
 from .errors import WaitQueue
+from .fdtable import drop
 from .signals import SignalState
 
 NSIG = 64
@@ -49,6 +50,23 @@ class Creds:
         # copy_process: the child's default slack is the parent's current one.
         new.default_slack = self.timer_slack
         return new
+
+
+class RestartState(dict):
+    """A blocked syscall's progress between retries. A call that waits on a file holds
+    its open file description here (Linux's fdget), so a close of the fd by another
+    thread releases it only when the call ends."""
+
+    def hold(self, file):
+        if "held_file" not in self:
+            file.refs += 1
+            self["held_file"] = file
+
+    def clear(self):
+        held = self.get("held_file")
+        super().clear()
+        if held is not None:
+            drop(held)
 
 
 class FsContext:
@@ -150,7 +168,7 @@ class Task:
         self.cmdline = b""
         self.environ = b""
         self.auxv = b""                    # the auxiliary vector exec placed (/proc/PID/auxv)
-        self.restart = {}                 # a blocked syscall's progress between retries
+        self.restart = RestartState()     # a blocked syscall's progress between retries
         self.blocked = None               # (entry, args) while parked
         self.clear_child_tid = 0
         self.robust_list = (0, 0)

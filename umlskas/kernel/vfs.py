@@ -749,6 +749,8 @@ class Vfs:
         `at` the HostDir of `cur` when the caller holds one (a cwd, a dirfd)."""
         # "dir/", "dir/." and "dir/.." must name a directory (ENOTDIR otherwise).
         trailing_slash = path.endswith(("/", "/.", "/..")) and path.strip("/") != ""
+        # "name/." walks into name: a missing one is ENOENT, not a name to create.
+        dot_last = path.rstrip("/").endswith("/.")
         todo = [c for c in path.split("/") if c and c != "."]
         todo.reverse()
         if trailing_slash:
@@ -865,7 +867,7 @@ class Vfs:
                     raise SyscallError(errno.ENOENT)
             dfd, st, upper = self._step(m, pdir, hname, rel)
             if st is None:
-                if last:
+                if last and not dot_last:
                     return HostPath(dfd, hname, nxt, m, False, None, pdir, upper=upper,
                                     slash=trailing_slash)
                 raise SyscallError(errno.ENOENT)

@@ -18,6 +18,7 @@ from ..files import (O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECTO
                      O_TRUNC,
                      O_WRONLY, SETFL_MASK, FIONBIO, FIONREAD, FifoFile, FifoState, HostFile, host_call, make_stat,
                      open_flags, pack_stat)
+from ..pipe import PipeEnd, pipe_fcntl, pipefs_statfs
 from ..procfs import ProcDir, ProcFile, ProcLink
 from ..vfs import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR,
                    AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, DIR_FLAGS, FileNode, HostDir,
@@ -47,13 +48,28 @@ STATFS_BUF = 120
 # ---- reading and writing ---------------------------------------------------
 
 def _readable_file(task, fd):
+    held = task.restart.get("held_file")
+    if held is not None:
+        return held             # a retry of a call that waited (see _holding)
     file = task.files.get(fd)
     if not file.readable:
         raise SyscallError(errno.EBADF)
     return file
 
 
+def _holding(task, file, call, *args):
+    """call(*args); if it must wait, the task holds file until the call ends."""
+    try:
+        return call(*args)
+    except Block:
+        task.restart.hold(file)
+        raise
+
+
 def _writable_file(task, fd):
+    held = task.restart.get("held_file")
+    if held is not None:
+        return held
     file = task.files.get(fd)
     if not file.writable:
         raise SyscallError(errno.EBADF)
@@ -73,7 +89,7 @@ def sys_read(task, fd, buf, count):
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
     if room == 0:
         raise SyscallError(errno.EFAULT)
-    data = file.read(room)
+    data = _holding(task, file, file.read, room)
     task.mm.write(buf, data)
     return len(data)
 
@@ -87,7 +103,7 @@ def sys_write(task, fd, buf, count):
     if avail == 0:
         raise SyscallError(errno.EFAULT)
     avail = fsize_write(task, file, avail)
-    return file.write(task.mm.read(buf, avail))
+    return _holding(task, file, file.write, task.mm.read(buf, avail))
 
 
 def sys_pread64(task, fd, buf, count, offset):
@@ -176,7 +192,7 @@ def sys_readv(task, fd, iov, iovcnt):
     total = sum(v[1] for v in vecs)
     if total == 0:
         return 0
-    return _scatter(task, vecs, file.read(total))
+    return _scatter(task, vecs, _holding(task, file, file.read, total))
 
 
 def sys_writev(task, fd, iov, iovcnt):
@@ -185,7 +201,7 @@ def sys_writev(task, fd, iov, iovcnt):
     data = _gather(task, _usable(task, _iovecs(task, iov, iovcnt), False))
     if not data:
         return 0
-    return file.write(data[:fsize_write(task, file, len(data))])
+    return _holding(task, file, file.write, data[:fsize_write(task, file, len(data))])
 
 
 def sys_preadv(task, fd, iov, iovcnt, pos_l, pos_h=0):
@@ -521,17 +537,9 @@ def sys_fcntl(task, fd, cmd, arg):
         return int(bool(getattr(file, "created", False)))     # FMODE_CREATED
     if cmd == F_DUPFD_QUERY:
         return int(files.get(arg) is file) if arg in files.files else _raise(errno.EBADF)
-    pipe = getattr(file, "pipe", None)
-    if pipe is not None and cmd == F_GETPIPE_SZ:
-        return pipe.capacity
-    if pipe is not None and cmd == F_SETPIPE_SZ:
-        if arg < 0 or arg > 1048576:
-            raise SyscallError(errno.EPERM if arg > 0 else errno.EINVAL)
-        size = max(4096, 1 << max(0, (arg - 1).bit_length()))
-        if size < len(pipe.buf):
-            raise SyscallError(errno.EBUSY)
-        pipe.capacity = size
-        return size
+    if cmd in (F_GETPIPE_SZ, F_SETPIPE_SZ) and \
+            (getattr(file, "pipe", None) is not None or isinstance(file, FifoFile)):
+        return pipe_fcntl(task, file, cmd, arg)
     if cmd == F_GETPIPE_SZ or cmd == F_SETPIPE_SZ or cmd == F_ADD_SEALS or cmd == F_GET_SEALS:
         raise SyscallError(errno.EINVAL if cmd in (F_ADD_SEALS, F_GET_SEALS) else errno.EBADF)
     raise SyscallError(errno.EINVAL)
@@ -686,6 +694,8 @@ def _statfs_node(node):
             return hostsys.with_buffer(hostsys.SYS_FSTATFS, STATFS_BUF, fd)
         finally:
             os.close(fd)
+    if isinstance(node, FileNode) and isinstance(node.file, PipeEnd):
+        return 0, pipefs_statfs()
     if isinstance(node, FileNode) and node.file.host_fd is not None:
         return hostsys.with_buffer(hostsys.SYS_FSTATFS, STATFS_BUF, node.file.host_fd)
     return hostsys.with_buffer(hostsys.SYS_STATFS, STATFS_BUF, b"/proc")
@@ -713,59 +723,63 @@ def sys_fstatfs(task, fd, buf):
 
 # ---- directories and names ---------------------------------------------------
 
-def sys_getdents64(task, fd, dirp, count):
-    """getdents64(2). Linux's filldir64 writes entry by entry into an int-sized
-    budget: a count of 2^31 or more fails the first entry (EINVAL), and a buffer
-    that stops being writable ends the call after the entries before it (EFAULT
-    only if none fit). Either way, with no entry left the answer is 0. Asking the
-    directory for 0 bytes tells the two apart without consuming an entry."""
+def _getdents(task, fd, dirp, count, records):
+    """getdents/getdents64 (fs/readdir.c): records(file, size) gives the records that fit
+    in size bytes (EINVAL if the next one does not, b"" at the end). The count is an
+    int there: 2^31 and more fits nothing. A buffer that a hole ends early gets the
+    records before the hole, as filldir stops at its fault; EFAULT if none fits."""
     file = task.files.get(fd)
     if file.flags & O_PATH:
         raise SyscallError(errno.EBADF)
     count &= 0xFFFFFFFF
-    if count >= 1 << 31:
-        file.getdents64(0)                  # EINVAL if an entry is left, else b""
-        return 0
     # Fewer entries than fit is allowed: the host buffer stays small whatever count says.
-    room = min(count, DIRENT_BUF_MAX)
-    avail = task.mm.extent(dirp, room, True) if dirp < task.mm.top else 0
+    size = min(count, DIRENT_BUF_MAX) if count < 1 << 31 else 0
+    room = task.mm.extent(dirp, size, True)
+    if room >= size:
+        data = records(file, size)
+        task.mm.write(dirp, data)
+        return len(data)
     try:
-        data = file.getdents64(avail)
+        pos = file.lseek(0, os.SEEK_CUR)
+    except SyscallError:
+        pos = None
+    try:
+        data = records(file, room)
     except SyscallError as e:
-        if e.errno == errno.EINVAL and avail < room and room >= DIRENT_MIN:
-            raise SyscallError(errno.EFAULT) from None  # the first entry ran into the fault
+        if e.errno != errno.EINVAL:
+            raise
+        if records(file, size):         # it fits the count, not the memory
+            if pos is not None:
+                file.lseek(pos, os.SEEK_SET)
+            raise SyscallError(errno.EFAULT) from None
         raise
     task.mm.write(dirp, data)
     return len(data)
 
 
-def sys_getdents(task, fd, dirp, count):
-    """getdents(2): the old record layout (d_type in the last byte), from getdents64."""
-    file = task.files.get(fd)
-    count &= 0xFFFFFFFF
-    data = file.getdents64(min(count, DIRENT_BUF_MAX) // 2 + 24)
+def sys_getdents64(task, fd, dirp, count):
+    """getdents64(2)."""
+    return _getdents(task, fd, dirp, count, lambda file, size: file.getdents64(size))
+
+
+def _old_dirents(file, size):
+    """The old getdents records (d_type in the last byte): each is as long as its
+    linux_dirent64 (ALIGN(18 + len + 2) == ALIGN(19 + len + 1)), so the same ones fit."""
+    data = file.getdents64(size)
     out = []
-    total = 0
     pos = 0
-    off_prev = 0
     while pos < len(data):
         ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, pos)
         name = data[pos + 19:pos + reclen].split(b"\0", 1)[0]
-        size = (18 + len(name) + 2 + 7) & ~7
-        rec = struct.pack("<QqH", ino, off, size) + name + b"\0" * (size - 18 - len(name) - 1) + \
-            bytes([dtype])
-        if total + size > count:
-            if not out:
-                raise SyscallError(errno.EINVAL)
-            file.lseek(off_prev, 0)
-            break
-        out.append(rec)
-        total += size
-        off_prev = off
+        out.append(struct.pack("<QqH", ino, off, reclen) + name +
+                   b"\0" * (reclen - 18 - len(name) - 1) + bytes([dtype]))
         pos += reclen
-    result = b"".join(out)
-    task.mm.write(dirp, result)
-    return len(result)
+    return b"".join(out)
+
+
+def sys_getdents(task, fd, dirp, count):
+    """getdents(2): the old record layout."""
+    return _getdents(task, fd, dirp, count, _old_dirents)
 
 
 def _access(task, dirfd, pathname, mode, flags):
@@ -1000,12 +1014,20 @@ def _check_owner(task, st):
         raise SyscallError(errno.EPERM)
 
 
+def _last_norm(path):
+    """Does the path end on a name (Linux's LAST_NORM), not ".", ".." or "/"?"""
+    last = path.rstrip(b"/").rsplit(b"/", 1)[-1]
+    return last not in (b".", b"..", b"") or path == b""
+
+
 def _create(task, dirfd, pathname, make, with_node=False):
     """A new name (mkdir, symlink, mknod): EEXIST, then EROFS, then the host's answer.
     make(dirfd, name) makes it in the host directory the walk reached."""
     path = task.mm.read_cstr(pathname)
-    node = _named(_host_node(task.kernel.vfs.lookup(task, dirfd, path, follow=False)),
-                  errno.EEXIST)
+    node = task.kernel.vfs.lookup(task, dirfd, path, follow=False)
+    if not _last_norm(path):
+        raise SyscallError(errno.EEXIST)        # filename_create: no name to make
+    node = _named(_host_node(node), errno.EEXIST)
     if node.exists:
         raise SyscallError(errno.EEXIST)
     task.kernel.vfs.check_writable_mount(node)      # filename_create, before may_create
@@ -1205,6 +1227,15 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
     if flags & ~7 or (flags & RENAME_EXCHANGE and flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)):
         raise SyscallError(errno.EINVAL)
     vfs = task.kernel.vfs
+    oldtext, newtext = task.mm.read_cstr(oldpath), task.mm.read_cstr(newpath)
+    if not _last_norm(oldtext) or not _last_norm(newtext):
+        # ".", "..", "/" (not LAST_NORM): after the walks, EBUSY (EEXIST for a
+        # NOREPLACE target), and nothing moves.
+        vfs.lookup(task, olddirfd, oldtext, follow=False)
+        vfs.lookup(task, newdirfd, newtext, follow=False)
+        if _last_norm(oldtext) and flags & RENAME_NOREPLACE:
+            raise SyscallError(errno.EEXIST)
+        raise SyscallError(errno.EBUSY)
     old, new = _two_paths(task, olddirfd, oldpath, newdirfd, newpath)
     # do_renameat2 goes by the last name as written: ".", ".." or "/" is EBUSY (the
     # new one EEXIST under RENAME_NOREPLACE), whatever directory the walk reached.
@@ -1799,6 +1830,14 @@ def sys_copy_file_range(task, fd_in, off_in, fd_out, off_out, length, flags):
 
 def sys_sendfile(task, out_fd, in_fd, offset, count):
     """sendfile(2), as a read and a write through the kernel."""
+    src = _readable_file(task, in_fd)
+    if isinstance(src, (PipeEnd, FifoFile)):
+        # A pipe has no ->splice_read: an offset is ESPIPE (no FMODE_PREAD), else EINVAL
+        # once the output passed its checks (fs/read_write.c do_sendfile).
+        if offset:
+            raise SyscallError(errno.ESPIPE)
+        _writable_file(task, out_fd)
+        raise SyscallError(errno.EINVAL)
     return _copy(task, in_fd, offset, out_fd, 0, count, False)
 
 

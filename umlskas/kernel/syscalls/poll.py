@@ -30,7 +30,12 @@ def sys_pipe2(task, pipefd, flags):
         raise SyscallError(errno.EINVAL)
     reader, writer = make_pipe(task.kernel, flags)
     files = task.files
-    rfd = files.install(reader, cloexec=bool(flags & O_CLOEXEC))
+    try:
+        rfd = files.install(reader, cloexec=bool(flags & O_CLOEXEC))
+    except SyscallError:
+        reader.release()            # the pipe's pages go back to its user
+        writer.release()
+        raise
     try:
         wfd = files.install(writer, cloexec=bool(flags & O_CLOEXEC))
     except SyscallError:

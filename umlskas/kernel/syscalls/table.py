@@ -33,7 +33,6 @@ from . import (  # one subsystem a line: the order of SUBSYSTEMS below is the ta
     sysvshm,
     time,
     timers,
-    vmsplice,
 )
 from .. import creds
 from .names import SYSCALLS
@@ -57,7 +56,6 @@ SUBSYSTEMS = (
     seccomp,
     other_process,
     mqueue,
-    vmsplice,
     keys,
     fhandle,
     cachestat,
