@@ -53,16 +53,47 @@ class Key:
 class KeyTable:
     """Every key of the guest world, and the per-user keyrings."""
 
-    def __init__(self):
+    def __init__(self, kernel):
+        self.kernel = kernel
         self.keys = {}
         self.serials = itertools.count(0x1234567)
         self.user_rings = {}                # uid -> (user keyring, user session keyring)
         self.persistent = {}                # uid -> persistent keyring
+        self.collect_at = 256
 
     def new(self, type_, desc, payload, uid, gid, perm):
         key = Key(next(self.serials), type_, desc, payload, uid, gid, perm)
         self.keys[key.serial] = key
         return key
+
+    def maybe_collect(self):
+        """At the start of a call (never mid-call, when a new key is not yet held):
+        collect once the table has doubled since the last collection."""
+        if len(self.keys) >= self.collect_at:
+            self.collect()
+
+    def collect(self):
+        """The key garbage collector (security/keys/gc.c): a key that no task's keyrings,
+        no per-user or persistent keyring and no linked keyring holds is gone, and so is
+        its quota. Without it a guest's anonymous session keyrings and unlinked keys
+        piled up in the kernel for ever (and an unlinked key kept its owner's quota)."""
+        roots = [k for pair in self.user_rings.values() for k in pair]
+        roots.extend(self.persistent.values())
+        for t in list(self.kernel.tasks.values()):
+            roots.append(getattr(t, "thread_keyring", None))
+            roots.append(getattr(t.process, "process_keyring", None))
+            roots.append(getattr(t.process, "session_keyring", None))
+        live = set()
+        stack = [k for k in roots if k is not None]
+        while stack:
+            k = stack.pop()
+            if k.serial in live or k.dead:
+                continue
+            live.add(k.serial)
+            if k.links:
+                stack.extend(k.links)
+        self.keys = {s: k for s, k in self.keys.items() if s in live}
+        self.collect_at = max(256, 2 * len(self.keys))
 
     def usage(self, uid):
         owned = [k for k in self.keys.values() if k.uid == uid and not k.dead]
@@ -72,7 +103,7 @@ class KeyTable:
 def _table(kernel):
     table = getattr(kernel, "key_table", None)
     if table is None:
-        table = kernel.key_table = KeyTable()
+        table = kernel.key_table = KeyTable(kernel)
     return table
 
 
@@ -228,10 +259,14 @@ def _desc(task, ptr):
 def _quota(task, desc, payload):
     table = _table(task.kernel)
     uid = task.creds.fsuid
-    count, size = table.usage(uid)
     maxkeys, maxbytes = (ROOT_MAXKEYS, ROOT_MAXBYTES) if uid == 0 else (MAXKEYS, MAXBYTES)
-    if count + 1 > maxkeys or size + len(desc) + 1 + len(payload or b"") > maxbytes:
-        raise SyscallError(errno.EDQUOT)
+    for attempt in (0, 1):
+        count, size = table.usage(uid)
+        if count + 1 <= maxkeys and size + len(desc) + 1 + len(payload or b"") <= maxbytes:
+            return
+        if not attempt:
+            table.collect()         # keys no longer held give their quota back first
+    raise SyscallError(errno.EDQUOT)
 
 
 def _preparse(type_, payload):
@@ -259,6 +294,7 @@ def sys_add_key(task, type_ptr, desc_ptr, payload_ptr, plen, ringid):
     """add_key(2)."""
     if plen > ADD_KEY_PAYLOAD_MAX:
         raise SyscallError(errno.EINVAL)
+    _table(task.kernel).maybe_collect()
     type_ = _type(task, type_ptr)
     desc = _desc(task, desc_ptr)
     if desc is not None and desc.startswith(".") and type_.startswith("keyring"):
@@ -548,6 +584,7 @@ def _quota_link(ring):
 
 def sys_keyctl(task, op, a2, a3, a4, a5):
     """keyctl(2)."""
+    _table(task.kernel).maybe_collect()
     return _keyctl(task, op, a2, a3, a4, a5)
 
 
