@@ -40,8 +40,8 @@ mremap FIXED onto ops page: -1 EINVAL
 mremap the stub itself: -1 EFAULT
 mremap grow into stub: -1 EFAULT
 brk into stub: 0
-process_vm_writev stub: -1 ENOSYS
-process_vm_writev ops page: -1 ENOSYS
+process_vm_writev stub: -1 EFAULT
+process_vm_writev ops page: -1 EFAULT
 /proc/self/mem write stub text: -1 ENOENT
 /proc/self/mem write ops page: -1 ENOENT
 /proc/self/mem write unmapped: -1 ENOENT
