@@ -11,6 +11,7 @@ from .fs import _iovecs
 from .splice import PidFd
 
 UIO_MAXIOV = 1024
+COPY_CHUNK = 1 << 20
 PAGE = 4096
 
 
@@ -79,7 +80,9 @@ def _process_vm(task, pid, local_iov, liovcnt, remote_iov, riovcnt, flags, writi
         roff = 0
         while roff < rlen and li < len(local):
             lbase, llen = local[li]
-            n = min(rlen - roff, llen - loff)
+            # At most COPY_CHUNK at a time: the bytes pass through the kernel's own memory,
+            # and a guest's 2 GiB of untouched mappings must not become 2 GiB here.
+            n = min(rlen - roff, llen - loff, COPY_CHUNK)
             src_mm, src = (task.mm, lbase + loff) if writing else (theirs, rbase + roff)
             dst_mm, dst = (theirs, rbase + roff) if writing else (task.mm, lbase + loff)
             n = min(n, src_mm.extent(src, n, False), dst_mm.extent(dst, n, True))
