@@ -234,6 +234,38 @@ static void keys(void)
             if (syscall(SYS_keyctl, 1, NULL) < 0)
                 failed = errno;
         say("1000 anonymous session keyrings: %s\n", failed ? ename(failed) : "ok");
+        /* Named session keyrings kept in the user keyring: each is charged to the quota. */
+        failed = 0;
+        for (int i = 0; i < 1000 && !failed; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "sec_ring_%d", i);
+            long r = syscall(SYS_keyctl, 1, name);
+            if (r < 0 || syscall(SYS_keyctl, 8 /* LINK */, r, -4 /* USER_KEYRING */) < 0)
+                failed = errno;
+        }
+        say("1000 named session keyrings kept: %s\n", failed ? ename(failed) : "BAD ok");
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    /* Root's quota is large: searching many keys must stay linear. */
+    pid = fork();
+    if (pid == 0) {
+        long ring = syscall(SYS_keyctl, 1, NULL);
+        int added = 0;
+        for (int i = 0; i < 5000; i++) {
+            char desc[32];
+            snprintf(desc, sizeof desc, "k%d", i);
+            if (syscall(SYS_add_key, "user", desc, "x", 1, ring) > 0)
+                added++;
+        }
+        int missed = 0;
+        for (int i = 0; i < 100; i++)
+            if (syscall(SYS_request_key, "user", "absent", NULL, 0) < 0 && errno == ENOKEY)
+                missed++;
+        for (int i = 0; i < 100; i++)
+            if (syscall(SYS_keyctl, 10 /* SEARCH */, ring, "user", "absent", 0) < 0 && errno == ENOKEY)
+                missed++;
+        say("5000 keys, 200 searches that miss: %d %d\n", added, missed);
         _exit(0);
     }
     waitpid(pid, NULL, 0);

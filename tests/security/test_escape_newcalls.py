@@ -75,6 +75,8 @@ queues kept open after unlink before the limit: limited EMFILE
 a queue after the others closed: 0
 1000 keys added and unlinked: ok
 1000 anonymous session keyrings: ok
+1000 named session keyrings kept: EDQUOT
+5000 keys, 200 searches that miss: 5000 200
 alive
 """
 

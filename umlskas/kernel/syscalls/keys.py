@@ -38,6 +38,36 @@ KEYCTL_MOVE_EXCL = 1
 TYPES = ("keyring", "user", "logon")
 
 
+class Links(list):
+    """A keyring's links in order, indexed by (type, description) as Linux's assoc_array
+    is: finding the key a new one replaces must not walk every link (quadratic adds)."""
+
+    __slots__ = ("by_name",)
+
+    def __init__(self):
+        super().__init__()
+        self.by_name = {}
+
+    def append(self, key):
+        super().append(key)
+        self.by_name[(key.type, key.desc)] = key
+
+    def remove(self, key):
+        super().remove(key)
+        if self.by_name.get((key.type, key.desc)) is key:
+            del self.by_name[(key.type, key.desc)]
+
+    def clear(self):
+        super().clear()
+        self.by_name.clear()
+
+    def replace(self, old, key):
+        self[self.index(old)] = key
+        if self.by_name.get((old.type, old.desc)) is old:
+            del self.by_name[(old.type, old.desc)]
+        self.by_name[(key.type, key.desc)] = key
+
+
 class Key:
     __slots__ = ("serial", "type", "desc", "payload", "uid", "gid", "perm", "revoked",
                  "dead", "expiry", "links")
@@ -47,7 +77,7 @@ class Key:
         self.uid, self.gid, self.perm = uid, gid, perm
         self.revoked = self.dead = False
         self.expiry = None                  # time.monotonic() at which it expires
-        self.links = [] if type_ == "keyring" else None
+        self.links = Links() if type_ == "keyring" else None
 
 
 class KeyTable:
@@ -60,10 +90,14 @@ class KeyTable:
         self.user_rings = {}                # uid -> (user keyring, user session keyring)
         self.persistent = {}                # uid -> persistent keyring
         self.collect_at = 256
+        self.usage_by_uid = None            # uid -> (keys, bytes); None: count again
 
     def new(self, type_, desc, payload, uid, gid, perm):
         key = Key(next(self.serials), type_, desc, payload, uid, gid, perm)
         self.keys[key.serial] = key
+        if self.usage_by_uid is not None:
+            n, size = self.usage_by_uid.get(uid, (0, 0))
+            self.usage_by_uid[uid] = (n + 1, size + _charge(key))
         return key
 
     def maybe_collect(self):
@@ -93,11 +127,24 @@ class KeyTable:
             if k.links:
                 stack.extend(k.links)
         self.keys = {s: k for s, k in self.keys.items() if s in live}
+        self.usage_by_uid = None
         self.collect_at = max(256, 2 * len(self.keys))
 
     def usage(self, uid):
-        owned = [k for k in self.keys.values() if k.uid == uid and not k.dead]
-        return len(owned), sum(len(k.desc) + 1 + len(k.payload or b"") for k in owned)
+        """(keys, bytes) charged to uid. Kept per uid and counted again only after a
+        change other than a new key (a count per add_key was quadratic)."""
+        if self.usage_by_uid is None:
+            counts = {}
+            for k in self.keys.values():
+                if not k.dead:
+                    n, size = counts.get(k.uid, (0, 0))
+                    counts[k.uid] = (n + 1, size + _charge(k))
+            self.usage_by_uid = counts
+        return self.usage_by_uid.get(uid, (0, 0))
+
+
+def _charge(key):
+    return len(key.desc) + 1 + len(key.payload or b"")
 
 
 def _table(kernel):
@@ -281,12 +328,12 @@ def _preparse(type_, payload):
 
 def _link(ring, key):
     """Link key into ring, replacing a key of the same type and description."""
-    for i, old in enumerate(ring.links):
-        if old is key:
-            return
-        if old.type == key.type and old.desc == key.desc:
-            ring.links[i] = key
-            return
+    old = ring.links.by_name.get((key.type, key.desc))
+    if old is key:
+        return
+    if old is not None:
+        ring.links.replace(old, key)
+        return
     ring.links.append(key)
 
 
@@ -309,13 +356,13 @@ def sys_add_key(task, type_ptr, desc_ptr, payload_ptr, plen, ringid):
     if desc is None:
         raise SyscallError(errno.EINVAL)
     if type_ != "keyring":
-        for old in ring.links:
-            if old.type == type_ and old.desc == desc and not old.dead:
-                if _permitted(task, old, NEED_WRITE):
-                    old.payload = payload
-                    old.revoked = False
-                    return old.serial
-                break
+        old = ring.links.by_name.get((type_, desc))
+        if old is not None and not old.dead:
+            if _permitted(task, old, NEED_WRITE):
+                old.payload = payload
+                old.revoked = False
+                _table(task.kernel).usage_by_uid = None
+                return old.serial
     _quota(task, desc, payload)
     c = task.creds
     key = _table(task.kernel).new(type_, desc, payload, c.fsuid, c.fsgid, _default_perm(type_))
@@ -323,8 +370,10 @@ def sys_add_key(task, type_ptr, desc_ptr, payload_ptr, plen, ringid):
     return key.serial
 
 
-def _search(task, ring, type_, desc):
-    """keyring_search(): depth first through keyrings the caller may search."""
+def _search(task, ring, type_, desc, possessed):
+    """keyring_search(): depth first through keyrings the caller may search. Possession
+    is the starting keyring's, carried down the search as Linux does (asking for each key
+    walked the whole tree again: quadratic in the keys, a hang with a root's quota)."""
     seen = set()
     stack = [ring]
     while stack:
@@ -335,10 +384,12 @@ def _search(task, ring, type_, desc):
         for k in r.links:
             if k.dead:
                 continue
-            if k.type == type_ and k.desc == desc and _permitted(task, k, NEED_SEARCH):
+            if k.type == type_ and k.desc == desc and _permitted(task, k, NEED_SEARCH,
+                                                                   possessed):
                 _check_live(k)
                 return k
-            if k.type == "keyring" and not k.revoked and _permitted(task, k, NEED_SEARCH):
+            if k.type == "keyring" and not k.revoked and _permitted(task, k, NEED_SEARCH,
+                                                                     possessed):
                 stack.append(k)
     return None
 
@@ -359,7 +410,7 @@ def sys_request_key(task, type_ptr, desc_ptr, callout_ptr, destid):
     if type_ not in TYPES:
         raise SyscallError(errno.ENODEV)
     for root in _roots(task):
-        found = _search(task, root, type_, desc)
+        found = _search(task, root, type_, desc, True)
         if found is not None:
             if dest is not None:
                 _link(dest, found)
@@ -382,11 +433,13 @@ def _keyctl(task, op, a2, a3, a4, a5):
         name = _desc(task, a2)
         proc = task.process
         if name is None:
+            _quota(task, "_ses", None)
             ring = _ring(table, task, "_ses")
         else:
             ring = next((k for k in table.keys.values() if k.type == "keyring" and
                          k.desc == name and not k.dead and k.uid == task.creds.uid), None)
             if ring is None:
+                _quota(task, name, None)     # keyring_alloc(KEY_ALLOC_IN_QUOTA)
                 ring = _ring(table, task, name)
             elif not _permitted(task, ring, NEED_SEARCH):
                 raise SyscallError(errno.EACCES)
@@ -400,6 +453,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
         if key.type == "keyring":
             raise SyscallError(errno.EOPNOTSUPP)
         key.payload = _preparse(key.type, payload)
+        table.usage_by_uid = None
         return 0
     if op == KEYCTL_REVOKE:
         key = lookup(task, s32(a2), 0)
@@ -410,6 +464,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
     if op == KEYCTL_INVALIDATE:
         key = lookup(task, s32(a2), NEED_SEARCH, partial=True)
         key.dead = True
+        table.usage_by_uid = None
         for k in table.keys.values():
             if k.links is not None and key in k.links:
                 k.links.remove(key)
@@ -425,6 +480,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
             raise SyscallError(errno.EACCES)
         if uid != -1:
             key.uid = uid
+            table.usage_by_uid = None
         if gid != -1:
             key.gid = gid
         return 0
@@ -496,7 +552,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
         if desc is None:
             raise SyscallError(errno.EINVAL)
         dest = lookup(task, s32(a5), NEED_WRITE, create=True) if a5 else None
-        found = _search(task, ring, type_, desc)
+        found = _search(task, ring, type_, desc, _possessed(task, ring))
         if found is None:
             raise SyscallError(errno.ENOKEY)
         if dest is not None:
