@@ -10,6 +10,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <mqueue.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -124,6 +125,36 @@ static void stub_memory(void)
     res("vmsplice pipe into stub", syscall(SYS_vmsplice, p[0], &v, 1, 0));
     close(p[0]);
     close(p[1]);
+}
+
+static char child_memory[16] = "child-memory";
+static void *short_thread(void *a)
+{
+    (void)a;
+    getppid();
+    return NULL;
+}
+
+/* The last thread of a process to make a syscall exits while the others wait: reaching
+ * that process's memory must not go through the dead thread's host pid. */
+static void dead_thread_memory(void)
+{
+    int p[2];
+    pipe(p);
+    pid_t c = fork();
+    if (c == 0) {
+        pthread_t t;
+        pthread_create(&t, NULL, short_thread, NULL);
+        char ch;
+        read(p[0], &ch, 1);
+        _exit(0);
+    }
+    usleep(300000);
+    char got[16] = {0};
+    struct iovec l = {got, 12}, r = {child_memory, 12};
+    res("process_vm_readv after the caller thread exited", process_vm_readv(c, &l, 1, &r, 1, 0));
+    write(p[1], "x", 1);
+    waitpid(c, NULL, 0);
 }
 
 static void handles(void)
@@ -276,6 +307,7 @@ int main(void)
     seccomp_odd_numbers();
     clocks();
     stub_memory();
+    dead_thread_memory();
     handles();
     queues();
     keys();

@@ -65,6 +65,7 @@ mincore vec straddling into stub: -1 EFAULT
 mincore of the stub: -1 ENOMEM
 vmsplice stub into a pipe: -1 EFAULT
 vmsplice pipe into stub: -1 EFAULT
+process_vm_readv after the caller thread exited: 12
 open_by_handle_at forged: -1 ESTALE
 open_by_handle_at forged ext4: -1 ESTALE
 name_to_handle_at victim: 0

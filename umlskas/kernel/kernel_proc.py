@@ -575,6 +575,15 @@ class Kernel:
         if task in task.process.threads:
             task.process.threads.remove(task)
         task.proc.task = None
+        mm = task.mm
+        if mm is not None and mm.proc is task.proc:
+            # The memory's host accesses went through this thread: move them to a live
+            # thread of the same memory. A dead thread's host pid failed every access to
+            # the others' memory (a kernel bug), and once reused would name a host process.
+            alive = next((t for t in task.process.threads if t.mm is mm), None) or \
+                next((t for t in self.tasks.values() if t.mm is mm), None)
+            if alive is not None:
+                mm.proc = alive.proc
 
     def end_process(self, process, wstatus):
         """Everything Linux's do_exit does for the last thread of a process."""

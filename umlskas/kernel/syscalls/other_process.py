@@ -73,6 +73,7 @@ def _process_vm(task, pid, local_iov, liovcnt, remote_iov, riovcnt, flags, writi
     if not may_attach(task, target):
         raise SyscallError(errno.EPERM)
     theirs = target.mm
+    theirs.proc = target.proc       # a live thread of that memory does its host accesses
     copied = 0
     li, loff = 0, 0
     error = 0
