@@ -97,6 +97,37 @@ static void clocks(void)
     res("clock_settime huge", clock_settime(CLOCK_REALTIME, &ts));
 }
 
+static void on_alarm(int sig) { (void)sig; }
+
+/* A relative CLOCK_REALTIME sleep is not stretched by another process setting the clock
+ * back (its exit's SIGCHLD wakes the sleeper, which must not compare its old deadline
+ * with the new time). */
+static void sleep_across_clock_set(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    pid_t c = fork();
+    if (c == 0) {
+        usleep(100000);
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        tv.tv_sec -= 10L * 365 * 86400;
+        settimeofday(&tv, NULL);
+        _exit(0);
+    }
+    alarm(5);
+    struct timespec ts = {0, 500000000};
+    res("relative REALTIME sleep across a clock set",
+        syscall(SYS_clock_nanosleep, CLOCK_REALTIME, 0, &ts, NULL));
+    alarm(0);
+    waitpid(c, NULL, 0);
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    tv.tv_sec += 10L * 365 * 86400;
+    settimeofday(&tv, NULL);
+}
+
 static void stub_memory(void)
 {
     char data[64] = "x";
@@ -306,6 +337,7 @@ int main(void)
 {
     seccomp_odd_numbers();
     clocks();
+    sleep_across_clock_set();
     stub_memory();
     dead_thread_memory();
     handles();

@@ -53,6 +53,7 @@ adjtimex SETOFFSET -2^62 s: -1 EINVAL
 clock_gettime REALTIME after: 0
 adjtimex read after: 0
 clock_settime huge: -1 EINVAL
+relative REALTIME sleep across a clock set: 0
 process_vm_readv from stub: -1 EFAULT
 process_vm_writev to stub: -1 EFAULT
 process_vm_writev straddling the stub: -1 EFAULT
