@@ -39,7 +39,7 @@ def _to_pipe(task, file, vecs):
         # Without readers the write raises EPIPE (and SIGPIPE) as Linux's does, whatever
         # it is given: a page of it, not the whole of what the guest named (up to 2 GiB
         # copied into the kernel for nothing).
-        vecs = [(base, min(n, PAGE)) for base, n in vecs[:1]]
+        vecs = [(base, min(n, PAGE)) for base, n in vecs if n][:1]
     return file.write(b"".join(task.mm.read(base, n) for base, n in vecs))
 
 
