@@ -306,6 +306,7 @@ static void keys(void)
                 failed = errno;
         }
         say("1000 named session keyrings kept: %s\n", failed ? ename(failed) : "BAD ok");
+        res("a user's session keyring into its root parent", syscall(SYS_keyctl, 18 /* SESSION_TO_PARENT */));
         _exit(0);
     }
     waitpid(pid, NULL, 0);

@@ -78,6 +78,7 @@ a queue after the others closed: 0
 1000 keys added and unlinked: ok
 1000 anonymous session keyrings: ok
 1000 named session keyrings kept: EDQUOT
+a user's session keyring into its root parent: -1 EPERM
 5000 keys, 200 searches that miss: 5000 200
 alive
 """

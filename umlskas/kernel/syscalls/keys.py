@@ -592,8 +592,22 @@ def _keyctl(task, op, a2, a3, a4, a5):
             task.reqkey_default = s32(a2)
         return old
     if op == KEYCTL_SESSION_TO_PARENT:
+        # keyctl_session_to_parent(): only into a single-threaded parent with the caller's
+        # effective ids, not set-id, whose keyrings are the caller's (any child could put
+        # its own keyring, and so its keys, under a root parent). The guest's pid 1 is a
+        # program of its own here, not an init to refuse.
+        mine = lookup(task, KEY_SPEC_SESSION_KEYRING, NEED_LINK)
         parent = task.process.parent
-        if parent is None or parent.zombie:
+        if parent is None or parent.zombie or len(parent.threads) != 1:
+            raise SyscallError(errno.EPERM)
+        theirs = getattr(parent, "session_keyring", None)
+        if theirs is mine:
+            return 0
+        pc, mc = parent.threads[0].creds, task.creds
+        if not (pc.uid == pc.euid == pc.suid == mc.euid and
+                pc.gid == pc.egid == pc.sgid == mc.egid):
+            raise SyscallError(errno.EPERM)
+        if (theirs is not None and theirs.uid != mc.euid) or mine.uid != mc.euid:
             raise SyscallError(errno.EPERM)
         parent.session_keyring = getattr(task.process, "session_keyring", None)
         return 0
