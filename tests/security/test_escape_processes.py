@@ -30,8 +30,8 @@ tkill SIGKILL: -1 ESRCH
 rt_sigqueueinfo SIGKILL: -1 ESRCH
 rt_tgsigqueueinfo SIGKILL: -1 ESRCH
 pidfd_open: -1 ESRCH
-process_vm_readv: -1 ENOSYS
-process_vm_writev: -1 ENOSYS
+process_vm_readv: -1 ESRCH
+process_vm_writev: -1 ESRCH
 prlimit get: -1 ESRCH
 prlimit set: -1 ESRCH
 sched_setaffinity: -1 ESRCH
@@ -51,8 +51,8 @@ ptrace attach: -1 ENOSYS
 ptrace seize: -1 ENOSYS
 capget: -1 ENOSYS
 get_robust_list: -1 ESRCH
-ioprio_set: -1 ENOSYS
-kcmp: -1 ENOSYS
+ioprio_set: -1 ESRCH
+kcmp: -1 ESRCH
 stat /proc/PID: -1 ENOENT
 open /proc/PID/root: -1 ENOENT
 open /proc/PID/mem: -1 ENOENT
