@@ -94,3 +94,22 @@ def test_hostile_uses_of_new_syscalls(umode, tmp_path, guests):
     got = run_guest(umode, ["/guest"], options=["--root", str(root)], timeout=100)
     check_no_bug(got)
     assert got.stdout.decode() == EXPECTED, describe(got)
+
+
+@pytest.mark.timeout(120)
+def test_rearming_a_timerfd_does_not_grow_the_kernel(tmp_path, guests):
+    """Each arming used to leave a kernel timer until its deadline (a year here): the
+    kernel grew by half a KiB per call. Its peak RSS stays near a small run's."""
+    import subprocess
+    import sys
+    root = make_root(tmp_path, guests, "sec_timerfd_rearm")
+    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    got = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "umlskas", "run",
+                          "--root", str(root), "/guest"], cwd=harness.REPO_ROOT,
+                         capture_output=True, timeout=100)
+    lines = got.stdout.decode().splitlines()
+    assert lines[0] == "failed settimes: 0", got
+    code, maxrss_kib = map(int, lines[-1].split())
+    assert code == 0, got
+    assert maxrss_kib < 80 * 1024, f"kernel peak RSS {maxrss_kib} KiB"
