@@ -39,7 +39,7 @@ pivot_root: -1 EPERM
 unshare CLONE_NEWNS: ok
 setns: -1 EINVAL
 name_to_handle_at: ok
-open_by_handle_at: ok
+open_by_handle_at: decoy
 """
 
 

@@ -136,6 +136,9 @@ class Kernel:
         self.deadlines = []                       # heap of (monotonic, seq, task)
         self.timers = []                          # heap of (monotonic, seq, callback)
         self._seq = itertools.count()
+        self._timer_keys = {}                     # add_timer key -> seq of its live entry
+        self._stale_timers = set()                # seqs a later add_timer(key) replaced
+        self._timer_seq_keys = {}                 # seq of a keyed live entry -> its key
         self.unsupported_logged = set()
         self.bug = None
         self.boot_ns = time.monotonic_ns()
@@ -604,6 +607,15 @@ class Kernel:
         if task in task.process.threads:
             task.process.threads.remove(task)
         task.proc.task = None
+        mm = task.mm
+        if mm is not None and mm.proc is task.proc:
+            # The memory's host accesses went through this thread: move them to a live
+            # thread of the same memory. A dead thread's host pid failed every access to
+            # the others' memory (a kernel bug), and once reused would name a host process.
+            alive = next((t for t in task.process.threads if t.mm is mm), None) or \
+                next((t for t in self.tasks.values() if t.mm is mm), None)
+            if alive is not None:
+                mm.proc = alive.proc
 
     def end_process(self, process, wstatus):
         """Everything Linux's do_exit does for the last thread of a process."""
@@ -840,9 +852,25 @@ class Kernel:
         task.blocked = pending
         self.ready.append(task)
 
-    def add_timer(self, when, callback):
-        """Run callback() at monotonic time `when` (from the loop; cancel by flagging)."""
-        heapq.heappush(self.timers, (when, next(self._seq), callback))
+    def add_timer(self, when, callback, key=None):
+        """Run callback() at monotonic time `when` (from the loop; cancel by flagging).
+        A later add_timer with the same key replaces this one: a guest re-arming a timer
+        in a loop must not leave an entry per call in the heap until its far deadline."""
+        seq = next(self._seq)
+        if key is not None:
+            old = self._timer_keys.get(key)
+            if old is not None:
+                self._stale_timers.add(old)
+                self._timer_seq_keys.pop(old, None)
+            self._timer_keys[key] = seq
+            self._timer_seq_keys[seq] = key
+            if len(self._stale_timers) > 1024 and \
+                    len(self._stale_timers) * 2 > len(self.timers):
+                # In place: the run loop holds the list itself.
+                self.timers[:] = [e for e in self.timers if e[1] not in self._stale_timers]
+                heapq.heapify(self.timers)
+                self._stale_timers.clear()
+        heapq.heappush(self.timers, (when, seq, callback))
 
     def _poll_external(self):
         """Wait for a parked task's fd or deadline, a timer, or a host stop (SIGCHLD)."""
@@ -886,7 +914,13 @@ class Kernel:
             _, _, task = heapq.heappop(self.deadlines)
             self.wake(task)
         while self.timers and self.timers[0][0] <= now:
-            _, _, callback = heapq.heappop(self.timers)
+            _, seq, callback = heapq.heappop(self.timers)
+            if seq in self._stale_timers:
+                self._stale_timers.discard(seq)
+                continue
+            key = self._timer_seq_keys.pop(seq, None)
+            if key is not None:
+                del self._timer_keys[key]       # it fires: nothing left to replace
             self.current = None
             try:
                 callback()

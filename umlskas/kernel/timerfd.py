@@ -24,6 +24,7 @@ TFD_IOC_SET_TICKS = 0x40085400          # _IOW('T', 0, __u64)
 POLLIN = 0x1
 NSEC = 10**9
 KTIME_MAX = (1 << 63) - 1
+RECHECK_S = 1.0
 _inodes = itertools.count(400000)
 
 
@@ -38,6 +39,7 @@ class TimerFd(File):
         self.ticks = 0                  # expirations counted but not yet read
         self.settime_flags = 0
         self.generation = 0
+        self.pending_at = None          # time.monotonic() of the pending wake-up timer
         self.queue = KeyedWaitQueue()
         self.ino = next(_inodes)
 
@@ -60,16 +62,28 @@ class TimerFd(File):
             self.deadline = None
 
     def _schedule(self):
-        """Wake the queue when the next expiry comes (once per arming or read)."""
+        """Wake the queue when the next expiry comes. One kernel timer is pending per
+        timerfd, at most RECHECK_S ahead (it checks again then): a timer per arming, kept
+        until its far deadline, let a guest re-arming in a loop grow the kernel's timer
+        heap without bound (half a KiB per call)."""
         if self.deadline is None or self.deadline >= KTIME_MAX:
             return
-        generation = self.generation
+        delay = max(0, self.deadline - self._now())
+        at = time.monotonic() + min(delay / NSEC, RECHECK_S)
+        if self.pending_at is not None and self.pending_at <= at:
+            return                      # that one comes first and schedules again
 
         def fire():
-            if generation == self.generation:
+            if self.pending_at != at:
+                return                  # superseded by an earlier one
+            self.pending_at = None
+            self._collect()
+            if self.ticks:
                 self.queue.wake(key=EPOLLIN)
-        delay = max(0, self.deadline - self._now())
-        self.kernel.add_timer(time.monotonic() + delay / NSEC, fire)
+            else:
+                self._schedule()
+        self.pending_at = at
+        self.kernel.add_timer(at, fire)
 
     def arm(self, delay, interval, flags):
         """Start delay ns from now (None: disarm), then every interval ns."""

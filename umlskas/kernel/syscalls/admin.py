@@ -37,7 +37,10 @@ def _valid_settod(sec, nsec):
 def _set_realtime(task, new_ns):
     """do_settimeofday64(): a wall time before the boot (below CLOCK_MONOTONIC) is EINVAL."""
     clock = task.kernel.clock
-    if new_ns < clock.now_ns(1):
+    # timekeeping_inject_offset() (adjtimex ADJ_SETOFFSET) checks the resulting time as
+    # settimeofday does: without it a huge offset moved the guest's clock past what a
+    # timespec holds, and every later clock read was a kernel bug.
+    if new_ns < clock.now_ns(1) or not _valid_settod(new_ns // NSEC, 0):
         raise SyscallError(errno.EINVAL)
     clock.realtime_offset += new_ns - clock.now_ns(CLOCK_REALTIME)
 

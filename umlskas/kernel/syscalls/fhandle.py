@@ -7,7 +7,7 @@ import errno
 import itertools
 import struct
 
-from .. import creds
+from .. import creds, hostsys
 from ..errors import SyscallError
 from ..files import O_PATH
 from ..procfs import _shown_path, mount_of
@@ -16,6 +16,7 @@ from .fs import _open_at, open_node
 
 AT_SYMLINK_FOLLOW, AT_HANDLE_FID, AT_HANDLE_MNT_ID_UNIQUE = 0x400, 0x200, 0x001
 AT_HANDLE_CONNECTABLE = 0x002
+O_CREAT, O_EXCL, O_TRUNC = 0o100, 0o200, 0o1000
 MAX_HANDLE_SZ = 128
 FILEID_INO32_GEN = 1                      # the type ext4 and tmpfs report for a plain file
 HANDLE_BYTES = 8
@@ -24,8 +25,25 @@ NO_EXPORT_FS = ("proc", "sysfs", "devpts", "mqueue", "cgroup2", "securityfs")
 NO_EXPORT_PREFIXES = ("pipe:", "socket:", "anon_inode:")
 
 
+STATX_BTIME, AT_EMPTY_PATH_HOST = 0x800, 0x1000
+
+
+def _generation(file):
+    """What tells a file from a later one with its inode number (a file system's
+    i_generation, which ext4 reuses numbers without): the host file's birth time, or
+    None for the kernel's own files, whose numbers are never reused."""
+    host_fd = getattr(file, "host_fd", None)
+    if host_fd is None:
+        return None
+    r, out = hostsys.with_buffer(hostsys.SYS_STATX, 256, host_fd, b"", AT_EMPTY_PATH_HOST,
+                                 STATX_BTIME)
+    if r < 0 or not struct.unpack_from("<I", out, 0)[0] & STATX_BTIME:
+        return None
+    return struct.unpack_from("<qI", out, 80)
+
+
 class HandleTable:
-    """Handles given out: token -> (guest path, st_dev, st_ino)."""
+    """Handles given out: token -> (guest path, st_dev, st_ino, generation)."""
 
     def __init__(self):
         self.by_token = {}
@@ -54,6 +72,7 @@ def sys_name_to_handle_at(task, dirfd, pathname, handle, mount_id, flags):
     try:
         guest_path = _shown_path(file)
         st = file.stat()
+        gen = _generation(file)
     finally:
         if not getattr(file, "refs", 0):
             file.release()
@@ -64,12 +83,14 @@ def sys_name_to_handle_at(task, dirfd, pathname, handle, mount_id, flags):
     if size > MAX_HANDLE_SZ:
         raise SyscallError(errno.EINVAL)
     table = _table(task.kernel)
-    identity = (st.st_dev, st.st_ino)
+    # One token per (file, name): a guest asking again, by any of a file's names, gets the
+    # token it had, and the table grows with the files and names, not with the calls.
+    identity = (st.st_dev, st.st_ino, gen, guest_path)
     token = table.by_identity.get(identity)
-    if token is None or table.by_token[token][0] != guest_path:
+    if token is None:
         token = next(table.tokens)
         table.by_identity[identity] = token
-        table.by_token[token] = (guest_path, st.st_dev, st.st_ino)
+        table.by_token[token] = (guest_path, st.st_dev, st.st_ino, gen)
     overflow = size < HANDLE_BYTES
     if flags & AT_HANDLE_MNT_ID_UNIQUE:
         task.mm.write(mount_id, struct.pack("<Q", mount.mount_id))
@@ -105,21 +126,37 @@ def sys_open_by_handle_at(task, mountdirfd, handle, flags):
         entry = _table(task.kernel).by_token.get(struct.unpack("<Q", body)[0])
     if entry is None:
         raise SyscallError(errno.ESTALE)
-    guest_path, dev, ino = entry
+    guest_path, dev, ino, gen = entry
     if anchor is not None:
         try:
             if anchor.stat().st_dev != dev:
                 raise SyscallError(errno.ESTALE)       # another file system's handle
         except OSError:
             raise SyscallError(errno.ESTALE) from None
+    # The file is opened by its path, which may now name another file: open it without
+    # O_CREAT/O_EXCL/O_TRUNC first and check it is the handle's, so that a stale handle
+    # never creates or truncates what replaced its file; O_TRUNC is then a second open
+    # of the same name, checked again.
+    fd = _open_checked(task, guest_path, flags & ~(O_CREAT | O_EXCL | O_TRUNC), dev, ino, gen)
+    if flags & O_CREAT and flags & O_EXCL:
+        task.files.close(fd)
+        raise SyscallError(errno.EEXIST)
+    if flags & O_TRUNC:
+        task.files.close(fd)
+        fd = _open_checked(task, guest_path, flags & ~(O_CREAT | O_EXCL), dev, ino, gen)
+    return fd
+
+
+def _open_checked(task, guest_path, flags, dev, ino, gen):
     try:
         fd = _open_at(task, AT_FDCWD, guest_path.encode(), flags, 0)
     except SyscallError as e:
         if e.errno in (errno.ENOENT, errno.ENOTDIR):
             raise SyscallError(errno.ESTALE) from None
         raise
-    st = task.files.get(fd).stat()
-    if (st.st_dev, st.st_ino) != (dev, ino):
+    file = task.files.get(fd)
+    st = file.stat()
+    if (st.st_dev, st.st_ino, _generation(file)) != (dev, ino, gen):
         task.files.close(fd)
         raise SyscallError(errno.ESTALE)
     return fd

@@ -39,6 +39,36 @@ KEYCTL_MOVE_EXCL = 1
 TYPES = ("keyring", "user", "logon")
 
 
+class Links(list):
+    """A keyring's links in order, indexed by (type, description) as Linux's assoc_array
+    is: finding the key a new one replaces must not walk every link (quadratic adds)."""
+
+    __slots__ = ("by_name",)
+
+    def __init__(self):
+        super().__init__()
+        self.by_name = {}
+
+    def append(self, key):
+        super().append(key)
+        self.by_name[(key.type, key.desc)] = key
+
+    def remove(self, key):
+        super().remove(key)
+        if self.by_name.get((key.type, key.desc)) is key:
+            del self.by_name[(key.type, key.desc)]
+
+    def clear(self):
+        super().clear()
+        self.by_name.clear()
+
+    def replace(self, old, key):
+        self[self.index(old)] = key
+        if self.by_name.get((old.type, old.desc)) is old:
+            del self.by_name[(old.type, old.desc)]
+        self.by_name[(key.type, key.desc)] = key
+
+
 class Key:
     __slots__ = ("serial", "type", "desc", "payload", "uid", "gid", "perm", "revoked",
                  "dead", "expiry", "links")
@@ -48,32 +78,80 @@ class Key:
         self.uid, self.gid, self.perm = uid, gid, perm
         self.revoked = self.dead = False
         self.expiry = None                  # time.monotonic() at which it expires
-        self.links = [] if type_ == "keyring" else None
+        self.links = Links() if type_ == "keyring" else None
 
 
 class KeyTable:
     """Every key of the guest world, and the per-user keyrings."""
 
-    def __init__(self):
+    def __init__(self, kernel):
+        self.kernel = kernel
         self.keys = {}
         self.serials = itertools.count(0x1234567)
         self.user_rings = {}                # uid -> (user keyring, user session keyring)
         self.persistent = {}                # uid -> persistent keyring
+        self.collect_at = 256
+        self.usage_by_uid = None            # uid -> (keys, bytes); None: count again
 
     def new(self, type_, desc, payload, uid, gid, perm):
         key = Key(next(self.serials), type_, desc, payload, uid, gid, perm)
         self.keys[key.serial] = key
+        if self.usage_by_uid is not None:
+            n, size = self.usage_by_uid.get(uid, (0, 0))
+            self.usage_by_uid[uid] = (n + 1, size + _charge(key))
         return key
 
+    def maybe_collect(self):
+        """At the start of a call (never mid-call, when a new key is not yet held):
+        collect once the table has doubled since the last collection."""
+        if len(self.keys) >= self.collect_at:
+            self.collect()
+
+    def collect(self):
+        """The key garbage collector (security/keys/gc.c): a key that no task's keyrings,
+        no per-user or persistent keyring and no linked keyring holds is gone, and so is
+        its quota. Without it a guest's anonymous session keyrings and unlinked keys
+        piled up in the kernel for ever (and an unlinked key kept its owner's quota)."""
+        roots = [k for pair in self.user_rings.values() for k in pair]
+        roots.extend(self.persistent.values())
+        for t in list(self.kernel.tasks.values()):
+            roots.append(getattr(t, "thread_keyring", None))
+            roots.append(getattr(t.process, "process_keyring", None))
+            roots.append(getattr(t.process, "session_keyring", None))
+        live = set()
+        stack = [k for k in roots if k is not None]
+        while stack:
+            k = stack.pop()
+            if k.serial in live or k.dead:
+                continue
+            live.add(k.serial)
+            if k.links:
+                stack.extend(k.links)
+        self.keys = {s: k for s, k in self.keys.items() if s in live}
+        self.usage_by_uid = None
+        self.collect_at = max(256, 2 * len(self.keys))
+
     def usage(self, uid):
-        owned = [k for k in self.keys.values() if k.uid == uid and not k.dead]
-        return len(owned), sum(len(k.desc) + 1 + len(k.payload or b"") for k in owned)
+        """(keys, bytes) charged to uid. Kept per uid and counted again only after a
+        change other than a new key (a count per add_key was quadratic)."""
+        if self.usage_by_uid is None:
+            counts = {}
+            for k in self.keys.values():
+                if not k.dead:
+                    n, size = counts.get(k.uid, (0, 0))
+                    counts[k.uid] = (n + 1, size + _charge(k))
+            self.usage_by_uid = counts
+        return self.usage_by_uid.get(uid, (0, 0))
+
+
+def _charge(key):
+    return len(key.desc) + 1 + len(key.payload or b"")
 
 
 def _table(kernel):
     table = getattr(kernel, "key_table", None)
     if table is None:
-        table = kernel.key_table = KeyTable()
+        table = kernel.key_table = KeyTable(kernel)
     return table
 
 
@@ -229,10 +307,14 @@ def _desc(task, ptr):
 def _quota(task, desc, payload):
     table = _table(task.kernel)
     uid = task.creds.fsuid
-    count, size = table.usage(uid)
     maxkeys, maxbytes = (ROOT_MAXKEYS, ROOT_MAXBYTES) if uid == 0 else (MAXKEYS, MAXBYTES)
-    if count + 1 > maxkeys or size + len(desc) + 1 + len(payload or b"") > maxbytes:
-        raise SyscallError(errno.EDQUOT)
+    for attempt in (0, 1):
+        count, size = table.usage(uid)
+        if count + 1 <= maxkeys and size + len(desc) + 1 + len(payload or b"") <= maxbytes:
+            return
+        if not attempt:
+            table.collect()         # keys no longer held give their quota back first
+    raise SyscallError(errno.EDQUOT)
 
 
 def _preparse(type_, payload):
@@ -247,12 +329,12 @@ def _preparse(type_, payload):
 
 def _link(ring, key):
     """Link key into ring, replacing a key of the same type and description."""
-    for i, old in enumerate(ring.links):
-        if old is key:
-            return
-        if old.type == key.type and old.desc == key.desc:
-            ring.links[i] = key
-            return
+    old = ring.links.by_name.get((key.type, key.desc))
+    if old is key:
+        return
+    if old is not None:
+        ring.links.replace(old, key)
+        return
     ring.links.append(key)
 
 
@@ -260,6 +342,7 @@ def sys_add_key(task, type_ptr, desc_ptr, payload_ptr, plen, ringid):
     """add_key(2)."""
     if plen > ADD_KEY_PAYLOAD_MAX:
         raise SyscallError(errno.EINVAL)
+    _table(task.kernel).maybe_collect()
     type_ = _type(task, type_ptr)
     desc = _desc(task, desc_ptr)
     if desc is not None and desc.startswith(".") and type_.startswith("keyring"):
@@ -274,13 +357,13 @@ def sys_add_key(task, type_ptr, desc_ptr, payload_ptr, plen, ringid):
     if desc is None:
         raise SyscallError(errno.EINVAL)
     if type_ != "keyring":
-        for old in ring.links:
-            if old.type == type_ and old.desc == desc and not old.dead:
-                if _permitted(task, old, NEED_WRITE):
-                    old.payload = payload
-                    old.revoked = False
-                    return old.serial
-                break
+        old = ring.links.by_name.get((type_, desc))
+        if old is not None and not old.dead:
+            if _permitted(task, old, NEED_WRITE):
+                old.payload = payload
+                old.revoked = False
+                _table(task.kernel).usage_by_uid = None
+                return old.serial
     _quota(task, desc, payload)
     c = task.creds
     key = _table(task.kernel).new(type_, desc, payload, c.fsuid, c.fsgid, _default_perm(type_))
@@ -288,8 +371,10 @@ def sys_add_key(task, type_ptr, desc_ptr, payload_ptr, plen, ringid):
     return key.serial
 
 
-def _search(task, ring, type_, desc):
-    """keyring_search(): depth first through keyrings the caller may search."""
+def _search(task, ring, type_, desc, possessed):
+    """keyring_search(): depth first through keyrings the caller may search. Possession
+    is the starting keyring's, carried down the search as Linux does (asking for each key
+    walked the whole tree again: quadratic in the keys, a hang with a root's quota)."""
     seen = set()
     stack = [ring]
     while stack:
@@ -300,10 +385,12 @@ def _search(task, ring, type_, desc):
         for k in r.links:
             if k.dead:
                 continue
-            if k.type == type_ and k.desc == desc and _permitted(task, k, NEED_SEARCH):
+            if k.type == type_ and k.desc == desc and _permitted(task, k, NEED_SEARCH,
+                                                                   possessed):
                 _check_live(k)
                 return k
-            if k.type == "keyring" and not k.revoked and _permitted(task, k, NEED_SEARCH):
+            if k.type == "keyring" and not k.revoked and _permitted(task, k, NEED_SEARCH,
+                                                                     possessed):
                 stack.append(k)
     return None
 
@@ -324,7 +411,7 @@ def sys_request_key(task, type_ptr, desc_ptr, callout_ptr, destid):
     if type_ not in TYPES:
         raise SyscallError(errno.ENODEV)
     for root in _roots(task):
-        found = _search(task, root, type_, desc)
+        found = _search(task, root, type_, desc, True)
         if found is not None:
             if dest is not None:
                 _link(dest, found)
@@ -347,11 +434,13 @@ def _keyctl(task, op, a2, a3, a4, a5):
         name = _desc(task, a2)
         proc = task.process
         if name is None:
+            _quota(task, "_ses", None)
             ring = _ring(table, task, "_ses")
         else:
             ring = next((k for k in table.keys.values() if k.type == "keyring" and
                          k.desc == name and not k.dead and k.uid == task.creds.uid), None)
             if ring is None:
+                _quota(task, name, None)     # keyring_alloc(KEY_ALLOC_IN_QUOTA)
                 ring = _ring(table, task, name)
             elif not _permitted(task, ring, NEED_SEARCH):
                 raise SyscallError(errno.EACCES)
@@ -365,6 +454,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
         if key.type == "keyring":
             raise SyscallError(errno.EOPNOTSUPP)
         key.payload = _preparse(key.type, payload)
+        table.usage_by_uid = None
         return 0
     if op == KEYCTL_REVOKE:
         key = lookup(task, s32(a2), 0)
@@ -375,6 +465,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
     if op == KEYCTL_INVALIDATE:
         key = lookup(task, s32(a2), NEED_SEARCH, partial=True)
         key.dead = True
+        table.usage_by_uid = None
         for k in table.keys.values():
             if k.links is not None and key in k.links:
                 k.links.remove(key)
@@ -390,6 +481,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
             raise SyscallError(errno.EACCES)
         if uid != -1:
             key.uid = uid
+            table.usage_by_uid = None
         if gid != -1:
             key.gid = gid
         return 0
@@ -461,7 +553,7 @@ def _keyctl(task, op, a2, a3, a4, a5):
         if desc is None:
             raise SyscallError(errno.EINVAL)
         dest = lookup(task, s32(a5), NEED_WRITE, create=True) if a5 else None
-        found = _search(task, ring, type_, desc)
+        found = _search(task, ring, type_, desc, _possessed(task, ring))
         if found is None:
             raise SyscallError(errno.ENOKEY)
         if dest is not None:
@@ -501,8 +593,22 @@ def _keyctl(task, op, a2, a3, a4, a5):
             task.reqkey_default = s32(a2)
         return old
     if op == KEYCTL_SESSION_TO_PARENT:
+        # keyctl_session_to_parent(): only into a single-threaded parent with the caller's
+        # effective ids, not set-id, whose keyrings are the caller's (any child could put
+        # its own keyring, and so its keys, under a root parent). The guest's pid 1 is a
+        # program of its own here, not an init to refuse.
+        mine = lookup(task, KEY_SPEC_SESSION_KEYRING, NEED_LINK)
         parent = task.process.parent
-        if parent is None or parent.zombie:
+        if parent is None or parent.zombie or len(parent.threads) != 1:
+            raise SyscallError(errno.EPERM)
+        theirs = getattr(parent, "session_keyring", None)
+        if theirs is mine:
+            return 0
+        pc, mc = parent.threads[0].creds, task.creds
+        if not (pc.uid == pc.euid == pc.suid == mc.euid and
+                pc.gid == pc.egid == pc.sgid == mc.egid):
+            raise SyscallError(errno.EPERM)
+        if (theirs is not None and theirs.uid != mc.euid) or mine.uid != mc.euid:
             raise SyscallError(errno.EPERM)
         parent.session_keyring = getattr(task.process, "session_keyring", None)
         return 0
@@ -549,6 +655,7 @@ def _quota_link(ring):
 
 def sys_keyctl(task, op, a2, a3, a4, a5):
     """keyctl(2)."""
+    _table(task.kernel).maybe_collect()
     return _keyctl(task, op, a2, a3, a4, a5)
 
 

@@ -41,6 +41,15 @@ class MessageQueue:
         self.ino = next(_inodes)
         self.linked = True
         self.opened_by = 0              # open files; the memory goes with the last one
+        self.ns = None                  # the MqNamespace charged for it, until uncharged
+
+    def uncharge(self):
+        """mqueue_evict_inode(): the owner's RLIMIT_MSGQUEUE bytes come back when the
+        queue is gone, unlinked and closed (not at unlink: a user could otherwise keep
+        any number of unlinked queues open, past its limit)."""
+        ns, self.ns = self.ns, None
+        if ns is not None:
+            ns.bytes_by_uid[self.uid] = max(0, ns.bytes_by_uid.get(self.uid, 0) - self.bytes())
 
     def bytes(self):
         return self.maxmsg * (MSG_MSG_SIZE + self.msgsize) + \
@@ -119,6 +128,8 @@ class MqFile(File):
         mq.opened_by -= 1
         if mq.notify is not None and mq.notify[0].zombie:
             mq.notify = None
+        if not mq.opened_by and not mq.linked:
+            mq.uncharge()
 
 
 class MqNamespace:
@@ -195,6 +206,7 @@ def sys_mq_open(task, name_ptr, oflag, mode, attr_ptr):
         if used + mq.bytes() > task.rlimits[RLIMIT_MSGQUEUE][0]:
             raise SyscallError(errno.EMFILE)
         ns.bytes_by_uid[mq.uid] = used + mq.bytes()
+        mq.ns = ns
         ns.queues[name] = mq
     else:
         if oflag & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL:
@@ -218,7 +230,8 @@ def sys_mq_unlink(task, name_ptr):
         raise SyscallError(errno.EPERM)
     del ns.queues[name]
     mq.linked = False
-    ns.bytes_by_uid[mq.uid] = max(0, ns.bytes_by_uid.get(mq.uid, 0) - mq.bytes())
+    if not mq.opened_by:
+        mq.uncharge()
     return 0
 
 

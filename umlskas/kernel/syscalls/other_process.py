@@ -12,6 +12,7 @@ from .fs import _iovecs
 from .splice import PidFd
 
 UIO_MAXIOV = 1024
+COPY_CHUNK = 1 << 20
 PAGE = 4096
 
 
@@ -73,6 +74,7 @@ def _process_vm(task, pid, local_iov, liovcnt, remote_iov, riovcnt, flags, writi
     if not may_attach(task, target):
         raise SyscallError(errno.EPERM)
     theirs = target.mm
+    theirs.proc = target.proc       # a live thread of that memory does its host accesses
     copied = 0
     li, loff = 0, 0
     error = 0
@@ -80,7 +82,9 @@ def _process_vm(task, pid, local_iov, liovcnt, remote_iov, riovcnt, flags, writi
         roff = 0
         while roff < rlen and li < len(local):
             lbase, llen = local[li]
-            n = min(rlen - roff, llen - loff)
+            # At most COPY_CHUNK at a time: the bytes pass through the kernel's own memory,
+            # and a guest's 2 GiB of untouched mappings must not become 2 GiB here.
+            n = min(rlen - roff, llen - loff, COPY_CHUNK)
             src_mm, src = (task.mm, lbase + loff) if writing else (theirs, rbase + roff)
             dst_mm, dst = (theirs, rbase + roff) if writing else (task.mm, lbase + loff)
             n = min(n, src_mm.extent(src, n, False), dst_mm.extent(dst, n, True))

@@ -329,7 +329,7 @@ def _schedule(kernel, process, which, timer):
         sig = ITIMER_SIGNAL[which]
         kernel.send_signal(process, sig, info=signals.siginfo(sig, signals.SI_KERNEL))
     if timer[0] < KTIME_MAX:            # one at KTIME_MAX never expires
-        kernel.add_timer(timer[0] / 1e9, fire)
+        kernel.add_timer(timer[0] / 1e9, fire, key=(process, which))
 
 
 def sys_alarm(task, seconds):

@@ -125,6 +125,11 @@ def sys_clock_nanosleep(task, clk, flags, req, rem):
         ns = read_timespec(task, req)
         if clk == CLOCK_PROCESS_CPUTIME_ID or clk < 0:
             clk = CLOCK_MONOTONIC    # the guest is idle while parked: sleep in real time
+        elif clk == CLOCK_REALTIME and not flags & TIMER_ABSTIME:
+            # __hrtimer_init(): a relative CLOCK_REALTIME sleep runs on CLOCK_MONOTONIC,
+            # so that a guest setting the clock does not stretch others' sleeps (a woken
+            # sleeper compared its old deadline with the new time: years of sleep).
+            clk = CLOCK_MONOTONIC
         restart["deadline"] = min(ns, KTIME_MAX) if flags & TIMER_ABSTIME else \
             ktime_after(clock_ns(task, clk), ns)
         restart["clock"] = clk

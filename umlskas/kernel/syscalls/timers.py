@@ -59,7 +59,7 @@ class PosixTimer:
                 self.deadline = None
             self.expire(kernel)
         if self.deadline < KTIME_MAX:
-            kernel.add_timer(self.deadline / NSEC, fire)
+            kernel.add_timer(self.deadline / NSEC, fire, key=self)
 
     def expire(self, kernel):
         if self.notify == SIGEV_NONE:
