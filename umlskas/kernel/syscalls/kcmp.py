@@ -4,9 +4,9 @@ import errno
 import os
 import struct
 
-from .. import creds
 from ..epoll import Epoll
 from ..errors import SyscallError
+from .other_process import may_attach
 
 KCMP_FILE, KCMP_VM, KCMP_FILES, KCMP_FS, KCMP_SIGHAND, KCMP_IO, KCMP_SYSVSEM = range(7)
 KCMP_EPOLL_TFD = 7
@@ -23,15 +23,6 @@ def _order(a, b):
     return 1 if ka < kb else 2
 
 
-def _may_read(task, target):
-    """ptrace_may_access(PTRACE_MODE_READ_REALCREDS)."""
-    me, them = task.creds, target.creds
-    if task.tgid == target.tgid or creds.capable(task, creds.CAP_SYS_PTRACE):
-        return True
-    return me.uid == them.uid == them.euid == them.suid and \
-        me.gid == them.gid == them.egid == them.sgid
-
-
 def sys_kcmp(task, pid1, pid2, kind, idx1, idx2):
     """kcmp(2): 0 for the same object, 1 or 2 for different ones."""
     kernel = task.kernel
@@ -39,7 +30,7 @@ def sys_kcmp(task, pid1, pid2, kind, idx1, idx2):
     t2 = kernel.task_by_vpid(pid2) if pid2 > 0 else None
     if t1 is None or t2 is None:
         raise SyscallError(errno.ESRCH)
-    if not _may_read(task, t1) or not _may_read(task, t2):
+    if not may_attach(task, t1) or not may_attach(task, t2):
         raise SyscallError(errno.EPERM)
     if kind == KCMP_FILE:
         f1, f2 = _lookup(t1, idx1), _lookup(t2, idx2)

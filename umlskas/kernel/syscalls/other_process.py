@@ -17,7 +17,8 @@ PAGE = 4096
 
 
 def may_attach(task, target):
-    """ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS): the same process, root, or a
+    """ptrace_may_access(PTRACE_MODE_*_REALCREDS) (kcmp reads, the others attach: the
+    same rule here): the same process, CAP_SYS_PTRACE, or a
     caller whose real ids are all of the target's ids (and the target is dumpable)."""
     if task.tgid == target.tgid or creds.capable(task, creds.CAP_SYS_PTRACE):
         return True
