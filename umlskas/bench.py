@@ -804,7 +804,11 @@ def select(items, only, always=(), universe=None):
 def plot_unavailable():
     """Why --plot cannot work here (matplotlib missing), or None: checked before a run."""
     import importlib.util
-    if importlib.util.find_spec("matplotlib") is None:
+    try:
+        missing = importlib.util.find_spec("matplotlib") is None
+    except (ImportError, ValueError):
+        missing = True
+    if missing:
         return ("--plot needs matplotlib, which is not installed here: "
                 "pip install 'umlskas[plot]' (or pip install matplotlib)")
     return None

@@ -412,8 +412,9 @@ def _bench_plot(ctx, param, value):
 \b
 The C workloads are built on first use into $XDG_CACHE_HOME/umlskas (needs cc).""")
 @click.option("--quick", is_flag=True,
-              help="Short run: 3 rounds, short loops, slow peers on few workloads "
-                   "(about 40-60 s on a 2-vCPU machine with strace installed).")
+              help="Short run: 3 rounds, short loops, TT and the slow peers on a few "
+                   "workloads only (about 30 s on an idle 2-vCPU machine, the first one "
+                   "included; longer on a busy one).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write every number to FILE.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), callback=_bench_plot,
               help="Draw a PNG bar chart (needs matplotlib).")
