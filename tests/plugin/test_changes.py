@@ -142,3 +142,30 @@ def test_umlskas_exit_125_is_a_start_error(tmp_path):
         umlskas.run(["true"], mounts=[umlskas.Bind(str(tmp_path / "missing"), "/m")])
     assert info.value.result.returncode == 125
     assert str(info.value).startswith("umlskas: ")
+
+
+GUEST_PY = """
+import os, socket
+os.link("keep", "hard"); os.rename("hard", "hard2")
+s = socket.socket(socket.AF_UNIX); s.bind("sock"); s.close()
+fd = os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o600); os.write(fd, b"x"); os.close(fd)
+os.truncate("trunc", 1)
+os.utime("stamp", (1, 1))
+fd = os.open("opened", os.O_RDWR); os.close(fd)
+fd = os.open("written", os.O_WRONLY); os.pwrite(fd, b"W", 0); os.close(fd)
+os.mkdir("dir"); open("dir/in", "w").close(); os.rename("dir", "dir2")
+"""
+
+
+def test_links_sockets_tmpfiles_times_and_directory_renames(tmp_path):
+    python = "/usr/bin/python3"
+    if not os.path.exists(python):
+        pytest.skip("no /usr/bin/python3")
+    for name in ("keep", "trunc", "stamp", "opened", "written"):
+        (tmp_path / name).write_text(name)
+    r = umlskas.run([python, "-c", GUEST_PY], cwd=str(tmp_path), timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.changes.paths("created")) == ["dir2", "dir2/in", "hard2", "sock"]
+    assert sorted(r.changes.paths("modified")) == ["stamp", "trunc", "written"]
+    assert r.changes.paths("deleted") == []           # made and moved within the run
+    assert r.changes.get("written").read() == b"Written"

@@ -21,6 +21,7 @@ grow it further; OVERFLOW_KEY ("", never a guest path) then says changes were lo
 import os
 import stat as statmod
 
+O_PATH = 0o10000000
 MAX_ENTRIES = 100_000
 MAX_PATH_BYTES = 16 << 20
 OVERFLOW_KEY = ""
@@ -137,10 +138,11 @@ def opened(kernel, file, node, created, truncated):
     writing) its last close may find it written."""
     j = of(kernel)
     if j is None or file.host_fd is None or not file.flags & 3 or \
-            file.flags & 0o10000000 or not statmod.S_ISREG(getattr(file, "mode", 0) or 0):
-        return
-    guest = _guest(node) or (file.path if isinstance(file.path, str) else None)
-    if guest is None or not guest.startswith("/"):
+            file.flags & O_PATH or getattr(file, "vnode", None) is None or \
+            not statmod.S_ISREG(getattr(file, "mode", 0) or 0):
+        return          # (an O_TMPFILE has no vnode, and no name until linkat: `created`)
+    guest = file.path
+    if not isinstance(guest, str) or not guest.startswith("/"):
         return
     host = _host(node)
     if created:

@@ -312,6 +312,7 @@ def linked(task, old, new):
     """link(2): IN_ATTRIB on the inode (its link count), then IN_CREATE (fsnotify_link)."""
     n = _active(task.kernel)
     if n is None:
+        changes.created(task.kernel, new)
         return
     key, _ = node_key(old) if getattr(old, "file", None) is None else _file_key(old.file)[:2]
     if key in n.marks:
