@@ -310,7 +310,7 @@ class Result:
     stderr: bytes
     syscalls: list              # one dict per syscall (trace=True): tid, tgid, nr, name,
                                 # args, result, errno, start_ns, duration_ns
-    changes: Changes            # files created/modified/deleted in the watched host dirs
+    changes: Changes            # what the guest created/modified/deleted, by guest path
     stats: dict                 # syscall counts, errors, stops, wall and CPU times
     mode: str = "skas"
 
