@@ -1,9 +1,11 @@
-"""Build step: compile the stub (umlskas/host/stub.c) with cc into the package."""
+"""Build step: compile the stub (umlskas/host/stub.c) and the C hot path with cc into the
+package.  The wheel holds an x86-64 binary and a CPython extension module, so it is tagged
+for this interpreter and platform (cp3xx-cp3xx-linux_x86_64), never py3-none-any."""
 
 import os
 import sys
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -35,4 +37,12 @@ class BuildWithStub(build_py):
                 os.chmod(target, 0o755)
 
 
-setup(cmdclass={"build_py": BuildWithStub})
+class CompiledDistribution(Distribution):
+    """The compiled files are built by build_py, not as ext_modules: say that the
+    distribution has them, so bdist_wheel makes a platform wheel (root_is_pure False)."""
+
+    def has_ext_modules(self):
+        return True
+
+
+setup(cmdclass={"build_py": BuildWithStub}, distclass=CompiledDistribution)

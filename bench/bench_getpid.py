@@ -5,8 +5,8 @@ Measures nanoseconds per guest getpid for three mechanisms, in one run, with int
 rounds (each round runs every mechanism once, order rotated, so drift on the VM hits all
 of them alike):
 
-  native        bench/.build/getpid_loop N                  the host kernel, no tracer
-  C floor       bench/.build/sysemu_floor getpid_loop N     PTRACE_SYSEMU + GETREGS/SETREGS in C
+  native        getpid_loop N                               the host kernel, no tracer
+  C floor       sysemu_floor getpid_loop N                  PTRACE_SYSEMU + GETREGS/SETREGS in C
   umlskas SKAS  python3 -m umlskas run -- getpid_loop N     the real thing
 
 Per-syscall cost = (t(N_big) - t(N_small)) / (N_big - N_small), so process start-up cancels.
@@ -35,11 +35,11 @@ import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO_DIR = os.path.dirname(BENCH_DIR)
-BUILD_DIR = os.path.join(BENCH_DIR, ".build")
-
-GUEST_CFLAGS = ["-O2", "-Wall", "-Wextra", "-static", "-nostdlib", "-ffreestanding",
-                "-fno-stack-protector", "-fno-pie", "-no-pie", "-Wl,--build-id=none"]
-TRACER_CFLAGS = ["-O2", "-Wall", "-Wextra"]
+sys.path.insert(0, REPO_DIR)
+# The C sources ship with the package (umlskas/workloads/); umlskas.bench builds them into
+# the per-user cache with these flags.
+from umlskas.bench import GUEST_CFLAGS, TRACER_CFLAGS, BuildError  # noqa: E402
+from umlskas.bench import build_c as _build_c  # noqa: E402
 
 NATIVE, FLOOR, UMLSKAS = "native", "C floor (SYSEMU)", "umlskas SKAS"
 
@@ -49,27 +49,15 @@ NATIVE, FLOOR, UMLSKAS = "native", "C floor (SYSEMU)", "umlskas SKAS"
 
 
 def build_c(cc, name, flags):
-    """Compile bench/NAME.c into bench/.build/NAME unless it is fresh (same source, same
-    command); returns the executable's path."""
-    os.makedirs(BUILD_DIR, exist_ok=True)
-    src = os.path.join(BENCH_DIR, name + ".c")
-    exe = os.path.join(BUILD_DIR, name)
-    cmd = [cc] + flags + ["-o", exe, src]
-    stamp = exe + ".cmd"
-    fresh = (os.path.exists(exe) and os.path.exists(stamp)
-             and os.path.getmtime(exe) >= os.path.getmtime(src)
-             and open(stamp).read() == " ".join(cmd))
-    if not fresh:
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        if r.returncode != 0:
-            raise SystemExit("bench: build failed: %s\n%s" % (" ".join(cmd), r.stderr))
-        with open(stamp, "w") as f:
-            f.write(" ".join(cmd))
-    return exe
+    """The executable of umlskas/workloads/NAME.c, built into the cache on first use."""
+    try:
+        return _build_c(cc, name, flags)
+    except BuildError as e:
+        raise SystemExit("bench: %s" % e)
 
 
 def build(cc):
-    """Compile the guest and the C floor into bench/.build/ when sources or flags change."""
+    """The guest and the C floor, built on first use."""
     return {name: build_c(cc, name, flags)
             for name, flags in (("getpid_loop", GUEST_CFLAGS), ("sysemu_floor", TRACER_CFLAGS))}
 

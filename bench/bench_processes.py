@@ -5,8 +5,8 @@ Three workloads, each run natively and under umlskas in one run, with interleave
 (each round runs every workload x mechanism once, order rotated, so drift on the VM hits
 all of them alike):
 
-  fork+exec+wait   bench/.build/fork_exec_loop N tiny_exit   per-iteration cost (slope)
-  pipe round trip  bench/.build/pipe_pingpong N              per-round-trip cost (slope)
+  fork+exec+wait   fork_exec_loop N tiny_exit                per-iteration cost (slope)
+  pipe round trip  pipe_pingpong N                           per-round-trip cost (slope)
   shell loop       busybox sh -c 'i=0; while [ $i -lt 200 ]; do /bin/true; ...'
                    and the same with the host's /bin/sh      wall time (median of rounds)
 
@@ -34,7 +34,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_getpid import (BENCH_DIR, BUILD_DIR, GUEST_CFLAGS, REPO_DIR, build_c,  # noqa: E402
+from bench_getpid import (GUEST_CFLAGS, REPO_DIR, build_c,  # noqa: E402
                           Mechanism, RunFailed, umlskas_env)
 
 NATIVE, UMLSKAS = "native", "umlskas"
@@ -57,7 +57,7 @@ TARGET_MS = 1.0
 
 
 def build(cc):
-    """Compile the three guests into bench/.build/ when a source or the flags change."""
+    """The three guests, built on first use (umlskas/workloads/ into the per-user cache)."""
     return {name: build_c(cc, name, flags)
             for name, flags in (("tiny_exit", GUEST_CFLAGS), ("fork_exec_loop", LIBC_STATIC_CFLAGS),
                                 ("pipe_pingpong", LIBC_STATIC_CFLAGS))}

@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 
 # The Python API (umlskas.api), imported on first use: importing umlskas stays cheap.
 _API_NAMES = frozenset({"run", "Sandbox", "Result", "Changes", "FileChange", "UmlskasError",
+                        "StartError",
                         "Bind", "Tmpfs", "Overlay",
                         "ProgramNotFound", "Timeout", "KernelFault"})
 

@@ -4,7 +4,7 @@
     r = umlskas.run(["./prog", "arg"], trace=True, timeout=30)
     r.returncode, r.stdout, r.stderr       # as subprocess.run gives them
     [c["name"] for c in r.syscalls]        # the structured trace (--trace-json records)
-    r.changes.created                      # files the run created in the watched directories
+    r.changes.created                      # what the run created (guest paths, from the kernel)
     r.stats["syscalls"]["openat"]          # counts by name, CPU and wall times
 
 Every run is a separate `python -m umlskas run` process: the kernel pins its CPU and
@@ -26,7 +26,7 @@ import tempfile
 import time
 
 __all__ = ["run", "Sandbox", "Result", "Changes", "FileChange", "Bind", "Tmpfs", "Overlay",
-           "UmlskasError",
+           "UmlskasError", "StartError",
            "ProgramNotFound", "Timeout", "KernelFault"]
 
 KERNEL_FAULT_STATUS = 125
@@ -43,6 +43,11 @@ class UmlskasError(Exception):
     def __init__(self, message, result=None):
         super().__init__(message)
         self.result = result
+
+
+class StartError(UmlskasError):
+    """umlskas could not start the run (exit status 125 with its own message): a working
+    directory the mounts hide, a bad root, a missing bind source."""
 
 
 class ProgramNotFound(UmlskasError):
@@ -119,14 +124,14 @@ def mount_options(mounts, root=None, sandbox=False):
 
 @dataclasses.dataclass(frozen=True)
 class FileChange:
-    """A file created, modified or deleted under a watched directory or in a writable
-    layer (a tmpfs or an overlay's upper layer) of the guest's file tree."""
+    """A file or directory the guest created, modified or deleted (from the kernel's
+    change journal), or one a `watch` snapshot found changed."""
 
     kind: str           # "created", "modified" or "deleted"
-    path: str           # absolute host path (for a layer: the file in the layer)
-    relpath: str        # relative to its watched directory or mount point
-    root: str           # the watched directory, or the mount point in the guest
-    guest: str = None   # the path the guest saw (layers), else None
+    path: str           # the host path of its data (a tmpfs or overlay file: in the layer)
+    relpath: str        # relative to root
+    root: str           # the guest's cwd or the mount point it is under (watch: the dir)
+    guest: str = None   # the path the guest saw (None for a watch snapshot's)
     content: bytes = dataclasses.field(default=None, repr=False, compare=False)
 
     def read(self) -> bytes:
@@ -136,6 +141,8 @@ class FileChange:
             raise FileNotFoundError(self.guest or self.path)
         if self.content is not None:
             return self.content
+        if self.path is None:
+            raise FileNotFoundError(f"{self.guest}: its data is not reachable from the host")
         with open(self.path, "rb") as f:
             return f.read()
 
@@ -145,13 +152,15 @@ class FileChange:
 
 @dataclasses.dataclass
 class Changes:
-    """created/modified/deleted files of a run: in the writable layers of its file tree
-    (tmpfs mounts, overlay uppers; by guest path) and in the watched host directories
-    (a before/after snapshot of them)."""
+    """created/modified/deleted files of a run, by guest path, as the kernel recorded
+    its own writes (nothing of the host tree is listed); plus, with `watch`, what a
+    before/after snapshot of those host directories found. complete is False if the
+    guest changed more paths than the kernel's journal keeps (100000)."""
 
     created: list = dataclasses.field(default_factory=list)
     modified: list = dataclasses.field(default_factory=list)
     deleted: list = dataclasses.field(default_factory=list)
+    complete: bool = True
 
     def __iter__(self):
         return iter(self.created + self.modified + self.deleted)
@@ -207,66 +216,86 @@ def diff_snapshots(before, after):
     return changes
 
 
-def layer_changes(layers_dir, before):
-    """Changes in the writable layers of a run (see Vfs.write_manifest): `before` is
-    snapshot([layers_dir]) taken before the run."""
-    try:
-        with open(os.path.join(layers_dir, "mounts.json"), encoding="utf-8") as f:
-            layers = json.load(f)
-    except (OSError, ValueError):
-        return Changes()
-    after = snapshot([layers_dir])
-    keys = sorted(after.keys() | before.keys())
+def journal_changes(journal, roots, identity, read_content=False):
+    """Changes from the kernel's change journal ({guest path: [kind, host path]}, see
+    umlskas/kernel/changes.py). roots: guest directories (the cwd, mount points) a
+    change's relpath is taken against, the deepest holding it; identity: the guest's
+    tree is the host's (no mount options), so a guest path is also the host path.
+    read_content: keep regular files' data now (their layer goes when the run ends)."""
     changes = Changes()
-    for layer in layers:
-        top = os.path.relpath(layer["dir"], layers_dir)
-        point = layer["point"].rstrip("/")
-        lower = layer.get("lower")
-        for key in keys:
-            rel_in = os.path.relpath(key[1], top)
-            if rel_in.startswith(".."):
-                continue
-            if key in before and key in after and before[key] == after[key]:
-                continue
-            host = os.path.join(layers_dir, key[1])
-            head, name = os.path.split(rel_in)
-            if name.startswith(".wh."):
-                if key in after and name != ".wh..wh..opq":
-                    rel = os.path.join(head, name[4:])
-                    changes.deleted.append(FileChange("deleted", host, rel, point or "/",
-                                                      f"{point}/{rel}"))
-                continue
-            guest = f"{point}/{rel_in}"
-            if key not in after:
-                if lower is None or not os.path.lexists(os.path.join(lower, rel_in)):
-                    changes.deleted.append(FileChange("deleted", host, rel_in, point or "/",
-                                                      guest))
-                continue
-            in_lower = lower is not None and os.path.lexists(os.path.join(lower, rel_in))
-            kind = "modified" if key in before or in_lower else "created"
-            if in_lower and key not in before and _same_file(os.path.join(lower, rel_in), host):
-                continue            # copied up (opened for writing) but not changed
-            content = None
-            if os.path.isfile(host) and not os.path.islink(host):
+    roots = sorted({r.rstrip("/") or "/" for r in roots}, key=len, reverse=True)
+    for guest in sorted(journal):
+        if guest == "":
+            changes.complete = False        # the journal overflowed (changes.py)
+            continue
+        kind, host = journal[guest]
+        if kind not in ("created", "modified", "deleted"):
+            continue
+        root = next((r for r in roots if guest == r or guest.startswith(r.rstrip("/") + "/")),
+                    "/")
+        rel = "." if guest == root else os.path.relpath(guest, root)
+        host = host or (guest if identity else None)
+        content = None
+        if read_content and kind != "deleted" and host and os.path.isfile(host) \
+                and not os.path.islink(host):
+            try:
                 with open(host, "rb") as f:
                     content = f.read()
-            getattr(changes, kind).append(FileChange(kind, host, rel_in, point or "/", guest,
-                                                     content))
+            except OSError:
+                pass
+        getattr(changes, kind).append(FileChange(kind, host, rel, root, guest, content))
     return changes
 
 
-def _same_file(a, b):
-    try:
-        sa, sb = os.lstat(a), os.lstat(b)
-        if (sa.st_mode, sa.st_size, sa.st_uid, sa.st_gid) != (sb.st_mode, sb.st_size,
-                                                            sb.st_uid, sb.st_gid):
-            return False
-        if os.path.islink(a):
-            return os.readlink(a) == os.readlink(b)
-        with open(a, "rb") as fa, open(b, "rb") as fb:
-            return fa.read() == fb.read()
-    except OSError:
-        return False
+def _merge(*all_changes):
+    out = Changes()
+    for c in all_changes:
+        out.created += c.created
+        out.modified += c.modified
+        out.deleted += c.deleted
+        out.complete = out.complete and c.complete
+    return out
+
+
+def private_tempdir(prefix="umlskas-api-"):
+    """A directory for the API's own files (trace, stats, layers) that no guest sees:
+    the guest's /dev (and so /dev/shm) is the kernel's own, the host's /dev/shm is not
+    in its view. (Elsewhere, a file of ours in /tmp would show in the guest's /tmp.)"""
+    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    return tempfile.mkdtemp(prefix=prefix, dir=base)
+
+
+def hidden_cwd(cwd, mounts, root=None):
+    """Why the mounts hide the guest's working directory cwd, or None. The last mount
+    whose point holds cwd decides: a tmpfs is empty (only its own point exists), a bind
+    or overlay shows its host directory."""
+    def holds(point):
+        point = point.rstrip("/") or "/"
+        return cwd == point or cwd.startswith(point.rstrip("/") + "/")
+    cover = None
+    for m in mounts or ():
+        point = getattr(m, "guest", None) or (os.path.abspath(os.fspath(m.host))
+                                              if hasattr(m, "host") else None)
+        if isinstance(m, (Bind, Tmpfs, Overlay)) and point and holds(point):
+            cover = (m, point.rstrip("/") or "/")
+    if cover is None:
+        if root is not None and not os.path.isdir(os.path.join(os.path.abspath(root),
+                                                               cwd.lstrip("/"))):
+            return f"cwd {cwd!r} does not exist under root {os.fspath(root)!r}"
+        return None
+    m, point = cover
+    if isinstance(m, Tmpfs):
+        if cwd == point:
+            return None
+        return (f"cwd {cwd!r} is hidden in the guest by {m!r} (an empty tmpfs mounted over "
+                f"it): give a cwd outside it (or the tmpfs itself), or a Bind of the "
+                f"directory after the Tmpfs")
+    rel = cwd[len(point):].lstrip("/")
+    host = os.path.join(os.path.abspath(os.fspath(m.host)), rel)
+    if not os.path.isdir(host):
+        return (f"cwd {cwd!r} is hidden in the guest by {m!r}: {host!r} is not a "
+                f"directory on the host")
+    return None
 
 
 # ---------------------------------------------------------------- results
@@ -281,7 +310,7 @@ class Result:
     stderr: bytes
     syscalls: list              # one dict per syscall (trace=True): tid, tgid, nr, name,
                                 # args, result, errno, start_ns, duration_ns
-    changes: Changes            # files created/modified/deleted in the watched host dirs
+    changes: Changes            # what the guest created/modified/deleted, by guest path
     stats: dict                 # syscall counts, errors, stops, wall and CPU times
     mode: str = "skas"
 
@@ -388,24 +417,28 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
     """Run argv under umlskas in a subprocess and return a Result.
 
     mode: "skas" or "tt".  env: the guest's whole environment (default: ours).
-    cwd: the guest's working directory (default: ours).  input: bytes for its stdin
-    (default: /dev/null).  timeout: seconds; on expiry umlskas gets SIGTERM then
-    SIGKILL, its stubs die with it, and Timeout is raised.
-    deterministic/seed: `umlskas run --deterministic --seed N`.
+    cwd: the guest's working directory, a path in the guest's view (default: ours);
+    StartError if the mounts hide it (a Tmpfs over it, a Bind of a directory lacking
+    it).  input: bytes for its stdin (default: /dev/null).  timeout: seconds; on
+    expiry umlskas gets SIGTERM then SIGKILL, its stubs die with it, and Timeout is
+    raised.  deterministic/seed: `umlskas run --deterministic --seed N`.
     trace: False, True (record every syscall in Result.syscalls and count them in
     Result.stats) or a filter as `--trace=` takes ("%file,write").
-    watch: host directories whose files are snapshotted before and after the run
-    (default: the cwd and every read-write Bind); Result.changes lists what was created,
-    modified or deleted in them, besides what changed in the writable layers.
+    Result.changes: what the guest created, modified and deleted, by guest path, as
+    the kernel recorded its own writes (a run with cwd "/" lists only those; nothing
+    of the host tree is scanned).  watch: host directories to also snapshot before and
+    after the run (changes made there by anything else, e.g. a host process the guest
+    talked to), default none.
     mounts: a list of Bind(host, guest, readonly), Tmpfs(guest), Overlay(host, guest)
     (or `umlskas run` option strings such as "--tmpfs /work"), applied in order;
     root: a host directory to see as /; sandbox: the --sandbox preset (the host's /
-    read-only through an overlay, private /tmp).  What the guest wrote to tmpfs
-    mounts and overlays is in Result.changes (by guest path, with the content).
+    read-only through an overlay, private /tmp).  The data of a file the guest wrote
+    in a tmpfs or an overlay is kept in its FileChange (the layers go with the run).
     layers_dir: keep the writable layers there (Sandbox does, so its runs share them).
     net: "host" or "none" (`--net`): AF_INET sockets are the host's, or refused.
-    check_errors: raise ProgramNotFound (exit 127/126 with umlskas' own message) and
-    KernelFault (exit 125 with the kernel's bug report) instead of returning.
+    check_errors: raise ProgramNotFound (exit 127/126 with umlskas' own message),
+    StartError (125: umlskas could not start the run) and KernelFault (exit 125 with
+    the kernel's bug report) instead of returning.
     """
     tree = mount_options(mounts, root, sandbox)
     if isinstance(argv, str):
@@ -414,18 +447,18 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
     if not argv:
         raise ValueError("argv is empty")
     cwd = os.path.abspath(os.fspath(cwd) if cwd is not None else os.getcwd())
-    if watch is None:
-        # The cwd, and every read-write bind mount: the host directories a run can change.
-        watch = [cwd] + [os.path.abspath(os.fspath(m.host)) for m in mounts or ()
-                         if isinstance(m, Bind) and not m.readonly and os.path.isdir(m.host)]
-    watch = [os.fspath(w) for w in watch]
+    if layers_dir is None and not sandbox:
+        why = hidden_cwd(cwd, mounts, root)
+        if why is not None:
+            raise StartError(f"umlskas.run: {why}")
+    watch = [os.fspath(w) for w in watch or ()]
     if input is not None and isinstance(input, str):
         input = input.encode()
 
-    fd, trace_path = tempfile.mkstemp(prefix="umlskas-trace-", suffix=".jsonl")
-    os.close(fd)
-    fd, stats_path = tempfile.mkstemp(prefix="umlskas-stats-", suffix=".json")
-    os.close(fd)
+    # Our own files live where no guest sees them (not in its /tmp).
+    own = private_tempdir()
+    trace_path = os.path.join(own, "trace.jsonl")
+    stats_path = os.path.join(own, "stats.json")
     cmd = [sys.executable, "-m", "umlskas", "run", "--mode", mode, "--cwd", cwd,
            "--stats-json", stats_path]
     if trace:
@@ -434,58 +467,58 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
             cmd += ["--trace-filter", trace]
     if deterministic:
         cmd += ["--deterministic", "--seed", str(seed or 0)]
-    own_layers = None
+    own_layers = False
     if tree and layers_dir is None:
-        layers_dir = own_layers = tempfile.mkdtemp(prefix="umlskas-layers-")
+        layers_dir = os.path.join(own, "layers")
+        os.mkdir(layers_dir)
+        own_layers = True
     if tree:
         cmd += [*tree, "--layers-dir", layers_dir]
     if net is not None:
         cmd += ["--net", net]
     cmd += [*extra_args, "--", *argv]
 
-    before = snapshot(watch)
-    layers_before = snapshot([layers_dir]) if tree else None
+    before = snapshot(watch) if watch else None
     t0 = time.perf_counter()
     timed_out = False
     strays = []
     try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=dict(env) if env is not None else None,
-                                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            stdout, stderr = proc.communicate(input, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            strays = _kill_tree(proc)
-            stdout, stderr = proc.communicate()
-        except BaseException:
-            _kill_tree(proc)
-            raise
-        wall = time.perf_counter() - t0
-        records = _read_trace(trace_path) if trace else []
-        try:
-            with open(stats_path, encoding="utf-8") as f:
-                kernel_stats = json.load(f)
-        except (OSError, ValueError):
-            kernel_stats = {}
-    finally:
-        for path in (trace_path, stats_path):
+            # The guest's cwd may exist only in its view (a mount point): umlskas itself
+            # starts in ours, which its relative mount sources were taken against.
+            proc = subprocess.Popen(cmd, env=dict(env) if env is not None else None,
+                                    stdin=subprocess.PIPE if input is not None
+                                    else subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
-    changes = diff_snapshots(before, snapshot(watch))
-    ours = tuple(p for p in (layers_dir + "/" if tree else None, trace_path, stats_path) if p)
-    changes = Changes(*([c for c in kind if not c.path.startswith(ours)]
-                        for kind in (changes.created, changes.modified, changes.deleted)))
-    if tree:
-        try:
-            layered = layer_changes(layers_dir, layers_before)
+                stdout, stderr = proc.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                strays = _kill_tree(proc)
+                stdout, stderr = proc.communicate()
+            except BaseException:
+                _kill_tree(proc)
+                raise
+            wall = time.perf_counter() - t0
+            records = _read_trace(trace_path) if trace else []
+            try:
+                with open(stats_path, encoding="utf-8") as f:
+                    kernel_stats = json.load(f)
+            except (OSError, ValueError):
+                kernel_stats = {}
+            roots = [cwd] + [p for p in (getattr(m, "guest", None) or getattr(m, "host", None)
+                                         for m in mounts or () if not isinstance(m, str)) if p]
+            changes = journal_changes(kernel_stats.pop("changes", None) or {},
+                                      [os.path.abspath(os.fspath(r)) for r in roots],
+                                      identity=not tree and not extra_args,
+                                      read_content=own_layers)
         finally:
-            if own_layers is not None:
-                shutil.rmtree(own_layers, ignore_errors=True)
-        changes = Changes(layered.created + changes.created, layered.modified + changes.modified,
-                          layered.deleted + changes.deleted)
+            shutil.rmtree(own, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(own, ignore_errors=True)
+        raise
+    if watch:
+        changes = _merge(changes, diff_snapshots(before, snapshot(watch)))
     result = Result(argv, proc.returncode, stdout, stderr, records, changes,
                     _make_stats(records, kernel_stats, wall, bool(trace)), mode)
     if timed_out:
@@ -511,6 +544,11 @@ def _check(result):
         at = err.find(marker)
         if at >= 0:
             raise KernelFault(err[at + len(marker):].strip(), result)
+        lines = err.strip().splitlines()
+        if lines and lines[-1].startswith("umlskas: "):
+            # umlskas' own one-line reason for not starting (a hidden working
+            # directory, a missing mount source): not a status of the guest.
+            raise StartError(lines[-1], result)
 
 
 # ---------------------------------------------------------------- sandbox
@@ -535,7 +573,7 @@ class Sandbox:
         self._layers = None
         if self.mounts or root is not None or sandbox:
             # One set of writable layers for all runs: one filesystem view.
-            self._layers = tempfile.mkdtemp(prefix="umlskas-layers-")
+            self._layers = private_tempdir("umlskas-layers-")
         if cwd is None:
             self._scratch = tempfile.TemporaryDirectory(prefix="umlskas-sandbox-")
             cwd = self._scratch.name
@@ -594,8 +632,18 @@ class Sandbox:
 
 # ---------------------------------------------------------------- --verify
 
+DIRENT_CALLS = ("getdents", "getdents64")
+
+
 def _comparable(record):
-    return {k: v for k, v in record.items() if k not in ("start_ns", "duration_ns")}
+    """A trace record without what two equal runs may not share: its timing, and the
+    dirent bytes getdents returned (they carry the host's inode numbers, d_ino, which
+    fresh copy-on-write layers give anew each run; the names read show in what the
+    program does next)."""
+    out = {k: v for k, v in record.items() if k not in ("start_ns", "duration_ns")}
+    if out.get("name") in DIRENT_CALLS and len(out.get("args") or ()) > 1:
+        out["args"] = [out["args"][0], "<dirents>", *out["args"][2:]]
+    return out
 
 
 def first_difference(a, b):
@@ -619,11 +667,51 @@ def first_difference(a, b):
     return None
 
 
+COPY_ON_WRITE_NOTE = ("each run sees the files through its own copy-on-write layer "
+                      "(--sandbox; a --bind is an --overlay), so both start from the same state")
+
+
+def copy_on_write_options(tree):
+    """The tree options of a --verify run: what the first run writes must not be what the
+    second one starts from. --sandbox (the host's / through an in-memory overlay, a
+    private /tmp), every directory --bind as an --overlay, an --overlay's own UPPER
+    directory dropped (an in-memory one per run), --writable-cwd dropped. ValueError
+    for a --bind of a file, which no layer can cover."""
+    out, i = [], 0
+    while i < len(tree):
+        opt = tree[i]
+        if opt in ("--sandbox", "--writable-cwd"):
+            i += 1
+            continue
+        value = tree[i + 1]
+        i += 2
+        if opt == "--bind":
+            host, _, guest = value.partition(":")
+            host = os.path.abspath(host)
+            if not os.path.isdir(host):
+                raise ValueError(f"--verify: --bind {value}: a file bound read-write cannot "
+                                 f"get a copy-on-write layer per run; use --ro-bind")
+            out += ["--overlay", f"{host}:{guest or host}"]
+        elif opt == "--overlay":
+            host, _, rest = value.partition(":")
+            guest = rest.partition(":")[0]
+            out += ["--overlay", f"{host}:{guest}" if guest else host]
+        else:
+            out += [opt, value]
+    return ["--sandbox"] + out
+
+
 def verify_cli(argv, *, env, cwd, mode, deterministic, seed, trace=None, extra=()):
-    """`umlskas run --verify`: run twice, pass the first run's output through, exit 1 with
-    the first difference if the runs differ; else the guest's status."""
+    """`umlskas run --verify`: run twice, each over its own copy-on-write layer (see
+    copy_on_write_options), pass the first run's output through, exit 1 with the first
+    difference if the runs differ; else the guest's status."""
+    try:
+        extra = copy_on_write_options(list(extra))
+    except ValueError as e:
+        sys.stderr.write(f"umlskas: {e}\n")
+        return 2
     options = dict(env=env, cwd=cwd, mode=mode, deterministic=deterministic, seed=seed,
-                   trace=trace or True, watch=[], check_errors=False, extra_args=extra)
+                   trace=trace or True, check_errors=False, extra_args=extra)
     first = run(argv, **options)
     second = run(argv, **options)
     sys.stdout.buffer.write(first.stdout)

@@ -15,8 +15,10 @@ median, the min-max spread, the ratio to native and to SKAS, ptrace stops per gu
 syscall and context switches per guest syscall split tracer/tracee.  docs/benchmarks.md
 explains the method and records a full run.
 
-The C workloads live in bench/ (the repository checkout); they are built into
-bench/.build/ with the same helpers as bench/bench_getpid.py and bench/bench_processes.py.
+The C workloads ship with the package (umlskas/workloads/*.c) and are built on first use
+into a per-user cache ($UMLSKAS_CACHE_DIR, else $XDG_CACHE_HOME/umlskas, else
+~/.cache/umlskas), one file per source, flags and compiler, renamed into place when
+complete: a checkout and an installed package build the same programs the same way.
 """
 
 import hashlib
@@ -35,37 +37,93 @@ import threading
 import time
 
 PKG_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_DIR = os.path.dirname(PKG_DIR)
-BENCH_DIR = os.path.join(REPO_DIR, "bench")
-BUILD_DIR = os.path.join(BENCH_DIR, ".build")
+IMPORT_ROOT = os.path.dirname(PKG_DIR)          # the directory `import umlskas` finds us in
+WORKLOADS_DIR = os.path.join(PKG_DIR, "workloads")
 
-# The two historic scripts stay the single source of the build flags, the failure type and
-# the shell loop; we import them rather than copy them.
-if BENCH_DIR not in sys.path:
-    sys.path.insert(0, BENCH_DIR)
-try:
-    from bench_getpid import (GUEST_CFLAGS, TRACER_CFLAGS, RunFailed,  # noqa: E402
-                              build_c, default_guest_python)
-    from bench_processes import LIBC_STATIC_CFLAGS, SHELL_SCRIPT  # noqa: E402
-except ImportError:        # an installed umlskas without its checkout: keep the pure parts usable
-    GUEST_CFLAGS = ["-O2", "-Wall", "-Wextra", "-static", "-nostdlib", "-ffreestanding",
-                    "-fno-stack-protector", "-fno-pie", "-no-pie", "-Wl,--build-id=none"]
-    TRACER_CFLAGS = ["-O2", "-Wall", "-Wextra"]
-    LIBC_STATIC_CFLAGS = ["-O2", "-Wall", "-Wextra", "-static"]
-    SHELL_SCRIPT = 'i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done'
+GUEST_CFLAGS = ["-O2", "-Wall", "-Wextra", "-static", "-nostdlib", "-ffreestanding",
+                "-fno-stack-protector", "-fno-pie", "-no-pie", "-Wl,--build-id=none"]
+TRACER_CFLAGS = ["-O2", "-Wall", "-Wextra"]
+# fork_exec_loop, pipe_pingpong and micro_ops use glibc; static so the guest needs no
+# dynamic loader and the numbers are about the syscalls, not ld.so.
+LIBC_STATIC_CFLAGS = ["-O2", "-Wall", "-Wextra", "-static"]
+SHELL_SCRIPT = 'i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done'
 
-    class RunFailed(Exception):
-        def __init__(self, argv, why, stderr=""):
-            tail = "\n".join(stderr.strip().splitlines()[-8:])
-            super().__init__("%s: %s%s" % (shlex.join(argv), why, ("\n" + tail) if tail else ""))
-            self.argv, self.why, self.stderr_tail = argv, why, tail
 
-    def default_guest_python():
-        return os.path.realpath("/usr/bin/python3") if os.path.exists("/usr/bin/python3") \
-            else sys.executable
+class RunFailed(Exception):
+    def __init__(self, argv, why, stderr=""):
+        tail = "\n".join(stderr.strip().splitlines()[-8:])
+        super().__init__("%s: %s%s" % (shlex.join(argv), why, ("\n" + tail) if tail else ""))
+        self.argv, self.why, self.stderr_tail = argv, why, tail
 
-    def build_c(cc, name, flags):
-        raise SystemExit("umlskas bench needs the bench/ directory of a umlskas checkout")
+
+class BuildError(Exception):
+    """A workload could not be compiled (no compiler, or the compiler failed)."""
+
+
+def default_guest_python():
+    # A real ELF, not a pyenv shim script: the guest must be a binary umlskas can load.
+    for p in ("/usr/bin/python3", os.path.realpath(sys.executable)):
+        if os.path.exists(p):
+            return os.path.realpath(p)
+    return sys.executable
+
+
+def cache_dir():
+    """The per-user directory the workloads are built into."""
+    explicit = os.environ.get("UMLSKAS_CACHE_DIR")
+    if explicit:
+        return os.path.join(explicit, "bench")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "umlskas", "bench")
+
+
+_compiler_ids = {}
+
+
+def compiler_id(cc):
+    """The compiler's resolved path and first --version line: part of the cache key, so a
+    different or upgraded compiler builds anew."""
+    if cc not in _compiler_ids:
+        path = shutil.which(cc)
+        if path is None:
+            raise BuildError("no C compiler %r (set CC, or install gcc)" % cc)
+        try:
+            out = subprocess.run([path, "--version"], capture_output=True, text=True,
+                                 timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise BuildError("%s --version: %s" % (cc, e))
+        _compiler_ids[cc] = "%s\n%s" % (os.path.realpath(path), (out.splitlines() or [""])[0])
+    return _compiler_ids[cc]
+
+
+def build_c(cc, name, flags, src_dir=WORKLOADS_DIR, out_dir=None):
+    """The executable of src_dir/NAME.c built with flags: cached under cache_dir() by a hash
+    of the source, the flags and the compiler; compiled to a temporary name and renamed
+    into place, so concurrent first uses never see half a file."""
+    src = os.path.join(src_dir, name + ".c")
+    with open(src, "rb") as f:
+        source = f.read()
+    key = hashlib.sha256(b"\0".join([source, " ".join(flags).encode(),
+                                      compiler_id(cc).encode()])).hexdigest()[:16]
+    out_dir = out_dir or cache_dir()
+    exe = os.path.join(out_dir, "%s-%s" % (name, key))
+    if os.path.isfile(exe) and os.access(exe, os.X_OK):
+        return exe
+    os.makedirs(out_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".%s-" % name, dir=out_dir)
+    os.close(fd)
+    try:
+        cmd = [cc] + flags + ["-o", tmp, src]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise BuildError("build failed: %s\n%s" % (shlex.join(cmd), r.stderr))
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, exe)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return exe
+
 
 SOURCES = {             # name: cflags
     "getpid_loop": GUEST_CFLAGS,
@@ -76,10 +134,17 @@ SOURCES = {             # name: cflags
     "fork_exec_loop": LIBC_STATIC_CFLAGS,
 }
 
+# Every name --only takes (checked before anything is built or run).
+WORKLOAD_NAMES = ("getpid", "write_null", "open_close", "pread4k", "mmap64k", "pipe_pingpong",
+                  "fork_exec", "python_pass", "busybox_sh", "sqlite", "ls_doc")
+MECHANISM_NAMES = ("native", "skas", "tt", "floor", "strace", "proot", "uml", "runsc")
+
 SQLITE_INSERTS = 3000
 QUICK_RUNSC = {"getpid", "fork_exec", "python_pass"}
+# --quick: the mechanisms that start slowly or run 6 stops per syscall measure a few
+# workloads only, so that the whole run stays near a minute on 2 vCPUs.
 QUICK_ONLY = {"runsc": QUICK_RUNSC, "proot": {"getpid", "fork_exec"},
-              "strace": {"getpid", "fork_exec"}}
+              "strace": {"getpid", "fork_exec"}, "tt": {"getpid", "fork_exec", "python_pass"}}
 TRACED_MIN_LOOP_S = 0.1
 SHELL_FORKS = 200
 
@@ -95,6 +160,12 @@ def summarize(samples):
     med = statistics.median(s)
     return {"median": med, "min": min(s), "max": max(s), "n": len(s),
             "spread_pct": (100.0 * (max(s) - min(s)) / med) if med else None}
+
+
+def clamp_below_zero(samples):
+    """(samples with every negative number replaced by 0, how many were negative)."""
+    below = sum(1 for x in samples if x is not None and x < 0)
+    return [x if x is None or x >= 0 else 0.0 for x in samples], below
 
 
 def ratio(value, base):
@@ -187,7 +258,7 @@ def detect_uml(which=shutil.which):
 
 
 def build(cc="cc", names=SOURCES):
-    """Compile the C workloads into bench/.build/ when a source or its flags change."""
+    """The C workloads' executables, built into the cache on first use."""
     return {name: build_c(cc, name, SOURCES[name]) for name in names}
 
 
@@ -339,14 +410,10 @@ def make_workloads(exes, which=shutil.which):
                        skip=None if bb else "busybox not installed"))
     sq = which("sqlite3")
     if sq:
-        sql = os.path.join(BUILD_DIR, "inserts.sql")
         text = "CREATE TABLE t(i INTEGER PRIMARY KEY, s TEXT);\n" + "".join(
             "INSERT INTO t VALUES(%d, 'row %d');\n" % (i, i) for i in range(SQLITE_INSERTS)) \
             + "SELECT count(*) FROM t;\n"
-        os.makedirs(BUILD_DIR, exist_ok=True)
-        if not os.path.exists(sql) or open(sql).read() != text:
-            with open(sql, "w") as f:
-                f.write(text)
+        sql = cached_file("inserts.sql", text)
         works.append(Macro("sqlite", "sqlite3 :memory: %d inserts" % SQLITE_INSERTS,
                            [sq, ":memory:", ".read %s" % sql]))
     else:
@@ -355,9 +422,26 @@ def make_workloads(exes, which=shutil.which):
     return works
 
 
+def cached_file(name, text, mode=0o644):
+    """A file of the cache holding text (named by its hash), written once, atomically."""
+    d = cache_dir()
+    key = hashlib.sha256(text.encode()).hexdigest()[:16]
+    root, ext = os.path.splitext(name)
+    path = os.path.join(d, "%s-%s%s" % (root, key, ext))
+    if not os.path.exists(path):
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="." + root, dir=d)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    return path
+
+
 def umlskas_env(extra=None):
+    """The environment of umlskas runs: this umlskas (checkout or installed) first."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = REPO_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = IMPORT_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.pop("UMLSKAS_TT_STATS", None)
     env.update(extra or {})
     return env
@@ -379,13 +463,9 @@ exit 99
 
 def uml_wrapper(linux):
     """A wrap function booting UML around argv (one cached init script per command)."""
-    d = os.path.join(BUILD_DIR, "uml")
+    wrap_sh = cached_file("uml_wrap.sh", UML_WRAP, 0o755)
+    d = os.path.join(cache_dir(), "uml")
     os.makedirs(d, exist_ok=True)
-    wrap_sh = os.path.join(d, "uml_wrap.sh")
-    if not os.path.exists(wrap_sh) or open(wrap_sh).read() != UML_WRAP:
-        with open(wrap_sh, "w") as f:
-            f.write(UML_WRAP)
-        os.chmod(wrap_sh, 0o755)
 
     def wrap(argv):
         h = hashlib.sha1(shlex.join(argv).encode()).hexdigest()[:12]
@@ -405,9 +485,9 @@ def make_mechanisms(exes, which=shutil.which, probe=True):
     mechs = [
         Mech("native", "native", lambda g: g, top_is_guest=True),
         Mech("skas", "umlskas SKAS", lambda g: py + ["--"] + g, env=umlskas_env(),
-             cwd=REPO_DIR, stops=1.0),
+             stops=1.0),
         Mech("tt", "umlskas TT", lambda g: py + ["--mode", "tt", "--"] + g,
-             env=umlskas_env({"UMLSKAS_TT_STATS": "1"}), cwd=REPO_DIR, tt=True),
+             env=umlskas_env({"UMLSKAS_TT_STATS": "1"}), tt=True),
         Mech("floor", "C SYSEMU floor", lambda g: [exes["sysemu_floor"]] + g, stops=1.0,
              only={"getpid"}, note="getpid/exit only"),
     ]
@@ -572,7 +652,12 @@ def finish(works, mechs, res):
             cell = row.get(m.key)
             if not cell or cell["status"] != "ok":
                 continue
-            st = summarize(cell["samples"])
+            # A slope below 0 is noise: two process start-ups differing by more than the
+            # whole loop costs.  The table shows it as 0 and says so in a note.
+            samples, below = clamp_below_zero(cell["samples"])
+            if below:
+                cell["samples_below_zero"] = below
+            st = summarize(samples)
             if not st:
                 cell.update(status="failed", reason="no samples")
                 continue
@@ -584,11 +669,11 @@ def finish(works, mechs, res):
             if m.tt and tt_pairs:
                 stops = statistics.median(s / c for c, s in tt_pairs)
             cell["stops_per_syscall"] = stops
-            top = summarize(cell["cs_top"])
-            child = summarize(cell["cs_child"])
+            top = summarize(clamp_below_zero(cell["cs_top"])[0])
+            child = summarize(clamp_below_zero(cell["cs_child"])[0])
             if m.top_is_guest:
-                top, child = None, summarize([(a or 0) + (b or 0) for a, b in
-                                              zip(cell["cs_top"], cell["cs_child"])])
+                top, child = None, summarize(clamp_below_zero(
+                    [(a or 0) + (b or 0) for a, b in zip(cell["cs_top"], cell["cs_child"])])[0])
             cell["cs_tracer_per_syscall"] = ratio(top["median"], calls) if top and calls else None
             cell["cs_tracee_per_syscall"] = ratio(child["median"], calls) if child and calls else None
         base = row.get("native", {}).get("median")
@@ -642,6 +727,13 @@ def table(works, mechs, res, title=""):
                 lines.append("  " + format_row(name, res[w.key][m.key]))
         lines.append("-" * len(hdr))
     notes = ["%s *: %s" % (m.name, m.note) for m in mechs if m.note]
+    for w in works:
+        for m in mechs:
+            below = res[w.key].get(m.key, {}).get("samples_below_zero")
+            if below:
+                notes.append("%s / %s: %d of %d samples were below 0 (the per-op cost is "
+                             "within the start-up noise the slope subtracts) and count as 0"
+                             % (w.label, m.name, below, res[w.key][m.key].get("n", below)))
     lines += notes
     lines.append("stops/sc: ptrace stops per guest syscall (SKAS and C floor: 1 by construction, "
                  "strace: 2, TT: measured); cs/sc: context switches per guest syscall of the "
@@ -687,15 +779,39 @@ def plot(works, mechs, res, path):
 # Entry point
 
 
-def select(items, only, always=()):
-    """Keep the items whose key is named in `only` (plus `always`); all if nothing matches."""
-    if not only:
-        return items
-    keys = {i.key for i in items}
-    want = set(only) & keys
+def parse_only(only):
+    """The names of --only as a list; ValueError naming the valid ones for an unknown one."""
+    names = [s.strip() for s in (only or "").split(",") if s.strip()]
+    unknown = [n for n in names if n not in WORKLOAD_NAMES + MECHANISM_NAMES]
+    if unknown:
+        raise ValueError("unknown name%s %s; workloads: %s; mechanisms: %s"
+                         % ("s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown)),
+                            ", ".join(WORKLOAD_NAMES), ", ".join(MECHANISM_NAMES)))
+    return names
+
+
+def select(items, only, always=(), universe=None):
+    """The items named in `only` (plus `always`), or all of them if `only` names none of
+    `universe` (all names of this kind of item, available here or not; default: the
+    items' keys)."""
+    universe = {i.key for i in items} if universe is None else universe
+    want = set(only or ()) & set(universe)
     if not want:
         return items
     return [i for i in items if i.key in want or i.key in always]
+
+
+def plot_unavailable():
+    """Why --plot cannot work here (matplotlib missing), or None: checked before a run."""
+    import importlib.util
+    try:
+        missing = importlib.util.find_spec("matplotlib") is None
+    except (ImportError, ValueError):
+        missing = True
+    if missing:
+        return ("--plot needs matplotlib, which is not installed here: "
+                "pip install 'umlskas[plot]' (or pip install matplotlib)")
+    return None
 
 
 def run_bench(quick=False, json_path=None, plot_path=None, rounds=None, only=None, pin=True,
@@ -704,29 +820,38 @@ def run_bench(quick=False, json_path=None, plot_path=None, rounds=None, only=Non
     target = target or (0.035 if quick else 0.4)
     cc = cc or os.environ.get("CC", "cc")
     prog = Progress(0, enabled=not quiet)
-    if not os.path.isdir(BENCH_DIR):
-        raise SystemExit("bench: %s not found: umlskas bench runs from a source checkout" % BENCH_DIR)
+    try:
+        names = parse_only(only)
+    except ValueError as e:
+        raise SystemExit("bench: --only: %s" % e)
+    if plot_path and plot_unavailable():
+        raise SystemExit("bench: %s" % plot_unavailable())
     if shutil.which(cc) is None:
-        raise SystemExit("bench: no C compiler %r" % cc)
+        raise SystemExit("bench: no C compiler %r (set CC, or install gcc)" % cc)
     prefix = []
     if pin:
         if shutil.which("taskset") is None:
             raise SystemExit("bench: taskset not found (use --no-pin)")
         prefix = ["taskset", "-c", cpu]
-    names = [s.strip() for s in (only or "").split(",") if s.strip()]
-    exes = build(cc)
-    works = select(make_workloads(exes), names)
+    try:
+        exes = build(cc)
+    except (BuildError, OSError) as e:
+        raise SystemExit("bench: %s" % e)
+    works = select(make_workloads(exes), names, universe=WORKLOAD_NAMES)
+    if not works:
+        raise SystemExit("bench: --only: none of the workloads named can run on this machine")
     all_mechs = make_mechanisms(exes, probe=False)
-    mechs = select(all_mechs, names, always=("native", "skas"))
+    mechs = select(all_mechs, names, always=("native", "skas"), universe=MECHANISM_NAMES)
     if any(m.key == "uml" for m in mechs) and not next(m for m in mechs if m.key == "uml").skip:
         prog.log("probing User-mode Linux boot...")
         mechs = [m if m.key != "uml" else next(x for x in make_mechanisms(exes) if x.key == "uml")
                  for m in mechs]
     for m in mechs:
-        if quick and m.key in QUICK_ONLY and not m.skip:
-            # Keep --quick under a minute: the slow-starting peers run a few workloads.
+        if quick and m.key in QUICK_ONLY and not m.skip and m.key not in names:
+            # Keep --quick near half a minute: the slow mechanisms run a few workloads
+            # (all of them when --only names the mechanism).
             m.only = QUICK_ONLY[m.key]
-            m.only_reason = "--quick runs this peer only for %s (run without --quick)" \
+            m.only_reason = "--quick runs it only for %s (run without --quick)" \
                 % ", ".join(sorted(m.only))
     label = "pinned: taskset -c %s" % cpu if pin else "unpinned"
     prog.log("umlskas bench: %d workloads x %d mechanisms, %d rounds, %s, ~%.2f s per big run"
@@ -773,6 +898,12 @@ def main(argv=None):
     ap.add_argument("--only", metavar="NAMES")
     ap.add_argument("--no-pin", action="store_true")
     a = ap.parse_args(argv)
+    try:
+        parse_only(a.only)
+    except ValueError as e:
+        ap.error("--only: %s" % e)
+    if a.plot and plot_unavailable():
+        ap.error(plot_unavailable())
     run_bench(quick=a.quick, json_path=a.json, plot_path=a.plot, rounds=a.rounds,
               only=a.only, pin=not a.no_pin)
 

@@ -85,6 +85,11 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
         mode.close()
         click.echo(f"umlskas: {e}", err=True)
         return 125
+    if info is not None:
+        # What the guest changes in its file tree, by guest path (the API's
+        # Result.changes, through --stats-json).
+        from .kernel.changes import journal
+        info["changes"] = journal(kernel)
     try:
         try:
             cwd = kernel.guest_dir(os.path.abspath(cwd))
@@ -155,7 +160,9 @@ class _RunCommand(click.Command):
 @click.option("--summary", is_flag=True,
               help="At exit, print a count/time/errors table per syscall to stderr (strace -c).")
 @click.option("--verify", is_flag=True,
-              help="Run twice; report the first difference in stdout or the trace, exit 1 if any.")
+              help="Run twice, each over its own copy-on-write view of the files (as "
+                   "--sandbox; a --bind becomes an --overlay), so both start from the same "
+                   "state; report the first difference in stdout or the trace, exit 1 if any.")
 @click.option("--deterministic", is_flag=True, help="Deterministic time, randomness and ids.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="The seed of --deterministic.")
@@ -223,7 +230,7 @@ def run(trace, trace_filter, trace_json, summary, verify, deterministic, seed, s
         from .api import verify_cli
         sys.exit(verify_cli([program, *args], env=env, cwd=cwd, mode=mode,
                             deterministic=deterministic, seed=seed, trace=trace_filter,
-                            extra=_tree_options(root_dir, binds, ro_binds, tmpfses, overlays,
+                            extra=_tree_options(sys.argv, root_dir, binds, ro_binds, tmpfses, overlays,
                                                 sandbox, writable_cwd, hostname, net)))
     import time
     from .kernel.errors import KernelBug
@@ -306,20 +313,22 @@ def _mount_args(argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox, wri
     return {"specs": specs, "root": root_dir, "sandbox": sandbox, "layers_dir": layers_dir}
 
 
-def _tree_options(root_dir, binds, ro_binds, tmpfses, overlays, sandbox, writable_cwd,
+def _tree_options(argv, root_dir, binds, ro_binds, tmpfses, overlays, sandbox, writable_cwd,
                   hostname, net=None):
-    """The same tree options again, for the runs --verify starts."""
-    out = []
-    if root_dir:
-        out += ["--root", root_dir]
-    for b in binds:
-        out += ["--bind", b]
-    for b in ro_binds:
-        out += ["--ro-bind", b]
-    for t in tmpfses:
-        out += ["--tmpfs", t]
-    for o in overlays:
-        out += ["--overlay", o]
+    """The same tree options again, in their command-line order (later mounts hide
+    earlier ones), for the runs --verify starts."""
+    out = ["--root", root_dir] if root_dir else []
+    by_option = {"--bind": list(binds), "--ro-bind": list(ro_binds),
+                 "--tmpfs": list(tmpfses), "--overlay": list(overlays)}
+    for arg in argv:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if name in by_option and by_option[name]:
+            out += [name, by_option[name].pop(0)]
+    for name, rest in by_option.items():
+        for value in rest:
+            out += [name, value]
     if sandbox:
         out.append("--sandbox")
     if writable_cwd:
@@ -374,12 +383,44 @@ def explain(mode, count, json_path, stub_ops, program, args):
     sys.exit(status if status >= 0 else 128 - status)
 
 
-@main.command()
-@click.option("--quick", is_flag=True, help="Short run (under a minute).")
+def _bench_only(ctx, param, value):
+    """--only: a usage error (exit 2) naming the valid names for an unknown one."""
+    from .bench import parse_only
+    try:
+        parse_only(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e))
+    return value
+
+
+def _bench_plot(ctx, param, value):
+    """--plot: a usage error before the run when matplotlib is missing."""
+    if value:
+        from .bench import plot_unavailable
+        why = plot_unavailable()
+        if why:
+            raise click.BadParameter(why)
+    return value
+
+
+@main.command(epilog="""\b
+--only names (comma-separated; workloads and mechanisms combine):
+  workloads:  getpid write_null open_close pread4k mmap64k pipe_pingpong fork_exec
+              python_pass busybox_sh sqlite ls_doc
+  mechanisms: native skas tt floor strace proot uml runsc
+  (native and skas always run: every ratio is taken against them)
+\b
+The C workloads are built on first use into $XDG_CACHE_HOME/umlskas (needs cc).""")
+@click.option("--quick", is_flag=True,
+              help="Short run: 3 rounds, short loops, TT and the slow peers on a few "
+                   "workloads only (about 30 s on an idle 2-vCPU machine, the first one "
+                   "included; longer on a busy one).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write every number to FILE.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Draw a PNG bar chart (needs matplotlib).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), callback=_bench_plot,
+              help="Draw a PNG bar chart (needs matplotlib).")
 @click.option("--rounds", type=click.IntRange(1), help="Interleaved rounds (default 5, quick 3).")
-@click.option("--only", metavar="NAMES", help="Comma list of workload and/or mechanism names.")
+@click.option("--only", metavar="NAMES", callback=_bench_only,
+              help="Comma list of workload and/or mechanism names (listed below).")
 @click.option("--no-pin", is_flag=True, help="Do not pin runs to one CPU with taskset.")
 def bench(quick, json_path, plot_path, rounds, only, no_pin):
     """Benchmark umlskas against native and the peers on this machine."""

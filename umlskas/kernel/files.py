@@ -17,7 +17,7 @@ import stat as statmod
 import struct
 import time
 
-from . import devnodes, fown, fsnotify, signals
+from . import changes, devnodes, fown, fsnotify, signals
 from .errors import Block, SyscallError
 
 O_ACCMODE = 3
@@ -249,6 +249,7 @@ class HostFile(File):
         return n
 
     fsnotify = None                 # the kernel's fsnotify.Notifier once marks exist
+    journal_state = None            # opened for writing with a change journal: changes.py
 
     def lseek(self, offset, whence):
         if self.merged is not None:
@@ -348,6 +349,8 @@ class HostFile(File):
                 leases.released(self)
             if self.fsnotify is not None:
                 fsnotify.closed(self)       # IN_CLOSE_*, while the host fd still names it
+            if self.journal_state is not None:
+                changes.closed(self)        # written since its open? (the change journal)
         finally:
             # (an event's SIGIO may end the closing process itself: TaskGone)
             os.close(self.host_fd)

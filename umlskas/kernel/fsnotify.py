@@ -15,6 +15,7 @@ import errno
 import os
 import stat as statmod
 
+from . import changes
 from .errors import SyscallError
 
 IN_ACCESS, IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE, IN_CLOSE_NOWRITE, IN_OPEN = (
@@ -156,6 +157,8 @@ def _parent_by_guest(task, guest):
 
 def opened(task, file, node, created, truncated=False):
     """open(2) of a host file: IN_CREATE in its directory if it made it, then IN_OPEN."""
+    if getattr(task.kernel, "change_journal", None) is not None:
+        changes.opened(task.kernel, file, node, created, truncated)
     n = getattr(task.kernel, "fsnotify", None)
     if n is None or file.host_fd is None:
         return
@@ -233,6 +236,8 @@ def _delete_self(n, key):
 
 def node_event(task, node, mask):
     """A change made through a name (chmod, chown, utimes, truncate, setxattr)."""
+    if mask & (IN_MODIFY | IN_ATTRIB):
+        changes.node_changed(task.kernel, node)
     n = _active(task.kernel)
     if n is None:
         return
@@ -246,6 +251,8 @@ def node_event(task, node, mask):
 
 def stat_event(task, st, node, mask):
     """A change to the inode `st` describes, reached by `node` (xattrs)."""
+    if node is not None:
+        changes.node_changed(task.kernel, node)
     n = _active(task.kernel)
     if n is None or st is None:
         return
@@ -257,25 +264,29 @@ def stat_event(task, st, node, mask):
 
 
 def before_remove(task, node):
-    """What an unlink or rmdir needs to report, taken before the name goes."""
+    """What an unlink or rmdir needs to report, taken before the name goes (the last
+    item: the guest path, for the change journal)."""
     n = _active(task.kernel)
     if n is None:
-        return None
+        return None if changes.of(task.kernel) is None else (None, False, None, 1, node.guest)
     key, isdir = node_key(node)
     try:
         nlink = (node.st or node.lstat()).st_nlink
     except (SyscallError, OSError):
         nlink = 1
-    return key, isdir, parent_of(node), nlink
+    return key, isdir, parent_of(node), nlink, node.guest
 
 
 def removed(task, token):
     """unlink/rmdir done: IN_ATTRIB (the link count) of a file, the inode's IN_DELETE_SELF
     when it is gone, then IN_DELETE in its directory (vfs_unlink, d_delete_notify)."""
-    n = _active(task.kernel)
-    if n is None or token is None:
+    if token is None:
         return
-    key, isdir, parent, nlink = token
+    changes.removed(task.kernel, token[4])
+    n = _active(task.kernel)
+    if n is None:
+        return
+    key, isdir, parent, nlink, _ = token
     if not isdir and key in n.marks:
         n.send(key, IN_ATTRIB)
     if key in n.marks and (isdir or (nlink <= 1 and not _open_elsewhere(n.kernel, key))):
@@ -286,6 +297,7 @@ def removed(task, token):
 
 def created(task, node):
     """mkdir, mknod, symlink, link: IN_CREATE in the directory."""
+    changes.created(task.kernel, node)
     n = _active(task.kernel)
     if n is None:
         return
@@ -300,6 +312,7 @@ def linked(task, old, new):
     """link(2): IN_ATTRIB on the inode (its link count), then IN_CREATE (fsnotify_link)."""
     n = _active(task.kernel)
     if n is None:
+        changes.created(task.kernel, new)
         return
     key, _ = node_key(old) if getattr(old, "file", None) is None else _file_key(old.file)[:2]
     if key in n.marks:
@@ -307,22 +320,29 @@ def linked(task, old, new):
     created(task, new)
 
 
-def before_rename(task, old, new):
+def before_rename(task, old, new, flags=0):
+    """What a rename needs to report, taken before it (the last item: the change
+    journal's guest paths, whether new was replaced, RENAME_EXCHANGE)."""
     n = _active(task.kernel)
+    moved = (old.guest, new.guest, bool(new.exists), bool(flags & RENAME_EXCHANGE), new)
     if n is None:
-        return None
+        return None if changes.of(task.kernel) is None else (None, False, None, None, None,
+                                                             moved)
     key, isdir = node_key(old)
     target = node_key(new)[0] if new.exists else None
-    return key, isdir, parent_of(old), parent_of(new), target
+    return key, isdir, parent_of(old), parent_of(new), target, moved
 
 
 def renamed(task, token):
     """rename done: IN_MOVED_FROM and IN_MOVED_TO with one cookie, IN_ATTRIB of a
     replaced inode, IN_MOVE_SELF of the moved one (fsnotify_move)."""
-    n = _active(task.kernel)
-    if n is None or token is None:
+    if token is None:
         return
-    key, isdir, oldp, newp, target = token
+    changes.renamed(task.kernel, *token[5])
+    n = _active(task.kernel)
+    if n is None:
+        return
+    key, isdir, oldp, newp, target, _ = token
     cookie = n.cookie()
     flag = IN_ISDIR if isdir else 0
     if oldp is not None:
@@ -369,6 +389,7 @@ def times_event(ns, omit):
 DN_ACCESS, DN_MODIFY, DN_CREATE, DN_DELETE, DN_RENAME, DN_ATTRIB = 1, 2, 4, 8, 0x10, 0x20
 DN_MULTISHOT = 0x80000000
 FS_RENAME = 0x10000000            # fsnotify's rename event, sent to the old directory
+RENAME_EXCHANGE = 2
 
 
 def _dn_mask(arg):

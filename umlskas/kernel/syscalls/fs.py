@@ -1257,7 +1257,7 @@ def sys_renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
     st = old.st or old.lstat()
     _check_parent(task, old, st)
     _check_parent(task, new, (new.st or new.lstat()) if new.exists else None)
-    token = fsnotify.before_rename(task, old, new)
+    token = fsnotify.before_rename(task, old, new, flags)
     if m is None or not m.is_overlay:
         _host_rename(old, new, flags)
         fsnotify.renamed(task, token)

@@ -19,7 +19,7 @@ from .. import fown
 from ..epoll import (EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP, Epoll, can_poll)
 from ..signals import with_temp_sigmask
 from .poll import call_deadline, expired, park_at, read_sigmask, read_timespec_ns
-from .. import creds, namespaces
+from .. import creds, fsnotify, namespaces
 from ..errors import Block, SyscallError
 from ..eventfd import EFD_CLOEXEC, EFD_FLAGS, EventFd
 from ..fdtable import drop
@@ -420,6 +420,7 @@ def sys_bind(task, fd, addr, addrlen):
             st = os.stat(node.name, dir_fd=node.dirfd, follow_symlinks=False)
         except OSError as e:
             raise SyscallError(errno.EADDRINUSE if e.errno == errno.EEXIST else e.errno) from None
+        fsnotify.created(task, node)        # vfs_mknod's fsnotify_create (and the journal)
         key = ("path", st.st_dev, st.st_ino)
         sock.addr = name[1] + b"\0"
     names[key] = sock
