@@ -16,6 +16,7 @@ EXAMPLES = """
 Examples:
   umlskas run -- busybox echo hello
   umlskas run --trace -- /bin/ls -la /usr/share
+  umlskas run -o trace.txt -q ls --help        # PROGRAM's options after PROGRAM
   umlskas run --env LANG=C --cwd /tmp -- python3 -c 'import os; print(os.getcwd())'
   umlskas run --mode tt --trace=%process -- busybox sh -c 'echo a | cat'
   umlskas run --deterministic --verify -- python3 -c 'import time; print(time.time())'
@@ -509,9 +510,9 @@ def _run_traced(argv, *, env, cwd, mode, seed, mount_args, hostname, net, fds, t
         status = KERNEL_FAULT_STATUS
     except KeyboardInterrupt:
         status = 128 + signal.SIGINT
-    except Exception:
+    except Exception as e:
         import traceback
-        _report_bug("internal error", traceback.format_exc())
+        _report_bug("internal error", f"{type(e).__name__}: {e}\n" + traceback.format_exc())
         status = KERNEL_FAULT_STATUS
     finally:
         if summarizer is not None:

@@ -202,3 +202,43 @@ def test_log_lines_are_prefixed_line_by_line():
     f = cli._PrefixFormatter("%(message)s")
     rec = logging.LogRecord("umlskas", logging.WARNING, __file__, 1, "a\nb", None, None)
     assert f.format(rec) == "umlskas: a\numlskas: b"
+
+
+def test_kernel_bug_keeps_its_own_wording(monkeypatch, capsys):
+    """A bug in umlskas: exit 125, the wording api.KernelFault looks for, the traceback
+    with every line prefixed, and a line saying whose bug it is."""
+    from umlskas.kernel.errors import KernelBug
+
+    def crash(argv, **kw):
+        raise KernelBug("kernel bug in read (guest pid 1):\nTraceback (most recent call last):\n"
+                        "  File \"x.py\", line 1, in read\nValueError: boom\n")
+
+    monkeypatch.setattr(cli, "run_program", crash)
+    status = cli._run_traced(["prog"], env={}, cwd="/", mode="skas", seed=None,
+                             mount_args={}, hostname=None, net=None, fds=[0, 1, 2],
+                             trace=False, names=None, trace_stream=None, json_stream=None,
+                             summary=False, stats_json=None)
+    assert status == cli.KERNEL_FAULT_STATUS == 125
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == ("umlskas: the kernel stopped the guest: kernel bug in read "
+                        "(guest pid 1):")
+    assert lines[-2] == "umlskas: ValueError: boom"
+    assert lines[-1].startswith("umlskas: this is a bug in umlskas")
+    assert all(line.startswith("umlskas: ") for line in lines)
+
+
+def test_internal_error_is_reported_not_raised(monkeypatch, capsys):
+    def crash(argv, **kw):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(cli, "run_program", crash)
+    status = cli._run_traced(["prog"], env={}, cwd="/", mode="skas", seed=None,
+                             mount_args={}, hostname=None, net=None, fds=[0, 1, 2],
+                             trace=False, names=None, trace_stream=None, json_stream=None,
+                             summary=False, stats_json=None)
+    assert status == 125
+    err = capsys.readouterr().err
+    assert err.startswith("umlskas: internal error: RuntimeError: unexpected\n"
+                          "umlskas: Traceback")
+    assert "RuntimeError: unexpected" in err
+    assert all(line.startswith("umlskas: ") for line in err.splitlines())
