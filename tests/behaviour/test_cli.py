@@ -218,6 +218,17 @@ def test_inherited_pipe_closed_by_the_guest_gives_eof(tmp_path):
     assert time.monotonic() - t0 >= 2.5
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("kind", UMLSKAS_MODES)
+def test_inherited_pipe_blocking_write_is_whole(kind):
+    """A blocking write of 1 MB to an inherited pipe whose reader is slow writes it all,
+    as Linux's pipe_write does (the kernel's end of it is non-blocking)."""
+    prog = "import os, sys; print(os.write(3, b'x' * 1000000), file=sys.stderr)"
+    r = shell(f"{UMLSKAS_LINE} run --mode {kind} python3 -c {shlex.quote(prog)} 3>&1 "
+              f">/dev/null | (sleep 1; wc -c)")
+    assert (r.stdout.strip(), r.stderr.strip()) == ("1000000", "1000000"), describe(r)
+
+
 @pytest.mark.timeout(120)
 def test_make_jobserver_reaches_the_guest(tmp_path):
     """A sub-make run under umlskas from a `make -j2` rule gets the jobserver's pipe:

@@ -83,6 +83,28 @@ class InheritedPipe(HostFile):
                 raise Block(fds=((self.host_fd, select.POLLIN),)) from None
             raise
 
+    def write(self, data):
+        """A blocking write goes on until all of data is in the pipe, as Linux's
+        pipe_write does (the host end takes at most what fits at a time); the count
+        written so far waits in task.restart, and a signal ends the call with it."""
+        task = self.kernel.current if self.kernel is not None else None
+        if self.flags & O_NONBLOCK or task is None:
+            return super().write(data)
+        done = task.restart.get("pipe_written", 0)
+        while done < len(data):
+            try:
+                n = super().write(data[done:])
+            except Block:
+                if done:
+                    task.restart["pipe_written"] = done
+                raise
+            except SyscallError:
+                if done:
+                    return done         # EPIPE after part of it: the part (and SIGPIPE)
+                raise
+            done += n
+        return done
+
 
 def install(kernel, table, fds):
     """Put the host fds `fds` into the guest fd table `table` at the same numbers.
