@@ -16,7 +16,7 @@ import select
 import stat as statmod
 
 from .errors import Block, SyscallError
-from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
+from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, HostFile
 
 log = logging.getLogger("umlskas")
 
@@ -136,7 +136,7 @@ def _host_file(kernel, fd):
     """The open file description for the guest of host fd `fd`."""
     from . import files as files_module
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-    guest_flags = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)
+    guest_flags = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH)
     try:
         path = os.readlink(f"/proc/self/fd/{fd}")
     except OSError:
