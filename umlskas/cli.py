@@ -76,11 +76,15 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
     fds: the host fds the guest inherits (kernel/inherit.py); None for 0-2."""
     from .kernel.errors import SyscallError
     from .kernel.kernel_proc import Kernel
+    from .host.build import BuildError
     from .host.mode_skas import SkasMode
     from .host.mode_tt import TTMode
     from .trace import TextTracer
 
-    mode = TTMode() if mode_name == "tt" else SkasMode()
+    try:
+        mode = TTMode() if mode_name == "tt" else SkasMode()
+    except (BuildError, OSError) as e:        # no compiler for the stub, no ptrace...
+        return _cannot_start(e)
     if info is not None:
         info["stops_per_syscall"] = getattr(mode, "stops_per_syscall", None)
     tracer = TextTracer() if trace is True else trace or None
@@ -111,10 +115,22 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
         kernel.shutdown()
         click.echo(f"umlskas: '{argv[0]}': {os.strerror(e.errno)}", err=True)
         return NOT_FOUND_STATUS if e.errno == errno.ENOENT else CANNOT_EXECUTE_STATUS
+    except (BuildError, OSError) as e:        # the stub could not be started or traced
+        kernel.shutdown()
+        return _cannot_start(e)
     except BaseException:
         kernel.shutdown()
         raise
     return kernel.run()
+
+
+def _cannot_start(error):
+    """The host would not give umlskas what a run needs: 125, every line prefixed."""
+    lines = str(error).rstrip("\n").split("\n")
+    click.echo(f"umlskas: cannot start the guest: {lines[0]}", err=True)
+    for line in lines[1:]:
+        click.echo(f"umlskas: {line}", err=True)
+    return START_FAILED_STATUS
 
 
 class _PrefixFormatter(logging.Formatter):

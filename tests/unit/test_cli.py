@@ -242,3 +242,17 @@ def test_internal_error_is_reported_not_raised(monkeypatch, capsys):
                           "umlskas: Traceback")
     assert "RuntimeError: unexpected" in err
     assert all(line.startswith("umlskas: ") for line in err.splitlines())
+
+
+def test_no_stub_is_125_not_a_traceback(monkeypatch, capsys):
+    """A host that cannot build or trace the stub: umlskas cannot start the run."""
+    from umlskas.host import build, mode_skas
+
+    def no_compiler(*a, **kw):
+        raise build.BuildError("umlskas needs a C compiler (cc) to build its stub: none found")
+
+    monkeypatch.setattr(mode_skas, "SkasMode", no_compiler)
+    status = cli.run_program(["true"], env={}, cwd="/")
+    assert status == cli.START_FAILED_STATUS == 125
+    assert capsys.readouterr().err == ("umlskas: cannot start the guest: umlskas needs a C "
+                                       "compiler (cc) to build its stub: none found\n")
