@@ -276,6 +276,13 @@ class _ProgramCommand(click.Command):
         ctx.meta["umlskas.options"] = options
         return super().parse_args(ctx, options + ["--"] + program)
 
+    def shell_complete(self, ctx, incomplete):
+        """Past PROGRAM, a word is PROGRAM's: complete file names, not umlskas's options."""
+        if ctx.params.get("program"):
+            from click.shell_completion import CompletionItem
+            return [CompletionItem(incomplete, type="file")]
+        return super().shell_complete(ctx, incomplete)
+
     def format_epilog(self, ctx, formatter):
         super().format_epilog(ctx, formatter)
         if self.name == "run":

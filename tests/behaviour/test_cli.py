@@ -342,6 +342,10 @@ def test_bash_completion(tmp_path):
     assert r.returncode == 0, describe(r)
     assert {"plain,--trace", "plain,--trace-json"} <= set(r.stdout.splitlines()), describe(r)
     r = subprocess.run(["umlskas"], env=dict(env, _UMLSKAS_COMPLETE="bash_complete",
+                                            COMP_WORDS="umlskas run -q ls --he", COMP_CWORD="4"),
+                       capture_output=True, text=True, timeout=30)
+    assert r.stdout.splitlines() == ["file,--he"], describe(r)     # ls's, not umlskas's
+    r = subprocess.run(["umlskas"], env=dict(env, _UMLSKAS_COMPLETE="bash_complete",
                                             COMP_WORDS="umlskas ru", COMP_CWORD="1"),
                        capture_output=True, text=True, timeout=30)
     assert r.stdout.splitlines() == ["plain,run"], describe(r)
