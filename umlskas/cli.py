@@ -355,7 +355,7 @@ def _env_pairs(ctx, param, values):
 @click.option("--stats-json", hidden=True, default=None)
 @click.option("--env", "env_pairs", multiple=True, metavar="K=V", callback=_env_pairs,
               help="Set a variable in the guest's environment.")
-@click.option("--cwd", default=None, callback=_not_empty,
+@click.option("--cwd", metavar="DIR", default=None, callback=_not_empty,
               help="The guest's working directory (a guest path; relative to umlskas's own "
                    "working directory). Default: umlskas's, or / with --root.")
 @click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
@@ -415,11 +415,10 @@ def run(ctx, trace, trace_filter, trace_path, trace_json, summary, verify, deter
     kernel's /proc, /dev and /dev/shm, then every --bind, --ro-bind, --tmpfs and
     --overlay in the order given.
 
-    \b
-    Exit status: the guest's (128+N, or umlskas killed by signal N, when the
-    guest is killed by signal N); 125 when umlskas cannot start the run (or a
-    bug in umlskas stops it); 126 PROGRAM cannot be executed; 127 PROGRAM is not
-    found; 2 usage error."""
+    Exit status: the guest's (a guest killed by signal N kills umlskas with N, so
+    a shell sees 128+N); 125 when umlskas cannot start the run (or a bug in
+    umlskas stops it); 126 PROGRAM cannot be executed; 127 PROGRAM is not found;
+    2 usage error."""
     # First of all, before umlskas opens anything: the fds a host exec would pass on.
     from .kernel import inherit
     fds = inherit.host_fds_to_inherit()
