@@ -14,7 +14,6 @@ guest is killed and the run ends with KernelBug.
 """
 
 import errno
-import fcntl
 import heapq
 import itertools
 import logging
@@ -30,11 +29,10 @@ import stat as statmod
 
 from .address_space import AddressSpace
 from . import namespaces
-from . import creds, hostsys
+from . import creds, hostsys, inherit
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
 from .fdtable import FdTable, host_fd_budget
-from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, HostFile
 from .loader import MAX_ARG_STRLEN, Image, arg_limit, arg_room
 from . import rlimits, signals
 from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
@@ -208,9 +206,12 @@ class Kernel:
         self.next_pid += 1
         return pid
 
-    def spawn_init(self, filename, argv, envp, cwd):
+    def spawn_init(self, filename, argv, envp, cwd, *, fds=None, sh_fallback=False):
         """Create the first guest process: execve(filename, argv, envp) in cwd.
-        Raises SyscallError if the program cannot be executed."""
+        Raises SyscallError if the program cannot be executed.
+        fds: the host fds the guest gets at the same numbers (inherit.install); None
+        for 0-2 only. sh_fallback: a file the loader refuses with ENOEXEC (no ELF magic,
+        no #!) runs as `/bin/sh filename args...`, as glibc's execvp does."""
         proc = self.mode.spawn()
         tid = self._alloc_pid()
         task = Task(self, proc, tid, tid)
@@ -223,9 +224,18 @@ class Kernel:
         task.process.threads.append(task)
         self.tasks[tid] = task
         self.init = task
-        self._install_stdio(task)
+        inherit.install(self, task.files, inherit.STDIO if fds is None else fds)
         try:
-            image = Image(self, task, filename, argv, envp)
+            try:
+                image = Image(self, task, filename, argv, envp)
+            except SyscallError as e:
+                if e.errno != errno.ENOEXEC or not sh_fallback:
+                    raise
+                try:
+                    image = Image(self, task, b"/bin/sh", [b"/bin/sh", filename, *argv[1:]],
+                                  envp)
+                except SyscallError:
+                    raise e from None
         except BaseException:
             self.tasks.pop(tid)
             proc.task = None
@@ -236,23 +246,6 @@ class Kernel:
             self.tracer(task, BY_NAME["execve"], task.exec_args, 0, 0)
         self.mode.start(proc)
         return task
-
-    def _install_stdio(self, task):
-        """fds 0-2 are the kernel's own stdin/out/err, through host fds of their own."""
-        for fd in (0, 1, 2):
-            try:
-                host = os.dup(fd)
-            except OSError:
-                continue
-            os.set_inheritable(host, False)
-            flags = fcntl.fcntl(host, fcntl.F_GETFL) & (O_ACCMODE | O_APPEND | O_NONBLOCK)
-            try:
-                path = os.readlink(f"/proc/self/fd/{fd}")
-            except OSError:
-                path = f"anon_inode:[{fd}]"
-            stdio = HostFile(host, flags, path)
-            stdio.kernel = self         # `guest | head`: a write past head's exit is SIGPIPE
-            task.files.install_at(fd, stdio)
 
     def _start_image(self, task, image):
         entry, sp = image.commit(task, self.random_bytes(16))
