@@ -687,6 +687,7 @@ class Kernel:
         process.zombie = True
         parent.child_exit.wake()
         self._notify_parent(parent, process, leader, wstatus, exit_signal)
+        self._check_all_stopped()
 
     def _dumps_core(self, leader, sig):
         """Whether Linux's do_coredump would dump for this death (the kernel itself
@@ -780,9 +781,15 @@ class Kernel:
             t.sigpending = True
             self.signal_wake(t)
         self._job_change(process, signals.CLD_STOPPED, sig)
-        if self.forward_host_signals and all(p.stopped for p in self.processes()
-                                             if not p.zombie):
-            self.forwarded.append(0)            # the whole guest stopped: so do we
+        self._check_all_stopped()
+
+    def _check_all_stopped(self):
+        """The whole guest stopped (its last running process stopped or ended): so do we
+        (see _stop_with_guest)."""
+        if self.forward_host_signals and self.init is not None and \
+                self.init.process.stopped and \
+                all(p.stopped for p in self.processes() if not p.zombie):
+            self.forwarded.append(0)
 
     def continue_process(self, process):
         if not process.stopped:
