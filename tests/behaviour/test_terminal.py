@@ -175,10 +175,12 @@ def test_ctrl_c_ends_the_foreground_job_not_the_shell(term, shell, mode):
     t.settle(1.0)
     t.send(b"\x03")
     _marker(t)
-    # Another Ctrl-C at the prompt: the shell stays, and so does umlskas.
+    # Another Ctrl-C at the prompt: the shell stays, and so does umlskas. (bash's
+    # readline may drop the key typed right after it, natively too: a blank line first.)
     t.expect(b"PROMPT$ ")
     t.send(b"\x03")
-    t.expect(b"PROMPT$ ")
+    t.settle(1.0)
+    t.send(b"\n")
     _marker(t)
     t.send(b"exit\n")
     assert os.WIFEXITED(t.wait()) and os.WEXITSTATUS(t.status) == 0
