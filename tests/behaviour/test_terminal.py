@@ -301,9 +301,22 @@ def test_background_groups_get_sigttin_and_sigttou(term, mode, guests):
         "background read ignoring SIGTTIN: exit Input/output error\n"
         "background tcsetattr ignoring SIGTTOU: exit 0\n"
         "background tcsetpgrp: stopped by SIGTTOU\n"
+        "SIGTSTP and SIGTTIN to my orphaned group: still running\n"
         "tcsetpgrp to a group of nobody: No such process\n"
         "tcsetpgrp to my own group: ok\n"
         "foreground again: mine\n"), got
+
+
+def test_sigcont_from_outside_continues_a_stopped_guest(term, mode):
+    """A guest that stopped itself whole (init's SIGSTOP) is continued by a SIGCONT sent
+    to umlskas, as the process itself would be natively."""
+    t = term(["sh", "-c", "echo stop""ping; kill -STOP $$; echo contin""ued"], mode)
+    t.expect(b"stopping")
+    t.settle(1.5)
+    assert b"continued" not in t.out
+    os.kill(t.pid, signal.SIGCONT)
+    t.expect(b"continued")
+    assert os.WIFEXITED(t.wait()) and os.WEXITSTATUS(t.status) == 0
 
 
 # ---- the user's terminal is given back ------------------------------------------------------

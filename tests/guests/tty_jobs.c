@@ -70,6 +70,12 @@ int main(void)
     job("background read ignoring SIGTTIN", 3);
     job("background tcsetattr ignoring SIGTTOU", 4);
     job("background tcsetpgrp", 5);
+    /* This process leads its session: its group is orphaned, a job-control stop
+     * does nothing there (SIGSTOP would). */
+    kill(0, SIGTSTP);
+    kill(0, SIGTTIN);
+    printf("SIGTSTP and SIGTTIN to my orphaned group: %s\n", "still running");
+    fflush(stdout);
     say("tcsetpgrp to a group of nobody", tcsetpgrp(0, 99999));
     say("tcsetpgrp to my own group", tcsetpgrp(0, getpgrp()));
     printf("foreground again: %s\n", tcgetpgrp(0) == getpgrp() ? "mine" : "another");

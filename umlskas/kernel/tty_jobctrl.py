@@ -225,9 +225,10 @@ class JobControl:
                 return False
         return True
 
-    def kill_pgrp(self, pgid, sig):
+    def kill_pgrp(self, pgid, sig, skip=None):
         """kill_pgrp(..., priv=1): sig to every process of the group, from the kernel."""
-        for p in [p for p in self.kernel.processes() if p.pgid == pgid and not p.zombie]:
+        for p in [p for p in self.kernel.processes()
+                  if p.pgid == pgid and not p.zombie and p is not skip]:
             self.kernel.send_signal(p, sig, info=signals.siginfo(sig, signals.SI_KERNEL))
 
     # ---- sessions coming and going -------------------------------------------------------
@@ -249,11 +250,14 @@ class JobControl:
             self.ctty[term.session] = None
 
     def _disassociate(self, process, term, on_exit):
-        if term.pgrp is not None:
-            self.kill_pgrp(term.pgrp, SIGHUP)
+        pgrp = term.pgrp
+        self._clear_session(process.sid)        # first: a SIGHUP may end more leaders
+        if pgrp is not None:
+            # An exiting leader is past its signals (PF_EXITING): the others get them.
+            skip = process if on_exit else None
+            self.kill_pgrp(pgrp, SIGHUP, skip)
             if not on_exit:
-                self.kill_pgrp(term.pgrp, SIGCONT)
-        self._clear_session(process.sid)
+                self.kill_pgrp(pgrp, SIGCONT)
 
     def _set_ctty(self, process, term):
         term.session, term.pgrp = process.sid, process.pgid
