@@ -983,9 +983,10 @@ class Kernel:
             if sig == 0:
                 self._stop_with_guest()
                 continue
-            group = jobs.foreground() if sig in TERMINAL_SIGNALS or sig == signal.SIGCONT \
-                else []
-            if not group:
+            if (sig in TERMINAL_SIGNALS or sig == signal.SIGCONT) and \
+                    jobs.console.pgrp is not None:
+                group = jobs.foreground()       # may be gone: then nobody gets it
+            else:
                 group = [p for p in self.processes() if p.pgid == self.init.pgid]
             if sig not in TERMINAL_SIGNALS and sig != signal.SIGCONT:
                 self.add_timer(time.monotonic() + KILL_GRACE, self._kill_everything)
