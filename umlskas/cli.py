@@ -463,7 +463,8 @@ def run(ctx, trace, trace_filter, trace_path, trace_json, summary, verify, deter
                                 extra=_tree_options(ctx.meta.get("umlskas.options", sys.argv),
                                                     root_dir, binds, ro_binds, tmpfses,
                                                     overlays, sandbox, writable_cwd, hostname,
-                                                    net)))
+                                                    net),
+                                messages=["-q"] * quiet + ["-v"] * verbose))
         status = _run_traced([program, *args], env=env, cwd=cwd, mode=mode,
                              seed=(seed or 0) if deterministic else None, mount_args=mount_args,
                              hostname=hostname, net=net, fds=fds, trace=trace, names=names,
