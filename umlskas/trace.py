@@ -4,55 +4,21 @@ import collections
 import errno
 import json
 import os
+import struct
 import sys
 import time
 
+from . import trace_structs as S
+from . import trace_tables as T
 from .kernel.errors import SyscallError
+from .trace_calls import FORMATTERS, Call
+from .trace_structs import quote
 
 STRING_LIMIT = 32
 ARGV_LIMIT = 4096
 AT_FDCWD = -100
 
-OPEN_FLAGS = [(0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),
-              (0o2000, "O_APPEND"), (0o4000, "O_NONBLOCK"), (0o4010000, "O_SYNC"),
-              (0o10000, "O_DSYNC"), (0o20000, "O_ASYNC"), (0o40000, "O_DIRECT"),
-              (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
-              (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH"), (0o20000000, "O_TMPFILE")]
-PROT_FLAGS = [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")]
-MAP_FLAGS = [(0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"), (0x100, "MAP_GROWSDOWN"),
-             (0x800, "MAP_DENYWRITE"), (0x4000, "MAP_NORESERVE"), (0x8000, "MAP_POPULATE"),
-             (0x20000, "MAP_STACK"), (0x100000, "MAP_FIXED_NOREPLACE")]
-AT_FLAGS = [(0x100, "AT_SYMLINK_NOFOLLOW"), (0x200, "AT_REMOVEDIR"), (0x400, "AT_SYMLINK_FOLLOW"),
-            (0x800, "AT_NO_AUTOMOUNT"), (0x1000, "AT_EMPTY_PATH")]
-
-
-def _flags(value, table, zero="0"):
-    parts = []
-    for bit, name in table:
-        if value & bit == bit and bit:
-            parts.append(name)
-            value &= ~bit
-    if value:
-        parts.append(hex(value))
-    return "|".join(parts) or zero
-
-
-def _quote(data, limit=STRING_LIMIT):
-    shown = data[:limit]
-    out = []
-    for b in shown:
-        c = chr(b)
-        if c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c in "\"\\":
-            out.append("\\" + c)
-        elif 32 <= b < 127:
-            out.append(c)
-        else:
-            out.append(f"\\{b:o}")
-    return '"' + "".join(out) + '"' + ("..." if len(data) > limit else "")
+_quote = quote
 
 
 class Buf:
@@ -100,23 +66,34 @@ def decode_arg(task, kind, value, size=None, result=None):
         return Sym(hex(value))
     if kind == "dirfd" and value == AT_FDCWD:
         return Sym("AT_FDCWD")
-    if kind == "oflags":
-        acc = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")[value & 3]
-        rest = _flags(value & ~3 & ~0o100000, OPEN_FLAGS, "")
-        return Sym(acc + ("|" + rest if rest else ""))
-    if kind == "prot":
-        return Sym(_flags(value, PROT_FLAGS, "PROT_NONE"))
-    if kind == "mmapflags":
-        base = {1: "MAP_SHARED", 2: "MAP_PRIVATE", 3: "MAP_SHARED_VALIDATE"}.get(value & 0xF, hex(value & 0xF))
-        rest = _flags(value & ~0xF, MAP_FLAGS, "")
-        return Sym(base + ("|" + rest if rest else ""))
-    if kind == "atflags":
-        return Sym(_flags(value, AT_FLAGS))
-    if kind == "mode":
-        return Sym(f"0{value:o}")
+    namer = KIND_NAMES.get(kind)
+    if namer is not None:
+        return Sym(namer(value))
     if kind in ("ptr", "struct", "sigset", "argv") or kind.endswith("buf"):
         return Sym("NULL" if value == 0 else hex(value))
     return value
+
+
+KIND_NAMES = {
+    "oflags": lambda v: T.open_flags(v & 0xFFFFFFFF),
+    "prot": lambda v: T.flags(v, T.PROT_FLAGS, "PROT_NONE"),
+    "mmapflags": lambda v: T.MAP_TYPES.get(v & 0xF, hex(v & 0xF)) + (
+        "|" + T.flags(v & ~0xF, T.MAP_FLAGS) if v & ~0xF else ""),
+    "atflags": lambda v: T.flags(v, T.AT_FLAGS),
+    "mode": S.octal,
+    "signal": lambda v: T.signal_name(v) if 0 < v <= 64 else str(v),
+    "clockid": lambda v: T.enum(v, T.CLOCK_IDS, "{}"),
+    "whence": lambda v: T.enum(v, T.SEEK_WHENCE, "{}"),
+    "fcntlcmd": lambda v: T.enum(v, T.FCNTL_COMMANDS),
+    "ioctlcmd": lambda v: T.enum(v & 0xFFFFFFFF, T.IOCTL_NAMES),
+    "futexop": lambda v: T.futex_op(v & 0xFFFFFFFF),
+    "sighow": lambda v: T.enum(v, T.SIGPROCMASK_HOW, "{}"),
+    "archprctl": lambda v: T.enum(v, T.ARCH_PRCTL),
+    "cloneflags": lambda v: T.flags(v & ~0xFF, T.CLONE_FLAGS, "") + (
+        ("|" if v & ~0xFF else "") + T.signal_name(v & 0xFF) if v & 0xFF else "") or "0",
+    "accessmode": lambda v: T.flags(v, T.ACCESS_MODES, "F_OK"),
+    "resource": lambda v: T.enum(v, T.RLIMIT_NAMES, "{}"),
+}
 
 
 class Strings(list):
@@ -179,20 +156,14 @@ def constant_names(name):
             arg_names = [arg_name for _, arg_name in proto[1]]
             _CONSTANT_NAMES[syscall] = {arg_names.index(a): values for a, values in by_arg.items()
                                         if a in arg_names}
-        # python-ptrace's fcntl table has another architecture's numbers (F_SETOWN 6);
-        # these are x86-64's (include/uapi/asm-generic/fcntl.h, linux/fcntl.h).
-        _CONSTANT_NAMES["fcntl"] = {1: FCNTL_COMMANDS}
+        # python-ptrace's fcntl and futex tables have another architecture's numbers
+        # or miss the newer ones: the argument kinds name those (trace_tables).
+        for name in ("fcntl", "futex", "getrlimit", "setrlimit", "rt_sigprocmask", "lseek"):
+            _CONSTANT_NAMES.pop(name, None)
     return _CONSTANT_NAMES.get(name, {})
 
 
-FCNTL_COMMANDS = {
-    0: "F_DUPFD", 1: "F_GETFD", 2: "F_SETFD", 3: "F_GETFL", 4: "F_SETFL", 5: "F_GETLK",
-    6: "F_SETLK", 7: "F_SETLKW", 8: "F_SETOWN", 9: "F_GETOWN", 10: "F_SETSIG",
-    11: "F_GETSIG", 15: "F_SETOWN_EX", 16: "F_GETOWN_EX", 36: "F_OFD_GETLK",
-    37: "F_OFD_SETLK", 38: "F_OFD_SETLKW", 1024: "F_SETLEASE", 1025: "F_GETLEASE",
-    1026: "F_NOTIFY", 1030: "F_DUPFD_CLOEXEC", 1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ",
-    1033: "F_ADD_SEALS", 1034: "F_GET_SEALS",
-}
+FCNTL_COMMANDS = T.FCNTL_COMMANDS
 
 
 def decode_args(task, entry, args, result):
@@ -217,8 +188,24 @@ def decode_args(task, entry, args, result):
 
 def format_call(task, entry, args, result):
     """One strace-style line: name(args) = result."""
-    shown = [render_text(v) for v in decode_args(task, entry, args, result)]
-    return f"{entry.name}({', '.join(shown)}) = {format_result(entry, result)}"
+    formatter = FORMATTERS.get(entry.name)
+    call = None
+    shown = None
+    if formatter is not None:
+        call = Call(task, entry, args, result, None)
+        try:
+            shown = formatter(call)
+        except (SyscallError, OSError, ValueError, IndexError, KeyError, struct.error):
+            shown = None            # unreadable guest memory: fall back to the kinds
+    if shown is None:
+        shown = [render_text(v) for v in decode_args(task, entry, args, result)]
+    if call is not None and call.result_text is not None:
+        text = call.result_text
+    else:
+        text = format_result(entry, result)
+    if call is not None and call.suffix:
+        text += call.suffix
+    return f"{entry.name}({', '.join(shown)}) = {text}"
 
 
 def call_record(task, entry, args, result, start_ns, duration_ns):
@@ -330,16 +317,73 @@ def parse_filter(spec):
     return frozenset(all_names - chosen) if negate else frozenset(chosen)
 
 
-class TextTracer:
-    """Prints one line per guest syscall, prefixed by the pid when there are several."""
+ALIGN_COLUMN = 40       # strace's -a default: " = " starts at this column when it can
 
-    def __init__(self, stream=None):
+
+class TextTracer:
+    """Prints strace -f's lines: one per guest syscall, signal delivery (--- SIG ---) and
+    exit (+++ exited +++), with "[pid N] " while several tasks live, or with every
+    line in a pid column when writing to a file (pid_column, as strace -f -o FILE)."""
+
+    def __init__(self, stream=None, pid_column=False):
         self.stream = stream or sys.stderr
+        self.pid_column = pid_column
+        self.held = {}          # tid -> lines shown at its next syscall (ignored signals)
+
+    def _prefix(self, task, gone=False):
+        if self.pid_column:
+            return f"{task.tid:<5d} "
+        live = len(task.kernel.tasks) + (gone and task.tid not in task.kernel.tasks)
+        if live > 1:
+            return f"[pid {task.tid:5d}] "
+        return ""
 
     def __call__(self, task, entry, args, result, duration_ns):
-        prefix = f"[pid {task.tid}] " if task.kernel.next_pid > 2 else ""
-        self.stream.write(prefix + format_call(task, entry, args, result) + "\n")
+        line = self._prefix(task) + format_call(task, entry, args, result)
+        self._write(align(line))
+        held = self.held.pop(task.tid, None)
+        if held:
+            for text in held:
+                self._write(self._prefix(task) + text)
+
+    def event(self, task, kind, value):
+        """A line that is no syscall: a signal taken (value: (sig, siginfo bytes)), one
+        the kernel discards as ignored (shown after the task's next call, where a traced
+        Linux task takes it), or the end of a task (value: its wait status)."""
+        if kind in ("signal", "ignored_signal"):
+            sig, info = value
+            text = f"--- {T.signal_name(sig)} {S.siginfo_bytes(info)} ---"
+            if kind == "ignored_signal":
+                self.held.setdefault(task.tid, []).append(text)
+                return
+            self._write(self._prefix(task) + text)
+        elif kind == "exit":
+            self.held.pop(task.tid, None)
+            self._write(self._prefix(task, gone=True) + exit_text(value))
+
+    def _write(self, line):
+        self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def align(line):
+    """Pad before " = " to strace's column (counting the pid prefix, as strace does)."""
+    head, sep, tail = line.rpartition(") = ")
+    if not sep:
+        return line
+    head += ")"
+    if len(head) + 1 < ALIGN_COLUMN:
+        return head.ljust(ALIGN_COLUMN - 1) + " = " + tail
+    return head + " = " + tail
+
+
+def exit_text(wstatus):
+    """+++ exited with N +++, +++ killed by SIGX (core dumped) +++."""
+    sig = wstatus & 0x7F
+    if sig == 0:
+        return f"+++ exited with {(wstatus >> 8) & 0xFF} +++"
+    core = " (core dumped)" if wstatus & 0x80 else ""
+    return f"+++ killed by {T.signal_name(sig)}{core} +++"
 
 
 class JsonTracer:
@@ -407,3 +451,11 @@ class Tracers:
             return
         for tracer in self.tracers:
             tracer(task, entry, args, result, duration_ns)
+
+    def event(self, task, kind, value):
+        """Signal and exit lines, for the tracers that print them (strace prints them
+        whatever -e trace= selects)."""
+        for tracer in self.tracers:
+            event = getattr(tracer, "event", None)
+            if event is not None:
+                event(task, kind, value)

@@ -521,6 +521,8 @@ class Kernel:
         others = [t for t in task.process.threads if t is not task]
         if not others:
             self.exit_group(task, wstatus)
+        if self.tracer is not None:
+            self.trace_event(task, "exit", wstatus)
         self._clear_child_tid(task)
         self._retire(task)
         task.proc.exit_thread()
@@ -623,6 +625,9 @@ class Kernel:
         leader = threads[0]
         if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
             wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
+        if self.tracer is not None:
+            for t in threads:
+                self.trace_event(t, "exit", wstatus)
         files = leader.files
         files.users -= 1
         if files.users <= 0:
@@ -1115,6 +1120,9 @@ class Kernel:
             # Continued after a job-control stop: return what the syscall had.
             self.deliver_signals(task, args[0], None)
             return
+        if self.tracer is not None and entry.ret == "noreturn" and entry.name != "rt_sigreturn":
+            # exit, exit_group: their line comes before the "+++ exited" of the end.
+            self.tracer(task, entry, args, None, 0)
         start = time.perf_counter_ns()
         try:
             result = entry.handler(task, *args)
@@ -1124,7 +1132,7 @@ class Kernel:
             self._blocked(task, entry, args, b)
             return
         except (TaskGone, TaskResumes) as e:
-            if self.tracer is not None:
+            if self.tracer is not None and (entry.ret != "noreturn" or entry.name == "rt_sigreturn"):
                 if entry.name in ("execve", "execveat") and isinstance(e, TaskResumes):
                     # The old image is gone: show the call as strace does, from the
                     # strings now on the new stack, with its result 0.
@@ -1150,6 +1158,13 @@ class Kernel:
             self.deliver_signals(task, result, entry)
         else:
             self.mode.resume(task.proc, result)
+
+    def trace_event(self, task, kind, value):
+        """A trace line that is no syscall (a signal taken, a task's end): to the tracer's
+        event(task, kind, value) if it has one (trace.TextTracer)."""
+        event = getattr(self.tracer, "event", None)
+        if event is not None:
+            event(task, kind, value)
 
     def _blocked(self, task, entry, args, block):
         """A handler must wait: park it, unless a signal ends the wait first."""
@@ -1234,6 +1249,8 @@ class Kernel:
             if taken is None:
                 break
             sig, info = taken
+            if self.tracer is not None and sig != signals.SIGKILL:
+                self.trace_event(task, "signal", (sig, info))
             handler, flags = signals.action_of(task, sig)[:2]
             if handler == signals.SIG_IGN or (handler == signals.SIG_DFL and
                                               sig in signals.DEFAULT_IGNORE | signals.DEFAULT_STOP):
