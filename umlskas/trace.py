@@ -11,6 +11,7 @@ import time
 from . import trace_structs as S
 from . import trace_tables as T
 from .kernel.errors import SyscallError
+from .kernel.signals import NEVER_RESTART
 from .trace_calls import FORMATTERS, Call
 from .trace_structs import quote
 
@@ -124,10 +125,23 @@ def format_arg(task, kind, value, size=None, result=None):
     return render_text(decode_arg(task, kind, value, size, result))
 
 
+# The kernel's restart codes, as strace names a call a signal interrupts.
+RESTART_CODES = {512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+                 513: ("ERESTARTNOINTR", "To be restarted"),
+                 514: ("ERESTARTNOHAND", "To be restarted if no handler"),
+                 516: ("ERESTART_RESTARTBLOCK", "Interrupted by signal")}
+RESTARTBLOCK_CALLS = frozenset({"nanosleep", "clock_nanosleep", "poll"})
+
+
 def format_result(entry, result):
     if result is None:
         return "?"
     if result < 0 and -result < 4096:
+        restart = RESTART_CODES.get(-result)
+        if restart is not None:
+            if entry.name in RESTARTBLOCK_CALLS:
+                restart = RESTART_CODES[516]
+            return f"? {restart[0]} ({restart[1]})"
         name = errno.errorcode.get(-result, str(-result))
         return f"-1 {name} ({os.strerror(-result)})"
     if entry.ret == "ptr":
@@ -329,6 +343,7 @@ class TextTracer:
         self.stream = stream or sys.stderr
         self.pid_column = pid_column
         self.held = {}          # tid -> lines shown at its next syscall (ignored signals)
+        self.ended = {}         # tid -> the waiting call already shown as interrupted
 
     def _prefix(self, task, gone=False):
         if self.pid_column:
@@ -356,10 +371,27 @@ class TextTracer:
             if kind == "ignored_signal":
                 self.held.setdefault(task.tid, []).append(text)
                 return
+            # A fatal signal ends a waiting call: strace shows the call interrupted first.
+            self._end_waiting_call(task, interrupted=True)
             self._write(self._prefix(task) + text)
         elif kind == "exit":
             self.held.pop(task.tid, None)
+            self._end_waiting_call(task, interrupted=False)
             self._write(self._prefix(task, gone=True) + exit_text(value))
+
+    def _end_waiting_call(self, task, interrupted):
+        """The line of the call task waits in (parked by the kernel), once."""
+        blocked = getattr(task, "blocked", None)
+        if not blocked or getattr(blocked[0], "name", None) is None:
+            return
+        entry, args = blocked
+        if self.ended.get(task.tid) is blocked:
+            return
+        self.ended[task.tid] = blocked
+        result = None
+        if interrupted:
+            result = -514 if entry.name in NEVER_RESTART else -512
+        self(task, entry, args, result, 0)
 
     def _write(self, line):
         self.stream.write(line + "\n")

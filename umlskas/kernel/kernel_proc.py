@@ -617,17 +617,17 @@ class Kernel:
         threads = list(process.threads)
         if not threads or process.zombie:
             return
-        for t in threads:
-            self._clear_child_tid(t)
-        for t in threads:
-            self._retire(t)
-            t.proc.kill()
         leader = threads[0]
         if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
             wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
         if self.tracer is not None:
             for t in threads:
                 self.trace_event(t, "exit", wstatus)
+        for t in threads:
+            self._clear_child_tid(t)
+        for t in threads:
+            self._retire(t)
+            t.proc.kill()
         files = leader.files
         files.users -= 1
         if files.users <= 0:
@@ -1139,7 +1139,11 @@ class Kernel:
                     self.tracer(task, BY_NAME["execve"], task.exec_args, 0,
                                 time.perf_counter_ns() - start)
                 else:
-                    self.tracer(task, entry, args, None, time.perf_counter_ns() - start)
+                    result = None
+                    if entry.name == "rt_sigreturn" and isinstance(e, TaskResumes):
+                        result = task.proc.get_regs().rax      # what the guest resumes with
+                        result -= (result >> 63) << 64
+                    self.tracer(task, entry, args, result, time.perf_counter_ns() - start)
             self._after_gone(task, e)
             return
         except Exception:
@@ -1191,7 +1195,7 @@ class Kernel:
                 (ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS)
             restart.clear()
             if self.tracer is not None:
-                self.tracer(task, entry, args, -errno.EINTR, 0)
+                self.tracer(task, entry, args, code, 0)      # strace: "? ERESTARTSYS (...)"
             self.deliver_signals(task, code, entry)
             return
         self._park(task, entry, args, block)
