@@ -696,6 +696,22 @@ def f_epoll_create1(c):
     return [T.flags(c.int(0), [(0o2000000, "EPOLL_CLOEXEC")])]
 
 
+def f_epoll_ctl(c):
+    return [str(c.int(0)), T.enum(c.int(1), T.EPOLL_CTL, "{}"), str(c.int(2)),
+            c.inp(3, S.epoll_event)]
+
+
+def f_epoll_wait(c):
+    events = S.epoll_events(c.mm, c.ulong(1), c.result) if c.ok else c.ptr(1)
+    return [str(c.int(0)), events, str(c.int(2)), str(c.int(3))]
+
+
+def f_epoll_pwait(c):
+    events = S.epoll_events(c.mm, c.ulong(1), c.result) if c.ok else c.ptr(1)
+    return [str(c.int(0)), events, str(c.int(2)), str(c.int(3)),
+            c.inp(4, S.sigset, c.ulong(5)), str(c.ulong(5))]
+
+
 def f_eventfd2(c):
     return [str(c.uint(0)), T.flags(c.int(1), T.EFD_FLAGS)]
 
@@ -776,7 +792,8 @@ FORMATTERS = {
     "getsockname": f_getsockname, "getpeername": f_getsockname, "accept": f_accept,
     "accept4": f_accept4, "listen": f_listen, "shutdown": f_shutdown, "sendto": f_sendto,
     "recvfrom": f_recvfrom, "sendmsg": f_sendmsg, "recvmsg": f_recvmsg,
-    "setsockopt": f_setsockopt, "epoll_create1": f_epoll_create1, "eventfd2": f_eventfd2,
+    "setsockopt": f_setsockopt, "epoll_create1": f_epoll_create1,
+    "epoll_ctl": f_epoll_ctl, "epoll_wait": f_epoll_wait, "epoll_pwait": f_epoll_pwait, "eventfd2": f_eventfd2,
     "sched_getaffinity": f_sched_getaffinity, "times": f_times, "exit": f_exit,
     "exit_group": f_exit, "chdir": f_chdir, "getpriority": f_getpriority,
     "getrusage": f_getrusage, "sched_getscheduler": f_sched_getscheduler,

@@ -422,3 +422,23 @@ def siginfo(mm, address):
     if raw is None:
         return addr(address)
     return siginfo_bytes(raw)
+
+
+def epoll_events(mm, address, count):
+    """[{events=EPOLLIN, data={u32=3, u64=3}}, ...] (packed 12-byte epoll_event)."""
+    if count > 1024:
+        return addr(address)
+    raw = read(mm, address, 12 * count) if count else b""
+    if raw is None:
+        return addr(address)
+    parts = []
+    for i in range(count):
+        events, data = struct.unpack_from("<IQ", raw, 12 * i)
+        parts.append(f"{{events={T.flags(events, T.EPOLL_EVENTS)}, "
+                     f"data={{u32={data & 0xFFFFFFFF}, u64={data}}}}}")
+    return "[" + ", ".join(parts) + "]"
+
+
+def epoll_event(mm, address):
+    text = epoll_events(mm, address, 1)
+    return text[1:-1] if text.startswith("[") else text

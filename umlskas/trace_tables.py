@@ -105,13 +105,14 @@ SI_CODES_BY_SIGNAL = {
 # ---- files --------------------------------------------------------------------------
 
 OPEN_ACCESS = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")
-# strace's order (xlat/open_mode_flags.in); O_TMPFILE includes O_DIRECTORY, O_SYNC O_DSYNC.
+# strace's order (xlat/open_mode_flags.in): O_TMPFILE includes O_DIRECTORY and O_SYNC
+# O_DSYNC, so each comes before the other.
 OPEN_FLAGS = [(0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),
               (0o2000, "O_APPEND"), (0o4000, "O_NONBLOCK"), (0o4010000, "O_SYNC"),
               (0o10000, "O_DSYNC"), (0o20000, "O_ASYNC"), (0o40000, "O_DIRECT"),
-              (0o100000, "O_LARGEFILE"), (0o20200000, "O_TMPFILE"),
-              (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
-              (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH")]
+              (0o100000, "O_LARGEFILE"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
+              (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH"), (0o20200000, "O_TMPFILE"),
+              (0o200000, "O_DIRECTORY")]
 O_CREAT, O_TMPFILE = 0o100, 0o20200000
 
 
