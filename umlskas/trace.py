@@ -202,6 +202,12 @@ def decode_args(task, entry, args, result):
 
 def format_call(task, entry, args, result):
     """One strace-style line: name(args) = result."""
+    return format_call_parts(task, entry, args, result)
+
+
+def format_call_parts(task, entry, args, result, split=False):
+    """format_call's line; with split, only the part strace prints when the call
+    enters and waits: "name(" and the arguments up to the first the call fills."""
     formatter = FORMATTERS.get(entry.name)
     call = None
     shown = None
@@ -213,6 +219,16 @@ def format_call(task, entry, args, result):
             shown = None            # unreadable guest memory: fall back to the kinds
     if shown is None:
         shown = [render_text(v) for v in decode_args(task, entry, args, result)]
+    if split:
+        head = f"{entry.name}("
+        after = None
+        try:
+            after = _filled(task, entry, args, shown)
+        except Exception:
+            after = len(shown)
+        kept = shown[:after]
+        return head + "".join(a + ", " for a in kept) if after < len(shown) else \
+            head + ", ".join(kept)
     if call is not None and call.result_text is not None:
         text = call.result_text
     else:
@@ -220,6 +236,25 @@ def format_call(task, entry, args, result):
     if call is not None and call.suffix:
         text += call.suffix
     return f"{entry.name}({', '.join(shown)}) = {text}"
+
+
+# Arguments a waiting call fills (by index): strace prints them only when it returns.
+FILLED_ARGS = {"read": 1, "pread64": 1, "readv": 1, "preadv": 1, "recvfrom": 1, "recvmsg": 1,
+               "wait4": 1, "waitid": 2, "poll": 99, "ppoll": 99, "select": 1, "pselect6": 1,
+               "nanosleep": 1, "clock_nanosleep": 3, "epoll_wait": 1, "epoll_pwait": 1,
+               "accept": 1, "accept4": 1, "rt_sigtimedwait": 1, "futex": 99, "pause": 0,
+               "rt_sigsuspend": 99, "msgrcv": 1, "getrandom": 0, "connect": 99,
+               "sendto": 99, "sendmsg": 99, "write": 99, "writev": 99, "open": 99,
+               "openat": 99, "flock": 99, "fcntl": 99, "semop": 99, "mq_timedreceive": 1}
+
+
+def _filled(task, entry, args, shown):
+    """How many of the shown arguments strace prints at a waiting call's entry."""
+    n = FILLED_ARGS.get(entry.name)
+    if n is None:
+        n = next((i for i, k in enumerate(entry.kinds) if k in ("outbuf", "struct")),
+                 len(shown))
+    return min(n, len(shown))
 
 
 def call_record(task, entry, args, result, start_ns, duration_ns):
@@ -344,6 +379,8 @@ class TextTracer:
         self.pid_column = pid_column
         self.held = {}          # tid -> lines shown at its next syscall (ignored signals)
         self.ended = {}         # tid -> the waiting call already shown as interrupted
+        # tid -> (entry, args, length of its "<unfinished ...>" part or None, task)
+        self.waiting = {}
 
     def _prefix(self, task, gone=False):
         if self.pid_column:
@@ -354,17 +391,46 @@ class TextTracer:
         return ""
 
     def __call__(self, task, entry, args, result, duration_ns):
-        line = self._prefix(task) + format_call(task, entry, args, result)
-        self._write(align(line))
+        self._interleave(task)
+        opened = self.waiting.pop(task.tid, None)
+        if opened is not None and opened[2] is not None and opened[0] is entry:
+            # Its "<unfinished ...>" is out: the rest of the line, as strace resumes it.
+            after = format_call_parts(task, entry, args, result)
+            self._write(align(self._prefix(task) + f"<... {entry.name} resumed>" +
+                              after[opened[2]:]))
+        else:
+            self._write(align(self._prefix(task) + format_call(task, entry, args, result)))
         held = self.held.pop(task.tid, None)
         if held:
             for text in held:
                 self._write(self._prefix(task) + text)
 
+    def _interleave(self, task):
+        """Another task's line comes: calls still waiting print "<unfinished ...>" first."""
+        if not self.waiting:
+            return
+        for tid, (entry, args, cut, other) in list(self.waiting.items()):
+            if tid == task.tid or cut is not None:
+                continue
+            # The part strace prints at entry: the arguments the call only reads, up to
+            # the first one it writes (those differ once it has returned).
+            before = format_call_parts(other, entry, args, None, split=True)
+            self.waiting[tid] = (entry, args, len(before), other)
+            self._write(self._prefix(other) + before + " <unfinished ...>")
+
     def event(self, task, kind, value):
         """A line that is no syscall: a signal taken (value: (sig, siginfo bytes)), one
         the kernel discards as ignored (shown after the task's next call, where a traced
-        Linux task takes it), or the end of a task (value: its wait status)."""
+        Linux task takes it), a call that waits ("blocked": (entry, args)), or the end
+        of a task (value: its wait status)."""
+        if kind == "blocked":
+            entry, args = value
+            if task.tid not in self.waiting:
+                # As strace prints a call's start when it enters: other waiting calls
+                # end their lines as unfinished before this one's.
+                self._interleave(task)
+                self.waiting[task.tid] = (entry, args, None, task)
+            return
         if kind in ("signal", "ignored_signal"):
             sig, info = value
             text = f"--- {T.signal_name(sig)} {S.siginfo_bytes(info)} ---"
@@ -373,10 +439,13 @@ class TextTracer:
                 return
             # A fatal signal ends a waiting call: strace shows the call interrupted first.
             self._end_waiting_call(task, interrupted=True)
+            self._interleave(task)
             self._write(self._prefix(task) + text)
         elif kind == "exit":
             self.held.pop(task.tid, None)
             self._end_waiting_call(task, interrupted=False)
+            self.waiting.pop(task.tid, None)
+            self._interleave(task)
             self._write(self._prefix(task, gone=True) + exit_text(value))
 
     def _end_waiting_call(self, task, interrupted):

@@ -818,6 +818,8 @@ class Kernel:
 
     def _park(self, task, entry, args, block):
         task.blocked = (entry, args)
+        if self.tracer is not None:
+            self.trace_event(task, "blocked", (entry, args))
         for fd, events in block.fds:
             self.fd_waits.setdefault(fd, []).append((task, events))
         if block.deadline is not None:
