@@ -725,6 +725,10 @@ def f_sched_getaffinity(c):
     return [str(c.int(0)), str(c.uint(1)), c.ptr(2)]
 
 
+def f_getcpu(c):
+    return [c.out(0, S.uint_at), c.out(1, S.uint_at), c.ptr(2)]
+
+
 def f_times(c):
     return [c.out(0, S.tms)]
 
@@ -794,7 +798,7 @@ FORMATTERS = {
     "recvfrom": f_recvfrom, "sendmsg": f_sendmsg, "recvmsg": f_recvmsg,
     "setsockopt": f_setsockopt, "epoll_create1": f_epoll_create1,
     "epoll_ctl": f_epoll_ctl, "epoll_wait": f_epoll_wait, "epoll_pwait": f_epoll_pwait, "eventfd2": f_eventfd2,
-    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "exit": f_exit,
+    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "getcpu": f_getcpu, "exit": f_exit,
     "exit_group": f_exit, "chdir": f_chdir, "getpriority": f_getpriority,
     "getrusage": f_getrusage, "sched_getscheduler": f_sched_getscheduler,
     "mlockall": f_mlockall, "pidfd_send_signal": f_pidfd_send_signal,

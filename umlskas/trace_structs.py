@@ -267,6 +267,13 @@ def int_at(mm, address):
     return f"[{struct.unpack('<i', raw)[0]}]"
 
 
+def uint_at(mm, address):
+    raw = read(mm, address, 4)
+    if raw is None:
+        return addr(address)
+    return f"[{struct.unpack('<I', raw)[0]}]"
+
+
 def sockaddr(mm, address, length):
     if length <= 0 or length > 128:
         return addr(address)
