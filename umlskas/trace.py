@@ -61,7 +61,7 @@ def decode_arg(task, kind, value, size=None, result=None):
             return Buf(mm.read(value, min(size, STRING_LIMIT + 1)), STRING_LIMIT)
         if kind == "outbuf" and size is not None:
             if result is None or result < 0:
-                return Sym(hex(value))
+                return Sym("NULL" if value == 0 else hex(value))
             return Buf(mm.read(value, min(result, STRING_LIMIT + 1)), STRING_LIMIT)
     except (SyscallError, OSError):
         return Sym(hex(value))
@@ -261,7 +261,8 @@ def call_record(task, entry, args, result, start_ns, duration_ns):
     """One call as a JSON-ready dict (the --trace-json line)."""
     error = None
     if result is not None and result < 0 and -result < 4096:
-        error = errno.errorcode.get(-result, str(-result))
+        restart = RESTART_CODES.get(-result)
+        error = restart[0] if restart else errno.errorcode.get(-result, str(-result))
     return {
         "tid": task.tid, "tgid": task.tgid, "nr": entry.nr, "name": entry.name,
         "args": [render_json(v) for v in decode_args(task, entry, args, result)],

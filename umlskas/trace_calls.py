@@ -265,7 +265,7 @@ def f_ioctl(c):
         shown.append(c.inp(2, S.int_at))
     elif name in ("FIOCLEX", "FIONCLEX"):
         pass
-    elif name == "TIOCSCTTY":
+    elif name in ("TIOCSCTTY", "BTRFS_IOC_CLONE or FICLONE"):
         shown.append(str(c.ulong(2)))
     else:
         shown.append(c.ptr(2))
@@ -721,12 +721,16 @@ def f_sched_getaffinity(c):
         raw = S.read(c.mm, c.ulong(2), c.result) or b""
         bits = int.from_bytes(raw, "little")
         cpus = [str(i) for i in range(len(raw) * 8) if bits >> i & 1]
-        return [str(c.int(0)), str(c.uint(1)), "[" + ", ".join(cpus) + "]"]
+        return [str(c.int(0)), str(c.uint(1)), "[" + " ".join(cpus) + "]"]
     return [str(c.int(0)), str(c.uint(1)), c.ptr(2)]
 
 
 def f_getcpu(c):
     return [c.out(0, S.uint_at), c.out(1, S.uint_at), c.ptr(2)]
+
+
+def f_sysinfo(c):
+    return [c.out(0, S.sysinfo)]
 
 
 def f_times(c):
@@ -798,7 +802,7 @@ FORMATTERS = {
     "recvfrom": f_recvfrom, "sendmsg": f_sendmsg, "recvmsg": f_recvmsg,
     "setsockopt": f_setsockopt, "epoll_create1": f_epoll_create1,
     "epoll_ctl": f_epoll_ctl, "epoll_wait": f_epoll_wait, "epoll_pwait": f_epoll_pwait, "eventfd2": f_eventfd2,
-    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "getcpu": f_getcpu, "exit": f_exit,
+    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "sysinfo": f_sysinfo, "getcpu": f_getcpu, "exit": f_exit,
     "exit_group": f_exit, "chdir": f_chdir, "getpriority": f_getpriority,
     "getrusage": f_getrusage, "sched_getscheduler": f_sched_getscheduler,
     "mlockall": f_mlockall, "pidfd_send_signal": f_pidfd_send_signal,

@@ -167,7 +167,7 @@ def sigaction(mm, address):
     handler, flags, restorer, mask = struct.unpack("<QQQQ", raw)
     shown = {0: "SIG_DFL", 1: "SIG_IGN"}.get(handler, hex(handler))
     out = (f"{{sa_handler={shown}, sa_mask={sigset_bits(mask)}, "
-           f"sa_flags={T.flags(flags, T.SA_FLAGS_ORDER)}")
+           f"sa_flags={T.flags(flags, T.SA_FLAGS)}")
     if flags & 0x04000000:
         out += f", sa_restorer={addr(restorer)}"
     return out + "}"
@@ -449,3 +449,16 @@ def epoll_events(mm, address, count):
 def epoll_event(mm, address):
     text = epoll_events(mm, address, 1)
     return text[1:-1] if text.startswith("[") else text
+
+
+def sysinfo(mm, address):
+    raw = read(mm, address, 112)
+    if raw is None:
+        return addr(address)
+    up, l1, l2, l3, tr, fr, sr, br, ts, fs = struct.unpack_from("<q9Q", raw)
+    procs = struct.unpack_from("<H", raw, 80)[0]
+    th, fh = struct.unpack_from("<QQ", raw, 88)
+    unit = struct.unpack_from("<I", raw, 104)[0]
+    return (f"{{uptime={up}, loads=[{l1}, {l2}, {l3}], totalram={tr}, freeram={fr}, "
+            f"sharedram={sr}, bufferram={br}, totalswap={ts}, freeswap={fs}, procs={procs}, "
+            f"totalhigh={th}, freehigh={fh}, mem_unit={unit}}}")

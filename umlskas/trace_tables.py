@@ -60,14 +60,11 @@ SIGNAL_NAMES = {int(s): s.name for s in _signal.Signals
                 if s.name.startswith("SIG") and not s.name.startswith("SIGRT")}
 SIGNAL_NAMES.update({6: "SIGABRT", 17: "SIGCHLD", 29: "SIGIO", 31: "SIGSYS"})
 
+# strace's order (xlat/sigact_flags.in), which is the order it prints them in.
 SA_FLAGS = [(0x04000000, "SA_RESTORER"), (0x08000000, "SA_ONSTACK"),
             (0x10000000, "SA_RESTART"), (0x40000000, "SA_NODEFER"),
-            (0x80000000, "SA_RESETHAND"), (1, "SA_NOCLDSTOP"), (2, "SA_NOCLDWAIT"),
-            (4, "SA_SIGINFO")]
-SA_FLAGS_ORDER = [(1, "SA_NOCLDSTOP"), (2, "SA_NOCLDWAIT"), (4, "SA_SIGINFO"),
-                  (0x04000000, "SA_RESTORER"), (0x08000000, "SA_ONSTACK"),
-                  (0x10000000, "SA_RESTART"), (0x40000000, "SA_NODEFER"),
-                  (0x80000000, "SA_RESETHAND")]
+            (0x80000000, "SA_RESETHAND"), (4, "SA_SIGINFO"), (1, "SA_NOCLDSTOP"),
+            (2, "SA_NOCLDWAIT")]
 SS_FLAGS = [(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x80000000, "SS_AUTODISARM")]
 
 try:
@@ -109,10 +106,10 @@ OPEN_ACCESS = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")
 # O_DSYNC, so each comes before the other.
 OPEN_FLAGS = [(0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),
               (0o2000, "O_APPEND"), (0o4000, "O_NONBLOCK"), (0o4010000, "O_SYNC"),
-              (0o10000, "O_DSYNC"), (0o20000, "O_ASYNC"), (0o40000, "O_DIRECT"),
-              (0o100000, "O_LARGEFILE"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
-              (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH"), (0o20200000, "O_TMPFILE"),
-              (0o200000, "O_DIRECTORY")]
+              (0o10000, "O_DSYNC"), (0o40000, "O_DIRECT"), (0o100000, "O_LARGEFILE"),
+              (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"), (0o2000000, "O_CLOEXEC"),
+              (0o10000000, "O_PATH"), (0o20200000, "O_TMPFILE"), (0o200000, "O_DIRECTORY"),
+              (0o20000, "FASYNC")]
 O_CREAT, O_TMPFILE = 0o100, 0o20200000
 
 
@@ -156,12 +153,13 @@ LOCK_OPS = [(1, "LOCK_SH"), (2, "LOCK_EX"), (4, "LOCK_NB"), (8, "LOCK_UN")]
 PROT_FLAGS = [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC"), (0x10, "PROT_SEM"),
               (0x01000000, "PROT_GROWSDOWN"), (0x02000000, "PROT_GROWSUP")]
 MAP_TYPES = {0: "0", 1: "MAP_SHARED", 2: "MAP_PRIVATE", 3: "MAP_SHARED_VALIDATE"}
+# x86-64's values in strace's order (xlat/mmap_flags.in).
 MAP_FLAGS = [(0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"), (0x40, "MAP_32BIT"),
-             (0x100, "MAP_GROWSDOWN"), (0x800, "MAP_DENYWRITE"), (0x1000, "MAP_EXECUTABLE"),
-             (0x2000, "MAP_LOCKED"), (0x4000, "MAP_NORESERVE"), (0x8000, "MAP_POPULATE"),
-             (0x10000, "MAP_NONBLOCK"), (0x20000, "MAP_STACK"), (0x40000, "MAP_HUGETLB"),
-             (0x80000, "MAP_SYNC"), (0x100000, "MAP_FIXED_NOREPLACE"),
-             (0x4000000, "MAP_UNINITIALIZED")]
+             (0x80, "MAP_ABOVE4G"), (0x4000, "MAP_NORESERVE"), (0x8000, "MAP_POPULATE"),
+             (0x10000, "MAP_NONBLOCK"), (0x100, "MAP_GROWSDOWN"), (0x800, "MAP_DENYWRITE"),
+             (0x1000, "MAP_EXECUTABLE"), (0x2000, "MAP_LOCKED"), (0x20000, "MAP_STACK"),
+             (0x40000, "MAP_HUGETLB"), (0x80000, "MAP_SYNC"), (0x4000000, "MAP_UNINITIALIZED"),
+             (0x100000, "MAP_FIXED_NOREPLACE")]
 MREMAP_FLAGS = [(1, "MREMAP_MAYMOVE"), (2, "MREMAP_FIXED"), (4, "MREMAP_DONTUNMAP")]
 MSYNC_FLAGS = [(1, "MS_ASYNC"), (2, "MS_INVALIDATE"), (4, "MS_SYNC")]
 MADVICE = _from_module(_mmap, "MADV_")
@@ -258,7 +256,9 @@ IOCTL_NAMES.update({0x5401: "TCGETS", 0x5402: "TCSETS", 0x5403: "TCSETSW", 0x540
                     0x5429: "TIOCGSID", 0x540E: "TIOCSCTTY", 0x80045430: "TIOCGPTN",
                     0x40045431: "TIOCSPTLCK", 0x5460: "FIOQSIZE", 0x802c542a: "TCGETS2",
                     0x8910: "SIOCGIFNAME", 0x8933: "SIOCGIFINDEX",
-                    0x80086601: "FS_IOC_GETFLAGS", 0x40086602: "FS_IOC_SETFLAGS"})
+                    0x80086601: "FS_IOC_GETFLAGS", 0x40086602: "FS_IOC_SETFLAGS",
+                    0x40049409: "BTRFS_IOC_CLONE or FICLONE",
+                    0x4020940d: "BTRFS_IOC_CLONE_RANGE or FICLONERANGE"})
 
 POLL_EVENTS = [(getattr(_select, n), n) for n in (
     "POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL", "POLLRDNORM",
