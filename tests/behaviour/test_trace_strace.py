@@ -221,3 +221,20 @@ def test_compare_normalises_pids_addresses_and_unfinished_calls():
     assert (same, total) == (5, 5), diff
     same, total, _ = compare(native, ours.replace("WEXITSTATUS(s) == 3", "WEXITSTATUS(s) == 4"))
     assert (same, total) == (4, 5)
+
+
+@pytest.mark.parametrize("umode", ["skas", "tt"])
+def test_kernel_answers_the_traces_showed_differing(umode, tmp_path):
+    """fadvise64 on a pipe (ESPIPE) and the remap ioctls cp tries first (EXDEV, EINVAL,
+    EBADF as vfs_clone_file_range): the same answers as Linux's."""
+    exe = _build(tmp_path, "trace_answers")
+    scratch = tmp_path / "scratch"
+    _fresh(scratch)
+    native = subprocess.run([str(exe), str(scratch)], capture_output=True, env=DEFAULT_ENV,
+                            timeout=30)
+    _fresh(scratch)
+    ours = subprocess.run([sys.executable, "-m", "umlskas", "run", "--mode", umode, "--",
+                           str(exe), str(scratch)],
+                          cwd=REPO_ROOT, capture_output=True, env=DEFAULT_ENV, timeout=60)
+    assert native.returncode == 0 and b"posix_fadvise(pipe) 29\n" in native.stdout, native
+    assert (ours.returncode, ours.stdout) == (0, native.stdout), ours.stderr
