@@ -215,8 +215,8 @@ def format_call_parts(task, entry, args, result, split=False):
         call = Call(task, entry, args, result, None)
         try:
             shown = formatter(call)
-        except (SyscallError, OSError, ValueError, IndexError, KeyError, struct.error):
-            shown = None            # unreadable guest memory: fall back to the kinds
+        except Exception:           # noqa: BLE001 - a decoding problem never ends a run
+            shown = None            # unreadable or odd guest memory: fall back to the kinds
     if shown is None:
         shown = [render_text(v) for v in decode_args(task, entry, args, result)]
     if split:
