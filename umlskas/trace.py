@@ -380,6 +380,8 @@ class TextTracer:
         self.pid_column = pid_column
         self.held = {}          # tid -> lines shown at its next syscall (ignored signals)
         self.ended = {}         # tid -> the waiting call already shown as interrupted
+        self.calling = None     # (task, entry, args) of the call running now (traced path)
+        self.early = None       # (tid, args) of a call printed before it returned
         # tid -> (entry, args, length of its "<unfinished ...>" part or None, task)
         self.waiting = {}
 
@@ -391,7 +393,18 @@ class TextTracer:
             return f"[pid {task.tid:5d}] "
         return ""
 
+    def _early(self, task, entry, args, result):
+        """Print a call's line before it returns (its process ends during it)."""
+        self(task, entry, args, result, 0)
+        self.early = (task.tid, args)
+
     def __call__(self, task, entry, args, result, duration_ns):
+        early = self.early
+        if early is not None:
+            self.early = None
+            if early[0] == task.tid and early[1] is args:
+                return                  # printed already, by _early
+        self.calling = None
         self._interleave(task)
         opened = self.waiting.pop(task.tid, None)
         if opened is not None and opened[2] is not None and opened[0] is entry:
@@ -424,6 +437,12 @@ class TextTracer:
         the kernel discards as ignored (shown after the task's next call, where a traced
         Linux task takes it), a call that waits ("blocked": (entry, args)), or the end
         of a task (value: its wait status)."""
+        if kind == "enter":
+            entry, args = value
+            self.calling = (task, entry, args)
+            if entry.ret == "noreturn" and entry.name != "rt_sigreturn":
+                self._early(task, entry, args, None)       # exit, exit_group: "= ?" first
+            return
         if kind == "blocked":
             entry, args = value
             if task.tid not in self.waiting:
@@ -438,8 +457,12 @@ class TextTracer:
             if kind == "ignored_signal":
                 self.held.setdefault(task.tid, []).append(text)
                 return
-            # A fatal signal ends a waiting call: strace shows the call interrupted first.
+            # A fatal signal ends a waiting call: strace shows the call interrupted first;
+            # one a call sends to its own process (raise, abort) shows after that call.
             self._end_waiting_call(task, interrupted=True)
+            calling = self.calling
+            if calling is not None and calling[0].tgid == task.tgid and self.early is None:
+                self._early(*calling, 0)
             self._interleave(task)
             self._write(self._prefix(task) + text)
         elif kind == "exit":

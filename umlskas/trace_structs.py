@@ -4,7 +4,6 @@ pollfd, sockaddr, rlimit, utsname, msghdr, siginfo, ...), read from guest memory
 Every decoder takes the guest's memory and an address and returns the text; a struct
 that cannot be read is its address, as strace prints it."""
 
-import ipaddress
 import socket
 import struct
 
@@ -296,6 +295,7 @@ def sockaddr_bytes(raw):
         if path[:1] == b"\0":
             return head + f", sun_path=@{quote(path[1:], 108)}}}"
         return head + f", sun_path={quote(path, 108, nul_ends=True)}}}"
+    import ipaddress            # only for a traced inet address
     if family == socket.AF_INET and len(raw) >= 8:
         port = struct.unpack_from(">H", raw, 2)[0]
         ip = str(ipaddress.IPv4Address(raw[4:8]))

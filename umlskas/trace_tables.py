@@ -67,18 +67,27 @@ SA_FLAGS = [(0x04000000, "SA_RESTORER"), (0x08000000, "SA_ONSTACK"),
             (2, "SA_NOCLDWAIT")]
 SS_FLAGS = [(1, "SS_ONSTACK"), (2, "SS_DISABLE"), (0x80000000, "SS_AUTODISARM")]
 
-try:
-    from ptrace.syscall.linux_constants import SIGPROCMASK_HOW, RLIMIT_RESOURCE as _RL
-except ImportError:              # python-ptrace is optional: the same values
-    SIGPROCMASK_HOW = {0: "SIG_BLOCK", 1: "SIG_UNBLOCK", 2: "SIG_SETMASK"}
-    _RL = {}
-# python-ptrace calls 15 RLIMIT_NLIMITS; since Linux 2.6.25 it is RLIMIT_RTTIME.
-RLIMIT_NAMES = dict(_RL)
-RLIMIT_NAMES.update({i: n for i, n in enumerate((
-    "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE",
-    "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",
-    "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE",
-    "RLIMIT_RTPRIO", "RLIMIT_RTTIME"))})
+_RLIMITS_SINCE_2_6_25 = {15: "RLIMIT_RTTIME"}     # python-ptrace calls 15 RLIMIT_NLIMITS
+
+
+def __getattr__(name):
+    """SIGPROCMASK_HOW and RLIMIT_NAMES, from python-ptrace's tables on first use (importing
+    it costs more than the rest of the trace modules: a run without --trace never does)."""
+    if name not in ("SIGPROCMASK_HOW", "RLIMIT_NAMES"):
+        raise AttributeError(name)
+    try:
+        from ptrace.syscall.linux_constants import RLIMIT_RESOURCE, SIGPROCMASK_HOW
+    except ImportError:             # python-ptrace is optional: the same values
+        SIGPROCMASK_HOW = {0: "SIG_BLOCK", 1: "SIG_UNBLOCK", 2: "SIG_SETMASK"}
+        RLIMIT_RESOURCE = dict(enumerate((
+            "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_DATA", "RLIMIT_STACK", "RLIMIT_CORE",
+            "RLIMIT_RSS", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_MEMLOCK", "RLIMIT_AS",
+            "RLIMIT_LOCKS", "RLIMIT_SIGPENDING", "RLIMIT_MSGQUEUE", "RLIMIT_NICE",
+            "RLIMIT_RTPRIO")))
+    globals()["SIGPROCMASK_HOW"] = dict(SIGPROCMASK_HOW)
+    globals()["RLIMIT_NAMES"] = {**RLIMIT_RESOURCE, **_RLIMITS_SINCE_2_6_25}
+    return globals()[name]
+
 
 SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER",
             -3: "SI_MESGQ", -4: "SI_ASYNCIO", -5: "SI_SIGIO", -6: "SI_TKILL",

@@ -152,7 +152,7 @@ def _build(tmp_path, name):
 def _programs(tmp_path):
     scratch = tmp_path / "scratch"
     progs = [(name, [str(_build(tmp_path, name)), str(scratch)])
-             for name in ("trace_mix", "trace_more")]
+             for name in ("trace_mix", "trace_more", "trace_faults")]
     progs.append(("ls", ["/bin/ls", "-a", str(REPO_ROOT / "tests" / "trace_guests")]))
     if BUSYBOX:
         progs.append(("busybox-sh", [BUSYBOX, "sh", "-c",

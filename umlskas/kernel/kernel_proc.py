@@ -1122,9 +1122,8 @@ class Kernel:
             # Continued after a job-control stop: return what the syscall had.
             self.deliver_signals(task, args[0], None)
             return
-        if self.tracer is not None and entry.ret == "noreturn" and entry.name != "rt_sigreturn":
-            # exit, exit_group: their line comes before the "+++ exited" of the end.
-            self.tracer(task, entry, args, None, 0)
+        if self.tracer is not None:
+            self.trace_event(task, "enter", (entry, args))
         start = time.perf_counter_ns()
         try:
             result = entry.handler(task, *args)
@@ -1134,7 +1133,7 @@ class Kernel:
             self._blocked(task, entry, args, b)
             return
         except (TaskGone, TaskResumes) as e:
-            if self.tracer is not None and (entry.ret != "noreturn" or entry.name == "rt_sigreturn"):
+            if self.tracer is not None:
                 if entry.name in ("execve", "execveat") and isinstance(e, TaskResumes):
                     # The old image is gone: show the call as strace does, from the
                     # strings now on the new stack, with its result 0.
@@ -1379,6 +1378,8 @@ class Kernel:
             # A fault: a blocked or ignored one cannot be taken, so it kills (force_sig).
             handler = signals.action_of(task, sig)[0]
             if handler in (signals.SIG_DFL, signals.SIG_IGN) or task.sigmask & signals.sigbit(sig):
+                if self.tracer is not None:
+                    self.trace_event(task, "signal", (sig, signals.siginfo(sig, code, addr=addr)))
                 self.end_process(task.process, sig)
                 return
             signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, code, addr=addr))
