@@ -381,6 +381,7 @@ class TextTracer:
         self.held = {}          # tid -> lines shown at its next syscall (ignored signals)
         self.ended = {}         # tid -> the waiting call already shown as interrupted
         self.calling = None     # (task, entry, args) of the call running now (traced path)
+        self.names = None       # the --trace=NAMES selection (Tracers sets it), None for all
         self.early = None       # (tid, args) of a call printed before it returned
         # tid -> (entry, args, length of its "<unfinished ...>" part or None, task)
         self.waiting = {}
@@ -437,6 +438,9 @@ class TextTracer:
         the kernel discards as ignored (shown after the task's next call, where a traced
         Linux task takes it), a call that waits ("blocked": (entry, args)), or the end
         of a task (value: its wait status)."""
+        if kind in ("enter", "blocked") and self.names is not None and \
+                value[0].name not in self.names:
+            return                      # a call --trace=NAMES leaves out
         if kind == "enter":
             entry, args = value
             self.calling = (task, entry, args)
@@ -478,7 +482,8 @@ class TextTracer:
         if not blocked or getattr(blocked[0], "name", None) is None:
             return
         entry, args = blocked
-        if self.ended.get(task.tid) is blocked:
+        if self.ended.get(task.tid) is blocked or \
+                (self.names is not None and entry.name not in self.names):
             return
         self.ended[task.tid] = blocked
         result = None
@@ -570,6 +575,9 @@ class Tracers:
     def __init__(self, tracers, names=None):
         self.tracers = [t for t in tracers if t is not None]
         self.names = names
+        for tracer in self.tracers:
+            if hasattr(tracer, "names"):
+                tracer.names = names    # for the lines it prints outside a call's end
 
     def __call__(self, task, entry, args, result, duration_ns):
         if self.names is not None and entry.name not in self.names:

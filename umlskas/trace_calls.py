@@ -94,6 +94,8 @@ def _buf_out(c, i, size_i):
 
 
 def _buf_in(c, i, size):
+    if not c.ulong(i):
+        return "NULL"
     data = S.read(c.mm, c.ulong(i), min(size, S.STRING_LIMIT + 1)) if size else b""
     return c.ptr(i) if data is None else quote(data)
 

@@ -214,3 +214,16 @@ def test_tables_from_maintained_sources_have_x86_64_values():
     assert S.sigset_bits((1 << 64) - 1) == "~[]"
     assert S.sigset_bits((1 << 1) | (1 << 16)) == "[INT CHLD]"
     assert T.open_flags(0o2204000) == "O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY"
+
+
+def test_a_filter_leaves_out_the_early_and_unfinished_lines_of_other_calls():
+    out = io.StringIO()
+    text = trace.TextTracer(out)
+    tracers = trace.Tracers([text], trace.parse_filter("write"))
+    task = FakeTask(tid=1, ntasks=2)
+    tracers.event(task, "enter", (BY_NAME["exit_group"], [0]))
+    tracers.event(task, "blocked", (BY_NAME["wait4"], [2, 0, 0, 0]))
+    tracers(FakeTask(tid=2, ntasks=2), BY_NAME["write"], [1, 0, 0], 0, 1)
+    tracers.event(task, "exit", 0)
+    assert out.getvalue().splitlines() == ["[pid     2] write(1, NULL, 0)" + " " * 11 + "= 0",
+                                           "[pid     1] +++ exited with 0 +++"]
