@@ -12,7 +12,7 @@ from . import trace_structs as S
 from . import trace_tables as T
 from .kernel.errors import SyscallError
 from .kernel.signals import NEVER_RESTART
-from .trace_calls import FORMATTERS, Call
+from .trace_calls import CAPTURE_AT_ENTRY, FORMATTERS, Call
 from .trace_structs import quote
 
 STRING_LIMIT = 32
@@ -200,19 +200,19 @@ def decode_args(task, entry, args, result):
     return shown
 
 
-def format_call(task, entry, args, result):
+def format_call(task, entry, args, result, captured=None):
     """One strace-style line: name(args) = result."""
-    return format_call_parts(task, entry, args, result)
+    return format_call_parts(task, entry, args, result, captured=captured)
 
 
-def format_call_parts(task, entry, args, result, split=False):
+def format_call_parts(task, entry, args, result, split=False, captured=None):
     """format_call's line; with split, only the part strace prints when the call
     enters and waits: "name(" and the arguments up to the first the call fills."""
     formatter = FORMATTERS.get(entry.name)
     call = None
     shown = None
     if formatter is not None:
-        call = Call(task, entry, args, result, None)
+        call = Call(task, entry, args, result, None, captured)
         try:
             shown = formatter(call)
         except Exception:           # noqa: BLE001 - a decoding problem never ends a run
@@ -383,6 +383,7 @@ class TextTracer:
         self.calling = None     # (task, entry, args) of the call running now (traced path)
         self.names = None       # the --trace=NAMES selection (Tracers sets it), None for all
         self.early = None       # (tid, args) of a call printed before it returned
+        self.captured = {}      # tid -> (args, what CAPTURE_AT_ENTRY read at the start)
         # tid -> (entry, args, length of its "<unfinished ...>" part or None, task)
         self.waiting = {}
 
@@ -407,14 +408,17 @@ class TextTracer:
                 return                  # printed already, by _early
         self.calling = None
         self._interleave(task)
+        captured = self.captured.pop(task.tid, None) if self.captured else None
+        captured = captured[1] if captured is not None and captured[0] is args else None
         opened = self.waiting.pop(task.tid, None)
         if opened is not None and opened[2] is not None and opened[0] is entry:
             # Its "<unfinished ...>" is out: the rest of the line, as strace resumes it.
-            after = format_call_parts(task, entry, args, result)
+            after = format_call_parts(task, entry, args, result, captured=captured)
             self._write(align(self._prefix(task) + f"<... {entry.name} resumed>" +
                               after[opened[2]:]))
         else:
-            self._write(align(self._prefix(task) + format_call(task, entry, args, result)))
+            self._write(align(self._prefix(task) +
+                              format_call(task, entry, args, result, captured)))
         held = self.held.pop(task.tid, None)
         if held:
             for text in held:
@@ -444,6 +448,12 @@ class TextTracer:
         if kind == "enter":
             entry, args = value
             self.calling = (task, entry, args)
+            capture = CAPTURE_AT_ENTRY.get(entry.name)
+            if capture is not None:
+                try:
+                    self.captured[task.tid] = (args, capture(task, args))
+                except Exception:       # noqa: BLE001 - shown from the call's end instead
+                    pass
             if entry.ret == "noreturn" and entry.name != "rt_sigreturn":
                 self._early(task, entry, args, None)       # exit, exit_group: "= ?" first
             return

@@ -15,9 +15,10 @@ AT_FDCWD = -100
 class Call:
     """One finished (or abandoned: result None) call being formatted."""
 
-    __slots__ = ("task", "mm", "entry", "args", "result", "suffix", "result_text", "default")
+    __slots__ = ("task", "mm", "entry", "args", "result", "suffix", "result_text", "default",
+                 "captured")
 
-    def __init__(self, task, entry, args, result, default):
+    def __init__(self, task, entry, args, result, default, captured=None):
         self.task = task
         self.mm = task.mm
         self.entry = entry
@@ -26,6 +27,7 @@ class Call:
         self.suffix = ""
         self.result_text = None
         self.default = default          # default(i): argument i formatted by its kind
+        self.captured = captured        # what CAPTURE_AT_ENTRY read when the call began
 
     @property
     def ok(self):
@@ -735,6 +737,97 @@ def f_sysinfo(c):
     return [c.out(0, S.sysinfo)]
 
 
+def f_statfs(c):
+    return [c.path(0), c.out(1, S.statfs)]
+
+
+def f_fstatfs(c):
+    return [str(c.int(0)), c.out(1, S.statfs)]
+
+
+def _select_sets(c, n):
+    return [c.inp(i, S.fd_set, n) for i in (1, 2, 3)]
+
+
+def _select_result(c, n, timeout_i, timeout_decoder):
+    if not c.ok:
+        return
+    if c.result == 0:
+        c.suffix = " (Timeout)"
+        return
+    parts = []
+    for i, name in ((1, "in"), (2, "out"), (3, "except")):
+        if c.ulong(i):
+            got = S.fd_set(c.mm, c.ulong(i), n)
+            if got != "[]":
+                parts.append(f"{name} {got}")
+    if c.ulong(timeout_i):
+        parts.append(f"left {timeout_decoder(c.mm, c.ulong(timeout_i))}")
+    c.suffix = " (" + ", ".join(parts) + ")"
+
+
+def f_select(c):
+    n = c.int(0)
+    shown = [str(n)] + _select_entry(c, n, S.timeval)
+    _select_result(c, n, 4, S.timeval)
+    return shown
+
+
+def f_pselect6(c):
+    n = c.int(0)
+    shown = [str(n)] + _select_entry(c, n, S.timespec) + [_pselect_mask(c)]
+    _select_result(c, n, 4, S.timespec)
+    return shown
+
+
+def _select_entry(c, n, timeout):
+    # The sets and timeout as the call got them (strace reads them at entry): after the
+    # call the sets hold the ready descriptors ("in [..]") and the timeout what is left.
+    if c.captured is not None:
+        return c.captured
+    return _select_sets(c, n) + [c.inp(4, timeout)]
+
+
+def _capture_select(task, args, timeout):
+    call = Call(task, None, args, None, None)
+    return _select_sets(call, args[0] & 0xFFFFFFFF) + [call.inp(4, timeout)]
+
+
+# Arguments the call overwrites, read when it starts (trace.TextTracer's "enter" event).
+CAPTURE_AT_ENTRY = {
+    "select": lambda task, args: _capture_select(task, args, S.timeval),
+    "pselect6": lambda task, args: _capture_select(task, args, S.timespec)}
+
+
+def _pselect_mask(c):
+    raw = S.read(c.mm, c.ulong(5), 16) if c.ulong(5) else None
+    if raw is None:
+        return c.ptr(5)
+    import struct
+    ptr, size = struct.unpack("<QQ", raw)
+    return f"{{sigmask={S.sigset(c.mm, ptr, size) if ptr else 'NULL'}, sigsetsize={size}}}"
+
+
+def f_getresuid(c):
+    return [c.out(i, S.id_at) for i in range(3)]
+
+
+def f_getgroups(c):
+    n = c.int(0)
+    if not c.ok or n == 0:
+        return [str(n), c.ptr(1)]
+    return [str(n), S.gid_list(c.mm, c.ulong(1), c.result)]
+
+
+def f_setgroups(c):
+    n = c.int(0)
+    return [str(n), c.inp(1, S.gid_list, n)]
+
+
+def f_getrusage(c):
+    return [T.enum(c.int(0), T.RUSAGE_WHO, "{}"), c.out(1, S.rusage)]
+
+
 def f_times(c):
     return [c.out(0, S.tms)]
 
@@ -753,10 +846,6 @@ def f_chdir(c):
 
 def f_getpriority(c):
     return [T.enum(c.int(0), T.PRIO_WHICH, "{}"), str(c.int(1))]
-
-
-def f_getrusage(c):
-    return [T.enum(c.int(0), T.RUSAGE_WHO, "{}"), c.ptr(1)]
 
 
 def f_sched_getscheduler(c):
@@ -804,7 +893,9 @@ FORMATTERS = {
     "recvfrom": f_recvfrom, "sendmsg": f_sendmsg, "recvmsg": f_recvmsg,
     "setsockopt": f_setsockopt, "epoll_create1": f_epoll_create1,
     "epoll_ctl": f_epoll_ctl, "epoll_wait": f_epoll_wait, "epoll_pwait": f_epoll_pwait, "eventfd2": f_eventfd2,
-    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "sysinfo": f_sysinfo, "getcpu": f_getcpu, "exit": f_exit,
+    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "statfs": f_statfs, "fstatfs": f_fstatfs, "select": f_select,
+    "pselect6": f_pselect6, "getresuid": f_getresuid, "getresgid": f_getresuid,
+    "getgroups": f_getgroups, "setgroups": f_setgroups, "sysinfo": f_sysinfo, "getcpu": f_getcpu, "exit": f_exit,
     "exit_group": f_exit, "chdir": f_chdir, "getpriority": f_getpriority,
     "getrusage": f_getrusage, "sched_getscheduler": f_sched_getscheduler,
     "mlockall": f_mlockall, "pidfd_send_signal": f_pidfd_send_signal,

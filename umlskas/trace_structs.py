@@ -462,3 +462,53 @@ def sysinfo(mm, address):
     return (f"{{uptime={up}, loads=[{l1}, {l2}, {l3}], totalram={tr}, freeram={fr}, "
             f"sharedram={sr}, bufferram={br}, totalswap={ts}, freeswap={fs}, procs={procs}, "
             f"totalhigh={th}, freehigh={fh}, mem_unit={unit}}}")
+
+
+def statfs(mm, address):
+    """struct statfs, every field (strace prints them all)."""
+    raw = read(mm, address, 120)
+    if raw is None:
+        return addr(address)
+    ftype, bsize, blocks, bfree, bavail, files, ffree = struct.unpack_from("<q6Q", raw)
+    fsid0, fsid1 = struct.unpack_from("<ii", raw, 56)
+    namelen, frsize, flags = struct.unpack_from("<qqq", raw, 64)
+    fsid = ", ".join(hex(v & 0xFFFFFFFF) if v else "0" for v in (fsid0, fsid1))
+    out = (f"{{f_type={T.FS_MAGICS.get(ftype & 0xFFFFFFFF, hex(ftype))}, f_bsize={bsize}, "
+           f"f_blocks={blocks}, f_bfree={bfree}, f_bavail={bavail}, f_files={files}, "
+           f"f_ffree={ffree}, f_fsid={{val=[{fsid}]}}, f_namelen={namelen}, f_frsize={frsize}")
+    if flags & 0x20:
+        out += f", f_flags={T.flags(flags, T.STATFS_FLAGS)}"
+    return out + "}"
+
+
+def fd_set(mm, address, nfds):
+    """[3 5]: the descriptors below nfds set in an fd_set."""
+    if nfds <= 0 or nfds > 65536:
+        return addr(address)
+    raw = read(mm, address, (nfds + 63) // 64 * 8)
+    if raw is None:
+        return addr(address)
+    bits = int.from_bytes(raw, "little")
+    return "[" + " ".join(str(i) for i in range(nfds) if bits >> i & 1) + "]"
+
+
+def id_at(mm, address):
+    return uint_at(mm, address)
+
+
+def gid_list(mm, address, count):
+    if count < 0 or count > 65536:
+        return addr(address)
+    raw = read(mm, address, 4 * count) if count else b""
+    if raw is None:
+        return addr(address)
+    return "[" + ", ".join(str(v) for v in struct.unpack(f"<{count}I", raw)) + "]"
+
+
+def rusage(mm, address):
+    raw = read(mm, address, 32)
+    if raw is None:
+        return addr(address)
+    us, uu, ss, su = struct.unpack("<qqqq", raw)
+    return (f"{{ru_utime={{tv_sec={us}, tv_usec={uu}}}, "
+            f"ru_stime={{tv_sec={ss}, tv_usec={su}}}, ...}}")

@@ -123,6 +123,7 @@ def normalise(lines):
         line = re.sub(r"/\* \d+ vars \*/", "/* N vars */", line)
         line = re.sub(r'^getrandom\("[^"]*"', 'getrandom("RANDOM"', line)
         line = re.sub(r"si_([us])time=\d+", r"si_\1time=T", line)
+        line = re.sub(r"left \{tv_sec=\d+, tv_u?n?sec=\d+\}", "left {T}", line)   # select
         line = re.sub(r'nodename="[^"]*"', 'nodename="HOST"', line)
         seq.append(line)
     return by_process

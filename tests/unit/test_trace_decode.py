@@ -227,3 +227,26 @@ def test_a_filter_leaves_out_the_early_and_unfinished_lines_of_other_calls():
     tracers.event(task, "exit", 0)
     assert out.getvalue().splitlines() == ["[pid     2] write(1, NULL, 0)" + " " * 11 + "= 0",
                                            "[pid     1] +++ exited with 0 +++"]
+
+
+def test_select_shows_its_sets_as_they_were_at_entry():
+    out = io.StringIO()
+    tracer = trace.TextTracer(out)
+    mm = {0x1000: bytearray((1 | 1 << 3).to_bytes(8, "little")),
+          0x2000: bytearray(struct.pack("<qq", 1, 0))}
+    task = FakeTask(mm)
+    args = [4, 0x1000, 0, 0, 0x2000, 0]
+    tracer.event(task, "enter", (BY_NAME["pselect6"], args))
+    mm[0x1000][:8] = (1 << 3).to_bytes(8, "little")          # the kernel left fd 3 ready
+    mm[0x2000][:16] = struct.pack("<qq", 0, 500)
+    tracer(task, BY_NAME["pselect6"], args, 1, 1)
+    assert out.getvalue() == "pselect6(4, [0 3], NULL, NULL, {tv_sec=1, tv_nsec=0}, NULL) = 1 " \
+                             "(in [3], left {tv_sec=0, tv_nsec=500})\n"
+
+
+def test_statfs_in_full_as_strace():
+    raw = struct.pack("<q6Qiiqqq", 0x9FA0, 4096, 0, 0, 0, 0, 0, 0x15, 0, 255, 4096, 0x1020)
+    assert S.statfs(FakeMM({0x1000: raw.ljust(120, b"\0")}), 0x1000) == \
+        "{f_type=PROC_SUPER_MAGIC, f_bsize=4096, f_blocks=0, f_bfree=0, f_bavail=0, f_files=0, " \
+        "f_ffree=0, f_fsid={val=[0x15, 0]}, f_namelen=255, f_frsize=4096, " \
+        "f_flags=ST_VALID|ST_RELATIME}"
