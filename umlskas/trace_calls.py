@@ -259,7 +259,11 @@ def f_ioctl(c):
     cmd = c.uint(1)
     name = T.IOCTL_NAMES.get(cmd)
     shown = [str(c.int(0)), name or hex(cmd)]
-    if name == "TIOCGWINSZ":
+    if name == "TCGETS":
+        shown.append(c.out(2, S.termios))
+    elif name in ("TCSETS", "TCSETSW", "TCSETSF"):
+        shown.append(c.inp(2, S.termios))
+    elif name == "TIOCGWINSZ":
         shown.append(c.out(2, S.winsize))
     elif name in ("TIOCSWINSZ",):
         shown.append(c.inp(2, S.winsize))

@@ -512,3 +512,26 @@ def rusage(mm, address):
     us, uu, ss, su = struct.unpack("<qqqq", raw)
     return (f"{{ru_utime={{tv_sec={us}, tv_usec={uu}}}, "
             f"ru_stime={{tv_sec={ss}, tv_usec={su}}}, ...}}")
+
+
+def termios(mm, address):
+    """struct termios (abbreviated as strace without -v): the four flag words."""
+    raw = read(mm, address, 36)
+    if raw is None:
+        return addr(address)
+    iflag, oflag, cflag, lflag = struct.unpack_from("<IIII", raw)
+    odelays = []
+    for mask, names in T.TERM_ODELAYS:
+        odelays.append(names.get(oflag & mask, hex(oflag & mask)))
+        oflag &= ~mask
+    orest = T.flags(oflag, T.TERM_OFLAGS, "")
+    baud = T.BAUDS.get(cflag & 0x100F, "B???")
+    cparts = [baud]
+    if cflag & 0x100F0000:
+        cparts.append(f"{T.BAUDS.get((cflag & 0x100F0000) >> 16, 'B???')}<<IBSHIFT")
+    cparts.append(T.TERM_CSIZES[cflag & 0x30])
+    crest = T.flags(cflag & ~(0x100F | 0x100F0000 | 0x30), T.TERM_CFLAGS, "")
+    return (f"{{c_iflag={T.flags(iflag, T.TERM_IFLAGS)}, "
+            f"c_oflag={'|'.join(odelays + ([orest] if orest else []))}, "
+            f"c_cflag={'|'.join(cparts + ([crest] if crest else []))}, "
+            f"c_lflag={T.flags(lflag, T.TERM_LFLAGS)}, ...}}")

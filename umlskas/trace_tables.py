@@ -314,3 +314,28 @@ STATFS_FLAGS = [(0x20, "ST_VALID"), (1, "ST_RDONLY"), (2, "ST_NOSUID"), (4, "ST_
                 (8, "ST_NOEXEC"), (0x10, "ST_SYNCHRONOUS"), (0x40, "ST_MANDLOCK"),
                 (0x400, "ST_NOATIME"), (0x800, "ST_NODIRATIME"), (0x1000, "ST_RELATIME"),
                 (0x2000, "ST_NOSYMFOLLOW")]
+
+# ---- terminals (struct termios, as strace's term.c decodes it; xlat/term_*.in order) ----
+
+TERM_IFLAGS = [(1, "IGNBRK"), (2, "BRKINT"), (4, "IGNPAR"), (8, "PARMRK"), (0x10, "INPCK"),
+               (0x20, "ISTRIP"), (0x40, "INLCR"), (0x80, "IGNCR"), (0x100, "ICRNL"),
+               (0x200, "IUCLC"), (0x400, "IXON"), (0x800, "IXANY"), (0x1000, "IXOFF"),
+               (0x2000, "IMAXBEL"), (0x4000, "IUTF8")]
+TERM_OFLAGS = [(1, "OPOST"), (2, "OLCUC"), (4, "ONLCR"), (8, "OCRNL"), (0x10, "ONOCR"),
+               (0x20, "ONLRET"), (0x40, "OFILL"), (0x80, "OFDEL")]
+# (mask, names by value) of the delay fields, printed first
+TERM_ODELAYS = [(0x100, {0: "NL0", 0x100: "NL1"}),
+                (0x600, {0: "CR0", 0x200: "CR1", 0x400: "CR2", 0x600: "CR3"}),
+                (0x1800, {0: "TAB0", 0x800: "TAB1", 0x1000: "TAB2", 0x1800: "TAB3"}),
+                (0x2000, {0: "BS0", 0x2000: "BS1"}), (0x4000, {0: "VT0", 0x4000: "VT1"}),
+                (0x8000, {0: "FF0", 0x8000: "FF1"})]
+TERM_CFLAGS = [(0x40, "CSTOPB"), (0x80, "CREAD"), (0x100, "PARENB"), (0x200, "PARODD"),
+               (0x400, "HUPCL"), (0x800, "CLOCAL"), (0x40000000, "CMSPAR"),
+               (0x80000000, "CRTSCTS")]
+TERM_CSIZES = {0: "CS5", 0x10: "CS6", 0x20: "CS7", 0x30: "CS8"}
+TERM_LFLAGS = [(1, "ISIG"), (2, "ICANON"), (4, "XCASE"), (8, "ECHO"), (0x10, "ECHOE"),
+               (0x20, "ECHOK"), (0x40, "ECHONL"), (0x80, "NOFLSH"), (0x8000, "IEXTEN"),
+               (0x200, "ECHOCTL"), (0x400, "ECHOPRT"), (0x800, "ECHOKE"), (0x1000, "FLUSHO"),
+               (0x4000, "PENDIN"), (0x100, "TOSTOP"), (0x10000, "EXTPROC")]
+BAUDS = {getattr(_termios, n): n for n in dir(_termios)
+         if n.startswith("B") and n[1:].isdigit() and isinstance(getattr(_termios, n), int)}

@@ -239,3 +239,48 @@ def test_kernel_answers_the_traces_showed_differing(umode, tmp_path):
                           cwd=REPO_ROOT, capture_output=True, env=DEFAULT_ENV, timeout=60)
     assert native.returncode == 0 and b"posix_fadvise(pipe) 29\n" in native.stdout, native
     assert (ours.returncode, ours.stdout) == (0, native.stdout), ours.stderr
+
+
+def _on_a_terminal(argv, cwd=None):
+    """Run argv with a pseudo-terminal as its stdin/stdout/stderr; its output."""
+    import os
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            if cwd:
+                os.chdir(cwd)
+            os.execve(argv[0], argv, DEFAULT_ENV)
+        finally:
+            os._exit(127)
+    out = b""
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace not installed")
+@pytest.mark.parametrize("umode", ["skas", "tt"])
+def test_trace_of_terminal_requests(umode, tmp_path):
+    """On a real pseudo-terminal the termios and window-size requests decode as strace's."""
+    native_out, ours_out = tmp_path / "stty.strace", tmp_path / "stty.umlskas"
+    status, _ = _on_a_terminal([STRACE, "-f", "-o", str(native_out), "/bin/stty", "-a"])
+    assert status == 0
+    status, _ = _on_a_terminal([sys.executable, "-m", "umlskas", "run", "--mode", umode,
+                                "-o", str(ours_out), "--", "/bin/stty", "-a"], cwd=REPO_ROOT)
+    assert status == 0
+    ours = ours_out.read_text()
+    assert re.search(r"ioctl\(0, TCGETS, \{c_iflag=[A-Z|]+, c_oflag=NL0\|", ours), ours
+    same, total, diff = compare(native_out.read_text(), ours)
+    print(f"\n{umode}: stty -a on a terminal: {same}/{total} lines identical")
+    ioctls = [d for d in diff if "ioctl(" in d]
+    assert not ioctls, "\n".join(diff)
+    assert same >= 0.95 * total, "\n".join(diff)

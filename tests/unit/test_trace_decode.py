@@ -250,3 +250,13 @@ def test_statfs_in_full_as_strace():
         "{f_type=PROC_SUPER_MAGIC, f_bsize=4096, f_blocks=0, f_bfree=0, f_bavail=0, f_files=0, " \
         "f_ffree=0, f_fsid={val=[0x15, 0]}, f_namelen=255, f_frsize=4096, " \
         "f_flags=ST_VALID|ST_RELATIME}"
+
+
+def test_termios_as_strace_decodes_a_terminal():
+    raw = struct.pack("<IIII", 0x500, 0x5, 0xBF, 0x8A3B) + bytes(20)
+    assert line("ioctl", [0, 0x5401, 0x1000], 0, {0x1000: raw}) == \
+        "ioctl(0, TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, " \
+        "c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, " \
+        "...}) = 0"
+    assert line("ioctl", [1, 0x5401, 0x1000], -25, {0x1000: raw}) == \
+        "ioctl(1, TCGETS, 0x1000) = -1 ENOTTY (Inappropriate ioctl for device)"
