@@ -341,7 +341,7 @@ def f_wait4(c):
         raw = S.read(c.mm, c.ulong(1), 4)
         if raw is not None:
             status = S.wait_status(int.from_bytes(raw, "little"))
-    rusage = c.ptr(3)
+    rusage = c.out(3, S.rusage)
     return [str(c.int(0)), status, T.flags(c.int(2), T.WAIT4_OPTIONS), rusage]
 
 
@@ -726,11 +726,60 @@ def f_eventfd2(c):
 
 def f_sched_getaffinity(c):
     if c.ok:
-        raw = S.read(c.mm, c.ulong(2), c.result) or b""
-        bits = int.from_bytes(raw, "little")
-        cpus = [str(i) for i in range(len(raw) * 8) if bits >> i & 1]
-        return [str(c.int(0)), str(c.uint(1)), "[" + " ".join(cpus) + "]"]
+        return [str(c.int(0)), str(c.uint(1)), S.cpu_set(c.mm, c.ulong(2), c.result)]
     return [str(c.int(0)), str(c.uint(1)), c.ptr(2)]
+
+
+def f_sched_setaffinity(c):
+    return [str(c.int(0)), str(c.uint(1)), c.inp(2, S.cpu_set, c.uint(1))]
+
+
+def f_timerfd_create(c):
+    return [T.enum(c.int(0), T.CLOCK_IDS, "{}"), T.flags(c.int(1), T.TFD_FLAGS)]
+
+
+def f_timerfd_settime(c):
+    return [str(c.int(0)), T.flags(c.int(1), T.TFD_SETTIME_FLAGS), c.inp(2, S.itimerspec),
+            c.out(3, S.itimerspec)]
+
+
+def f_timerfd_gettime(c):
+    return [str(c.int(0)), c.out(1, S.itimerspec)]
+
+
+def f_memfd_create(c):
+    return [c.string(0, 4096), T.flags(c.uint(1), T.MFD_FLAGS)]
+
+
+def f_signalfd4(c):
+    return [str(c.int(0)), c.inp(1, S.sigset, c.ulong(2)), str(c.ulong(2)),
+            T.flags(c.int(3), T.SFD_FLAGS)]
+
+
+def f_inotify_init1(c):
+    return [T.flags(c.int(0), T.IN_INIT_FLAGS)]
+
+
+def f_inotify_add_watch(c):
+    return [str(c.int(0)), c.path(1), T.flags(c.uint(2), T.IN_MASK)]
+
+
+def f_sendfile(c):
+    """sendfile(out, in, [0] => [5], 5): the offset before (read at entry) and after."""
+    off = c.ulong(2)
+    if not off:
+        shown = "NULL"
+    else:
+        after = S.loff_at(c.mm, off)
+        shown = f"{c.captured} => {after}" if c.captured is not None and c.ok else after
+    return [str(c.int(0)), str(c.int(1)), shown, str(c.ulong(3))]
+
+
+def f_personality(c):
+    value = c.uint(0)
+    if c.ok and c.result == 0:
+        c.result_text = "0 (PER_LINUX)"
+    return ["PER_LINUX" if value == 0 else hex(value)]
 
 
 def f_getcpu(c):
@@ -799,6 +848,7 @@ def _capture_select(task, args, timeout):
 
 # Arguments the call overwrites, read when it starts (trace.TextTracer's "enter" event).
 CAPTURE_AT_ENTRY = {
+    "sendfile": lambda task, args: S.loff_at(task.mm, args[2]) if args[2] else None,
     "select": lambda task, args: _capture_select(task, args, S.timeval),
     "pselect6": lambda task, args: _capture_select(task, args, S.timespec)}
 
@@ -897,7 +947,12 @@ FORMATTERS = {
     "recvfrom": f_recvfrom, "sendmsg": f_sendmsg, "recvmsg": f_recvmsg,
     "setsockopt": f_setsockopt, "epoll_create1": f_epoll_create1,
     "epoll_ctl": f_epoll_ctl, "epoll_wait": f_epoll_wait, "epoll_pwait": f_epoll_pwait, "eventfd2": f_eventfd2,
-    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "statfs": f_statfs, "fstatfs": f_fstatfs, "select": f_select,
+    "sched_getaffinity": f_sched_getaffinity, "times": f_times, "sched_setaffinity": f_sched_setaffinity,
+    "timerfd_create": f_timerfd_create, "timerfd_settime": f_timerfd_settime,
+    "timerfd_gettime": f_timerfd_gettime, "memfd_create": f_memfd_create,
+    "signalfd4": f_signalfd4, "inotify_init1": f_inotify_init1,
+    "inotify_add_watch": f_inotify_add_watch, "sendfile": f_sendfile,
+    "personality": f_personality, "statfs": f_statfs, "fstatfs": f_fstatfs, "select": f_select,
     "pselect6": f_pselect6, "getresuid": f_getresuid, "getresgid": f_getresuid,
     "getgroups": f_getgroups, "setgroups": f_setgroups, "sysinfo": f_sysinfo, "getcpu": f_getcpu, "exit": f_exit,
     "exit_group": f_exit, "chdir": f_chdir, "getpriority": f_getpriority,

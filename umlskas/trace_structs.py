@@ -535,3 +535,30 @@ def termios(mm, address):
             f"c_oflag={'|'.join(odelays + ([orest] if orest else []))}, "
             f"c_cflag={'|'.join(cparts + ([crest] if crest else []))}, "
             f"c_lflag={T.flags(lflag, T.TERM_LFLAGS)}, ...}}")
+
+
+def itimerspec(mm, address):
+    raw = read(mm, address, 32)
+    if raw is None:
+        return addr(address)
+    a, b, c, d = struct.unpack("<qqqq", raw)
+    return (f"{{it_interval={{tv_sec={a}, tv_nsec={b}}}, "
+            f"it_value={{tv_sec={c}, tv_nsec={d}}}}}")
+
+
+def cpu_set(mm, address, size):
+    """[0 1]: the CPUs in a cpu_set_t."""
+    if size <= 0 or size > 8192:
+        return addr(address)
+    raw = read(mm, address, size)
+    if raw is None:
+        return addr(address)
+    bits = int.from_bytes(raw, "little")
+    return "[" + " ".join(str(i) for i in range(size * 8) if bits >> i & 1) + "]"
+
+
+def loff_at(mm, address):
+    raw = read(mm, address, 8)
+    if raw is None:
+        return addr(address)
+    return f"[{struct.unpack('<q', raw)[0]}]"

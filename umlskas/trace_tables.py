@@ -339,3 +339,19 @@ TERM_LFLAGS = [(1, "ISIG"), (2, "ICANON"), (4, "XCASE"), (8, "ECHO"), (0x10, "EC
                (0x4000, "PENDIN"), (0x100, "TOSTOP"), (0x10000, "EXTPROC")]
 BAUDS = {getattr(_termios, n): n for n in dir(_termios)
          if n.startswith("B") and n[1:].isdigit() and isinstance(getattr(_termios, n), int)}
+
+TFD_FLAGS = [(0o2000000, "TFD_CLOEXEC"), (0o4000, "TFD_NONBLOCK")]
+TFD_SETTIME_FLAGS = [(1, "TFD_TIMER_ABSTIME"), (2, "TFD_TIMER_CANCEL_ON_SET")]
+SFD_FLAGS = [(0o2000000, "SFD_CLOEXEC"), (0o4000, "SFD_NONBLOCK")]
+MFD_FLAGS = [(1, "MFD_CLOEXEC"), (2, "MFD_ALLOW_SEALING"), (4, "MFD_HUGETLB"),
+             (8, "MFD_NOEXEC_SEAL"), (0x10, "MFD_EXEC")]
+IN_INIT_FLAGS = [(0o2000000, "IN_CLOEXEC"), (0o4000, "IN_NONBLOCK")]
+# strace's order (xlat/inotify_flags.in)
+IN_MASK = [(0x1, "IN_ACCESS"), (0x2, "IN_MODIFY"), (0x4, "IN_ATTRIB"), (0x8, "IN_CLOSE_WRITE"),
+           (0x10, "IN_CLOSE_NOWRITE"), (0x20, "IN_OPEN"), (0x40, "IN_MOVED_FROM"),
+           (0x80, "IN_MOVED_TO"), (0x100, "IN_CREATE"), (0x200, "IN_DELETE"),
+           (0x400, "IN_DELETE_SELF"), (0x800, "IN_MOVE_SELF"), (0x2000, "IN_UNMOUNT"),
+           (0x4000, "IN_Q_OVERFLOW"), (0x8000, "IN_IGNORED"), (0x1000000, "IN_ONLYDIR"),
+           (0x2000000, "IN_DONT_FOLLOW"), (0x4000000, "IN_EXCL_UNLINK"),
+           (0x10000000, "IN_MASK_CREATE"), (0x20000000, "IN_MASK_ADD"),
+           (0x40000000, "IN_ISDIR"), (0x80000000, "IN_ONESHOT")]

@@ -260,3 +260,22 @@ def test_termios_as_strace_decodes_a_terminal():
         "...}) = 0"
     assert line("ioctl", [1, 0x5401, 0x1000], -25, {0x1000: raw}) == \
         "ioctl(1, TCGETS, 0x1000) = -1 ENOTTY (Inappropriate ioctl for device)"
+
+
+def test_descriptor_makers_and_sendfile_offsets():
+    assert line("timerfd_create", [1, 0o2004000], 3) == \
+        "timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC|TFD_NONBLOCK) = 3"
+    assert line("memfd_create", [0x1000, 3], 3, {0x1000: b"m\0"}) == \
+        'memfd_create("m", MFD_CLOEXEC|MFD_ALLOW_SEALING) = 3'
+    assert line("inotify_add_watch", [3, 0x1000, 0x380], 1, {0x1000: b"/tmp\0"}) == \
+        'inotify_add_watch(3, "/tmp", IN_MOVED_TO|IN_CREATE|IN_DELETE) = 1'
+    out = io.StringIO()
+    tracer = trace.TextTracer(out)
+    mm = {0x1000: bytearray(struct.pack("<q", 0))}
+    task = FakeTask(mm)
+    args = [4, 3, 0x1000, 5]
+    tracer.event(task, "enter", (BY_NAME["sendfile"], args))
+    mm[0x1000][:8] = struct.pack("<q", 5)
+    tracer(task, BY_NAME["sendfile"], args, 5, 1)
+    assert out.getvalue() == "sendfile(4, 3, [0] => [5], 5)" + " " * 11 + "= 5\n"
+    assert line("personality", [0xFFFFFFFF], 0) == "personality(0xffffffff) = 0 (PER_LINUX)"
