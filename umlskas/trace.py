@@ -1,10 +1,12 @@
-"""strace-like formatting of guest syscalls, from the syscall table's argument kinds."""
+"""The trace of guest syscalls: strace -f's text lines (TextTracer), JSON lines, strace -c's
+table and --trace=NAMES filters. Calls are decoded by trace_calls (one formatter per call,
+structs from trace_structs, names from trace_tables), the rest from the syscall table's
+argument kinds (decode_arg, which the JSON trace uses too)."""
 
 import collections
 import errno
 import json
 import os
-import struct
 import sys
 import time
 
@@ -177,9 +179,6 @@ def constant_names(name):
     return _CONSTANT_NAMES.get(name, {})
 
 
-FCNTL_COMMANDS = T.FCNTL_COMMANDS
-
-
 def decode_args(task, entry, args, result):
     """Every argument of one call, decoded (see decode_arg)."""
     shown = []
@@ -221,11 +220,7 @@ def format_call_parts(task, entry, args, result, split=False, captured=None):
         shown = [render_text(v) for v in decode_args(task, entry, args, result)]
     if split:
         head = f"{entry.name}("
-        after = None
-        try:
-            after = _filled(task, entry, args, shown)
-        except Exception:
-            after = len(shown)
+        after = _filled(entry, shown)
         kept = shown[:after]
         return head + "".join(a + ", " for a in kept) if after < len(shown) else \
             head + ", ".join(kept)
@@ -240,7 +235,7 @@ def format_call_parts(task, entry, args, result, split=False, captured=None):
 
 # Arguments a waiting call fills (by index): strace prints them only when it returns.
 FILLED_ARGS = {"read": 1, "pread64": 1, "readv": 1, "preadv": 1, "recvfrom": 1, "recvmsg": 1,
-               "wait4": 1, "waitid": 2, "poll": 99, "ppoll": 99, "select": 1, "pselect6": 1,
+               "wait4": 1, "waitid": 2, "poll": 99, "ppoll": 99, "select": 99, "pselect6": 99,
                "nanosleep": 1, "clock_nanosleep": 3, "epoll_wait": 1, "epoll_pwait": 1,
                "accept": 1, "accept4": 1, "rt_sigtimedwait": 1, "futex": 99, "pause": 0,
                "rt_sigsuspend": 99, "msgrcv": 1, "getrandom": 0, "connect": 99,
@@ -248,7 +243,7 @@ FILLED_ARGS = {"read": 1, "pread64": 1, "readv": 1, "preadv": 1, "recvfrom": 1, 
                "openat": 99, "flock": 99, "fcntl": 99, "semop": 99, "mq_timedreceive": 1}
 
 
-def _filled(task, entry, args, shown):
+def _filled(entry, shown):
     """How many of the shown arguments strace prints at a waiting call's entry."""
     n = FILLED_ARGS.get(entry.name)
     if n is None:
