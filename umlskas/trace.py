@@ -194,7 +194,8 @@ def decode_args(task, entry, args, result):
         if kind == "argv" and i == len(kinds) - 1 - (entry.name == "execveat") and \
                 isinstance(value, Strings):
             # The environment, as strace abbreviates it.
-            value = Sym(f"{args[i]:#x} /* {len(value)} vars */")
+            n = len(value)
+            value = Sym(f"{args[i]:#x} /* {n} var{'' if n == 1 else 's'} */")
         shown.append(value)
     return shown
 

@@ -119,7 +119,7 @@ def normalise(lines):
         line = re.sub(r"parent_tid=\[(\d+)\]",
                       lambda x: f"parent_tid=[{pid_name(x.group(1))}]", line)
         line = re.sub(r"0x[0-9a-f]{5,}", "ADDR", line)
-        line = re.sub(r"/\* \d+ vars \*/", "/* N vars */", line)
+        line = re.sub(r"/\* \d+ vars? \*/", "/* N vars */", line)
         line = re.sub(r'^getrandom\("[^"]*"', 'getrandom("RANDOM"', line)
         line = re.sub(r"si_([us])time=\d+", r"si_\1time=T", line)
         line = re.sub(r"left \{tv_sec=\d+, tv_u?n?sec=\d+\}", "left {T}", line)   # select
