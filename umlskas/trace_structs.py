@@ -107,7 +107,10 @@ def statx(mm, address):
 
 def statx_mask(mask):
     parts = []
-    if mask & 0x7FF == 0x7FF:
+    if mask & 0xFFF == 0xFFF:                   # strace's xlat/statx_masks.in comes first
+        parts.append("STATX_ALL")
+        mask &= ~0xFFF
+    elif mask & 0x7FF == 0x7FF:
         parts.append("STATX_BASIC_STATS")
         mask &= ~0x7FF
     rest = T.flags(mask, T.STATX_MASK, "")
