@@ -107,6 +107,11 @@ def normalise(lines):
         if call in ("wait4", "kill", "waitid", "tkill", "getpgid", "setpgid", "getsid"):
             line = re.sub(r"^(\w+\((?:P_PID, )?)(\d+)",
                           lambda x: x.group(1) + pid_name(x.group(2)), line)
+        if call == "futex" and "FUTEX_WAIT_BITSET|" in line:
+            # pthread_join waits on the thread's tid word (shared: the kernel's CLEARTID
+            # wake is not private): the value is a tid.
+            line = re.sub(r"^(futex\(\w+, [A-Z_|]+, )(\d+)",
+                          lambda x: x.group(1) + pid_name(x.group(2)), line)
         if call == "tgkill":
             line = re.sub(r"^tgkill\((\d+), (\d+)",
                           lambda x: f"tgkill({pid_name(x.group(1))}, {pid_name(x.group(2))}",
@@ -145,14 +150,15 @@ def compare(native_text, ours_text):
 
 def _build(tmp_path, name):
     out = tmp_path / name
-    subprocess.run(["cc", "-O1", "-o", str(out), str(GUESTS / f"{name}.c")], check=True)
+    subprocess.run(["cc", "-O1", "-pthread", "-o", str(out), str(GUESTS / f"{name}.c")],
+                   check=True)
     return out
 
 
 def _programs(tmp_path):
     scratch = tmp_path / "scratch"
     progs = [(name, [str(_build(tmp_path, name)), str(scratch)])
-             for name in ("trace_mix", "trace_more", "trace_faults")]
+             for name in ("trace_mix", "trace_more", "trace_faults", "trace_threads")]
     progs.append(("ls", ["/bin/ls", "-a", str(REPO_ROOT / "tests" / "trace_guests")]))
     if BUSYBOX:
         progs.append(("busybox-sh", [BUSYBOX, "sh", "-c",
