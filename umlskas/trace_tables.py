@@ -1,9 +1,13 @@
 """Names of Linux x86-64 flag sets and constants as strace prints them (for trace.py).
 
 Tables come from maintained sources where one has them right for x86-64: Python's own
-modules (signal, errno, os, mmap, socket, select, resource, termios, stat) and
-python-ptrace's decoder (rlimit resources, sigprocmask how, lseek whence); the rest are
-written here from Linux's uapi headers."""
+modules (signal, mmap, socket, select, termios) and python-ptrace's decoder (rlimit
+resources, sigprocmask how; loaded on first use). python-ptrace's other tables are not
+used: they were taken from i386 headers of 2007 (fcntl's F_GETLK is 5 there, 7 here...),
+miss what came since (FUTEX_WAIT_BITSET, CLONE_NEWUSER, O_TMPFILE's O_DIRECTORY bit,
+RLIMIT_RTTIME) or print names strace does not (AF_FILE). The rest are written here from
+Linux's uapi headers, in the order of strace's xlat/*.in files, which is the order strace
+prints a flag set in."""
 
 import mmap as _mmap
 import select as _select
