@@ -3,7 +3,7 @@
 Tables come from maintained sources where one has them right for x86-64: Python's own
 modules (signal, mmap, socket, select, termios) and python-ptrace's decoder (rlimit
 resources, sigprocmask how; loaded on first use). python-ptrace's other tables are not
-used: they were taken from i386 headers of 2007 (fcntl's F_GETLK is 5 there, 7 here...),
+used: they were taken from old i386 headers (fcntl's F_GETLK is 7 there, 5 on x86-64),
 miss what came since (FUTEX_WAIT_BITSET, CLONE_NEWUSER, O_TMPFILE's O_DIRECTORY bit,
 RLIMIT_RTTIME) or print names strace does not (AF_FILE). The rest are written here from
 Linux's uapi headers, in the order of strace's xlat/*.in files, which is the order strace
