@@ -5,7 +5,8 @@ modules (signal, mmap, socket, select, termios) and python-ptrace's decoder (rli
 resources, sigprocmask how; loaded on first use). python-ptrace's other tables are not
 used: they were taken from old i386 headers (fcntl's F_GETLK is 7 there, 5 on x86-64),
 miss what came since (FUTEX_WAIT_BITSET, CLONE_NEWUSER, O_TMPFILE's O_DIRECTORY bit,
-RLIMIT_RTTIME) or print names strace does not (AF_FILE). The rest are written here from
+RLIMIT_RTTIME), print names strace does not (AF_FILE) or list bits in another order
+(X_OK|W_OK|R_OK where strace prints R_OK|W_OK|X_OK). The rest are written here from
 Linux's uapi headers, in the order of strace's xlat/*.in files, which is the order strace
 prints a flag set in."""
 
