@@ -479,6 +479,8 @@ class TextTracer:
             self.held.pop(task.tid, None)
             self._end_waiting_call(task, interrupted=False)
             self.waiting.pop(task.tid, None)
+            self.captured.pop(task.tid, None)
+            self.ended.pop(task.tid, None)
             self._interleave(task)
             self._write(self._prefix(task, gone=True) + exit_text(value))
 
