@@ -701,12 +701,12 @@ def copy_on_write_options(tree):
     return ["--sandbox"] + out
 
 
-def verify_cli(argv, *, env, cwd, mode, deterministic, seed, trace=None, extra=()):
+def verify_cli(argv, *, env, cwd, mode, deterministic, seed, trace=None, extra=(), messages=()):
     """`umlskas run --verify`: run twice, each over its own copy-on-write layer (see
     copy_on_write_options), pass the first run's output through, exit 1 with the first
-    difference if the runs differ; else the guest's status."""
+    difference if the runs differ; else the guest's status. messages: -q/-v, passed on."""
     try:
-        extra = copy_on_write_options(list(extra))
+        extra = copy_on_write_options(list(extra)) + list(messages)
     except ValueError as e:
         sys.stderr.write(f"umlskas: {e}\n")
         return 2

@@ -465,7 +465,8 @@ def run(ctx, trace, trace_filter, trace_path, trace_json, summary, verify, deter
                                 extra=_tree_options(ctx.meta.get("umlskas.options", sys.argv),
                                                     root_dir, binds, ro_binds, tmpfses,
                                                     overlays, sandbox, writable_cwd, hostname,
-                                                    net)))
+                                                    net),
+                                messages=["-q"] * quiet + ["-v"] * verbose))
         status = _run_traced([program, *args], env=env, cwd=cwd, mode=mode,
                              seed=(seed or 0) if deterministic else None, mount_args=mount_args,
                              hostname=hostname, net=net, fds=fds, trace=trace, names=names,
@@ -519,7 +520,9 @@ def _run_traced(argv, *, env, cwd, mode, seed, mount_args, hostname, net, fds, t
     summarizer = SummaryTracer() if summary else None
     tracer = None
     if trace or json_stream is not None or summarizer is not None:
-        tracer = Tracers([TextTracer(trace_stream) if trace else None,
+        # -o FILE: strace -f -o's pid column on every line
+        text = TextTracer(trace_stream, pid_column=trace_stream is not None) if trace else None
+        tracer = Tracers([text,
                           JsonTracer(json_stream) if json_stream is not None else None,
                           summarizer], names)
     info = {}
