@@ -79,6 +79,7 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
     from .host.build import BuildError
     from .host.mode_skas import SkasMode
     from .host.mode_tt import TTMode
+    from .host.terminal import HostTerminal
     from .trace import TextTracer
 
     try:
@@ -95,6 +96,7 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
         mode.close()
         click.echo(f"umlskas: {e}", err=True)
         return START_FAILED_STATUS
+    kernel.host_terminal = HostTerminal.of_stdio()     # given back however the run ends
     if info is not None:
         # What the guest changes in its file tree, by guest path (the API's
         # Result.changes, through --stats-json).

@@ -93,6 +93,7 @@ OTHER_FILES_PREFIXES = (  # one a line
     "rlim_",
     "pipe_",
     "fsx_",
+    "tty_",
 )
 
 

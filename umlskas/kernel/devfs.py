@@ -22,16 +22,14 @@ import struct
 from .errors import SyscallError
 from .files import (File, HostFile, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY,
                     O_NONBLOCK, O_PATH, host_call, open_flags)
+from .tty_jobctrl import CONSOLE, JobControl
 from .procfs import (DT_CHR, DT_DIR, DT_LNK, PathFile, ProcDir, SynthLink, SynthNode,
                      boot_realtime_ns, check_access, inode_of, node_stat)
 
 PTY_SLAVE_MAJOR, PTY_MAJOR_COUNT = 136, 8
 TTY_GID = 5
 TIOCGPTN, TIOCGPTPEER = 0x80045430, 0x5441
-TIOCSCTTY, TIOCNOTTY = 0x540E, 0x5422
-TIOCGPGRP, TIOCSPGRP, TIOCGSID = 0x540F, 0x5410, 0x5429
 RNDGETENTCNT = 0x80045200
-FIRST_SID = 1                             # init's session: it has the kernel's terminal
 READ_CHUNK = 1 << 24                      # the most one read of a memory device returns
 
 # name -> (major, minor, permissions, group)
@@ -153,6 +151,7 @@ class PtySlave(HostFile):
     def __init__(self, devfs, number, host_fd, flags, path, shown=None):
         super().__init__(host_fd, flags, path)
         self.devfs = devfs
+        self.kernel = devfs.kernel
         self.number = number
         self.shown = shown            # opened as /dev/tty: fstat shows that node
         # One the guest made (the user's own terminals are inherited): see files.tty_ioctl.
@@ -161,26 +160,7 @@ class PtySlave(HostFile):
     def stat(self):
         return self.shown.stat() if self.shown is not None else super().stat()
 
-    def ctty_of(self, task):
-        """The caller's session if this pty is its controlling terminal, else None (the
-        user's own terminals: the first session's, as the kernel process's)."""
-        if not self.guest_pty:
-            return task.sid
-        return task.sid if self.devfs.session_tty.get(task.sid) == self.number else None
-
     def ioctl(self, task, cmd, arg):
-        if cmd == TIOCSCTTY:
-            self.devfs.session_tty[task.sid] = self.number
-            return 0
-        if cmd == TIOCNOTTY:
-            self.devfs.session_tty[task.sid] = None
-            return 0
-        if cmd == TIOCSPGRP and self.guest_pty and \
-                self.devfs.session_tty.get(task.sid) != self.number:
-            # drivers/tty/tty_jobctrl.c: a terminal that is not the caller's controlling
-            # one has no process group for it (the argument is read first).
-            task.mm.read(arg, 4)
-            raise SyscallError(errno.ENOTTY)
         if cmd == TIOCGPTPEER:
             raise SyscallError(errno.EIO)      # ptm_open_peer: not a master
         return super().ioctl(task, cmd, arg)
@@ -192,16 +172,10 @@ class PtyMaster(HostFile):
     guest_pty = True
     pty_master = True
 
-    def ctty_of(self, task):
-        """The session whose controlling terminal the slave is (None: nobody's)."""
-        for sid, n in self.devfs.session_tty.items():
-            if n == self.number:
-                return sid
-        return None
-
     def __init__(self, devfs, number, host_fd, flags, path):
         super().__init__(host_fd, flags, path)
         self.devfs = devfs
+        self.kernel = devfs.kernel
         self.number = number
 
     def ioctl(self, task, cmd, arg):
@@ -216,23 +190,6 @@ class PtyMaster(HostFile):
             except SyscallError:
                 slave.release()
                 raise
-        if cmd == TIOCSCTTY:
-            self.devfs.session_tty[task.sid] = None    # a master is nobody's /dev/tty
-            return 0
-        if cmd in (TIOCGPGRP, TIOCGSID, TIOCSPGRP):
-            # The slave's job control, seen from its master: a session that has it
-            # as its terminal, or none (TIOCGPGRP 0, TIOCGSID/TIOCSPGRP ENOTTY).
-            ctty = self.devfs.session_tty.get(task.sid) == self.number
-            if cmd == TIOCSPGRP:
-                task.mm.read(arg, 4)
-                if not ctty:
-                    raise SyscallError(errno.ENOTTY)
-                return 0
-            if cmd == TIOCGSID and not ctty:
-                raise SyscallError(errno.ENOTTY)
-            value = (task.pgid if cmd == TIOCGPGRP else task.sid) if ctty else 0
-            task.mm.write(arg, struct.pack("<i", value))
-            return 0
         return super().ioctl(task, cmd, arg)
 
     def release(self):
@@ -305,7 +262,10 @@ class PtsNode:
         if self.number is None:
             return self.devfs.open_ptmx(flags, open_flags(flags), self.host, self.path)
         hfd = _host_open(self.host, flags)
-        return PtySlave(self.devfs, self.number, hfd, open_flags(flags), self.path)
+        slave = PtySlave(self.devfs, self.number, hfd, open_flags(flags), self.path)
+        if not flags & O_NOCTTY:
+            self.devfs.jobs.open_sets_ctty(task, slave)
+        return slave
 
 
 class DevFs:
@@ -322,7 +282,7 @@ class DevFs:
             self.dev = 5
         self.inherited = set()        # host ptys the kernel's stdin/out/err are
         self.created = set()          # host ptys guests made through ptmx
-        self.session_tty = {}         # guest sid -> pts number chosen with TIOCSCTTY
+        console = False               # does init's session start with the user's terminal?
         for fd in stdio_fds:
             try:
                 n = pty_number(os.fstat(fd))
@@ -330,6 +290,15 @@ class DevFs:
                 continue
             if n is not None:
                 self.inherited.add(n)
+            console = console or os.isatty(fd)
+        if stdio_fds and not console:
+            try:
+                os.close(os.open("/dev/tty", os.O_RDWR | O_NOCTTY | O_CLOEXEC))
+                console = True
+            except OSError:
+                pass
+        # Sessions, controlling terminals, foreground groups.
+        self.jobs = JobControl(kernel, console)
 
     # ---- the tree ------------------------------------------------------------------------
 
@@ -404,26 +373,33 @@ class DevFs:
         self.created.add(number)
         return PtyMaster(self, number, hfd, kept, path)
 
+    @property
+    def session_tty(self):
+        """guest sid -> the pts number of its controlling terminal (None: it has none
+        any more; absent: it never chose one)."""
+        return {sid: None if term is None else CONSOLE if term.key == CONSOLE else term.key[1]
+                for sid, term in self.jobs.ctty.items()}
+
     def pty_closed(self, number):
         """The master of a guest-made pty is gone: so is its pts/N (as devpts removes it)."""
         if number not in self.inherited:
             self.created.discard(number)
-        for sid, n in list(self.session_tty.items()):
-            if n == number:
-                self.session_tty[sid] = None      # hung up: that session has no terminal
+        self.jobs.hangup(("pts", number))
 
     def open_tty(self, task, flags, kept):
-        """/dev/tty: the calling session's controlling terminal: the pty it chose with
-        TIOCSCTTY, or for the first session (init's) the kernel process's own terminal;
-        a session without one gets ENXIO."""
-        sid = getattr(task, "sid", FIRST_SID)
-        if sid in self.session_tty:
-            n = self.session_tty[sid]
-            if n is None or not os.path.exists(f"/dev/pts/{n}"):
+        """/dev/tty: the calling process's controlling terminal: a pty a guest made, or
+        the console (the kernel process's own terminal); one without gets ENXIO."""
+        process = getattr(task, "process", None)
+        term = self.jobs.ctty_of(process) if process is not None else self.jobs.console
+        if term is None:
+            raise SyscallError(errno.ENXIO)
+        if term.key != CONSOLE:
+            n = term.key[1]
+            if not os.path.exists(f"/dev/pts/{n}"):
                 raise SyscallError(errno.ENXIO)
             hfd = _host_open(f"/dev/pts/{n}", flags)
             return PtySlave(self, n, hfd, kept, "/dev/tty", DevNode(self, "tty"))
-        if sid != FIRST_SID:
-            raise SyscallError(errno.ENXIO)
         hfd = _host_open("/dev/tty", flags)
-        return HostFile(hfd, kept, "/dev/tty")
+        file = HostFile(hfd, kept, "/dev/tty")
+        file.kernel = self.kernel
+        return file

@@ -177,8 +177,9 @@ class HostFile(File):
         st = st or os.fstat(host_fd)
         self.mode = st.st_mode
         # Things that can make a read or write wait: poll before touching them.
+        self.is_tty = statmod.S_ISCHR(st.st_mode) and os.isatty(host_fd)
         self.may_block = statmod.S_ISFIFO(st.st_mode) or statmod.S_ISSOCK(st.st_mode) or \
-            (statmod.S_ISCHR(st.st_mode) and os.isatty(host_fd))
+            self.is_tty
         self.dir_filter = None      # callable(name) -> keep?, for /proc listings
 
     def _ready(self, events):
@@ -197,6 +198,9 @@ class HostFile(File):
             raise SyscallError(errno.EBADF)
         if statmod.S_ISDIR(self.mode):
             raise SyscallError(errno.EISDIR)
+        if self.is_tty and self.kernel is not None:
+            # n_tty_read's job_control: a background group gets SIGTTIN, not the input.
+            _jobs(self).check_read(self.kernel.current, self)
         self._ready(select.POLLIN)
         data = host_call(os.read, self.host_fd, size)
         if data and self.fsnotify is not None:
@@ -206,6 +210,13 @@ class HostFile(File):
     def write(self, data):
         if not self.writable:
             raise SyscallError(errno.EBADF)
+        if self.is_tty and self.kernel is not None:
+            task = self.kernel.current
+            if task is not None and _jobs(self).in_background(task, self):
+                # n_tty_write: with TOSTOP a background group gets SIGTTOU.
+                lflag, = struct.unpack_from("<I", host_call(
+                    fcntl.ioctl, self.host_fd, TCGETS, b"\0" * TERMIOS_SIZE), 12)
+                _jobs(self).check_write(task, self, lflag)
         self._ready(select.POLLOUT)
         if self.flags & O_APPEND and statmod.S_ISREG(self.mode):
             host_call(os.lseek, self.host_fd, 0, os.SEEK_END)
@@ -528,8 +539,8 @@ class SyntheticDir(File):
 # Emulated, never passed: TIOCGETD/TIOCSETD (only N_TTY exists here: any other
 #   discipline is EINVAL, Linux's answer for one no module provides; the host would
 #   load modules for the root kernel and leave the user's terminal dead), TIOCGPGRP,
-#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's; TIOCGPGRP and
-#   TIOCGSID are ENOTTY on a guest pty that is not the caller's terminal), TIOCGSOFTCAR
+#   TIOCSPGRP, TIOCGSID, TIOCSCTTY, TIOCNOTTY (job control is the kernel's: see
+#   tty_jobctrl, which also checks reads and TOSTOP writes), TIOCGSOFTCAR
 #   and TIOCSSOFTCAR (the CLOCAL bit, through TCGETS/TCSETS), TIOCSSERIAL (copied in,
 #   then ENOTTY: no serial driver), TIOCGLCKTRMIOS (read), TIOCSLCKTRMIOS (EPERM for a
 #   non-root guest; applied on the guest's own ptys only), TIOCEXCL
@@ -584,21 +595,17 @@ def tty_ioctl(task, file, cmd, arg):
         if own or not _background(hfd):
             _host_set(hfd, cmd, data)
         return 0
-    if cmd in (TIOCGPGRP, TIOCGSID):
-        # Job control is the kernel's: the guest's process group owns the terminal. A
-        # guest pty that is not the caller's controlling terminal: tiocgpgrp/tiocgsid
-        # answer ENOTTY before looking at the pointer (a master reports its slave's:
-        # no foreground group, no session, unless some session took it).
-        ctty = getattr(file, "ctty_of", None)
-        sid = ctty(task) if ctty is not None else task.sid
-        if sid is None and (cmd == TIOCGSID or not master):
-            raise SyscallError(errno.ENOTTY)
-        value = 0 if sid is None else task.pgid if cmd == TIOCGPGRP else sid
-        task.mm.write(arg, struct.pack("<i", value))
-        return 0
+    # Job control is the kernel's (tty_jobctrl): sessions and foreground groups.
+    if cmd == TIOCGPGRP:
+        return _jobs(file, task).tiocgpgrp(task, file, arg, master)
+    if cmd == TIOCGSID:
+        return _jobs(file, task).tiocgsid(task, file, arg, master)
     if cmd == TIOCSPGRP:
-        task.mm.read(arg, 4)
-        return 0
+        return _jobs(file, task).tiocspgrp(task, file, arg)
+    if cmd == TIOCSCTTY:
+        return _jobs(file, task).tiocsctty(task, file, arg)
+    if cmd == TIOCNOTTY:
+        return _jobs(file, task).tiocnotty(task, file, master)
     if cmd == TIOCGSOFTCAR:
         termios = host_call(fcntl.ioctl, hfd, TCGETS, b"\0" * TERMIOS_SIZE)
         cflag, = struct.unpack_from("<I", termios, 8)
@@ -624,8 +631,6 @@ def tty_ioctl(task, file, cmd, arg):
         if own:
             host_call(fcntl.ioctl, hfd, cmd, data)
         return 0                # the user's terminal: accepted, no lock outliving us
-    if cmd in (TIOCSCTTY, TIOCNOTTY):
-        return 0        # sessions and their terminals are the kernel's (devfs)
     if master and cmd in PTY_SET:
         host_call(fcntl.ioctl, hfd, cmd, task.mm.read(arg, 4))
         return 0
@@ -675,12 +680,22 @@ def _background(hfd):
     return fg > 0 and fg != os.getpgrp()
 
 
+def _jobs(file, task=None):
+    """The job control of the kernel the file (or the task) belongs to."""
+    devfs = getattr(file, "devfs", None)
+    if devfs is None:
+        devfs = (getattr(file, "kernel", None) or task.kernel).devfs
+    return devfs.jobs
+
+
 def _check_change(task, file):
-    """Linux's tty_check_change for a change to the terminal from a background job. On
-    the host that job is umlskas itself, and the host would stop the kernel process
-    with SIGTTOU; the guest gets what Linux gives its own process group instead: the
-    call goes through if it blocks or ignores SIGTTOU, EIO if its process group is
-    orphaned (as init's is), else SIGTTOU to its process group and a restart."""
+    """Linux's tty_check_change for a change to the terminal. First the guest's own job
+    control (tty_jobctrl: its background groups get SIGTTOU). Then the host's: when
+    umlskas itself is a background job of the user's terminal the host would stop the
+    kernel process with SIGTTOU; the guest gets what Linux gives its own process group
+    instead: the call goes through if it blocks or ignores SIGTTOU, EIO if its process
+    group is orphaned (as init's is), else SIGTTOU to its process group and a restart."""
+    _jobs(file, task).check_change(task, file)
     if file.guest_pty or not _background(file.host_fd):
         return
     if task.sigmask & signals.sigbit(SIGTTOU) or \

@@ -28,7 +28,7 @@ import traceback
 import stat as statmod
 
 from .address_space import AddressSpace
-from . import namespaces
+from . import namespaces, tty_jobctrl
 from . import creds, hostsys, inherit
 from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
@@ -69,7 +69,14 @@ MAX_WAIT_MS = 3600 * 1000
 ROBUST_LIST_LIMIT = 2048
 FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
 SIGCHLD_ONLY = (signal.SIGCHLD,)
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
+                     signal.SIGTSTP, signal.SIGWINCH, signal.SIGCONT)
+# What the host's line discipline raises on umlskas's host process group (Ctrl-C, Ctrl-\,
+# Ctrl-Z, a resize): for the terminal's foreground group (tty_jobctrl), never fatal to us.
+TERMINAL_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGWINCH)
+# The host's copies of those (and of its job-control signals) that reach a guest's stub
+# process, which shares umlskas's host process group: the kernel process got them too.
+STUB_DROPS = TERMINAL_SIGNALS + (signal.SIGTTIN, signal.SIGTTOU)
 # An interrupted syscall's result until delivery decides: restart or EINTR.
 ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND = -512, -513, -514
 
@@ -142,6 +149,7 @@ class Kernel:
         self.boot_ns = time.monotonic_ns()
         self.forward_host_signals = forward_host_signals
         self.forwarded = []                       # host signals on their way to the guest
+        self.host_terminal = None                 # host.terminal.HostTerminal, or None
         self.forward_count = 0
         os.umask(0)   # the guest's umask is applied by the kernel, exactly once
         # Guests start with the limits umlskas was given; the kernel itself holds a host fd
@@ -617,6 +625,8 @@ class Kernel:
         threads = list(process.threads)
         if not threads or process.zombie:
             return
+        if process is not self.init.process:
+            self.devfs.jobs.process_exits(process)   # a session leader hangs up
         leader = threads[0]
         if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
             wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
@@ -682,6 +692,7 @@ class Kernel:
         process.zombie = True
         parent.child_exit.wake()
         self._notify_parent(parent, process, leader, wstatus, exit_signal)
+        self._check_all_stopped()
 
     def _dumps_core(self, leader, sig):
         """Whether Linux's do_coredump would dump for this death (the kernel itself
@@ -775,6 +786,15 @@ class Kernel:
             t.sigpending = True
             self.signal_wake(t)
         self._job_change(process, signals.CLD_STOPPED, sig)
+        self._check_all_stopped()
+
+    def _check_all_stopped(self):
+        """The whole guest stopped (its last running process stopped or ended): so do we
+        (see _stop_with_guest)."""
+        if self.forward_host_signals and self.init is not None and \
+                self.init.process.stopped and \
+                all(p.stopped for p in self.processes() if not p.zombie):
+            self.forwarded.append(0)
 
     def continue_process(self, process):
         if not process.stopped:
@@ -942,13 +962,14 @@ class Kernel:
             self.end_process(process, signal.SIGKILL)
 
     def _host_terminal_signal(self, sig, frame):
-        """SIGINT/SIGTERM/SIGHUP/SIGQUIT sent to umlskas itself: the first is passed to
-        the guest's foreground process group; a second one ends the run."""
-        self.forward_count += 1
-        if self.forward_count > 1:
-            raise KeyboardInterrupt
+        """A signal sent to umlskas itself: passed to the guest (see _forward_host_signals).
+        The terminal's (Ctrl-C, Ctrl-Z...) and SIGCONT never end the run; a second
+        SIGTERM or SIGHUP does."""
         self.forwarded.append(sig)
-        if sig != signal.SIGINT:
+        if sig not in TERMINAL_SIGNALS and sig != signal.SIGCONT:
+            self.forward_count += 1
+            if self.forward_count > 1:
+                raise KeyboardInterrupt
             # Backstop: if the loop itself does not come back (a kernel bug that spins),
             # SIGALRM ends the run anyway, and run() cleans up.
             signal.signal(signal.SIGALRM, _give_up)
@@ -959,17 +980,63 @@ class Kernel:
             task.proc.interrupt()
 
     def _forward_host_signals(self):
-        """Pass signals sent to umlskas to the guest's foreground process group. After
-        SIGTERM or SIGHUP a guest that has not ended in KILL_GRACE seconds is killed
-        (SIGINT is the terminal's Ctrl-C, which an interactive guest may well survive)."""
+        """Pass signals sent to umlskas to the guest. The terminal's (SIGINT, SIGQUIT,
+        SIGTSTP, SIGWINCH) go to the foreground group of the guest's terminal, as n_tty's
+        isig sends them; SIGCONT continues it; SIGTERM and SIGHUP go to init's process
+        group, and a guest that has not ended KILL_GRACE seconds later is killed."""
+        jobs = self.devfs.jobs
         while self.forwarded:
             sig = self.forwarded.pop(0)
-            if sig != signal.SIGINT:
+            if sig == 0:
+                self._stop_with_guest()
+                continue
+            if (sig in TERMINAL_SIGNALS or sig == signal.SIGCONT) and \
+                    jobs.console.pgrp is not None:
+                group = jobs.foreground()       # may be gone: then nobody gets it
+            else:
+                group = [p for p in self.processes() if p.pgid == self.init.pgid]
+            if sig not in TERMINAL_SIGNALS and sig != signal.SIGCONT:
                 self.add_timer(time.monotonic() + KILL_GRACE, self._kill_everything)
-            pgid = self.init.pgid
-            for process in self.processes():
-                if process.pgid == pgid:
-                    self.send_signal(process, sig, info=signals.siginfo(sig, signals.SI_KERNEL))
+            if sig == signal.SIGCONT:
+                group = [p for p in group if p.stopped]
+            if sig == signal.SIGTSTP and group and jobs.orphaned(group[0].pgid):
+                # A group of the guest that no shell of the guest controls (init's): the
+                # host stopping umlskas's job is stopping it, unless umlskas's own group is
+                # orphaned on the host, where Linux drops the stop.
+                if not tty_jobctrl.in_host_job():
+                    continue
+                for process in group:
+                    if signals.action_of(process.threads[0], sig)[0] == signals.SIG_DFL:
+                        self.stop_process(process, sig)
+                group = [p for p in group if not p.stopped]
+            for process in group:
+                self.send_signal(process, sig, info=signals.siginfo(sig, signals.SI_KERNEL))
+
+    def _stop_with_guest(self):
+        """Every guest process is stopped: umlskas stops too (its shell sees the job
+        stopped), the user's terminal in the modes it had; `fg` continues the guest in
+        its own modes."""
+        alive = [p for p in self.processes() if not p.zombie]
+        if not alive or not all(p.stopped for p in alive) or not tty_jobctrl.in_host_job():
+            return
+        sig = self.init.process.stop_report or signal.SIGTSTP
+        if sig != signal.SIGSTOP:
+            sig = signal.SIGTSTP if sig not in (signal.SIGTTIN, signal.SIGTTOU) else sig
+        term = self.host_terminal
+        if term is not None:
+            term.suspend()
+        old = signal.signal(sig, signal.SIG_DFL) if sig != signal.SIGSTOP else None
+        try:
+            os.kill(os.getpid(), sig)
+        finally:
+            if old is not None:
+                signal.signal(sig, old)
+        if term is not None:
+            term.resume()
+        for process in alive:
+            if process.stopped and not process.zombie:
+                self.send_signal(process, signal.SIGCONT,
+                                 info=signals.siginfo(signal.SIGCONT, signals.SI_USER))
 
     def run(self):
         """Run until init's process is gone; returns its status (code, or -signal)."""
@@ -997,6 +1064,8 @@ class Kernel:
                 signal.signal(sig, handler)
             signal.set_wakeup_fd(old_wakeup)
             signal.signal(signal.SIGCHLD, old_handler)
+            if self.host_terminal is not None:
+                self.host_terminal.restore()     # however the guest ended
             os.close(self._wakeup_r)
             os.close(wakeup_w)
             os.close(self._sigchld_fd)
@@ -1364,6 +1433,12 @@ class Kernel:
         if task is None or task.tid not in self.tasks:
             return
         code, addr = info
+        if self.forward_host_signals and (sig == signal.SIGCONT or (
+                sig in STUB_DROPS and code == signals.SI_KERNEL)):
+            # The host's job control of umlskas's own process group (the terminal's
+            # Ctrl-C, a shell's `fg`): the kernel process got it too and decides.
+            self.mode.resume_plain(task.proc)
+            return
         if log.isEnabledFor(logging.DEBUG):
             regs = task.proc.get_regs()
             log.debug("guest %d got host signal %d (code %d, addr %#x) at rip %#x rsp %#x",

@@ -205,6 +205,9 @@ def send(kernel, process, sig, info, thread=None, current=None):
             raise TaskGone()
         return
     if sig == SIGSTOP or (handler == SIG_DFL and sig in DEFAULT_STOP):
+        jobs = getattr(getattr(kernel, "devfs", None), "jobs", None)
+        if sig != SIGSTOP and jobs is not None and jobs.orphaned(process.pgid):
+            return      # get_signal: job-control stops do nothing in an orphaned group
         kernel.stop_process(process, sig)
         return
     if thread is not None:
