@@ -24,7 +24,7 @@ import stat as statmod
 import time
 import zlib
 
-from . import creds, namespaces, signals
+from . import creds, namespaces, ptrace_guest, signals
 from .errors import SyscallError
 from .inotify import sysctls as notify_sysctls
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
@@ -1118,6 +1118,9 @@ class ProcFs:
         process = t.process
         if getattr(process, "zombie", False):
             return "Z", "zombie"
+        link = getattr(t, "ptrace", None)
+        if link is not None and link.stopped:
+            return "t", "tracing stop"
         if getattr(process, "stopped", False):
             return "T", "stopped"
         if getattr(t, "blocked", None) is not None and t is not getattr(self.kernel, "current",
@@ -1176,7 +1179,7 @@ class ProcFs:
         lines = [
             f"Name:\t{t.comm.decode(errors='replace')}", f"Umask:\t{t.fs.umask:04o}",
             f"State:\t{state[0]} ({state[1]})", f"Tgid:\t{t.tgid}", "Ngid:\t0",
-            f"Pid:\t{t.tid}", f"PPid:\t{t.ppid}", "TracerPid:\t0",
+            f"Pid:\t{t.tid}", f"PPid:\t{t.ppid}", f"TracerPid:\t{ptrace_guest.tracer_pid(t)}",
             f"Uid:\t{c.uid}\t{c.euid}\t{c.suid}\t{c.fsuid}",
             f"Gid:\t{c.gid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
             f"FDSize:\t{max(64, 1 << max(len(t.files.files) - 1, 1).bit_length())}",
