@@ -3,8 +3,13 @@ umlskas in every mode, and Debian's strace run inside the guest."""
 
 from __future__ import annotations
 
+import difflib
+import re
+import shutil
+
 import pytest
 
+from harness import describe, run_guest
 from test_processes import Case, check_guest, params
 
 PTRACE_CASES = {
@@ -20,3 +25,101 @@ PTRACE_CASES = {
 @pytest.mark.parametrize("case", params(PTRACE_CASES))
 def test_ptrace(mode, case, guests):
     check_guest(mode, [guests.path(case.guest), *case.args], rc=case.rc, timeout=case.timeout)
+
+
+# ---- strace inside the guest -----------------------------------------------------------
+
+STRACE = shutil.which("strace", path="/usr/bin:/bin")
+PID_CONTEXTS = (
+    r"(?<=si_pid=)(\d+)", r"(?<=^)(\d+)(?=\s)", r"(?<=wait4\()(\d+)", r"(?<=kill\()(\d+)",
+    r"(?<== )(\d+)$",
+)
+
+
+def normalise_strace(text):
+    """strace -f lines as comparable text: unfinished/resumed pairs joined, pids numbered
+    by first appearance (only where strace prints a pid), addresses, the environment
+    size and random bytes blanked."""
+    pending, joined = {}, []
+    for line in text.splitlines():
+        m = re.match(r"(\d+)\s+(.*)", line)
+        if not m:
+            continue
+        pid, rest = m.groups()
+        if rest.endswith("<unfinished ...>"):
+            pending[pid] = rest[: -len("<unfinished ...>")].rstrip()
+            continue
+        resumed = re.match(r"<\.\.\. \S+ resumed>\s?(.*)", rest)
+        if resumed:
+            rest = pending.pop(pid, "") + resumed.group(1)
+        joined.append((pid, rest))
+    names = {}
+    for pid, _ in joined:
+        names.setdefault(pid, f"P{len(names)}")
+    out = []
+    for pid, rest in joined:
+        rest = re.sub(r"0x[0-9a-f]{5,}", "ADDR", rest)
+        rest = re.sub(r"/\* \d+ vars \*/", "/* N vars */", rest)
+        rest = re.sub(r'getrandom\("[^"]*"', 'getrandom("..."', rest)
+        rest = re.sub(r"getppid\(\)\s+= \d+", "getppid() = PPID", rest)
+        rest = re.sub(r"\s+", " ", rest)
+        for pattern in PID_CONTEXTS[:1] + PID_CONTEXTS[2:]:
+            rest = re.sub(pattern, lambda m: names.get(m.group(1), m.group(1)), rest)
+        out.append(f"{names[pid]} {rest}")
+    return out
+
+
+def line_match(native, guest):
+    """Share of the native lines found, in order, in the guest's (per process)."""
+    def grouped(lines):
+        procs = {}
+        for line in lines:
+            procs.setdefault(line.split(" ", 1)[0], []).append(line)
+        return [line for p in sorted(procs) for line in procs[p]]
+    a, b = grouped(normalise_strace(native)), grouped(normalise_strace(guest))
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    same = sum(block.size for block in matcher.get_matching_blocks())
+    return same / max(len(a), 1), a, b
+
+
+def _strace_run(mode, tmp_path, args):
+    out = tmp_path / f"trace-{mode}.txt"
+    result = run_guest(mode, [STRACE, *args[:1], "-o", str(out), *args[1:]], cwd=tmp_path,
+                       timeout=120)
+    return result, out.read_text() if out.exists() else ""
+
+
+@pytest.mark.timeout(300)
+def test_strace_f_pipeline_matches_native(mode, tmp_path):
+    """`strace -f -o t.txt sh -c 'echo a | cat'`: the same trace lines as natively once
+    pids and addresses are normalised (the floor is what umlskas's emulation of the
+    traced calls allows; the process structure, exits and signals must all be there)."""
+    if STRACE is None:
+        pytest.skip("strace is not installed (test.sh installs it)")
+    native, native_trace = _strace_run("native", tmp_path, ["-f", "sh", "-c", "echo a | cat"])
+    assert native.returncode == 0 and native.stdout == b"a\n", describe(native)
+    if mode == "native":
+        return
+    guest, guest_trace = _strace_run(mode, tmp_path, ["-f", "sh", "-c", "echo a | cat"])
+    assert (guest.returncode, guest.stdout) == (0, b"a\n"), describe(guest)
+    ratio, a, b = line_match(native_trace, guest_trace)
+    for needed in ("P0 +++ exited with 0 +++", "P1 +++ exited with 0 +++",
+                   "P2 +++ exited with 0 +++", "P2 write(1, \"a\\n\", 2) = 2"):
+        assert needed in b, needed + "\n" + "\n".join(b)
+    assert any(line.startswith("P0 execve(\"/usr/bin/sh\"") for line in b[:1]), b[:3]
+    assert any("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED" in line for line in b), b
+    assert ratio >= 0.75, f"{ratio:.0%} of native lines matched\n" + "\n".join(
+        difflib.unified_diff(a, b, lineterm="", n=0))
+
+
+@pytest.mark.timeout(300)
+def test_strace_c_counts_the_calls(mode, tmp_path):
+    """`strace -c`: the summary table names the calls the guest made."""
+    if STRACE is None:
+        pytest.skip("strace is not installed (test.sh installs it)")
+    result, table = _strace_run(mode, tmp_path, ["-c", "sh", "-c", "echo a | cat"])
+    assert result.returncode == 0 and result.stdout == b"a\n", describe(result)
+    assert "% time" in table and "total" in table, table
+    names = {line.split()[-1] for line in table.splitlines()[2:] if line.split()}
+    for call in ("execve", "pipe2", "clone", "wait4", "close", "mmap"):
+        assert call in names, table
