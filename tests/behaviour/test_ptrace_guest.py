@@ -4,8 +4,10 @@ umlskas in every mode, and Debian's strace run inside the guest."""
 from __future__ import annotations
 
 import difflib
+import pathlib
 import re
 import shutil
+import subprocess
 
 import pytest
 
@@ -123,3 +125,91 @@ def test_strace_c_counts_the_calls(mode, tmp_path):
     names = {line.split()[-1] for line in table.splitlines()[2:] if line.split()}
     for call in ("execve", "pipe2", "clone", "wait4", "close", "mmap"):
         assert call in names, table
+
+
+# ---- gdb inside the guest ----------------------------------------------------------------
+
+GDB = shutil.which("gdb", path="/usr/bin:/bin")
+GDB_NOISE = re.compile(r"^(warning: |Using host libthread_db|\[Thread debugging|\[Inferior|"
+                       r"Terminated|Download|\d+\t\.\./sysdeps)")
+
+
+@pytest.fixture(scope="module")
+def gdb_target(tmp_path_factory):
+    """tests/guests/ptrace_gdb_target.c with debug information (-g -O0)."""
+    if GDB is None:
+        pytest.skip("gdb is not installed (test.sh installs it)")
+    src = pathlib.Path(__file__).resolve().parent.parent / "guests" / "ptrace_gdb_target.c"
+    out = tmp_path_factory.mktemp("gdb") / "target"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(out), str(src)], check=True, timeout=120)
+    return out
+
+
+def _tt_gdb_xfail(mode, request):
+    if mode == "tt":
+        request.applymarker(pytest.mark.xfail(
+            reason="TT mode offers no single-step (a host PTRACE_SINGLESTEP would run a "
+                   "guest `syscall` on the host), and a resumed breakpoint lands in the TT "
+                   "handler's pages", strict=False))
+
+
+def normalise_gdb(text, pie=False):
+    """gdb's answers without what differs between any two runs (stack and library
+    addresses, pids) and the lines it prints about its own set-up."""
+    out = []
+    for line in text.decode(errors="replace").splitlines():
+        if GDB_NOISE.match(line):
+            continue
+        line = re.sub(r"0x0*7f[0-9a-f]{10}", "0xSTACK_OR_LIB", line)
+        line = re.sub(r"process \d+", "process PID", line)
+        if pie:     # a process gdb did not start has the address-space randomisation on
+            line = re.sub(r"0x0*5[0-9a-f]{11}\b", "0xPIE", line)
+        out.append(line)
+    return out
+
+
+def _gdb(mode, argv, cwd, pie=False):
+    result = run_guest(mode, argv, cwd=cwd, timeout=180)
+    return result, normalise_gdb(result.stdout + result.stderr, pie)
+
+
+GDB_SESSIONS = {
+    "crash_run_bt_info_registers_rip":
+        ["-ex", "run", "-ex", "bt", "-ex", "info registers rip", "--args", "{target}", "crash"],
+    "breakpoint_next_step_print_finish":
+        ["-ex", "break square", "-ex", "run", "-ex", "bt", "-ex", "print v", "-ex", "next",
+         "-ex", "next", "-ex", "print sq", "-ex", "finish", "-ex", "delete", "-ex", "step",
+         "-ex", "info registers rip", "-ex", "continue", "{target}"],
+}
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("session", list(GDB_SESSIONS))
+def test_gdb_session_matches_native(mode, session, gdb_target, tmp_path, request):
+    """gdb -batch on a program run under it: the same answers as natively."""
+    _tt_gdb_xfail(mode, request)
+    argv = [GDB, "-nx", "-batch", *(a.format(target=gdb_target) for a in GDB_SESSIONS[session])]
+    native, expected = _gdb("native", argv, tmp_path)
+    assert native.returncode == 0 and expected, describe(native)
+    assert any(line.startswith(("#0", "Breakpoint 1,")) for line in expected), expected
+    if mode == "native":
+        return
+    guest, got = _gdb(mode, argv, tmp_path)
+    assert guest.returncode == 0, describe(guest)
+    assert got == expected, "\n".join(difflib.unified_diff(expected, got, lineterm=""))
+
+
+@pytest.mark.timeout(400)
+def test_gdb_attach_to_running_process(mode, gdb_target, tmp_path, request):
+    """`gdb -p PID` on a process that waits in pause(): frames, a local, rip."""
+    _tt_gdb_xfail(mode, request)
+    script = (f"{gdb_target} wait > /dev/null & sleep 0.5; "
+              f"{GDB} -nx -batch -p $! -ex 'frame 1' -ex 'print total' "
+              f"-ex 'info registers rip' 2>&1; kill $!; wait $!; echo status $?")
+    argv = ["/bin/sh", "-c", script]
+    native, expected = _gdb("native", argv, tmp_path, pie=True)
+    assert "$1 = 14" in expected and "status 143" in expected, describe(native)
+    if mode == "native":
+        return
+    guest, got = _gdb(mode, argv, tmp_path, pie=True)
+    assert got == expected, "\n".join(difflib.unified_diff(expected, got, lineterm=""))

@@ -18,12 +18,20 @@
 
 static pid_t child;
 
+static pid_t seen[16];
+
+/* Pids by order of appearance: other processes on the machine take pids too. */
 static const char *pidname(pid_t p)
 {
     static char buf[32];
     if (p == child) return "child";
-    if (p > child && p < child + 50) { snprintf(buf, sizeof buf, "child+%d", p - child); return buf; }
-    snprintf(buf, sizeof buf, "%s", p < 0 ? "-1" : "other");
+    if (p <= 0) return "-1";
+    int i;
+    for (i = 0; i < 16 && seen[i] && seen[i] != p; i++)
+        ;
+    if (i == 16) return "other";
+    seen[i] = p;
+    snprintf(buf, sizeof buf, "child+%d", i + 1);
     return buf;
 }
 
@@ -184,7 +192,15 @@ static void do_events(void)
             unsigned long msg = 0;
             if (ev) {
                 ptrace(PTRACE_GETEVENTMSG, p, 0, &msg);
-                if (ev == PTRACE_EVENT_FORK) printf("  new pid %s\n", pidname(msg));
+                if (ev == PTRACE_EVENT_FORK) {
+                    /* The new child's first stop may be seen before or after its
+                     * parent's event: wait for it by pid. */
+                    printf("  new pid %s\n", pidname(msg));
+                    int cst;
+                    pid_t c = waitpid(msg, &cst, __WALL);
+                    show_status("new child", c, cst);
+                    ptrace(PTRACE_CONT, c, 0, 0);
+                }
                 else if (ev == PTRACE_EVENT_EXIT) printf("  exit msg %#lx\n", msg);
                 else if (ev == PTRACE_EVENT_EXEC) printf("  former %s\n", pidname(msg));
             }

@@ -136,6 +136,9 @@ def resume(kernel, task):
     link = task.ptrace
     link.stopped = False
     link.report = None
+    step = getattr(task.proc, "single_step", None)
+    if step is not None and getattr(kernel.mode, "can_single_step", False):
+        step(link.step and not getattr(link, "detaching", False))
     if task.blocked is not None and task.blocked[0] is PTRACE_STOP:
         kernel.ready.append(task)
 

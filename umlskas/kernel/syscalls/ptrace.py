@@ -125,8 +125,9 @@ def _resume(kind):
 
 def _step(kind):
     def request(task, target, link, addr, data):
-        step = getattr(target.proc, "single_step", None)
-        if step is None:
+        # Only a mode that says so can step its host process safely (TT mode's
+        # single step would let a `syscall` instruction reach the host).
+        if not getattr(task.kernel.mode, "can_single_step", False):
             raise SyscallError(errno.EIO)
         if data > signals.NSIG:
             raise SyscallError(errno.EIO)
