@@ -526,6 +526,8 @@ class Kernel:
             self.exit_group(task, wstatus)
         self._clear_child_tid(task)
         self._retire(task)
+        if task.ptrace is not None:
+            ptrace_guest.thread_exit(self, task, wstatus)
         task.proc.exit_thread()
         raise TaskGone()
 
@@ -624,6 +626,9 @@ class Kernel:
             self._retire(t)
             t.proc.kill()
         leader = threads[0]
+        for t in threads[1:]:
+            if t.ptrace is not None:
+                ptrace_guest.thread_exit(self, t, wstatus)
         if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
             wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
         files = leader.files

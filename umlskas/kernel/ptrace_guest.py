@@ -520,6 +520,31 @@ def exit_to_tracer(kernel, process, leader, wstatus):
     return True
 
 
+class ThreadExit:
+    """A traced thread (not a group leader) that ended: its tracer's wait reports the
+    exit under its tid, once (nobody else reaps threads)."""
+
+    zombie = True
+    parent = None
+
+    def __init__(self, task, wstatus, tracer):
+        self.tgid = task.tid
+        self.pgid = task.process.pgid
+        self.exit_status = wstatus
+        self.traced_by = tracer
+
+
+def thread_exit(kernel, task, wstatus):
+    link = task.ptrace
+    task.ptrace = None
+    tracer = link.tracer if link is not None else None
+    if tracer is None or tracer.process.zombie or task.tid == task.tgid:
+        return
+    record = ThreadExit(task, wstatus & 0xFF7F if wstatus & 0x7F else wstatus, tracer.process)
+    tracer.process.__dict__.setdefault("ptrace_zombies", []).append(record)
+    tracer.process.child_exit.wake()
+
+
 def release_to_parent(kernel, process):
     """The tracer reaped a traced zombie: now it is the real parent's child to reap."""
     tracer = process.traced_by
