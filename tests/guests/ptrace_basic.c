@@ -220,14 +220,22 @@ static long marker = 0x1122334455667788L;
 
 static void do_memory(void)
 {
+    int up[2], down[2];
+    if (pipe(up) || pipe(down)) return;
     child = fork();
     if (child == 0) {
+        char c;
+        close(up[0]);
+        close(down[1]);
         ptrace(PTRACE_TRACEME, 0, 0, 0);
         raise(SIGSTOP);
         printf("tracee: marker now %#lx\n", marker);
         fflush(stdout);
+        if (write(up[1], "r", 1) != 1 || read(down[0], &c, 1) < 0) _exit(1);
         _exit(0);
     }
+    close(up[1]);
+    close(down[0]);
     wait_show(child, "stop");
     errno = 0;
     long w = ptrace(PTRACE_PEEKDATA, child, &marker, 0);
@@ -258,10 +266,13 @@ static void do_memory(void)
     ssize_t got_n = process_vm_readv(child, &local, 1, &remote, 1, 0);
     printf("process_vm_readv: %zd %#lx\n", got_n, got);
     long r = ptrace(PTRACE_CONT, child, 0, 0);
+    char c;
+    if (read(up[0], &c, 1) != 1) printf("sync BAD\n");
     printf("cont: %ld\n", r);
     errno = 0;
     r = ptrace(PTRACE_GETREGS, child, 0, &regs);
     printf("getregs while running: %ld %s\n", r, ename(errno));
+    close(down[1]);
     wait_show(child, "end");
     errno = 0;
     r = ptrace(PTRACE_CONT, getpid(), 0, 0);
