@@ -20,6 +20,7 @@ PTRACE_CASES = {
     "seize_fork_exec_exit_events_in_order": Case("ptrace_basic", ("events",)),
     "peek_poke_user_regsets_process_vm_readv": Case("ptrace_basic", ("memory",)),
     "attach_detach_tracerpid_tracing_stop": Case("ptrace_basic", ("attach",)),
+    "seize_interrupt_group_stop_listen_detach_with_signal": Case("ptrace_basic", ("interrupt",)),
 }
 
 

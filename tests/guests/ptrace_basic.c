@@ -6,6 +6,8 @@
  *   events    SEIZE with TRACEFORK|TRACEEXEC|TRACEEXIT: auto-attach, event order
  *   memory    PEEKDATA/POKEDATA, PEEKUSER, GETREGSET, process_vm_readv, errors
  *   attach    PTRACE_ATTACH to a sleeping child, DETACH, TracerPid and state
+ *   interrupt SEIZE + INTERRUPT of a blocked read, SIGSTOP group-stop with LISTEN and
+ *             SIGCONT, then DETACH handing a pending signal to the tracee's handler
  */
 #include "common.h"
 #include <elf.h>
@@ -323,6 +325,51 @@ static void do_attach(void)
     wait_show(child, "end");
 }
 
+static volatile sig_atomic_t got_usr1;
+static void on_usr1(int s) { (void)s; got_usr1 = 1; }
+
+static void do_interrupt(void)
+{
+    int fds[2];
+    if (pipe(fds)) return;
+    child = fork();
+    if (child == 0) {
+        struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+        sigaction(SIGUSR1, &sa, 0);
+        close(fds[1]);
+        char c;
+        ssize_t n = read(fds[0], &c, 1);
+        printf("tracee: read %zd, usr1 handler %d\n", n, (int)got_usr1);
+        fflush(stdout);
+        _exit(4);
+    }
+    close(fds[0]);
+    usleep(100000);
+    printf("seize: %ld\n", ptrace(PTRACE_SEIZE, child, 0, 0));
+    printf("interrupt: %ld\n", ptrace(PTRACE_INTERRUPT, child, 0, 0));
+    int st = wait_show(child, "interrupted");
+    printf("cont: %ld\n", ptrace(PTRACE_CONT, child, 0, 0));
+    kill(child, SIGSTOP);
+    st = wait_show(child, "sigstop");
+    siginfo_t si;
+    ptrace(PTRACE_GETSIGINFO, child, 0, &si);
+    printf("  siginfo signo %d code %d\n", si.si_signo, si.si_code);
+    ptrace(PTRACE_CONT, child, 0, SIGSTOP);
+    st = wait_show(child, "group");
+    printf("listen: %ld\n", ptrace(PTRACE_LISTEN, child, 0, 0));
+    kill(child, SIGCONT);
+    st = wait_show(child, "after sigcont");
+    ptrace(PTRACE_CONT, child, 0, 0);
+    st = wait_show(child, "next");
+    if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGCONT) ptrace(PTRACE_CONT, child, 0, SIGCONT);
+    kill(child, SIGUSR1);
+    st = wait_show(child, "usr1");
+    printf("detach with it: %ld\n", ptrace(PTRACE_DETACH, child, 0, SIGUSR1));
+    usleep(100000);
+    if (write(fds[1], "x", 1) != 1) printf("write BAD\n");
+    wait_show(child, "end");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -332,6 +379,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "events")) do_events();
     else if (!strcmp(mode, "memory")) do_memory();
     else if (!strcmp(mode, "attach")) do_attach();
+    else if (!strcmp(mode, "interrupt")) do_interrupt();
     else { printf("unknown mode\n"); return 2; }
     return 0;
 }
