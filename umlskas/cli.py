@@ -518,7 +518,9 @@ def _run_traced(argv, *, env, cwd, mode, seed, mount_args, hostname, net, fds, t
     summarizer = SummaryTracer() if summary else None
     tracer = None
     if trace or json_stream is not None or summarizer is not None:
-        tracer = Tracers([TextTracer(trace_stream) if trace else None,
+        # -o FILE: strace -f -o's pid column on every line
+        text = TextTracer(trace_stream, pid_column=trace_stream is not None) if trace else None
+        tracer = Tracers([text,
                           JsonTracer(json_stream) if json_stream is not None else None,
                           summarizer], names)
     info = {}

@@ -1,4 +1,7 @@
-"""strace-like formatting of guest syscalls, from the syscall table's argument kinds."""
+"""The trace of guest syscalls: strace -f's text lines (TextTracer), JSON lines, strace -c's
+table and --trace=NAMES filters. Calls are decoded by trace_calls (one formatter per call,
+structs from trace_structs, names from trace_tables), the rest from the syscall table's
+argument kinds (decode_arg, which the JSON trace uses too)."""
 
 import collections
 import errno
@@ -7,52 +10,18 @@ import os
 import sys
 import time
 
+from . import trace_structs as S
+from . import trace_tables as T
 from .kernel.errors import SyscallError
+from .kernel.signals import NEVER_RESTART
+from .trace_calls import CAPTURE_AT_ENTRY, FORMATTERS, Call
+from .trace_structs import quote
 
 STRING_LIMIT = 32
 ARGV_LIMIT = 4096
 AT_FDCWD = -100
 
-OPEN_FLAGS = [(0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),
-              (0o2000, "O_APPEND"), (0o4000, "O_NONBLOCK"), (0o4010000, "O_SYNC"),
-              (0o10000, "O_DSYNC"), (0o20000, "O_ASYNC"), (0o40000, "O_DIRECT"),
-              (0o200000, "O_DIRECTORY"), (0o400000, "O_NOFOLLOW"), (0o1000000, "O_NOATIME"),
-              (0o2000000, "O_CLOEXEC"), (0o10000000, "O_PATH"), (0o20000000, "O_TMPFILE")]
-PROT_FLAGS = [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")]
-MAP_FLAGS = [(0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"), (0x100, "MAP_GROWSDOWN"),
-             (0x800, "MAP_DENYWRITE"), (0x4000, "MAP_NORESERVE"), (0x8000, "MAP_POPULATE"),
-             (0x20000, "MAP_STACK"), (0x100000, "MAP_FIXED_NOREPLACE")]
-AT_FLAGS = [(0x100, "AT_SYMLINK_NOFOLLOW"), (0x200, "AT_REMOVEDIR"), (0x400, "AT_SYMLINK_FOLLOW"),
-            (0x800, "AT_NO_AUTOMOUNT"), (0x1000, "AT_EMPTY_PATH")]
-
-
-def _flags(value, table, zero="0"):
-    parts = []
-    for bit, name in table:
-        if value & bit == bit and bit:
-            parts.append(name)
-            value &= ~bit
-    if value:
-        parts.append(hex(value))
-    return "|".join(parts) or zero
-
-
-def _quote(data, limit=STRING_LIMIT):
-    shown = data[:limit]
-    out = []
-    for b in shown:
-        c = chr(b)
-        if c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c in "\"\\":
-            out.append("\\" + c)
-        elif 32 <= b < 127:
-            out.append(c)
-        else:
-            out.append(f"\\{b:o}")
-    return '"' + "".join(out) + '"' + ("..." if len(data) > limit else "")
+_quote = quote
 
 
 class Buf:
@@ -94,29 +63,40 @@ def decode_arg(task, kind, value, size=None, result=None):
             return Buf(mm.read(value, min(size, STRING_LIMIT + 1)), STRING_LIMIT)
         if kind == "outbuf" and size is not None:
             if result is None or result < 0:
-                return Sym(hex(value))
+                return Sym("NULL" if value == 0 else hex(value))
             return Buf(mm.read(value, min(result, STRING_LIMIT + 1)), STRING_LIMIT)
     except (SyscallError, OSError):
         return Sym(hex(value))
     if kind == "dirfd" and value == AT_FDCWD:
         return Sym("AT_FDCWD")
-    if kind == "oflags":
-        acc = ("O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE")[value & 3]
-        rest = _flags(value & ~3 & ~0o100000, OPEN_FLAGS, "")
-        return Sym(acc + ("|" + rest if rest else ""))
-    if kind == "prot":
-        return Sym(_flags(value, PROT_FLAGS, "PROT_NONE"))
-    if kind == "mmapflags":
-        base = {1: "MAP_SHARED", 2: "MAP_PRIVATE", 3: "MAP_SHARED_VALIDATE"}.get(value & 0xF, hex(value & 0xF))
-        rest = _flags(value & ~0xF, MAP_FLAGS, "")
-        return Sym(base + ("|" + rest if rest else ""))
-    if kind == "atflags":
-        return Sym(_flags(value, AT_FLAGS))
-    if kind == "mode":
-        return Sym(f"0{value:o}")
+    namer = KIND_NAMES.get(kind)
+    if namer is not None:
+        return Sym(namer(value))
     if kind in ("ptr", "struct", "sigset", "argv") or kind.endswith("buf"):
         return Sym("NULL" if value == 0 else hex(value))
     return value
+
+
+KIND_NAMES = {
+    "oflags": lambda v: T.open_flags(v & 0xFFFFFFFF),
+    "prot": lambda v: T.flags(v, T.PROT_FLAGS, "PROT_NONE"),
+    "mmapflags": lambda v: T.MAP_TYPES.get(v & 0xF, hex(v & 0xF)) + (
+        "|" + T.flags(v & ~0xF, T.MAP_FLAGS) if v & ~0xF else ""),
+    "atflags": lambda v: T.flags(v, T.AT_FLAGS),
+    "mode": S.octal,
+    "signal": lambda v: T.signal_name(v) if 0 < v <= 64 else str(v),
+    "clockid": lambda v: T.enum(v, T.CLOCK_IDS, "{}"),
+    "whence": lambda v: T.enum(v, T.SEEK_WHENCE, "{}"),
+    "fcntlcmd": lambda v: T.enum(v, T.FCNTL_COMMANDS),
+    "ioctlcmd": lambda v: T.enum(v & 0xFFFFFFFF, T.IOCTL_NAMES),
+    "futexop": lambda v: T.futex_op(v & 0xFFFFFFFF),
+    "sighow": lambda v: T.enum(v, T.SIGPROCMASK_HOW, "{}"),
+    "archprctl": lambda v: T.enum(v, T.ARCH_PRCTL),
+    "cloneflags": lambda v: T.flags(v & ~0xFF, T.CLONE_FLAGS, "") + (
+        ("|" if v & ~0xFF else "") + T.signal_name(v & 0xFF) if v & 0xFF else "") or "0",
+    "accessmode": lambda v: T.flags(v, T.ACCESS_MODES, "F_OK"),
+    "resource": lambda v: T.enum(v, T.RLIMIT_NAMES, "{}"),
+}
 
 
 class Strings(list):
@@ -147,10 +127,23 @@ def format_arg(task, kind, value, size=None, result=None):
     return render_text(decode_arg(task, kind, value, size, result))
 
 
+# The kernel's restart codes, as strace names a call a signal interrupts.
+RESTART_CODES = {512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+                 513: ("ERESTARTNOINTR", "To be restarted"),
+                 514: ("ERESTARTNOHAND", "To be restarted if no handler"),
+                 516: ("ERESTART_RESTARTBLOCK", "Interrupted by signal")}
+RESTARTBLOCK_CALLS = frozenset({"nanosleep", "clock_nanosleep", "poll"})
+
+
 def format_result(entry, result):
     if result is None:
         return "?"
     if result < 0 and -result < 4096:
+        restart = RESTART_CODES.get(-result)
+        if restart is not None:
+            if entry.name in RESTARTBLOCK_CALLS:
+                restart = RESTART_CODES[516]
+            return f"? {restart[0]} ({restart[1]})"
         name = errno.errorcode.get(-result, str(-result))
         return f"-1 {name} ({os.strerror(-result)})"
     if entry.ret == "ptr":
@@ -179,20 +172,11 @@ def constant_names(name):
             arg_names = [arg_name for _, arg_name in proto[1]]
             _CONSTANT_NAMES[syscall] = {arg_names.index(a): values for a, values in by_arg.items()
                                         if a in arg_names}
-        # python-ptrace's fcntl table has another architecture's numbers (F_SETOWN 6);
-        # these are x86-64's (include/uapi/asm-generic/fcntl.h, linux/fcntl.h).
-        _CONSTANT_NAMES["fcntl"] = {1: FCNTL_COMMANDS}
+        # python-ptrace's fcntl and futex tables have another architecture's numbers
+        # or miss the newer ones: the argument kinds name those (trace_tables).
+        for name in ("fcntl", "futex", "getrlimit", "setrlimit", "rt_sigprocmask", "lseek"):
+            _CONSTANT_NAMES.pop(name, None)
     return _CONSTANT_NAMES.get(name, {})
-
-
-FCNTL_COMMANDS = {
-    0: "F_DUPFD", 1: "F_GETFD", 2: "F_SETFD", 3: "F_GETFL", 4: "F_SETFL", 5: "F_GETLK",
-    6: "F_SETLK", 7: "F_SETLKW", 8: "F_SETOWN", 9: "F_GETOWN", 10: "F_SETSIG",
-    11: "F_GETSIG", 15: "F_SETOWN_EX", 16: "F_GETOWN_EX", 36: "F_OFD_GETLK",
-    37: "F_OFD_SETLK", 38: "F_OFD_SETLKW", 1024: "F_SETLEASE", 1025: "F_GETLEASE",
-    1026: "F_NOTIFY", 1030: "F_DUPFD_CLOEXEC", 1031: "F_SETPIPE_SZ", 1032: "F_GETPIPE_SZ",
-    1033: "F_ADD_SEALS", 1034: "F_GET_SEALS",
-}
 
 
 def decode_args(task, entry, args, result):
@@ -210,22 +194,71 @@ def decode_args(task, entry, args, result):
         if kind == "argv" and i == len(kinds) - 1 - (entry.name == "execveat") and \
                 isinstance(value, Strings):
             # The environment, as strace abbreviates it.
-            value = Sym(f"{args[i]:#x} /* {len(value)} vars */")
+            n = len(value)
+            value = Sym(f"{args[i]:#x} /* {n} var{'' if n == 1 else 's'} */")
         shown.append(value)
     return shown
 
 
-def format_call(task, entry, args, result):
+def format_call(task, entry, args, result, captured=None):
     """One strace-style line: name(args) = result."""
-    shown = [render_text(v) for v in decode_args(task, entry, args, result)]
-    return f"{entry.name}({', '.join(shown)}) = {format_result(entry, result)}"
+    return format_call_parts(task, entry, args, result, captured=captured)
+
+
+def format_call_parts(task, entry, args, result, split=False, captured=None):
+    """format_call's line; with split, only the part strace prints when the call
+    enters and waits: "name(" and the arguments up to the first the call fills."""
+    formatter = FORMATTERS.get(entry.name)
+    call = None
+    shown = None
+    if formatter is not None:
+        call = Call(task, entry, args, result, None, captured)
+        try:
+            shown = formatter(call)
+        except Exception:           # noqa: BLE001 - a decoding problem never ends a run
+            shown = None            # unreadable or odd guest memory: fall back to the kinds
+    if shown is None:
+        shown = [render_text(v) for v in decode_args(task, entry, args, result)]
+    if split:
+        head = f"{entry.name}("
+        after = _filled(entry, shown)
+        kept = shown[:after]
+        return head + "".join(a + ", " for a in kept) if after < len(shown) else \
+            head + ", ".join(kept)
+    if call is not None and call.result_text is not None:
+        text = call.result_text
+    else:
+        text = format_result(entry, result)
+    if call is not None and call.suffix:
+        text += call.suffix
+    return f"{entry.name}({', '.join(shown)}) = {text}"
+
+
+# Arguments a waiting call fills (by index): strace prints them only when it returns.
+FILLED_ARGS = {"read": 1, "pread64": 1, "readv": 1, "preadv": 1, "recvfrom": 1, "recvmsg": 1,
+               "wait4": 1, "waitid": 2, "poll": 99, "ppoll": 99, "select": 99, "pselect6": 99,
+               "nanosleep": 1, "clock_nanosleep": 3, "epoll_wait": 1, "epoll_pwait": 1,
+               "accept": 1, "accept4": 1, "rt_sigtimedwait": 1, "futex": 99, "pause": 0,
+               "rt_sigsuspend": 99, "msgrcv": 1, "getrandom": 0, "connect": 99,
+               "sendto": 99, "sendmsg": 99, "write": 99, "writev": 99, "open": 99,
+               "openat": 99, "flock": 99, "fcntl": 99, "semop": 99, "mq_timedreceive": 1}
+
+
+def _filled(entry, shown):
+    """How many of the shown arguments strace prints at a waiting call's entry."""
+    n = FILLED_ARGS.get(entry.name)
+    if n is None:
+        n = next((i for i, k in enumerate(entry.kinds) if k in ("outbuf", "struct")),
+                 len(shown))
+    return min(n, len(shown))
 
 
 def call_record(task, entry, args, result, start_ns, duration_ns):
     """One call as a JSON-ready dict (the --trace-json line)."""
     error = None
     if result is not None and result < 0 and -result < 4096:
-        error = errno.errorcode.get(-result, str(-result))
+        restart = RESTART_CODES.get(-result)
+        error = restart[0] if restart else errno.errorcode.get(-result, str(-result))
     return {
         "tid": task.tid, "tgid": task.tgid, "nr": entry.nr, "name": entry.name,
         "args": [render_json(v) for v in decode_args(task, entry, args, result)],
@@ -330,16 +363,165 @@ def parse_filter(spec):
     return frozenset(all_names - chosen) if negate else frozenset(chosen)
 
 
-class TextTracer:
-    """Prints one line per guest syscall, prefixed by the pid when there are several."""
+ALIGN_COLUMN = 40       # strace's -a default: " = " starts at this column when it can
 
-    def __init__(self, stream=None):
+
+class TextTracer:
+    """Prints strace -f's lines: one per guest syscall, signal delivery (--- SIG ---) and
+    exit (+++ exited +++), with "[pid N] " while several tasks live, or with every
+    line in a pid column when writing to a file (pid_column, as strace -f -o FILE)."""
+
+    def __init__(self, stream=None, pid_column=False):
         self.stream = stream or sys.stderr
+        self.pid_column = pid_column
+        self.held = {}          # tid -> lines shown at its next syscall (ignored signals)
+        self.ended = {}         # tid -> the waiting call already shown as interrupted
+        self.calling = None     # (task, entry, args) of the call running now (traced path)
+        self.names = None       # the --trace=NAMES selection (Tracers sets it), None for all
+        self.early = None       # (tid, args) of a call printed before it returned
+        self.captured = {}      # tid -> (args, what CAPTURE_AT_ENTRY read at the start)
+        # tid -> (entry, args, length of its "<unfinished ...>" part or None, task)
+        self.waiting = {}
+
+    def _prefix(self, task, gone=False):
+        if self.pid_column:
+            return f"{task.tid:<5d} "
+        live = len(task.kernel.tasks) + (gone and task.tid not in task.kernel.tasks)
+        if live > 1:
+            return f"[pid {task.tid:5d}] "
+        return ""
+
+    def _early(self, task, entry, args, result):
+        """Print a call's line before it returns (its process ends during it)."""
+        self(task, entry, args, result, 0)
+        self.early = (task.tid, args)
 
     def __call__(self, task, entry, args, result, duration_ns):
-        prefix = f"[pid {task.tid}] " if task.kernel.next_pid > 2 else ""
-        self.stream.write(prefix + format_call(task, entry, args, result) + "\n")
+        early = self.early
+        if early is not None:
+            self.early = None
+            if early[0] == task.tid and early[1] is args:
+                return                  # printed already, by _early
+        self.calling = None
+        self._interleave(task)
+        captured = self.captured.pop(task.tid, None) if self.captured else None
+        captured = captured[1] if captured is not None and captured[0] is args else None
+        opened = self.waiting.pop(task.tid, None)
+        if opened is not None and opened[2] is not None and opened[0] is entry:
+            # Its "<unfinished ...>" is out: the rest of the line, as strace resumes it.
+            after = format_call_parts(task, entry, args, result, captured=captured)
+            self._write(align(self._prefix(task) + f"<... {entry.name} resumed>" +
+                              after[opened[2]:]))
+        else:
+            self._write(align(self._prefix(task) +
+                              format_call(task, entry, args, result, captured)))
+        held = self.held.pop(task.tid, None)
+        if held:
+            for text in held:
+                self._write(self._prefix(task) + text)
+
+    def _interleave(self, task):
+        """Another task's line comes: calls still waiting print "<unfinished ...>" first."""
+        if not self.waiting:
+            return
+        for tid, (entry, args, cut, other) in list(self.waiting.items()):
+            if tid == task.tid or cut is not None:
+                continue
+            # The part strace prints at entry: the arguments the call only reads, up to
+            # the first one it writes (those differ once it has returned).
+            before = format_call_parts(other, entry, args, None, split=True)
+            self.waiting[tid] = (entry, args, len(before), other)
+            self._write(self._prefix(other) + before + " <unfinished ...>")
+
+    def event(self, task, kind, value):
+        """A line that is no syscall: a signal taken (value: (sig, siginfo bytes)), one
+        the kernel discards as ignored (shown after the task's next call, where a traced
+        Linux task takes it), a call that waits ("blocked": (entry, args)), or the end
+        of a task (value: its wait status)."""
+        if kind in ("enter", "blocked") and self.names is not None and \
+                value[0].name not in self.names:
+            return                      # a call --trace=NAMES leaves out
+        if kind == "enter":
+            entry, args = value
+            self.calling = (task, entry, args)
+            capture = CAPTURE_AT_ENTRY.get(entry.name)
+            if capture is not None:
+                try:
+                    self.captured[task.tid] = (args, capture(task, args))
+                except Exception:       # noqa: BLE001 - shown from the call's end instead
+                    pass
+            if entry.ret == "noreturn" and entry.name != "rt_sigreturn":
+                self._early(task, entry, args, None)       # exit, exit_group: "= ?" first
+            return
+        if kind == "blocked":
+            entry, args = value
+            if task.tid not in self.waiting:
+                # As strace prints a call's start when it enters: other waiting calls
+                # end their lines as unfinished before this one's.
+                self._interleave(task)
+                self.waiting[task.tid] = (entry, args, None, task)
+            return
+        if kind in ("signal", "ignored_signal"):
+            sig, info = value
+            text = f"--- {T.signal_name(sig)} {S.siginfo_bytes(info)} ---"
+            if kind == "ignored_signal":
+                self.held.setdefault(task.tid, []).append(text)
+                return
+            # A fatal signal ends a waiting call: strace shows the call interrupted first;
+            # one a call sends to its own process (raise, abort) shows after that call.
+            self._end_waiting_call(task, interrupted=True)
+            calling = self.calling
+            if calling is not None and calling[0].tgid == task.tgid and self.early is None:
+                self._early(*calling, 0)
+            self._interleave(task)
+            self._write(self._prefix(task) + text)
+        elif kind == "exit":
+            self.held.pop(task.tid, None)
+            self._end_waiting_call(task, interrupted=False)
+            self.waiting.pop(task.tid, None)
+            self.captured.pop(task.tid, None)
+            self.ended.pop(task.tid, None)
+            self._interleave(task)
+            self._write(self._prefix(task, gone=True) + exit_text(value))
+
+    def _end_waiting_call(self, task, interrupted):
+        """The line of the call task waits in (parked by the kernel), once."""
+        blocked = getattr(task, "blocked", None)
+        if not blocked or getattr(blocked[0], "name", None) is None:
+            return
+        entry, args = blocked
+        if self.ended.get(task.tid) is blocked or \
+                (self.names is not None and entry.name not in self.names):
+            return
+        self.ended[task.tid] = blocked
+        result = None
+        if interrupted:
+            result = -514 if entry.name in NEVER_RESTART else -512
+        self(task, entry, args, result, 0)
+
+    def _write(self, line):
+        self.stream.write(line + "\n")
         self.stream.flush()
+
+
+def align(line):
+    """Pad before " = " to strace's column (counting the pid prefix, as strace does)."""
+    head, sep, tail = line.rpartition(") = ")
+    if not sep:
+        return line
+    head += ")"
+    if len(head) + 1 < ALIGN_COLUMN:
+        return head.ljust(ALIGN_COLUMN - 1) + " = " + tail
+    return head + " = " + tail
+
+
+def exit_text(wstatus):
+    """+++ exited with N +++, +++ killed by SIGX (core dumped) +++."""
+    sig = wstatus & 0x7F
+    if sig == 0:
+        return f"+++ exited with {(wstatus >> 8) & 0xFF} +++"
+    core = " (core dumped)" if wstatus & 0x80 else ""
+    return f"+++ killed by {T.signal_name(sig)}{core} +++"
 
 
 class JsonTracer:
@@ -401,9 +583,20 @@ class Tracers:
     def __init__(self, tracers, names=None):
         self.tracers = [t for t in tracers if t is not None]
         self.names = names
+        for tracer in self.tracers:
+            if hasattr(tracer, "names"):
+                tracer.names = names    # for the lines it prints outside a call's end
 
     def __call__(self, task, entry, args, result, duration_ns):
         if self.names is not None and entry.name not in self.names:
             return
         for tracer in self.tracers:
             tracer(task, entry, args, result, duration_ns)
+
+    def event(self, task, kind, value):
+        """Signal and exit lines, for the tracers that print them (strace prints them
+        whatever -e trace= selects)."""
+        for tracer in self.tracers:
+            event = getattr(tracer, "event", None)
+            if event is not None:
+                event(task, kind, value)

@@ -524,6 +524,8 @@ class Kernel:
         others = [t for t in task.process.threads if t is not task]
         if not others:
             self.exit_group(task, wstatus)
+        if self.tracer is not None:
+            self.trace_event(task, "exit", wstatus)
         self._clear_child_tid(task)
         self._retire(task)
         if task.ptrace is not None:
@@ -620,17 +622,20 @@ class Kernel:
         threads = list(process.threads)
         if not threads or process.zombie:
             return
+        leader = threads[0]
+        if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
+            wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
+        if self.tracer is not None:
+            for t in threads:
+                self.trace_event(t, "exit", wstatus)
         for t in threads:
             self._clear_child_tid(t)
         for t in threads:
             self._retire(t)
             t.proc.kill()
-        leader = threads[0]
         for t in threads[1:]:
             if t.ptrace is not None:
                 ptrace_guest.thread_exit(self, t, wstatus)
-        if wstatus & 0x7F and wstatus & 0x7F != 0x7F and self._dumps_core(leader, wstatus & 0x7F):
-            wstatus |= 0x80         # WCOREDUMP: do_coredump would have written a core
         files = leader.files
         files.users -= 1
         if files.users <= 0:
@@ -833,6 +838,8 @@ class Kernel:
 
     def _park(self, task, entry, args, block):
         task.blocked = (entry, args)
+        if self.tracer is not None:
+            self.trace_event(task, "blocked", (entry, args))
         for fd, events in block.fds:
             self.fd_waits.setdefault(fd, []).append((task, events))
         if block.deadline is not None:
@@ -1141,6 +1148,8 @@ class Kernel:
         if getattr(entry, "ptrace_run", False):
             ptrace_guest.run_blocked(self, task, entry)
             return
+        if self.tracer is not None:
+            self.trace_event(task, "enter", (entry, args))
         start = time.perf_counter_ns()
         try:
             result = entry.handler(task, *args)
@@ -1157,7 +1166,11 @@ class Kernel:
                     self.tracer(task, BY_NAME["execve"], task.exec_args, 0,
                                 time.perf_counter_ns() - start)
                 else:
-                    self.tracer(task, entry, args, None, time.perf_counter_ns() - start)
+                    result = None
+                    if entry.name == "rt_sigreturn" and isinstance(e, TaskResumes):
+                        result = task.proc.get_regs().rax      # what the guest resumes with
+                        result -= (result >> 63) << 64
+                    self.tracer(task, entry, args, result, time.perf_counter_ns() - start)
             self._after_gone(task, e)
             return
         except Exception:
@@ -1178,6 +1191,13 @@ class Kernel:
             self.deliver_signals(task, result, entry)
         else:
             self.mode.resume(task.proc, result)
+
+    def trace_event(self, task, kind, value):
+        """A trace line that is no syscall (a signal taken, a task's end): to the tracer's
+        event(task, kind, value) if it has one (trace.TextTracer)."""
+        event = getattr(self.tracer, "event", None)
+        if event is not None:
+            event(task, kind, value)
 
     def _blocked(self, task, entry, args, block):
         """A handler must wait: park it, unless a signal ends the wait first."""
@@ -1204,7 +1224,7 @@ class Kernel:
                 (ERESTARTNOHAND if entry.name in NEVER_RESTART else ERESTARTSYS)
             restart.clear()
             if self.tracer is not None:
-                self.tracer(task, entry, args, -errno.EINTR, 0)
+                self.tracer(task, entry, args, code, 0)      # strace: "? ERESTARTSYS (...)"
             self.deliver_signals(task, code, entry)
             return
         self._park(task, entry, args, block)
@@ -1268,6 +1288,8 @@ class Kernel:
             if taken is None:
                 break
             sig, info = taken
+            if self.tracer is not None and sig != signals.SIGKILL:
+                self.trace_event(task, "signal", (sig, info))
             handler, flags = signals.action_of(task, sig)[:2]
             if handler == signals.SIG_IGN or (handler == signals.SIG_DFL and
                                               sig in signals.DEFAULT_IGNORE | signals.DEFAULT_STOP):
@@ -1391,6 +1413,8 @@ class Kernel:
             handler = signals.action_of(task, sig)[0]
             if task.ptrace is None and (handler in (signals.SIG_DFL, signals.SIG_IGN) or
                                         task.sigmask & signals.sigbit(sig)):
+                if self.tracer is not None:
+                    self.trace_event(task, "signal", (sig, signals.siginfo(sig, code, addr=addr)))
                 self.end_process(task.process, sig)
                 return
             signals.queue(task.sigstate.pending, sig, signals.siginfo(sig, code, addr=addr))

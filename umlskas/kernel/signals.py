@@ -195,10 +195,15 @@ def send(kernel, process, sig, info, thread=None, current=None):
     # blocks it and waits in sigtimedwait).
     if (is_ignored(leader, sig) and sig not in (SIGKILL, SIGSTOP) and not traced
             and not (thread or leader).sigmask & sigbit(sig)):
+        if kernel.tracer is not None:
+            # A traced Linux task still takes it (strace shows it at its next return).
+            kernel.trace_event(thread or leader, "ignored_signal", (sig, info))
         return
     handler = action_of(leader, sig)[0]
     if sig == SIGKILL or (handler == SIG_DFL and sig not in NOT_FATAL_BY_DEFAULT and not traced
                           and not _blocked_everywhere(process, sig, thread)):
+        if kernel.tracer is not None and sig != SIGKILL:
+            kernel.trace_event(thread or leader, "signal", (sig, info))
         kernel.end_process(process, sig)
         if current is not None and current.process is process:
             raise TaskGone()

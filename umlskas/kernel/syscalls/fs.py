@@ -229,6 +229,15 @@ def sys_preadv2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
     """preadv2(2); offset -1 means the file position. RWF_* hints are accepted."""
     if flags & ~0x3F:
         raise SyscallError(errno.EOPNOTSUPP)
+
+
+def _superblock(file):
+    """What tells two files' file systems apart: the host's device for host files, the
+    kind of file for the kernel's own (pipes, sockets, devices)."""
+    host_fd = getattr(file, "host_fd", None)
+    if host_fd is not None:
+        return ("host", host_call(os.fstat, host_fd).st_dev)
+    return ("kernel", type(file).__name__)
     if pos_l == -1 or pos_l == 0xFFFFFFFFFFFFFFFF:
         return sys_readv(task, fd, iov, iovcnt)
     return sys_preadv(task, fd, iov, iovcnt, pos_l)
@@ -587,7 +596,37 @@ def sys_ioctl(task, fd, cmd, arg):
     if cmd == FIONREAD and hasattr(file, "fionread"):
         task.mm.write(arg, struct.pack("<i", file.fionread()))
         return 0
+    if cmd in REMAP_IOCTLS:
+        return _remap_ioctl(task, file, cmd, arg)
     return file.ioctl(task, cmd, arg)
+
+
+FICLONE, FICLONERANGE, FIDEDUPERANGE = 0x40049409, 0x4020940D, 0xC0189436
+REMAP_IOCTLS = frozenset({FICLONE, FICLONERANGE, FIDEDUPERANGE})
+
+
+def _remap_ioctl(task, dst, cmd, arg):
+    """FICLONE/FICLONERANGE/FIDEDUPERANGE (do_vfs_ioctl, for every file): checked as
+    vfs_clone_file_range does, then EOPNOTSUPP: this kernel's file systems have no
+    remap_file_range (as ext4's or tmpfs's; cp then copies)."""
+    if cmd == FICLONE:
+        src_fd = arg & 0xFFFFFFFF
+    elif cmd == FICLONERANGE:
+        src_fd = struct.unpack("<q", task.mm.read(arg, 8))[0] & 0xFFFFFFFF
+    else:
+        src_fd = None                   # FIDEDUPERANGE: dst is the source, its targets in arg
+    src = dst if src_fd is None else task.files.get(src_fd)
+    if _superblock(src) != _superblock(dst):
+        raise SyscallError(errno.EXDEV)     # ioctl_file_clone: not the same mount
+    for f in (src, dst):
+        mode = getattr(f, "mode", None)
+        if mode is not None and statmod.S_ISDIR(mode):
+            raise SyscallError(errno.EISDIR)
+        if mode is None or not statmod.S_ISREG(mode):
+            raise SyscallError(errno.EINVAL)
+    if src_fd is not None and (not src.readable or not dst.writable or dst.flags & O_APPEND):
+        raise SyscallError(errno.EBADF)
+    raise SyscallError(errno.EOPNOTSUPP)
 
 
 # ---- the stat family ---------------------------------------------------------
@@ -1760,6 +1799,8 @@ def sys_fadvise64(task, fd, offset, length, advice):
     if advice < 0 or advice > 5:
         raise SyscallError(errno.EINVAL)
     mode = getattr(file, "mode", None)
+    if mode is None and isinstance(file, PipeEnd):
+        mode = statmod.S_IFIFO          # an anonymous pipe is a FIFO inode to Linux
     if mode is not None and (statmod.S_ISFIFO(mode) or statmod.S_ISSOCK(mode)):
         raise SyscallError(errno.ESPIPE)
     if length < 0:
