@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 
 export DEBIAN_FRONTEND=noninteractive
 need_apt=()
-for pkg in gcc busybox-static strace sqlite3 git trinity less procps vim-tiny; do
+for pkg in gcc busybox-static strace gdb sqlite3 git trinity less procps vim-tiny; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

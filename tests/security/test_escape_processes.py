@@ -5,8 +5,8 @@ test passes in (a sleeper it owns, its own pid), runs kill(-1, SIGTERM/SIGKILL) 
 processes, and asks every pid up to 70000 with kill(pid, 0) (pid_max is 32768 on the
 hosts we run on; larger host pids are covered by the ones passed in). It is NEVER run natively: as
 root it would kill the host's processes. Its expected output is Linux's for pids that do
-not exist (ESRCH, ECHILD for the waits, ENOENT under /proc) or ENOSYS where umlskas does
-not implement the call at all (ptrace).
+not exist (ESRCH, ECHILD for the waits, ENOENT under /proc); guest ptrace too
+names guest tasks only (ESRCH).
 
 tests/guests/sec_escape_fds.c tries every fd-taking call on fds it never opened, high fd
 numbers, the fd listings and close_range: safe natively, so native Linux is its oracle.
@@ -47,8 +47,8 @@ setpgid: -1 ESRCH
 setpgid self into its group: -1 EPERM
 waitid: -1 ECHILD
 wait4: -1 ECHILD
-ptrace attach: -1 ENOSYS
-ptrace seize: -1 ENOSYS
+ptrace attach: -1 ESRCH
+ptrace seize: -1 ESRCH
 capget: -1 ESRCH
 get_robust_list: -1 ESRCH
 ioprio_set: -1 ESRCH

@@ -42,10 +42,10 @@ mremap grow into stub: -1 EFAULT
 brk into stub: 0
 process_vm_writev stub: -1 EFAULT
 process_vm_writev ops page: -1 EFAULT
-/proc/self/mem write stub text: -1 ENOENT
-/proc/self/mem write ops page: -1 ENOENT
-/proc/self/mem write unmapped: -1 ENOENT
-/proc/self/mem write kernel address: -1 ENOENT
+/proc/self/mem write stub text: -1 EIO
+/proc/self/mem write ops page: -1 EIO
+/proc/self/mem write unmapped: -1 EIO
+/proc/self/mem write kernel address: -1 EINVAL
 getpid after the attacks on the stub: 1
 scribble over the TT area: {tt_area}
 getpid after the scribble: 1

@@ -76,7 +76,7 @@ _VIEW_FIXED = tuple(n for n in ptrace.REG_NAMES if n not in ("rax", "orig_rax"))
 class StubProcess:
     """A GuestProc (see kernel/machine.py) backed by a ptraced stub thread."""
 
-    __slots__ = ("host_pid", "channel", "_mem_fd", "task", "vsys")
+    __slots__ = ("host_pid", "channel", "_mem_fd", "task", "vsys", "stepping")
 
     def __init__(self, host_pid, channel):
         self.host_pid = host_pid
@@ -86,6 +86,13 @@ class StubProcess:
         # At a vsyscall stop: (live registers at the stop, the guest's view of
         # them once the call returns). None otherwise; see vsyscall_trap().
         self.vsys = None
+        self.stepping = False         # resume one instruction at a time (guest ptrace)
+
+    def single_step(self, on):
+        """Guest PTRACE_SINGLESTEP: from now on each resume runs one guest instruction
+        (host PTRACE_SYSEMU_SINGLESTEP, so a `syscall` still stops for emulation and
+        the host never runs it) and the host's SIGTRAP comes back as a TRAP_SIGNAL."""
+        self.stepping = bool(on)
 
     def read(self, addr, size):
         if size <= 0:
@@ -261,6 +268,7 @@ class SkasMode:
 
     name = "skas"
     stops_per_syscall = 1
+    can_single_step = True            # StubProcess.single_step (guest PTRACE_SINGLESTEP)
     guest_top = STUB_BASE
 
     def __init__(self, pin_cpu=True, fast=True):
@@ -284,9 +292,17 @@ class SkasMode:
         return proc
 
     def start(self, proc):
+        if proc.stepping:
+            ptrace.sysemu_singlestep(proc.host_pid)
+            return
         ptrace.sysemu(proc.host_pid)
 
     def resume(self, proc, result):
+        if proc.stepping:
+            self.flush()
+            ptrace.pokeuser(proc.host_pid, ptrace.OFF_RAX, result)
+            ptrace.sysemu_singlestep(proc.host_pid)
+            return
         if self._fast is not None:
             if self._pending is not None:
                 self.flush()
@@ -324,6 +340,9 @@ class SkasMode:
 
     def resume_plain(self, proc):
         """Let the guest run on without touching rax (after a signal stop)."""
+        if proc.stepping:
+            ptrace.sysemu_singlestep(proc.host_pid)
+            return
         ptrace.sysemu(proc.host_pid)
 
     def wait(self, block=True):

@@ -30,6 +30,7 @@ PTRACE_GETEVENTMSG = 0x4201
 PTRACE_GETSIGINFO = 0x4202
 PTRACE_SYSCALL = 24
 PTRACE_SYSEMU = 31
+PTRACE_SYSEMU_SINGLESTEP = 32
 PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
 PTRACE_GET_SYSCALL_INFO = 0x420E
@@ -119,6 +120,12 @@ def interrupt(pid):
 def sysemu(pid, sig=0):
     if _ptrace(PTRACE_SYSEMU, pid, None, sig) < 0:
         _fail("PTRACE_SYSEMU", pid)
+
+
+def sysemu_singlestep(pid, sig=0):
+    """One guest instruction, its syscalls still stopped for emulation (x86 request 32)."""
+    if _ptrace(PTRACE_SYSEMU_SINGLESTEP, pid, None, sig) < 0:
+        _fail("PTRACE_SYSEMU_SINGLESTEP", pid)
 
 
 def cont(pid, sig=0):

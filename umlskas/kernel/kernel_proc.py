@@ -34,7 +34,7 @@ from .errors import Block, KernelBug, SyscallError, TaskGone, WaitQueue
 from . import files as files_module
 from .fdtable import FdTable, host_fd_budget
 from .loader import MAX_ARG_STRLEN, Image, arg_limit, arg_room
-from . import rlimits, signals
+from . import ptrace_guest, rlimits, signals
 from .machine import (OpError, RegsRefused, TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                       TRAP_SYSCALL)
 from .signals import NEVER_RESTART
@@ -106,6 +106,8 @@ class HostClock:
 
 class Kernel:
     """One guest world: its tasks, and the loop that runs them on a Mode."""
+
+    tracing = False             # a guest ever used ptrace (wait then looks at tracees)
 
     def __init__(self, mode, *, hostname=None, tracer=None, forward_host_signals=True,
                  deterministic=None, mounts=None, network=None):
@@ -499,7 +501,8 @@ class Kernel:
             self._put_tid(child.mm, ctid, namespaces.pid_nr(child, tid))
         if flags & CLONE_CHILD_CLEARTID:
             child.clear_child_tid = ctid
-        self.mode.start(child_proc)
+        if task.ptrace is None or not ptrace_guest.on_clone(self, task, child, flags, exit_signal):
+            self.mode.start(child_proc)
         if flags & CLONE_VFORK:
             child.process.vfork_done = WaitQueue()
             restart["vfork_child"] = child
@@ -533,6 +536,8 @@ class Kernel:
             self.trace_event(task, "exit", wstatus)
         self._clear_child_tid(task)
         self._retire(task)
+        if task.ptrace is not None:
+            ptrace_guest.thread_exit(self, task, wstatus)
         task.proc.exit_thread()
         raise TaskGone()
 
@@ -638,6 +643,9 @@ class Kernel:
         for t in threads:
             self._retire(t)
             t.proc.kill()
+        for t in threads[1:]:
+            if t.ptrace is not None:
+                ptrace_guest.thread_exit(self, t, wstatus)
         files = leader.files
         files.users -= 1
         if files.users <= 0:
@@ -669,6 +677,8 @@ class Kernel:
         process.children = []
         process.exit_status = wstatus
         process.exit_queue.wake()
+        if self.tracing:
+            ptrace_guest.tracer_gone(self, process)
         for other in namespaces.init_exited(self, process):
             self.end_process(other, signal.SIGKILL)     # the pid namespace's init is gone
         if process is init:
@@ -676,6 +686,8 @@ class Kernel:
             # init is gone: like a pid namespace, everything else goes with it.
             for other in list(self.processes()):
                 self.end_process(other, signal.SIGKILL)
+            return
+        if leader.ptrace is not None and ptrace_guest.exit_to_tracer(self, process, leader, wstatus):
             return
         parent = process.parent
         action = self._sigchld_action(parent) if parent is not None else None
@@ -751,6 +763,11 @@ class Kernel:
         (child, what) with what in "exit", "stop", "cont"; None if only quiet ones
         match; ECHILD if none match at all."""
         process = task.process
+        traced = False
+        if self.tracing:
+            found, traced = ptrace_guest.wait_traced(self, task, pid, options, exited)
+            if found is not None:
+                return found
         if pid > 0:
             match = [c for c in process.children if c.tgid == pid]
         elif pid == 0:
@@ -761,10 +778,10 @@ class Kernel:
             match = [c for c in process.children if c.pgid == -pid]
         if options & WCLONE_ONLY and not options & WALL_CHILDREN:
             match = [c for c in match if c.exit_signal != signal.SIGCHLD]
-        if not match:
+        if not match and not traced:
             raise SyscallError(errno.ECHILD)
         for child in match:
-            if exited and child.zombie:
+            if exited and child.zombie and getattr(child, "traced_by", None) is None:
                 return child, "exit"
             if stopped and child.stop_report and not child.zombie:
                 return child, "stop"
@@ -780,6 +797,7 @@ class Kernel:
         if process.stopped or process.zombie:
             return
         process.stopped = True
+        process.stop_epoch = getattr(process, "stop_epoch", 0) + 1
         process.stop_report = sig
         process.cont_report = False
         for t in process.threads:
@@ -805,6 +823,8 @@ class Kernel:
         process.cont_queue.wake()
         for t in process.threads:
             signals.recalc(t)
+        if self.tracing:
+            ptrace_guest.on_continue(self, process)
         self._job_change(process, signals.CLD_CONTINUED, signal.SIGCONT)
 
     def _job_change(self, process, code, sig):
@@ -1129,6 +1149,9 @@ class Kernel:
                     continue
                 task.mm.proc = proc     # address-space ops run in the stopped caller
                 self.current = task
+                if task.ptrace is not None:
+                    ptrace_guest.syscall_trap(self, task, nr, raw)
+                    continue
                 if task.seccomp is not None and not seccomp_check(self, task, proc, nr, raw):
                     continue
                 entry = table[nr] if nr < ntable else None
@@ -1191,6 +1214,9 @@ class Kernel:
             # Continued after a job-control stop: return what the syscall had.
             self.deliver_signals(task, args[0], None)
             return
+        if getattr(entry, "ptrace_run", False):
+            ptrace_guest.run_blocked(self, task, entry)
+            return
         if self.tracer is not None:
             self.trace_event(task, "enter", (entry, args))
         start = time.perf_counter_ns()
@@ -1227,6 +1253,8 @@ class Kernel:
         if self.tracer is not None:
             self.tracer(task, entry, args, result, spent)
         if task.proc.task is None:
+            return
+        if task.ptrace is not None and ptrace_guest.return_to_user(self, task, result, entry):
             return
         if task.sigpending:
             self.deliver_signals(task, result, entry)
@@ -1273,6 +1301,8 @@ class Kernel:
     def _after_gone(self, task, exc):
         if isinstance(exc, TaskResumes) and task.tid in self.tasks:
             task.proc.task = task
+            if task.ptrace is not None and ptrace_guest.after_resumes(self, task):
+                return
             if task.sigpending:
                 self.deliver_signals(task, None, None)
             else:
@@ -1293,6 +1323,8 @@ class Kernel:
         """task has a signal to take: end its wait, or stop it if it runs."""
         if task.tid not in self.tasks:
             return
+        if task.ptrace is not None and task.ptrace.stopped:
+            return                  # a ptrace stop ends only by the tracer's hand
         if task.blocked is not None:
             self.wake(task)
         elif task is not self.current and task not in self.ready:
@@ -1301,7 +1333,9 @@ class Kernel:
     def deliver_signals(self, task, result, entry):
         """Return to the guest through its pending signals: a handler frame, a default
         action, or (for an interrupted syscall no handler sees) a transparent restart."""
-        if task.process.stopped:
+        if task.ptrace is not None and ptrace_guest.return_to_user(self, task, result, entry):
+            return
+        if task.process.stopped and task.ptrace is None:
             self._park_stopped(task, result)
             return
         proc = task.proc
@@ -1452,7 +1486,8 @@ class Kernel:
         if sig in signals.SYNCHRONOUS and code > 0:
             # A fault: a blocked or ignored one cannot be taken, so it kills (force_sig).
             handler = signals.action_of(task, sig)[0]
-            if handler in (signals.SIG_DFL, signals.SIG_IGN) or task.sigmask & signals.sigbit(sig):
+            if task.ptrace is None and (handler in (signals.SIG_DFL, signals.SIG_IGN) or
+                                        task.sigmask & signals.sigbit(sig)):
                 if self.tracer is not None:
                     self.trace_event(task, "signal", (sig, signals.siginfo(sig, code, addr=addr)))
                 self.end_process(task.process, sig)

@@ -24,12 +24,13 @@ import stat as statmod
 import time
 import zlib
 
-from . import creds, namespaces, signals
+from . import creds, namespaces, ptrace_guest, signals
 from .errors import SyscallError
 from .inotify import sysctls as notify_sysctls
 from .files import (File, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
                     O_TRUNC, open_flags, pack_dirents)
 from .pagemap import PagemapFile
+from .procmem import MemFile
 from .vfs import FileNode, HostPath, LinkNode, may_access
 from .syscalls.seccomp import status_lines as seccomp_status
 from . import sysv_ipc, sysv_proc
@@ -200,6 +201,19 @@ class PagemapNode(SynthNode):
         if flags & O_PATH:
             return PathFile(self, flags)
         return PagemapFile(self.t, open_flags(flags), self.path, self)
+
+
+class MemNode(PagemapNode):
+    """/proc/PID/mem (procmem.py): opening it needs ptrace access to the process."""
+
+    def open(self, task, flags):
+        self.check_open(task, flags)
+        if flags & O_PATH:
+            return PathFile(self, flags)
+        from .syscalls.other_process import may_attach
+        if not may_attach(task, self.t):
+            raise SyscallError(errno.EACCES)
+        return MemFile(self.t, open_flags(flags), self.path, self)
 
 
 class NsNode(SynthNode):
@@ -512,7 +526,7 @@ def _sigmask(pending):
 PID_ENTRIES = (
     ("auxv", DT_REG), ("cgroup", DT_REG), ("cmdline", DT_REG), ("comm", DT_REG), ("cwd", DT_LNK),
     ("environ", DT_REG), ("exe", DT_LNK), ("fd", DT_DIR), ("fdinfo", DT_DIR),
-    ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG),
+    ("gid_map", DT_REG), ("limits", DT_REG), ("loginuid", DT_REG), ("maps", DT_REG), ("mem", DT_REG),
     ("mountinfo", DT_REG), ("mounts", DT_REG), ("ns", DT_DIR), ("oom_score", DT_REG),
     ("oom_score_adj", DT_REG), ("pagemap", DT_REG), ("personality", DT_REG), ("root", DT_LNK),
     ("sessionid", DT_REG), ("setgroups", DT_REG), ("stat", DT_REG), ("statm", DT_REG),
@@ -726,6 +740,8 @@ class ProcFs:
             raise SyscallError(errno.ENOTDIR)
         if name == "pagemap":
             return PagemapNode(t, path, 0o400, uid, gid, self.dev, self.time_ns)
+        if name == "mem":
+            return MemNode(t, path, 0o600, uid, gid, self.dev, self.time_ns)
         maker = getattr(self, "file_" + name)
         writer = getattr(self, "write_" + name, None)
         return self._file(lambda: maker(t), path, PID_FILE_PERMS.get(name, 0o444), uid, gid,
@@ -1118,6 +1134,9 @@ class ProcFs:
         process = t.process
         if getattr(process, "zombie", False):
             return "Z", "zombie"
+        link = getattr(t, "ptrace", None)
+        if link is not None and link.stopped:
+            return "t", "tracing stop"
         if getattr(process, "stopped", False):
             return "T", "stopped"
         if getattr(t, "blocked", None) is not None and t is not getattr(self.kernel, "current",
@@ -1176,7 +1195,7 @@ class ProcFs:
         lines = [
             f"Name:\t{t.comm.decode(errors='replace')}", f"Umask:\t{t.fs.umask:04o}",
             f"State:\t{state[0]} ({state[1]})", f"Tgid:\t{t.tgid}", "Ngid:\t0",
-            f"Pid:\t{t.tid}", f"PPid:\t{t.ppid}", "TracerPid:\t0",
+            f"Pid:\t{t.tid}", f"PPid:\t{t.ppid}", f"TracerPid:\t{ptrace_guest.tracer_pid(t)}",
             f"Uid:\t{c.uid}\t{c.euid}\t{c.suid}\t{c.fsuid}",
             f"Gid:\t{c.gid}\t{c.egid}\t{c.sgid}\t{c.fsgid}",
             f"FDSize:\t{max(64, 1 << max(len(t.files.files) - 1, 1).bit_length())}",

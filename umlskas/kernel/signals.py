@@ -107,7 +107,8 @@ def pending_mask(pending):
 def recalc(task):
     """Refresh task.sigpending: is a signal deliverable to it now?"""
     mask = pending_mask(task.sigstate.pending) | pending_mask(task.process.shared_pending)
-    task.sigpending = bool(mask & ~task.sigmask) or task.process.stopped
+    task.sigpending = bool(mask & ~task.sigmask) or task.process.stopped or \
+        (task.ptrace is not None and task.ptrace.interrupt)
     return task.sigpending
 
 
@@ -176,6 +177,9 @@ def send(kernel, process, sig, info, thread=None, current=None):
     if sig == 0 or process.zombie or not process.threads:
         return
     leader = process.threads[0]
+    # A traced target gets every signal queued: its tracer sees it first (sig_ignored
+    # and complete_signal's fatal shortcut leave ptraced tasks alone).
+    traced = (thread or leader).ptrace is not None
     if sig == SIGCONT:
         # Continues a stopped process whatever its disposition; pending stops go.
         for pending in [process.shared_pending] + [t.sigstate.pending for t in process.threads]:
@@ -189,14 +193,14 @@ def send(kernel, process, sig, info, thread=None, current=None):
     # handler may change before it is unblocked, and sigtimedwait may take it
     # (Linux's sig_ignored; a SIGCHLD at its default action reaches a parent that
     # blocks it and waits in sigtimedwait).
-    if (is_ignored(leader, sig) and sig not in (SIGKILL, SIGSTOP)
+    if (is_ignored(leader, sig) and sig not in (SIGKILL, SIGSTOP) and not traced
             and not (thread or leader).sigmask & sigbit(sig)):
         if kernel.tracer is not None:
             # A traced Linux task still takes it (strace shows it at its next return).
             kernel.trace_event(thread or leader, "ignored_signal", (sig, info))
         return
     handler = action_of(leader, sig)[0]
-    if sig == SIGKILL or (handler == SIG_DFL and sig not in NOT_FATAL_BY_DEFAULT
+    if sig == SIGKILL or (handler == SIG_DFL and sig not in NOT_FATAL_BY_DEFAULT and not traced
                           and not _blocked_everywhere(process, sig, thread)):
         if kernel.tracer is not None and sig != SIGKILL:
             kernel.trace_event(thread or leader, "signal", (sig, info))
@@ -204,7 +208,7 @@ def send(kernel, process, sig, info, thread=None, current=None):
         if current is not None and current.process is process:
             raise TaskGone()
         return
-    if sig == SIGSTOP or (handler == SIG_DFL and sig in DEFAULT_STOP):
+    if (sig == SIGSTOP or (handler == SIG_DFL and sig in DEFAULT_STOP)) and not traced:
         jobs = getattr(getattr(kernel, "devfs", None), "jobs", None)
         if sig != SIGSTOP and jobs is not None and jobs.orphaned(process.pgid):
             return      # get_signal: job-control stops do nothing in an orphaned group

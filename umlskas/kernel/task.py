@@ -170,6 +170,7 @@ class Task:
         self.auxv = b""                    # the auxiliary vector exec placed (/proc/PID/auxv)
         self.restart = RestartState()     # a blocked syscall's progress between retries
         self.blocked = None               # (entry, args) while parked
+        self.ptrace = None                # ptrace_guest.Link while traced
         self.clear_child_tid = 0
         self.robust_list = (0, 0)
         self.start_ticks = 0

@@ -4,7 +4,7 @@ import errno
 import os
 import struct
 
-from .. import creds, hostsys, namespaces
+from .. import creds, hostsys, namespaces, ptrace_guest
 from . import seccomp
 from ..errors import Block, SyscallError
 from ..procfs import uname_release
@@ -503,12 +503,18 @@ def _report_status(child, what):
         return (child.stop_report << 8) | 0x7F
     if what == "cont":
         return 0xFFFF
+    if what == "ptrace":
+        return child.report         # a ptrace stop of a tracee (ptrace_guest.Link)
     return child.exit_status
 
 
 def _consume(kernel, task, child, what):
     if what == "exit":
         kernel.reap(task, child)
+    elif what == "ptrace":
+        child.report = None
+    elif what == "ptrace_exit":
+        ptrace_guest.release_to_parent(kernel, child)
     elif what == "stop":
         child.stop_report = None
     else:
@@ -576,6 +582,8 @@ def sys_waitid(task, idtype, id_, infop, options, rusage):
     child, what = found
     if what == "stop":
         code, value = CLD_STOPPED, child.stop_report
+    elif what == "ptrace":
+        code, value = 4, child.report >> 8              # CLD_TRAPPED
     elif what == "cont":
         code, value = CLD_CONTINUED, 18
     elif child.exit_status & 0x7F:
