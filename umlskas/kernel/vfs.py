@@ -33,7 +33,6 @@ node of a synthetic tree.
 
 import ctypes
 import errno
-import json
 import os
 import re
 import shutil
@@ -535,6 +534,7 @@ class Vfs:
             elif m.fstype == "tmpfs" and m.synth is None:
                 layers.append({"point": m.point, "kind": "tmpfs", "dir": m.host_dir()})
         with open(os.path.join(self.session_dir, "mounts.json"), "w") as f:
+            import json             # only for layered mounts: not at start
             json.dump(layers, f)
 
     def tmpfs(self, point):
