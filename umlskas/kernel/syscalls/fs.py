@@ -86,6 +86,8 @@ def sys_read(task, fd, buf, count):
         return own_copy(task, buf, min(count, MAX_RW_COUNT))
     if count == 0:
         return 0
+    if getattr(file, "reads_zeros", False):
+        return _read_zeros(task, buf, count)
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
     if room == 0:
         raise SyscallError(errno.EFAULT)
@@ -94,9 +96,28 @@ def sys_read(task, fd, buf, count):
     return len(data)
 
 
+def _read_zeros(task, buf, count):
+    """read_iter_zero: zeros written straight into the guest's buffer, as far as it
+    can take them (EFAULT if not at all)."""
+    n = task.mm.write_zeros(buf, min(count, MAX_RW_COUNT))
+    if n == 0:
+        raise SyscallError(errno.EFAULT)
+    return n
+
+
+def _discarded(buf, count):
+    """write_null: the count (at most MAX_RW_COUNT); the buffer is never read, only
+    its range checked (vfs_write's access_ok)."""
+    if count > TASK_SIZE_MAX or buf > TASK_SIZE_MAX - count:
+        raise SyscallError(errno.EFAULT)
+    return min(count, MAX_RW_COUNT)
+
+
 def sys_write(task, fd, buf, count):
     """write(2). A buffer that stops being readable is written up to that point."""
     file = _writable_file(task, fd)
+    if getattr(file, "discards_writes", False):
+        return _discarded(buf, count)
     if count == 0:
         return 0
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
@@ -113,6 +134,8 @@ def sys_pread64(task, fd, buf, count, offset):
         raise SyscallError(errno.EINVAL)
     if count == 0:
         return 0
+    if getattr(file, "reads_zeros", False):
+        return _read_zeros(task, buf, count)
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
     if room == 0:
         raise SyscallError(errno.EFAULT)
@@ -126,6 +149,8 @@ def sys_pwrite64(task, fd, buf, count, offset):
     file = _writable_file(task, fd)
     if offset < 0:
         raise SyscallError(errno.EINVAL)
+    if getattr(file, "discards_writes", False):
+        return _discarded(buf, count)
     if count == 0:
         return 0
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
@@ -198,6 +223,8 @@ def sys_readv(task, fd, iov, iovcnt):
 def sys_writev(task, fd, iov, iovcnt):
     """writev(2)."""
     file = _writable_file(task, fd)
+    if getattr(file, "discards_writes", False):
+        return min(sum(length for _, length in _iovecs(task, iov, iovcnt)), MAX_RW_COUNT)
     data = _gather(task, _usable(task, _iovecs(task, iov, iovcnt), False))
     if not data:
         return 0
