@@ -61,3 +61,22 @@ def open_process_memory(host_pid):
         return os.open(f"/proc/{host_pid}/mem", os.O_RDWR | os.O_CLOEXEC)
     except OSError:
         return -1
+
+
+# statx(2) with its own typed prototype and one reused buffer: the stat family's hot
+# call (ls -l makes one per name), without call()'s per-argument wrapping.
+_statx_call = ctypes.CDLL(None, use_errno=True).syscall
+_statx_call.restype = ctypes.c_long
+_statx_call.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                        ctypes.c_uint, ctypes.c_void_p]
+_STATX_OUT = ctypes.create_string_buffer(256)
+_STATX_ADDR = ctypes.addressof(_STATX_OUT)
+
+
+def statx(dirfd, name, flags, mask):
+    """The host's statx(dirfd, name, flags, mask): (0, the 256-byte struct statx) or
+    (-errno, None)."""
+    r = _statx_call(SYS_STATX, dirfd, name, flags, mask & 0xFFFFFFFF, _STATX_ADDR)
+    if r < 0:
+        return -ctypes.get_errno(), None
+    return r, _STATX_OUT.raw

@@ -699,11 +699,9 @@ def sys_statx(task, dirfd, pathname, flags, mask, statxbuf):
             raise SyscallError(errno.ENOENT)
         dirfd, name = node.at()
         how = 0 if node.magic else AT_EMPTY_PATH if not node.name else AT_SYMLINK_NOFOLLOW
-        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, dirfd,
-                                     name if node.name else b"", how | (flags & 0x6000), mask)
+        r, out = hostsys.statx(dirfd, name if node.name else b"", how | (flags & 0x6000), mask)
     elif isinstance(node, FileNode) and node.file.host_fd is not None:
-        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, node.file.host_fd, b"",
-                                     AT_EMPTY_PATH | (flags & 0x6000), mask)
+        r, out = hostsys.statx(node.file.host_fd, b"", AT_EMPTY_PATH | (flags & 0x6000), mask)
     else:
         r, out = 0, pack_statx(stat_node(node), mask)
     if r < 0:
