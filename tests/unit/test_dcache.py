@@ -159,3 +159,30 @@ def test_not_used_where_the_host_process_cannot_search_everything(setup, monkeyp
     monkeypatch.setattr(vfs_module, "_DCACHE_USABLE", [False])
     assert content(v, task, b"/m/a/b/f") == "one"
     assert v.dcache == {}
+
+
+def test_cached_directory_with_a_symlink_or_a_missing_name_last(setup):
+    """The walk's own answers for the last name: a symlink followed in the guest's
+    view (an absolute one from the guest's root), a missing name to create."""
+    v, task, host = setup
+    assert content(v, task, b"/m/a/b/f") == "one"
+    os.symlink("/m/a/b/f", host / "a" / "b" / "abs")
+    assert content(v, task, b"/m/a/b/abs") == "one"
+    link = v.lookup(task, AT_FDCWD, b"/m/a/b/abs", follow=False)
+    assert link.exists and link.name == "abs"
+    missing = v.lookup(task, AT_FDCWD, b"/m/a/b/new")
+    assert missing.exists is False and missing.guest == "/m/a/b/new"
+    assert v.lookup(task, AT_FDCWD, b"/m/a/b/").guest == "/m/a/b"
+
+
+def test_a_mount_point_last_is_the_mounted_tree(setup, tmp_path):
+    v, task, host = setup
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "g").write_text("mounted")
+    (host / "a" / "b" / "mnt").mkdir()
+    v.add_mount(Mount("/m/a/b/mnt", "tmpfs", "tmpfs", host=str(other)))
+    assert content(v, task, b"/m/a/b/f") == "one"           # cached again
+    node = v.lookup(task, AT_FDCWD, b"/m/a/b/mnt")
+    assert node.mount.point == "/m/a/b/mnt"
+    assert content(v, task, b"/m/a/b/mnt/g") == "mounted"

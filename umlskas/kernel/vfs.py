@@ -774,6 +774,10 @@ class Vfs:
         except UnicodeError:
             raise SyscallError(errno.EINVAL) from None
         top = task.fs.root if task is not None else "/"
+        if text[0] == "/" and top == "/" and not resolve and self.dcache:
+            node = self._cached_lookup(task, text)
+            if node is not None:
+                return node
         if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
             base, at = self.base_dir(task, dirfd)
             if text[0] == "/" and resolve & RESOLVE_BENEATH:
@@ -1005,6 +1009,36 @@ class Vfs:
             pass
         del self.dcache[target]
         return None
+
+    def _cached_lookup(self, task, text):
+        """The walk of an absolute plain name ("/a/b/name": no ".", "..", "//" or
+        trailing "/") whose directory part the dentry cache holds, without a walk:
+        one lstat of the last name in the held directory, as the walk's last step
+        takes it. None where the walk must go itself (a symlink last, a mount point,
+        a searcher whose permissions are checked, anything not plain)."""
+        i = text.rfind("/")
+        if i <= 0 or i == len(text) - 1 or "//" in text or "/./" in text or \
+                "/../" in text or text.endswith(("/.", "/..")) or text in self.points:
+            return None
+        creds = getattr(task, "creds", None)
+        if creds is not None and not creds.cap_eff & SEARCH_CAPS:
+            return None
+        hd = self._dcache_hit(text[:i])
+        if hd is None:
+            return None
+        m = self.mount_at(text)
+        if m.synth is not None or m.is_overlay or m.host_proc or m.file_bind:
+            return None
+        name = text[i + 1:]
+        try:
+            st = os.stat(name, dir_fd=hd.fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return HostPath(hd.fd, name, text, m, False, None, hd)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+        if statmod.S_ISLNK(st.st_mode):
+            return None
+        return HostPath(hd.fd, name, text, m, True, st, hd)
 
     def _dcache_put(self, target, m, hd):
         canon = self.canon_roots.get(m)
