@@ -5,6 +5,8 @@ host's answer for a path the kernel has already resolved and checked.
 """
 
 import ctypes
+import errno
+import fcntl
 import os
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -58,8 +60,26 @@ def open_process_memory(host_pid):
     if not isinstance(host_pid, int) or host_pid <= 0:
         return -1
     try:
-        return os.open(f"/proc/{host_pid}/mem", os.O_RDWR | os.O_CLOEXEC)
+        fd = os.open(f"/proc/{host_pid}/mem", os.O_RDWR | os.O_CLOEXEC)
     except OSError:
+        return -1
+    try:
+        return dup_into_reserve(fd)
+    finally:
+        os.close(fd)
+
+
+def dup_into_reserve(fd):
+    """A close-on-exec duplicate of fd numbered in the kernel's own reserve (at or above
+    files.HOST_FD_CEILING, see fdtable.host_fd_budget), for fds the kernel holds for
+    long (guest memory, the dentry cache): they never take a number a guest's file
+    could have had. -1 if the reserve is full (the caller does without)."""
+    from . import files
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, files.HOST_FD_CEILING)
+    except (OverflowError, OSError) as e:
+        if isinstance(e, OverflowError) or e.errno == errno.EINVAL:
+            return os.dup(fd)           # no reserve (no kernel has set one: a unit test)
         return -1
 
 

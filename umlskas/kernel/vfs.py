@@ -39,6 +39,7 @@ import shutil
 import stat as statmod
 import tempfile
 
+from . import hostsys
 from .creds import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
 from .errors import SyscallError
 
@@ -1050,10 +1051,13 @@ class Vfs:
             if not canon.startswith("/") or canon.endswith(" (deleted)"):
                 return
             self.canon_roots[m] = canon
+        held = hostsys.dup_into_reserve(hd.fd)
+        if held < 0:
+            return
         dcache = self.dcache
         if len(dcache) >= DCACHE_SIZE:
-            del dcache[next(iter(dcache))]        # the oldest entry: its fd may close
-        dcache[target] = (hd, (canon if canon != "/" else "") + m.rel(target))
+            del dcache[next(iter(dcache))]        # the oldest entry: its fd closes
+        dcache[target] = (HostDir(held), (canon if canon != "/" else "") + m.rel(target))
 
     def _run_of_dirs(self, cur, todo):
         """How many of the next names (not the last one) lie in cur's plain host
