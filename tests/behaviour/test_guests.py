@@ -57,6 +57,7 @@ CASES = [
     Case("openat2", needs_dir=True),
     Case("tmpfile", needs_dir=True),
     Case("dcache", needs_dir=True),
+    Case("iov_batch", needs_dir=True),
     Case("auxv"),
 ]
 

@@ -26,6 +26,7 @@ from .machine import (HOST_CLOSE, HOST_MADVISE, HOST_MMAP, HOST_MPROTECT, HOST_M
 
 PAGE = 4096
 PAGE_MASK = ~(PAGE - 1)
+GATHER_MIN = 3                    # more pieces than this: one process_vm_readv/writev
 CSTR_FIRST = 256                  # read_cstr's first host read: most names fit
 ZERO_CHUNK = 1 << 20              # write_zeros writes from one buffer this big
 _ZEROS = bytes(ZERO_CHUNK)
@@ -243,6 +244,43 @@ class AddressSpace:
             except OSError:
                 pass
         if done != size:
+            raise SyscallError(errno.EFAULT)
+
+    def gather(self, pieces):
+        """copy_from_user of [(address, length)], joined: EFAULT unless all of it. Many
+        pieces (readv's iovecs) go in one host call, a few one pread each."""
+        if len(pieces) <= GATHER_MIN or self._mem_fd() < 0:
+            return b"".join(self.read(a, n) for a, n in pieces)
+        total = 0
+        for a, n in pieces:
+            if a < 0 or a + n > self.top or self._span(a, n, PROT_READ) != n:
+                raise SyscallError(errno.EFAULT)
+            total += n
+        data = hostsys.vm_readv(self.proc.host_pid, pieces)
+        if len(data) != total:
+            raise SyscallError(errno.EFAULT)
+        return data
+
+    def scatter(self, pieces, data):
+        """copy_to_user of data across [(address, length)] in order, as far as data
+        goes: EFAULT unless all of it lands."""
+        out, pos = [], 0
+        for a, n in pieces:
+            if pos >= len(data):
+                break
+            n = min(n, len(data) - pos)
+            out.append((a, n))
+            pos += n
+        if len(out) <= GATHER_MIN or self._mem_fd() < 0:
+            pos = 0
+            for a, n in out:
+                self.write(a, data[pos:pos + n])
+                pos += n
+            return
+        for a, n in out:
+            if a < 0 or a + n > self.top or self._span(a, n, PROT_WRITE) != n:
+                raise SyscallError(errno.EFAULT)
+        if hostsys.vm_writev(self.proc.host_pid, out, data[:pos]) != pos:
             raise SyscallError(errno.EFAULT)
 
     def write_zeros(self, addr, size):

@@ -100,3 +100,41 @@ def statx(dirfd, name, flags, mask):
     if r < 0:
         return -ctypes.get_errno(), None
     return r, _STATX_OUT.raw
+
+
+# Guest memory in many pieces: one process_vm_readv/writev for all of them (readv's and
+# writev's iovecs), where /proc/PID/mem would take one call per piece. Like that file
+# it is only used after the caller's VMA list has allowed every piece.
+class _IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+
+_vm_readv = ctypes.CDLL(None, use_errno=True).process_vm_readv
+_vm_writev = ctypes.CDLL(None, use_errno=True).process_vm_writev
+for _f in (_vm_readv, _vm_writev):
+    _f.restype = ctypes.c_ssize_t
+    _f.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p,
+                   ctypes.c_ulong, ctypes.c_ulong]
+
+
+def vm_readv(host_pid, pieces):
+    """The bytes of [(address, length)] of host_pid's memory, joined, in one call;
+    fewer where a piece could not be read."""
+    total = sum(length for _, length in pieces)
+    buf = ctypes.create_string_buffer(total)
+    local = _IoVec(ctypes.addressof(buf), total)
+    remote = (_IoVec * len(pieces))(*pieces)
+    n = _vm_readv(host_pid, ctypes.addressof(local), 1, ctypes.addressof(remote),
+                  len(pieces), 0)
+    return buf.raw[:max(n, 0)]
+
+
+def vm_writev(host_pid, pieces, data):
+    """Write data across [(address, length)] of host_pid's memory in one call; the
+    number of bytes written."""
+    buf = ctypes.create_string_buffer(bytes(data), len(data))
+    local = _IoVec(ctypes.addressof(buf), len(data))
+    remote = (_IoVec * len(pieces))(*pieces)
+    n = _vm_writev(host_pid, ctypes.addressof(local), 1, ctypes.addressof(remote),
+                   len(pieces), 0)
+    return max(n, 0)

@@ -196,18 +196,12 @@ def _usable(task, vecs, writing, limit=MAX_RW_COUNT):
 
 
 def _scatter(task, vecs, data):
-    pos = 0
-    for base, length in vecs:
-        if pos >= len(data):
-            break
-        piece = data[pos:pos + length]
-        task.mm.write(base, piece)
-        pos += len(piece)
+    task.mm.scatter(vecs, data)           # many iovecs: one host copy
     return len(data)
 
 
 def _gather(task, vecs):
-    return b"".join(task.mm.read(base, length) for base, length in vecs)
+    return task.mm.gather(vecs)
 
 
 def sys_readv(task, fd, iov, iovcnt):
