@@ -186,3 +186,19 @@ def test_a_mount_point_last_is_the_mounted_tree(setup, tmp_path):
     node = v.lookup(task, AT_FDCWD, b"/m/a/b/mnt")
     assert node.mount.point == "/m/a/b/mnt"
     assert content(v, task, b"/m/a/b/mnt/g") == "mounted"
+
+
+def test_a_forked_child_checks_against_its_own_fds(setup):
+    """The readlink check reads the /proc/PID/fd of the process that holds the fds: a
+    child forked after the first lookup opens its own."""
+    v, task, host = setup
+    assert content(v, task, b"/m/a/b/f") == "one"
+    parent_fd = vfs_module._proc_self_fd()
+    pid = os.fork()
+    if pid == 0:
+        fresh = vfs_module._proc_self_fd()
+        ok = os.readlink(f"/proc/self/fd/{fresh}") == f"/proc/{os.getpid()}/fd"
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert vfs_module._proc_self_fd() == parent_fd

@@ -139,10 +139,24 @@ _PROC_SELF_FD = []
 
 
 def _proc_self_fd():
-    """An O_PATH fd of this kernel's own /proc/self/fd (for readlink of held fds)."""
+    """An O_PATH fd of this process's own /proc/PID/fd (for readlink of held fds)."""
     if not _PROC_SELF_FD:
-        _PROC_SELF_FD.append(os.open(f"/proc/{KERNEL_PID}/fd", DIR_FLAGS))
+        _PROC_SELF_FD.append(os.open("/proc/self/fd", DIR_FLAGS))
     return _PROC_SELF_FD[0]
+
+
+def _forget_proc_self_fd():
+    # A child forked from a process using the API names its own fds, not its parent's.
+    for fd in _PROC_SELF_FD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _PROC_SELF_FD.clear()
+    _DCACHE_USABLE.clear()
+
+
+os.register_at_fork(after_in_child=_forget_proc_self_fd)
 
 
 _DCACHE_USABLE = []
@@ -157,7 +171,7 @@ def dcache_usable():
     if not _DCACHE_USABLE:
         usable = False
         try:
-            with open(f"/proc/{KERNEL_PID}/status", "rb") as f:
+            with open("/proc/self/status", "rb") as f:
                 for line in f:
                     if line.startswith(b"CapEff:"):
                         caps = int(line.split()[1], 16)
