@@ -58,6 +58,7 @@ CASES = [
     Case("tmpfile", needs_dir=True),
     Case("dcache", needs_dir=True),
     Case("iov_batch", needs_dir=True),
+    Case("nullzero"),
     Case("auxv"),
 ]
 

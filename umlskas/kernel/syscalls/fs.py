@@ -98,7 +98,9 @@ def sys_read(task, fd, buf, count):
 
 def _read_zeros(task, buf, count):
     """read_iter_zero: zeros written straight into the guest's buffer, as far as it
-    can take them (EFAULT if not at all)."""
+    can take them (EFAULT if not at all, or if the range fails vfs_read's access_ok)."""
+    if count > TASK_SIZE_MAX or buf > TASK_SIZE_MAX - count:
+        raise SyscallError(errno.EFAULT)
     n = task.mm.write_zeros(buf, min(count, MAX_RW_COUNT))
     if n == 0:
         raise SyscallError(errno.EFAULT)
