@@ -77,18 +77,23 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
     from .kernel.errors import SyscallError
     from .kernel.kernel_proc import Kernel
     from .host.build import BuildError
-    from .host.mode_skas import SkasMode
-    from .host.mode_tt import TTMode
     from .host.terminal import HostTerminal
-    from .trace import TextTracer
-
+    # Only what this run uses is imported (cold start): the other mode, the tracers.
     try:
-        mode = TTMode() if mode_name == "tt" else SkasMode()
+        if mode_name == "tt":
+            from .host.mode_tt import TTMode
+            mode = TTMode()
+        else:
+            from .host.mode_skas import SkasMode
+            mode = SkasMode()
     except (BuildError, OSError) as e:        # no compiler for the stub, no ptrace...
         return _cannot_start(e)
     if info is not None:
         info["stops_per_syscall"] = getattr(mode, "stops_per_syscall", None)
-    tracer = TextTracer() if trace is True else trace or None
+    if trace is True:
+        from .trace import TextTracer
+        trace = TextTracer()
+    tracer = trace or None
     try:
         kernel = Kernel(mode, tracer=tracer, deterministic=deterministic, mounts=mounts,
                         hostname=hostname, network=network)
@@ -433,11 +438,13 @@ def run(ctx, trace, trace_filter, trace_path, trace_json, summary, verify, deter
         raise click.UsageError("-v and -q exclude each other")
     if seed is not None and not deterministic:
         raise click.UsageError("--seed needs --deterministic")
-    from .trace import parse_filter
-    try:
-        names = parse_filter(trace_filter)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--trace")
+    names = None
+    if trace_filter is not None:
+        from .trace import parse_filter
+        try:
+            names = parse_filter(trace_filter)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--trace")
     trace = trace or trace_path is not None
     streams = _Streams()
     try:
@@ -516,10 +523,10 @@ def _run_traced(argv, *, env, cwd, mode, seed, mount_args, hostname, net, fds, t
     """run_program with the tracers the options ask for; the guest's status."""
     import time
     from .kernel.errors import KernelBug
-    from .trace import JsonTracer, SummaryTracer, TextTracer, Tracers
-    summarizer = SummaryTracer() if summary else None
-    tracer = None
-    if trace or json_stream is not None or summarizer is not None:
+    summarizer = tracer = None
+    if trace or json_stream is not None or summary:
+        from .trace import JsonTracer, SummaryTracer, TextTracer, Tracers
+        summarizer = SummaryTracer() if summary else None
         # -o FILE: strace -f -o's pid column on every line
         text = TextTracer(trace_stream, pid_column=trace_stream is not None) if trace else None
         tracer = Tracers([text,

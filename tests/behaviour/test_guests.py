@@ -56,6 +56,9 @@ CASES = [
     Case("perm", needs_dir=True),
     Case("openat2", needs_dir=True),
     Case("tmpfile", needs_dir=True),
+    Case("dcache", needs_dir=True),
+    Case("iov_batch", needs_dir=True),
+    Case("nullzero"),
     Case("auxv"),
 ]
 

@@ -3,16 +3,22 @@
 How it works: the kernel keeps the authoritative list of mappings here and
 decides every address; the host process only executes the resulting
 MAP_FIXED operations (MapOps, run by the stub in one round trip). Guest
-memory is copied with the host's guest-visible copy, which honours page
-protections, so a bad pointer fails exactly where Linux's copy_from_user
-would, and addresses at or above `top` (the stub's pages) are never touched.
+memory is copied through the host's /proc/PID/mem of the guest's host process
+(one pread/pwrite per copy, no ctypes), after the VMA list here has said how
+far the guest may be read or written: /proc/PID/mem itself ignores page
+protections, so the list decides, as Linux's own copy_from_user decides from
+its VMAs, and a bad pointer fails exactly where Linux's would. Addresses at
+or above `top` (the stub's pages) are never touched. A guest process without
+a host pid (a test double) is copied with its own read/write.
 The semantics follow mm/mmap.c, mm/mprotect.c and mm/mremap.c: errors are
 checked in the order Linux checks them.
 """
 
 import bisect
 import errno
+import os
 
+from . import hostsys
 from .errors import SyscallError
 from .machine import (HOST_CLOSE, HOST_MADVISE, HOST_MMAP, HOST_MPROTECT, HOST_MREMAP,
                       HOST_MUNMAP, HOST_OPENAT, OP_ARG4_FD, OP_ARG0_FD, OP_SAVE_FD, MapOp,
@@ -20,6 +26,10 @@ from .machine import (HOST_CLOSE, HOST_MADVISE, HOST_MMAP, HOST_MPROTECT, HOST_M
 
 PAGE = 4096
 PAGE_MASK = ~(PAGE - 1)
+GATHER_MIN = 3                    # more pieces than this: one process_vm_readv/writev
+CSTR_FIRST = 256                  # read_cstr's first host read: most names fit
+ZERO_CHUNK = 1 << 20              # write_zeros writes from one buffer this big
+_ZEROS = bytes(ZERO_CHUNK)
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 PROT_GROWSDOWN, PROT_GROWSUP = 0x01000000, 0x02000000
@@ -160,24 +170,140 @@ class AddressSpace:
 
     # ---- guest memory copies -------------------------------------------------
 
+    # The host fd of /proc/PID/mem of this mm's host process: None until first used,
+    # -1 where there is none (copies then go through proc.read/proc.write). It names
+    # the host mm itself, whichever of its processes (threads, a vfork child) opened
+    # it, so it serves this AddressSpace for its life; fork() gives the child its own.
+    _mem = None
+
+    def _mem_fd(self):
+        if self._mem is None:
+            self._mem = hostsys.open_process_memory(getattr(self.proc, "host_pid", None))
+        return self._mem
+
+    def __del__(self):
+        if self._mem is not None and self._mem >= 0:
+            try:
+                os.close(self._mem)
+            except OSError:
+                pass
+
+    def _span(self, addr, size, need):
+        """How many bytes from addr (at most size) lie in VMAs allowing `need`."""
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i >= 0:
+            vma = self.vmas[i]
+            if vma.end >= addr + size and vma.prot & need and vma.start <= addr:
+                return size                  # the common case: one VMA holds it all
+        return self.extent(addr, size, need == PROT_WRITE)
+
     def read(self, addr, size):
         """copy_from_user: the bytes, or EFAULT."""
         if size == 0:
             return b""
         if addr < 0 or addr + size > self.top:
             raise SyscallError(errno.EFAULT)
-        data = self.proc.read(addr, size)
+        fd = self._mem if self._mem is not None else self._mem_fd()
+        if fd < 0:
+            data = self.proc.read(addr, size)
+        elif self._span(addr, size, PROT_READ) != size:
+            raise SyscallError(errno.EFAULT)
+        else:
+            try:
+                data = os.pread(fd, size, addr)
+            except OSError:                  # a page that cannot be had (EIO)
+                raise SyscallError(errno.EFAULT) from None
         if len(data) != size:
             raise SyscallError(errno.EFAULT)
         return data
 
     def write(self, addr, data):
-        """copy_to_user: all of data, or EFAULT."""
+        """copy_to_user: all of data, or EFAULT (after the part before the fault, as
+        Linux's partial copy)."""
         size = len(data)
         if size == 0:
             return
-        if addr < 0 or addr + size > self.top or self.proc.write(addr, data) != size:
+        if addr < 0 or addr + size > self.top:
             raise SyscallError(errno.EFAULT)
+        fd = self._mem if self._mem is not None else self._mem_fd()
+        if fd < 0:
+            if self.proc.write(addr, data) != size:
+                raise SyscallError(errno.EFAULT)
+            return
+        room = self._span(addr, size, PROT_WRITE)
+        done = 0
+        if room:
+            view = memoryview(data)[:room] if room != size else data
+            try:
+                done = os.pwrite(fd, view, addr)
+                while done < room:           # /proc/PID/mem writes at most a page run
+                    n = os.pwrite(fd, memoryview(data)[done:room], addr + done)
+                    if n <= 0:
+                        break
+                    done += n
+            except OSError:
+                pass
+        if done != size:
+            raise SyscallError(errno.EFAULT)
+
+    def gather(self, pieces):
+        """copy_from_user of [(address, length)], joined: EFAULT unless all of it. Many
+        pieces (readv's iovecs) go in one host call, a few one pread each."""
+        if len(pieces) <= GATHER_MIN or self._mem_fd() < 0:
+            return b"".join(self.read(a, n) for a, n in pieces)
+        total = 0
+        for a, n in pieces:
+            if a < 0 or a + n > self.top or self._span(a, n, PROT_READ) != n:
+                raise SyscallError(errno.EFAULT)
+            total += n
+        data = hostsys.vm_readv(self.proc.host_pid, pieces)
+        if len(data) != total:
+            raise SyscallError(errno.EFAULT)
+        return data
+
+    def scatter(self, pieces, data):
+        """copy_to_user of data across [(address, length)] in order, as far as data
+        goes: EFAULT unless all of it lands."""
+        out, pos = [], 0
+        for a, n in pieces:
+            if pos >= len(data):
+                break
+            n = min(n, len(data) - pos)
+            out.append((a, n))
+            pos += n
+        if len(out) <= GATHER_MIN or self._mem_fd() < 0:
+            pos = 0
+            for a, n in out:
+                self.write(a, data[pos:pos + n])
+                pos += n
+            return
+        for a, n in out:
+            if a < 0 or a + n > self.top or self._span(a, n, PROT_WRITE) != n:
+                raise SyscallError(errno.EFAULT)
+        if hostsys.vm_writev(self.proc.host_pid, out, data[:pos]) != pos:
+            raise SyscallError(errno.EFAULT)
+
+    def write_zeros(self, addr, size):
+        """clear_user: size zero bytes at addr; returns how many were written before
+        a hole or a protection stopped it (the caller decides what a short count
+        means). One host write per ZERO_CHUNK, from one shared zero buffer."""
+        if addr < 0 or size <= 0 or addr >= self.top:
+            return 0
+        room = self._span(addr, min(size, self.top - addr), PROT_WRITE)
+        fd = self._mem if self._mem is not None else self._mem_fd()
+        done = 0
+        while done < room:
+            n = min(room - done, ZERO_CHUNK)
+            chunk = _ZEROS if n == ZERO_CHUNK else memoryview(_ZEROS)[:n]
+            try:
+                wrote = self.proc.write(addr + done, chunk) if fd < 0 else \
+                    os.pwrite(fd, chunk, addr + done)
+            except OSError:
+                break
+            if wrote <= 0:
+                break
+            done += wrote
+        return done
 
     def futex_key(self, addr, private, write=False):
         """Where a futex word lives (Linux's get_futex_key): a private op's word by
@@ -237,6 +363,29 @@ class AddressSpace:
 
     def read_cstr(self, addr, limit=PATH_MAX, too_long=errno.ENAMETOOLONG):
         """A NUL-terminated string of at most `limit` bytes including the NUL."""
+        fd = self._mem if self._mem is not None else self._mem_fd()
+        if fd >= 0 and 0 <= addr < self.top:
+            # As far as the guest may be read, in at most two host reads: a short
+            # first one (names are short), then the rest up to the limit.
+            n = self._span(addr, min(limit, self.top - addr), PROT_READ)
+            if n == 0:
+                raise SyscallError(errno.EFAULT)
+            first = min(n, CSTR_FIRST)
+            try:
+                data = os.pread(fd, first, addr)
+                nul = data.find(b"\0")
+                if nul >= 0:
+                    return data[:nul]
+                if len(data) == first and n > first:
+                    data += os.pread(fd, n - first, addr + first)
+                    nul = data.find(b"\0")
+                    if nul >= 0:
+                        return data[:nul]
+            except OSError:
+                raise SyscallError(errno.EFAULT) from None
+            if len(data) < limit:               # unreadable memory before the NUL
+                raise SyscallError(errno.EFAULT)
+            raise SyscallError(too_long)
         out = b""
         while True:
             if addr >= self.top:
@@ -803,6 +952,7 @@ class AddressSpace:
         child = AddressSpace.__new__(AddressSpace)
         child.__dict__.update(self.__dict__)
         child.proc = proc
+        child._mem = None                 # the child's own host mm, not the parent's
         child.users = 1
         child.vmas = [v.copy(v.start, v.end, v.offset) for v in self.vmas if not v.dontfork]
         for v in child.vmas:

@@ -100,15 +100,22 @@ class CharDevice(File):
 
 
 class NullDevice(CharDevice):
-    pass
+    # write_null: the count, the guest's buffer never read (syscalls/fs.py).
+    discards_writes = True
 
 
 class ZeroDevice(CharDevice):
+    # read_iter_zero: zeros straight into the guest's buffer (AddressSpace.write_zeros).
+    reads_zeros = True
+    discards_writes = True               # write_zero is write_null
+
     def produce(self, size):
         return bytes(size)
 
 
 class FullDevice(CharDevice):
+    reads_zeros = True
+
     def produce(self, size):
         return bytes(size)
 

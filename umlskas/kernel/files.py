@@ -55,6 +55,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
 _syscall.restype = ctypes.c_long
 SYS_getdents64 = 217
+_DENTS_BUF = ctypes.create_string_buffer(1 << 16)
 
 KERNEL_PID = os.getpid()
 ERESTARTSYS = 512                   # restart the call after the signal (kernel_proc)
@@ -298,7 +299,9 @@ class HostFile(File):
             fsnotify.file_event(self, fsnotify.IN_ACCESS)   # iterate_dir, every call
         if self.merged is not None:
             return self.merged_dents(size)
-        buf = ctypes.create_string_buffer(size)
+        # One buffer for every call (getdents64 sizes are at most DIRENT_BUF_MAX):
+        # no allocation and zero-fill of up to 64 KiB per call.
+        buf = _DENTS_BUF if size <= len(_DENTS_BUF) else ctypes.create_string_buffer(size)
         while True:
             n = _syscall(SYS_getdents64, self.host_fd, buf, size)
             if n < 0:

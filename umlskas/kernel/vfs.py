@@ -33,13 +33,13 @@ node of a synthetic tree.
 
 import ctypes
 import errno
-import json
 import os
 import re
 import shutil
 import stat as statmod
 import tempfile
 
+from . import hostsys
 from .creds import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
 from .errors import SyscallError
 
@@ -132,6 +132,56 @@ def _have_openat2():
 
 
 HAVE_OPENAT2 = _have_openat2()
+
+
+DCACHE_SIZE = 32                 # held directory fds: well inside the kernel's fd reserve
+_PROC_SELF_FD = []
+
+
+def _proc_self_fd():
+    """An O_PATH fd of this process's own /proc/PID/fd (for readlink of held fds)."""
+    if not _PROC_SELF_FD:
+        _PROC_SELF_FD.append(os.open("/proc/self/fd", DIR_FLAGS))
+    return _PROC_SELF_FD[0]
+
+
+def _forget_proc_self_fd():
+    # A child forked from a process using the API names its own fds, not its parent's.
+    for fd in _PROC_SELF_FD:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _PROC_SELF_FD.clear()
+    _DCACHE_USABLE.clear()
+
+
+os.register_at_fork(after_in_child=_forget_proc_self_fd)
+
+
+_DCACHE_USABLE = []
+CAP_DAC_OVERRIDE_BIT, CAP_DAC_READ_SEARCH_BIT = 1, 2
+
+
+def dcache_usable():
+    """Can the dentry cache serve here: the kernel's host process searches every
+    directory whatever its mode (CAP_DAC_OVERRIDE or CAP_DAC_READ_SEARCH), so a host
+    chmod of a directory on a cached way can change no lookup's answer. Read once
+    from /proc/self/status, on first use."""
+    if not _DCACHE_USABLE:
+        usable = False
+        try:
+            with open("/proc/self/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"CapEff:"):
+                        caps = int(line.split()[1], 16)
+                        usable = bool(caps & (1 << CAP_DAC_OVERRIDE_BIT |
+                                              1 << CAP_DAC_READ_SEARCH_BIT))
+                        break
+        except (OSError, ValueError):
+            pass
+        _DCACHE_USABLE.append(usable and os.environ.get("UMLSKAS_NO_DCACHE") is None)
+    return _DCACHE_USABLE[0]
 
 
 def _open_piece(dirfd, piece, flags):
@@ -487,6 +537,8 @@ class Vfs:
         self.mount_children = {}         # guest dir -> {name: guest path} of the mount
                                          # points below it and the dirs on their way
         self.mount_cache = {}
+        self.dcache = {}                 # the dentry cache (see _dcache_hit)
+        self.canon_roots = {}            # Mount -> host path of its root, for the dcache
         self.points = set()              # every mount point (skeletons too)
         self.root = None
         try:
@@ -535,6 +587,7 @@ class Vfs:
             elif m.fstype == "tmpfs" and m.synth is None:
                 layers.append({"point": m.point, "kind": "tmpfs", "dir": m.host_dir()})
         with open(os.path.join(self.session_dir, "mounts.json"), "w") as f:
+            import json             # only for layered mounts: not at start
             json.dump(layers, f)
 
     def tmpfs(self, point):
@@ -592,6 +645,8 @@ class Vfs:
         self.mounts.append(m)
         self.points.add(guest)
         self.mount_cache.clear()
+        self.dcache.clear()              # a new mount point may cover a cached path
+        self.canon_roots.clear()
         self.sorted_mounts = sorted(reversed(self.mounts), key=lambda x: -len(x.point))
         while guest != "/":
             parent = guest[:guest.rfind("/")] or "/"
@@ -629,6 +684,7 @@ class Vfs:
 
     def close(self):
         """Close the mounts' directory fds; remove this kernel's tmpfs and overlay uppers."""
+        self.dcache.clear()
         for m in self.mounts:
             m.close()
         if self.own_session_dir and self.session_dir:
@@ -733,6 +789,10 @@ class Vfs:
         except UnicodeError:
             raise SyscallError(errno.EINVAL) from None
         top = task.fs.root if task is not None else "/"
+        if text[0] == "/" and top == "/" and not resolve and self.dcache:
+            node = self._cached_lookup(task, text)
+            if node is not None:
+                return node
         if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT):
             base, at = self.base_dir(task, dirfd)
             if text[0] == "/" and resolve & RESOLVE_BENEATH:
@@ -764,7 +824,18 @@ class Vfs:
         # Who may search any directory (CAP_DAC_READ_SEARCH or _OVERRIDE) is not checked.
         searcher = creds if creds is not None and not creds.cap_eff & SEARCH_CAPS else None
         fast = searcher is None and HAVE_OPENAT2
+        dcache_ok = fast and dcache_usable()
         while todo:
+            if fast and len(todo) > 1 and here is None and dcache_ok:
+                # The whole directory part seen before (the dentry cache): its held fd,
+                # if the host still has that directory at that very path.
+                dirs = todo[:0:-1]
+                target = (cur if cur != "/" else "") + "/" + "/".join(dirs)
+                hd = self._dcache_hit(target)
+                if hd is not None:
+                    here, cur = hd, target
+                    del todo[1:]
+                    continue
             if fast and len(todo) > 1:
                 # The directories on the way in one openat2: it fails on a symlink
                 # (ELOOP), a missing name or a file, and the steps below then take
@@ -786,6 +857,8 @@ class Vfs:
                         for comp in run:
                             cur = cur + comp if cur == "/" else cur + "/" + comp
                         del todo[-n:]
+                        if dcache_ok:
+                            self._dcache_put(cur, m, here)
                         continue
             comp = todo.pop()
             if comp == "..":
@@ -924,6 +997,81 @@ class Vfs:
         fd = here.fd if here.fd is not None else here.lower
         return HostPath(fd, "", cur, m, True, None, here, upper=here.fd is not None and
                         m.is_overlay)
+
+    # ---- the dentry cache ------------------------------------------------------------
+    # Guest directory path -> (HostDir, the host path the directory must still have).
+    # Filled by the walk's one-openat2 runs of plain host directories (no symlink, no
+    # mount point, no overlay: see _run_of_dirs), so an entry holds exactly what that
+    # openat2 gave. A hit is checked against the host with one readlink of the held
+    # fd's /proc/self/fd link (d_path: the directory's real path now, through real
+    # directories only, " (deleted)" once removed): a rename or removal of any
+    # directory on the way, by the guest or by the host, or one swapped for a
+    # symlink, changes it, and the walk then goes the long way. Mount table changes
+    # empty it. Only for walks whose base is found from its guest path (an absolute
+    # name, after ".."), by a searcher that every permission lets through, in a
+    # kernel whose host process is as well (dcache_usable): a host chmod of a
+    # directory on the way can then change no answer.
+
+    def _dcache_hit(self, target):
+        entry = self.dcache.get(target)
+        if entry is None:
+            return None
+        hd, link = entry
+        try:
+            if os.readlink(str(hd.fd), dir_fd=_proc_self_fd()) == link:
+                return hd
+        except OSError:
+            pass
+        del self.dcache[target]
+        return None
+
+    def _cached_lookup(self, task, text):
+        """The walk of an absolute plain name ("/a/b/name": no ".", "..", "//" or
+        trailing "/") whose directory part the dentry cache holds, without a walk:
+        one lstat of the last name in the held directory, as the walk's last step
+        takes it. None where the walk must go itself (a symlink last, a mount point,
+        a searcher whose permissions are checked, anything not plain)."""
+        i = text.rfind("/")
+        if i <= 0 or i == len(text) - 1 or "//" in text or "/./" in text or \
+                "/../" in text or text.endswith(("/.", "/..")) or text in self.points:
+            return None
+        creds = getattr(task, "creds", None)
+        if creds is not None and not creds.cap_eff & SEARCH_CAPS:
+            return None
+        hd = self._dcache_hit(text[:i])
+        if hd is None:
+            return None
+        m = self.mount_at(text)
+        if m.synth is not None or m.is_overlay or m.host_proc or m.file_bind:
+            return None
+        name = text[i + 1:]
+        try:
+            st = os.stat(name, dir_fd=hd.fd, follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return HostPath(hd.fd, name, text, m, False, None, hd)
+        except OSError as e:
+            raise SyscallError(e.errno) from None
+        if statmod.S_ISLNK(st.st_mode):
+            return None
+        return HostPath(hd.fd, name, text, m, True, st, hd)
+
+    def _dcache_put(self, target, m, hd):
+        canon = self.canon_roots.get(m)
+        if canon is None:
+            try:
+                canon = os.readlink(str(m.root_dir().fd), dir_fd=_proc_self_fd())
+            except (OSError, SyscallError):
+                return
+            if not canon.startswith("/") or canon.endswith(" (deleted)"):
+                return
+            self.canon_roots[m] = canon
+        held = hostsys.dup_into_reserve(hd.fd)
+        if held < 0:
+            return
+        dcache = self.dcache
+        if len(dcache) >= DCACHE_SIZE:
+            del dcache[next(iter(dcache))]        # the oldest entry: its fd closes
+        dcache[target] = (HostDir(held), (canon if canon != "/" else "") + m.rel(target))
 
     def _run_of_dirs(self, cur, todo):
         """How many of the next names (not the last one) lie in cur's plain host

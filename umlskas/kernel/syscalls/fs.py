@@ -86,6 +86,8 @@ def sys_read(task, fd, buf, count):
         return own_copy(task, buf, min(count, MAX_RW_COUNT))
     if count == 0:
         return 0
+    if getattr(file, "reads_zeros", False):
+        return _read_zeros(task, buf, count)
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
     if room == 0:
         raise SyscallError(errno.EFAULT)
@@ -94,9 +96,30 @@ def sys_read(task, fd, buf, count):
     return len(data)
 
 
+def _read_zeros(task, buf, count):
+    """read_iter_zero: zeros written straight into the guest's buffer, as far as it
+    can take them (EFAULT if not at all, or if the range fails vfs_read's access_ok)."""
+    if count > TASK_SIZE_MAX or buf > TASK_SIZE_MAX - count:
+        raise SyscallError(errno.EFAULT)
+    n = task.mm.write_zeros(buf, min(count, MAX_RW_COUNT))
+    if n == 0:
+        raise SyscallError(errno.EFAULT)
+    return n
+
+
+def _discarded(buf, count):
+    """write_null: the count (at most MAX_RW_COUNT); the buffer is never read, only
+    its range checked (vfs_write's access_ok)."""
+    if count > TASK_SIZE_MAX or buf > TASK_SIZE_MAX - count:
+        raise SyscallError(errno.EFAULT)
+    return min(count, MAX_RW_COUNT)
+
+
 def sys_write(task, fd, buf, count):
     """write(2). A buffer that stops being readable is written up to that point."""
     file = _writable_file(task, fd)
+    if getattr(file, "discards_writes", False):
+        return _discarded(buf, count)
     if count == 0:
         return 0
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
@@ -113,6 +136,8 @@ def sys_pread64(task, fd, buf, count, offset):
         raise SyscallError(errno.EINVAL)
     if count == 0:
         return 0
+    if getattr(file, "reads_zeros", False):
+        return _read_zeros(task, buf, count)
     room = task.mm.extent(buf, min(count, MAX_RW_COUNT), True)
     if room == 0:
         raise SyscallError(errno.EFAULT)
@@ -126,6 +151,8 @@ def sys_pwrite64(task, fd, buf, count, offset):
     file = _writable_file(task, fd)
     if offset < 0:
         raise SyscallError(errno.EINVAL)
+    if getattr(file, "discards_writes", False):
+        return _discarded(buf, count)
     if count == 0:
         return 0
     avail = task.mm.extent(buf, min(count, MAX_RW_COUNT), False)
@@ -171,18 +198,12 @@ def _usable(task, vecs, writing, limit=MAX_RW_COUNT):
 
 
 def _scatter(task, vecs, data):
-    pos = 0
-    for base, length in vecs:
-        if pos >= len(data):
-            break
-        piece = data[pos:pos + length]
-        task.mm.write(base, piece)
-        pos += len(piece)
+    task.mm.scatter(vecs, data)           # many iovecs: one host copy
     return len(data)
 
 
 def _gather(task, vecs):
-    return b"".join(task.mm.read(base, length) for base, length in vecs)
+    return task.mm.gather(vecs)
 
 
 def sys_readv(task, fd, iov, iovcnt):
@@ -198,6 +219,8 @@ def sys_readv(task, fd, iov, iovcnt):
 def sys_writev(task, fd, iov, iovcnt):
     """writev(2)."""
     file = _writable_file(task, fd)
+    if getattr(file, "discards_writes", False):
+        return min(sum(length for _, length in _iovecs(task, iov, iovcnt)), MAX_RW_COUNT)
     data = _gather(task, _usable(task, _iovecs(task, iov, iovcnt), False))
     if not data:
         return 0
@@ -711,11 +734,9 @@ def sys_statx(task, dirfd, pathname, flags, mask, statxbuf):
             raise SyscallError(errno.ENOENT)
         dirfd, name = node.at()
         how = 0 if node.magic else AT_EMPTY_PATH if not node.name else AT_SYMLINK_NOFOLLOW
-        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, dirfd,
-                                     name if node.name else b"", how | (flags & 0x6000), mask)
+        r, out = hostsys.statx(dirfd, name if node.name else b"", how | (flags & 0x6000), mask)
     elif isinstance(node, FileNode) and node.file.host_fd is not None:
-        r, out = hostsys.with_buffer(hostsys.SYS_STATX, STATX_BUF, node.file.host_fd, b"",
-                                     AT_EMPTY_PATH | (flags & 0x6000), mask)
+        r, out = hostsys.statx(node.file.host_fd, b"", AT_EMPTY_PATH | (flags & 0x6000), mask)
     else:
         r, out = 0, pack_statx(stat_node(node), mask)
     if r < 0:
