@@ -82,7 +82,11 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
     from .trace import TextTracer
 
     try:
-        mode = TTMode() if mode_name == "tt" else SkasMode()
+        if mode_name == "seccomp":
+            from .host.mode_seccomp import SeccompMode
+            mode = SeccompMode()
+        else:
+            mode = TTMode() if mode_name == "tt" else SkasMode()
     except (BuildError, OSError) as e:        # no compiler for the stub, no ptrace...
         return _cannot_start(e)
     if info is not None:
@@ -358,7 +362,7 @@ def _env_pairs(ctx, param, values):
 @click.option("--cwd", metavar="DIR", default=None, callback=_not_empty,
               help="The guest's working directory (a guest path; relative to umlskas's own "
                    "working directory). Default: umlskas's, or / with --root.")
-@click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
+@click.option("--mode", type=click.Choice(["skas", "tt", "seccomp"]), default="skas", show_default=True,
               help="How guest syscalls reach the kernel.")
 @click.option("--root", "root_dir", metavar="DIR", default=None, callback=_not_empty,
               help="The host directory the guest sees as / (the kernel's /proc and /dev "

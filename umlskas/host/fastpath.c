@@ -14,6 +14,21 @@
  *   (pid, status, nr, args, arch) a syscall stop of an unknown pid
  *   (pid, status, -1, None, 0)    any other wait status
  * A failing ptrace request raises OSError(errno, "<request>(pid N)").
+ *
+ * seccomp_step(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block)
+ * is seccomp mode's hot path (umlskas/host/mode_seccomp.py): it answers the
+ * previous user notification (SECCOMP_IOCTL_NOTIF_SEND on reply_fd, when
+ * reply_fd >= 0; a thread a signal took out of its wait gives ENOENT, and
+ * lost[reply_pid] = result records the answer for its next stop), then waits for
+ * the next event: a ptrace stop of any tracee (waitpid WNOHANG, woken by SIGCHLD
+ * on the signalfd sigfd) or a notification on one of the listener fds (poll,
+ * then SECCOMP_IOCTL_NOTIF_RECV). Returns
+ *   None                    nothing ready (block == 0) or EINTR
+ *   (proc, 0, nr, args)     a notification of a pid in procs; proc.notif is set
+ *                           to (fd, id) for the answer
+ *   (pid, status)           a wait status
+ *   (fd, id, pid)           a notification of an unknown pid
+ *   (fd,)                   a listener with no filter users left (POLLHUP)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -21,7 +36,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <linux/seccomp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,8 +138,131 @@ static PyObject *step(PyObject *self, PyObject *args)
     return Py_BuildValue("(iiiOi)", pid, status, -1, Py_None, 0);
 }
 
+#define MAX_LISTENERS 64
+
+static PyObject *str_notif;
+
+static PyObject *seccomp_step(PyObject *self, PyObject *args)
+{
+    PyObject *procs, *fds, *lost;
+    int sigfd, reply_fd, block;
+    unsigned long long reply_id;
+    long result, reply_pid;
+    if (!PyArg_ParseTuple(args, "O!O!iiKllO!i", &PyDict_Type, &procs, &PyTuple_Type, &fds,
+                          &sigfd, &reply_fd, &reply_id, &result, &reply_pid,
+                          &PyDict_Type, &lost, &block))
+        return NULL;
+    if (reply_fd >= 0) {
+        struct seccomp_notif_resp resp;
+        memset(&resp, 0, sizeof(resp));
+        resp.id = reply_id;
+        if (result < 0 && result >= -4095)
+            resp.error = (int)result;
+        else
+            resp.val = result;
+        if (ioctl(reply_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) {
+            if (errno != ENOENT)
+                return fail("SECCOMP_IOCTL_NOTIF_SEND", reply_pid);
+            /* Out of its wait (a signal): the answer goes into its registers later. */
+            PyObject *k = PyLong_FromLong(reply_pid), *v = PyLong_FromLong(result);
+            int bad = !k || !v || PyDict_SetItem(lost, k, v) < 0;
+            Py_XDECREF(k);
+            Py_XDECREF(v);
+            if (bad)
+                return NULL;
+        }
+    }
+    Py_ssize_t nfds = PyTuple_GET_SIZE(fds);
+    if (nfds > MAX_LISTENERS)
+        nfds = MAX_LISTENERS;
+    struct pollfd pfd[MAX_LISTENERS + 1];
+    for (Py_ssize_t i = 0; i < nfds; i++) {
+        pfd[i].fd = (int)PyLong_AsLong(PyTuple_GET_ITEM(fds, i));
+        pfd[i].events = POLLIN;
+    }
+    pfd[nfds].fd = sigfd;
+    pfd[nfds].events = POLLIN;
+    int first = 1;
+    for (;;) {
+        int status = 0;
+        pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (pid > 0)
+            return Py_BuildValue("(ii)", pid, status);
+        if (pid < 0 && errno != ECHILD && errno != EINTR)
+            return fail("waitpid", -1);
+        int n = poll(pfd, nfds + 1, (block && !first) ? -1 : 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                Py_RETURN_NONE;
+            return fail("poll", -1);
+        }
+        if (n == 0) {
+            if (!block)
+                Py_RETURN_NONE;
+            /* About to sleep: SIGCHLD must be blocked for the signalfd to see a stop
+             * that comes between the next waitpid and the poll (the run loop unblocks
+             * it after its own polls). */
+            sigset_t chld;
+            sigemptyset(&chld);
+            sigaddset(&chld, SIGCHLD);
+            pthread_sigmask(SIG_BLOCK, &chld, NULL);
+            first = 0;
+            continue;
+        }
+        if (pfd[nfds].revents & POLLIN) {
+            /* SIGCHLD: drain it, then look at waitpid again. */
+            char buf[128 * 4];
+            while (read(sigfd, buf, sizeof(buf)) > 0)
+                ;
+            first = 1;
+            continue;
+        }
+        for (Py_ssize_t i = 0; i < nfds; i++) {
+            if (pfd[i].revents & POLLIN) {
+                struct seccomp_notif req;
+                memset(&req, 0, sizeof(req));
+                if (ioctl(pfd[i].fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+                    if (errno == ENOENT || errno == EINTR)
+                        continue;   /* its thread left the wait (a signal) */
+                    return fail("SECCOMP_IOCTL_NOTIF_RECV", -1);
+                }
+                PyObject *key = PyLong_FromLong(req.pid);
+                if (!key)
+                    return NULL;
+                PyObject *proc = PyDict_GetItemWithError(procs, key);   /* borrowed */
+                Py_DECREF(key);
+                if (!proc) {
+                    if (PyErr_Occurred())
+                        return NULL;
+                    return Py_BuildValue("(iKi)", pfd[i].fd, (unsigned long long)req.id,
+                                         (int)req.pid);
+                }
+                PyObject *notif = Py_BuildValue("(iK)", pfd[i].fd, (unsigned long long)req.id);
+                if (!notif || PyObject_SetAttr(proc, str_notif, notif) < 0) {
+                    Py_XDECREF(notif);
+                    return NULL;
+                }
+                Py_DECREF(notif);
+                return Py_BuildValue("(OiK(KKKKKK))", proc, 0,
+                                     (unsigned long long)(unsigned int)req.data.nr,
+                                     (unsigned long long)req.data.args[0],
+                                     (unsigned long long)req.data.args[1],
+                                     (unsigned long long)req.data.args[2],
+                                     (unsigned long long)req.data.args[3],
+                                     (unsigned long long)req.data.args[4],
+                                     (unsigned long long)req.data.args[5]);
+            }
+            if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+                return Py_BuildValue("(i)", pfd[i].fd);
+        }
+        first = 1;
+    }
+}
+
 static PyMethodDef methods[] = {
     {"step", step, METH_VARARGS, "Resume one tracee's syscall and wait for the next stop."},
+    {"seccomp_step", seccomp_step, METH_VARARGS,
+     "Answer one seccomp notification and wait for the next notification or stop."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -130,5 +272,8 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__fastpath(void)
 {
+    str_notif = PyUnicode_InternFromString("notif");
+    if (!str_notif)
+        return NULL;
     return PyModule_Create(&module);
 }
