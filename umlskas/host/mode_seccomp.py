@@ -350,6 +350,7 @@ class SeccompMode(SkasMode):
             self.channel.close()
             raise OSError(errno.ENOSYS, "seccomp mode needs its C hot path (a C compiler "
                                         "and the Python headers)")
+        self._step = self._fast.seccomp_step
         self._pending = None              # (fd, id, result, host pid) not yet sent
         self._unhandled = None
         self._lost = {}                   # host pid -> an answer its wait did not take
@@ -417,7 +418,17 @@ class SeccompMode(SkasMode):
         ptrace.cont(pid)
 
     def reply_and_wait(self, proc, result):
-        self.resume(proc, result)
+        """resume(proc, result) and wait(True): for a notification, one C call."""
+        notif = proc.notif
+        if notif is None or self._pending is not None or self.channel.reaped:
+            self.resume(proc, result)
+            return self.wait(True)
+        proc.notif = None
+        got = self._step(self.procs, self._listeners, self._sigfd, notif[0], notif[1],
+                         result, proc.host_pid, self._lost, 1)
+        if got is not None and len(got) == 4:
+            return got
+        self._unhandled = got
         return self.wait(True)
 
     def flush(self):
@@ -452,10 +463,19 @@ class SeccompMode(SkasMode):
 
     def wait(self, block=True):
         channel = self.channel
-        step = self._fast.seccomp_step
+        step = self._step
         procs = self.procs
         while True:
-            if channel.reaped:
+            if self._unhandled is not None:
+                got, self._unhandled = self._unhandled, None
+                if len(got) == 4:
+                    return got
+                if len(got) == 2:
+                    pid, status = got
+                else:
+                    self._other(got)
+                    continue
+            elif channel.reaped:
                 self.flush()
                 pid, status = channel.reaped.popitem()
             else:
@@ -479,15 +499,8 @@ class SeccompMode(SkasMode):
                 n = len(got)
                 if n == 4:
                     return got
-                if n == 1:
-                    fd = got[0]
-                    self._listeners = tuple(f for f in self._listeners if f != fd)
-                    os.close(fd)
-                    continue
-                if n == 3:
-                    fd, notif_id, pid = got
-                    log.error("seccomp notification from unknown host thread %d", pid)
-                    notif_send(fd, notif_id, -errno.ENOSYS)
+                if n != 2:
+                    self._other(got)
                     continue
                 pid, status = got
             proc = procs.get(pid)
@@ -515,6 +528,17 @@ class SeccompMode(SkasMode):
             self._lost.pop(pid, None)
             proc.release()
             return (proc, TRAP_EXITED, os.waitstatus_to_exitcode(status), None)
+
+    def _other(self, got):
+        """seccomp_step's rarer answers: a listener without users, a stranger's call."""
+        if len(got) == 1:
+            fd = got[0]
+            self._listeners = tuple(f for f in self._listeners if f != fd)
+            os.close(fd)
+        elif got is not None:
+            fd, notif_id, pid = got
+            log.error("seccomp notification from unknown host thread %d", pid)
+            notif_send(fd, notif_id, -errno.ENOSYS)
 
     def _seccomp_stop(self, proc, pid):
         """A SECCOMP_RET_TRACE stop: the trap the kernel handles, or None."""
