@@ -646,7 +646,7 @@ def syscalls(implemented):
 
 
 @main.command(cls=_ProgramCommand)
-@click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
+@click.option("--mode", type=click.Choice(["skas", "tt", "seccomp"]), default="skas", show_default=True,
               help="How guest syscalls reach the kernel.")
 @click.option("--count", type=click.IntRange(0), default=20, show_default=True,
               help="Show the host events of the first N guest syscalls.")
