@@ -24,8 +24,9 @@ sends each guest syscall one of three ways:
                           syscall instructions it injects through (stub_syscall,
                           stub_batch_syscall) and only with the per-run secret
                           in the sixth argument (or a MAP_FIXED mmap that ends
-                          below the stub); anything else from there is
-                          SECCOMP_RET_KILL_PROCESS (see docs/security.md).
+                          below the stub); anything else from there is a
+                          SECCOMP_RET_TRACE stop that never runs the call
+                          and gives the guest SIGSYS (see docs/security.md).
 
 The run loop waits for notifications and ptrace stops at once: the C hot path
 (_fastpath.seccomp_step) answers the previous notification, then polls the
@@ -54,7 +55,7 @@ import struct
 from . import ptrace
 from .build import load_fastpath
 from .mode_skas import VSYSCALL_PAGE, SkasMode, StubProcess, pin_to_current_cpu
-from .stub_channel import STUB_BASE, STUB_OPS_ADDR, StubChannel, _elf_symbols
+from .stub_channel import STUB_BASE, STUB_END, STUB_OPS_ADDR, StubChannel, _elf_symbols
 from ..kernel import hostsys
 from ..kernel.machine import (TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                               TRAP_SYSCALL)
@@ -66,6 +67,7 @@ _WALL = ptrace.WALL
 _X86_64 = ptrace.AUDIT_ARCH_X86_64
 _ENOSYS = -errno.ENOSYS & _MASK64
 _ERESTARTSYS = -512 & _MASK64
+_SYS_SECCOMP = 1                       # si_code of a seccomp SIGSYS
 _RESTARTS = {(-n) & _MASK64 for n in (512, 513, 514, 516)}
 
 SECCOMP_SET_MODE_FILTER = 1
@@ -74,7 +76,6 @@ SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101
 SECCOMP_IOCTL_NOTIF_SET_FLAGS = 0x40082104
 SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP = 1
 
-RET_KILL_PROCESS = 0x80000000
 RET_TRACE = 0x7FF00000
 RET_USER_NOTIF = 0x7FC00000
 RET_ALLOW = 0x7FFF0000
@@ -148,14 +149,14 @@ def build_filter(syscall_ip, batch_ip, secret, traced=TRACED):
         (_JEQ, secret >> 32, "allow", "mmap"),
         "mmap",                                    # the batch's mmap: no 6th arg to spare
         (_LD_ABS, _NR, 0, 0),
-        (_JEQ, 9, 0, "kill"),
+        (_JEQ, 9, 0, "forged"),
         (_LD_ABS, _arg(3), 0, 0),
         (_JSET, 0x10, 0, "allow"),                 # not MAP_FIXED: replaces nothing
         (_LD_ABS, _arg(0, True), 0, 0),
-        (_JGE, 0x8000, "kill", 0),
+        (_JGE, 0x8000, "forged", 0),
         (_ST, 0, 0, 0),                            # M0 = addr_hi
         (_LD_ABS, _arg(1, True), 0, 0),
-        (_JGE, 0x8000, "kill", 0),
+        (_JGE, 0x8000, "forged", 0),
         (_ST, 1, 0, 0),                            # M1 = len_hi
         (_LD_ABS, _arg(0), 0, 0),
         (_TAX, 0, 0, 0),                           # X = addr_lo
@@ -170,10 +171,10 @@ def build_filter(syscall_ip, batch_ip, secret, traced=TRACED):
         (_LDX_MEM, 0, 0, 0),
         (_LD_MEM, 1, 0, 0),
         (_ADD_X, 0, 0, 0),                         # A = end_hi
-        (_JGT, stub_end >> 32, "kill", 0),
+        (_JGT, stub_end >> 32, "forged", 0),
         (_JEQ, stub_end >> 32, 0, "allow"),
         (_LD_MEM, 2, 0, 0),
-        (_JGT, stub_end & 0xFFFFFFFF, "kill", "allow"),
+        (_JGT, stub_end & 0xFFFFFFFF, "forged", "allow"),
         "not_stub",
         (_JEQ, 0xFFFFFFFF, "trace", "guest"),     # the vsyscall page (the kernel checks)
         "guest",
@@ -186,7 +187,9 @@ def build_filter(syscall_ip, batch_ip, secret, traced=TRACED):
         (_RET, RET_USER_NOTIF, 0, 0),
         "trace", (_RET, RET_TRACE, 0, 0),
         "allow", (_RET, RET_ALLOW, 0, 0),
-        "kill", (_RET, RET_KILL_PROCESS, 0, 0),
+        # A guest's jump to a stub site: never run; the kernel sees it at a stop
+        # and answers SIGSYS, as Linux's seccomp would a trapped call.
+        "forged", (_RET, RET_TRACE, 0, 0),
     ]
     return _assemble(prog)
 
@@ -546,11 +549,17 @@ class SeccompMode(SkasMode):
         ptrace.get_syscall_info(pid, info)
         if info.instruction_pointer & ~0xFFF == VSYSCALL_PAGE:
             return proc.vsyscall_trap()
-        if info.instruction_pointer >> 63:
-            log.error("seccomp stop of guest %d at %#x: killing it", pid, info.instruction_pointer)
+        ip = info.instruction_pointer
+        if ip >> 63:
+            log.error("seccomp stop of guest %d at %#x: killing it", pid, ip)
             proc.kill()
             return None
         ptrace.pokeuser(pid, ptrace.OFF_ORIG_RAX, _MASK64)   # the host skips the call
+        if STUB_BASE <= ip < STUB_END:
+            # The guest jumped to one of the stub's syscall sites without the secret:
+            # the call never runs; the guest gets SIGSYS (SYS_SECCOMP) for it.
+            proc.sysnr = None
+            return (proc, TRAP_SIGNAL, signal.SIGSYS, (_SYS_SECCOMP, ip - 2))
         proc.sysnr = info.nr
         kind = TRAP_SYSCALL if info.arch == _X86_64 else TRAP_I386
         return (proc, kind, info.nr, tuple(info.args))
