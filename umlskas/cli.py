@@ -687,7 +687,7 @@ def _bench_plot(ctx, param, value):
 --only names (comma-separated; workloads and mechanisms combine):
   workloads:  getpid write_null open_close pread4k mmap64k pipe_pingpong fork_exec
               python_pass busybox_sh sqlite ls_doc
-  mechanisms: native skas tt floor strace proot uml runsc
+  mechanisms: native skas tt seccomp floor nfloor strace proot uml runsc
   (native and skas always run: every ratio is taken against them)
 \b
 The C workloads are built on first use into $XDG_CACHE_HOME/umlskas (needs cc).""")

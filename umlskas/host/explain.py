@@ -657,12 +657,14 @@ class ExplainingSeccompMode(_Explaining, SeccompMode):
     def _logged_step(self, step):
         rec = self.rec
 
-        def logged(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block):
+        def logged(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block,
+                   unsure):
             if reply_fd >= 0:
                 rec.event(reply_pid, NOTIF, "SECCOMP_IOCTL_NOTIF_SEND",
                           f"id {reply_id:#x}: {'error' if result < 0 else 'val'} = {result}"
                           " (the host returns it from the guest's syscall)")
-            got = step(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block)
+            got = step(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block,
+                       unsure)
             if reply_pid in lost:
                 rec.event(reply_pid, NOTIF, "SEND: ENOENT", "a signal took the thread out of its "
                           "wait: the answer goes into its registers at its next stop")

@@ -15,7 +15,8 @@
  *   (pid, status, -1, None, 0)    any other wait status
  * A failing ptrace request raises OSError(errno, "<request>(pid N)").
  *
- * seccomp_step(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block)
+ * seccomp_step(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block,
+ *              chld_unsure)
  * is seccomp mode's hot path (umlskas/host/mode_seccomp.py): it answers the
  * previous user notification (SECCOMP_IOCTL_NOTIF_SEND on reply_fd, when
  * reply_fd >= 0; a thread a signal took out of its wait gives ENOENT, and
@@ -145,12 +146,12 @@ static PyObject *str_notif;
 static PyObject *seccomp_step(PyObject *self, PyObject *args)
 {
     PyObject *procs, *fds, *lost;
-    int sigfd, reply_fd, block;
+    int sigfd, reply_fd, block, chld_unsure;
     unsigned long long reply_id;
     long result, reply_pid;
-    if (!PyArg_ParseTuple(args, "O!O!iiKllO!i", &PyDict_Type, &procs, &PyTuple_Type, &fds,
+    if (!PyArg_ParseTuple(args, "O!O!iiKllO!ii", &PyDict_Type, &procs, &PyTuple_Type, &fds,
                           &sigfd, &reply_fd, &reply_id, &result, &reply_pid,
-                          &PyDict_Type, &lost, &block))
+                          &PyDict_Type, &lost, &block, &chld_unsure))
         return NULL;
     if (reply_fd >= 0) {
         struct seccomp_notif_resp resp;
@@ -182,7 +183,15 @@ static PyObject *seccomp_step(PyObject *self, PyObject *args)
     }
     pfd[nfds].fd = sigfd;
     pfd[nfds].events = POLLIN;
-    int first = 1;
+    /* Sleeping needs SIGCHLD blocked, for the signalfd to see a stop that comes between
+     * the waitpid below and the poll (the run loop unblocks it after its own polls,
+     * which the caller tells us with chld_unsure). */
+    if (block && chld_unsure) {
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        pthread_sigmask(SIG_BLOCK, &chld, NULL);
+    }
     for (;;) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
@@ -190,31 +199,19 @@ static PyObject *seccomp_step(PyObject *self, PyObject *args)
             return Py_BuildValue("(ii)", pid, status);
         if (pid < 0 && errno != ECHILD && errno != EINTR)
             return fail("waitpid", -1);
-        int n = poll(pfd, nfds + 1, (block && !first) ? -1 : 0);
+        int n = poll(pfd, nfds + 1, block ? -1 : 0);
         if (n < 0) {
             if (errno == EINTR)
                 Py_RETURN_NONE;
             return fail("poll", -1);
         }
-        if (n == 0) {
-            if (!block)
-                Py_RETURN_NONE;
-            /* About to sleep: SIGCHLD must be blocked for the signalfd to see a stop
-             * that comes between the next waitpid and the poll (the run loop unblocks
-             * it after its own polls). */
-            sigset_t chld;
-            sigemptyset(&chld);
-            sigaddset(&chld, SIGCHLD);
-            pthread_sigmask(SIG_BLOCK, &chld, NULL);
-            first = 0;
-            continue;
-        }
+        if (n == 0)
+            Py_RETURN_NONE;
         if (pfd[nfds].revents & POLLIN) {
             /* SIGCHLD: drain it, then look at waitpid again. */
             char buf[128 * 4];
             while (read(sigfd, buf, sizeof(buf)) > 0)
                 ;
-            first = 1;
             continue;
         }
         for (Py_ssize_t i = 0; i < nfds; i++) {
@@ -255,7 +252,6 @@ static PyObject *seccomp_step(PyObject *self, PyObject *args)
             if (pfd[i].revents & (POLLHUP | POLLERR | POLLNVAL))
                 return Py_BuildValue("(i)", pfd[i].fd);
         }
-        first = 1;
     }
 }
 

@@ -359,6 +359,7 @@ class SeccompMode(SkasMode):
         self._lost = {}                   # host pid -> an answer its wait did not take
         self._listeners = ()
         self._sigfd = hostsys.signalfd([signal.SIGCHLD])
+        self._chld_unsure = True          # SIGCHLD may be unblocked: block it before sleeping
         self._old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
 
     # ---- starting stubs ------------------------------------------------------------------
@@ -428,7 +429,8 @@ class SeccompMode(SkasMode):
             return self.wait(True)
         proc.notif = None
         got = self._step(self.procs, self._listeners, self._sigfd, notif[0], notif[1],
-                         result, proc.host_pid, self._lost, 1)
+                         result, proc.host_pid, self._lost, 1, self._chld_unsure)
+        self._chld_unsure = False
         if got is not None and len(got) == 4:
             return got
         self._unhandled = got
@@ -484,13 +486,18 @@ class SeccompMode(SkasMode):
             else:
                 pending = self._pending
                 self._pending = None
+                unsure = self._chld_unsure
+                if not block:
+                    self._chld_unsure = True    # the run loop's poll path unblocks SIGCHLD
+                elif unsure:
+                    self._chld_unsure = False
                 if pending is None:
                     got = step(procs, self._listeners, self._sigfd, -1, 0, 0, 0,
-                               self._lost, block)
+                               self._lost, block, unsure)
                 else:
                     try:
                         got = step(procs, self._listeners, self._sigfd, *pending,
-                                   self._lost, block)
+                                   self._lost, block, unsure)
                     except OSError as e:
                         if e.errno == errno.ESRCH:
                             continue
