@@ -657,9 +657,16 @@ class ExplainingSeccompMode(_Explaining, SeccompMode):
     def _logged_step(self, step):
         rec = self.rec
 
+        def proc_traced(proc):
+            return proc.notif is None and proc.sysnr is not None
+
         def logged(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block,
                    unsure):
-            if reply_fd >= 0:
+            if reply_fd == -2:
+                rec.event(reply_pid, REQ, "PTRACE_POKEUSER", f"rax <- {_shown(result)}"
+                          " (the syscall's result; in seccomp_step)")
+                rec.event(reply_pid, REQ, "PTRACE_CONT(0)", "run on (in seccomp_step)")
+            elif reply_fd >= 0:
                 rec.event(reply_pid, NOTIF, "SECCOMP_IOCTL_NOTIF_SEND",
                           f"id {reply_id:#x}: {'error' if result < 0 else 'val'} = {result}"
                           " (the host returns it from the guest's syscall)")
@@ -668,7 +675,16 @@ class ExplainingSeccompMode(_Explaining, SeccompMode):
             if reply_pid in lost:
                 rec.event(reply_pid, NOTIF, "SEND: ENOENT", "a signal took the thread out of its "
                           "wait: the answer goes into its registers at its next stop")
-            if got is not None and len(got) == 4:
+            if got is not None and len(got) == 4 and proc_traced(got[0]):
+                proc, _, nr, args = got
+                pid = proc.host_pid
+                rec.event(pid, STOP, TRACE_ENTRY, "the filter traced this call: served at a"
+                          " ptrace stop")
+                rec.event(pid, REQ, "PTRACE_GET_SYSCALL_INFO", f"seccomp: nr={nr} ({rec.name(nr)})"
+                          " (in seccomp_step)")
+                rec.event(pid, REQ, "PTRACE_POKEUSER", "orig_rax <- -1 (nullify the host call;"
+                          " in seccomp_step)")
+            elif got is not None and len(got) == 4:
                 proc, _, nr, args = got
                 shown = ", ".join(hex(a) for a in args)
                 rec.event(proc.host_pid, NOTIF, NOTIF_ENTRY,

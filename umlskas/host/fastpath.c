@@ -20,14 +20,18 @@
  * is seccomp mode's hot path (umlskas/host/mode_seccomp.py): it answers the
  * previous user notification (SECCOMP_IOCTL_NOTIF_SEND on reply_fd, when
  * reply_fd >= 0; a thread a signal took out of its wait gives ENOENT, and
- * lost[reply_pid] = result records the answer for its next stop), then waits for
+ * lost[reply_pid] = result records the answer for its next stop) or, with
+ * reply_fd == -2, the previous call served at a ptrace stop of reply_pid (POKEUSER
+ * rax, PTRACE_CONT), then waits for
  * the next event: a ptrace stop of any tracee (waitpid WNOHANG, woken by SIGCHLD
  * on the signalfd sigfd) or a notification on one of the listener fds (poll,
  * then SECCOMP_IOCTL_NOTIF_RECV). Returns
  *   None                    nothing ready (block == 0) or EINTR
  *   (proc, 0, nr, args)     a notification of a pid in procs; proc.notif is set
  *                           to (fd, id) for the answer
- *   (pid, status)           a wait status
+ *   (proc, kind, nr, args)  a SECCOMP_RET_TRACE stop of a guest call (orig_rax is
+ *                           already -1; proc.sysnr = nr)
+ *   (pid, status)           any other wait status
  *   (fd, id, pid)           a notification of an unknown pid
  *   (fd,)                   a listener with no filter users left (POLLHUP)
  */
@@ -140,6 +144,50 @@ static PyObject *step(PyObject *self, PyObject *args)
 }
 
 #define MAX_LISTENERS 64
+#define REPLY_PTRACE (-2)               /* seccomp_step's reply_fd for a ptrace stop */
+#define REQ_CONT 7
+#define PTRACE_EVENT_SECCOMP_STOP 7
+#define STUB_BASE 0x7FFBE0000000ULL
+#define ORIG_RAX_OFFSET (15 * 8)
+
+static PyObject *str_sysnr;
+
+/*
+ * A PTRACE_EVENT_SECCOMP stop of pid: for a plain guest call (a known proc, ip below the
+ * stub), make the host skip it (orig_rax = -1), set proc.sysnr and return the trap;
+ * Py_None for what Python must look at (the vsyscall page, the stub's sites, a stranger).
+ */
+static PyObject *traced_call(PyObject *procs, pid_t pid)
+{
+    struct syscall_info info;
+    memset(&info, 0, sizeof(info));
+    if (ptrace_raw(REQ_GET_SYSCALL_INFO, pid, sizeof(info), (unsigned long)&info) < 0 ||
+        info.op != 3 || info.instruction_pointer >= STUB_BASE)
+        Py_RETURN_NONE;
+    PyObject *key = PyLong_FromLong(pid);
+    if (!key)
+        return NULL;
+    PyObject *proc = PyDict_GetItemWithError(procs, key);   /* borrowed */
+    Py_DECREF(key);
+    if (!proc) {
+        if (PyErr_Occurred())
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    if (ptrace_raw(REQ_POKEUSER, pid, ORIG_RAX_OFFSET, ~0UL) < 0)
+        return fail("PTRACE_POKEUSER", pid);
+    PyObject *nr = PyLong_FromUnsignedLongLong(info.nr);
+    if (!nr || PyObject_SetAttr(proc, str_sysnr, nr) < 0) {
+        Py_XDECREF(nr);
+        return NULL;
+    }
+    Py_DECREF(nr);
+    return Py_BuildValue("(OiK(KKKKKK))", proc, info.arch == AUDIT_ARCH_X86_64 ? 0 : 1,
+                         (unsigned long long)info.nr,
+                         (unsigned long long)info.args[0], (unsigned long long)info.args[1],
+                         (unsigned long long)info.args[2], (unsigned long long)info.args[3],
+                         (unsigned long long)info.args[4], (unsigned long long)info.args[5]);
+}
 
 static PyObject *str_notif;
 
@@ -153,7 +201,16 @@ static PyObject *seccomp_step(PyObject *self, PyObject *args)
                           &sigfd, &reply_fd, &reply_id, &result, &reply_pid,
                           &PyDict_Type, &lost, &block, &chld_unsure))
         return NULL;
-    if (reply_fd >= 0) {
+    if (reply_fd == REPLY_PTRACE) {
+        /* A call served at a ptrace stop (SECCOMP_RET_TRACE): rax, then run on. A
+         * tracee that died meanwhile (ESRCH) reports its exit next. */
+        if (ptrace_raw(REQ_POKEUSER, reply_pid, RAX_OFFSET, (unsigned long)result) < 0) {
+            if (errno != ESRCH)
+                return fail("PTRACE_POKEUSER", reply_pid);
+        } else if (ptrace_raw(REQ_CONT, reply_pid, 0, 0) < 0 && errno != ESRCH) {
+            return fail("PTRACE_CONT", reply_pid);
+        }
+    } else if (reply_fd >= 0) {
         struct seccomp_notif_resp resp;
         memset(&resp, 0, sizeof(resp));
         resp.id = reply_id;
@@ -195,8 +252,15 @@ static PyObject *seccomp_step(PyObject *self, PyObject *args)
     for (;;) {
         int status = 0;
         pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
-        if (pid > 0)
+        if (pid > 0) {
+            if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_SECCOMP_STOP) {
+                PyObject *trap = traced_call(procs, pid);
+                if (trap != Py_None)
+                    return trap;        /* the trap, or NULL for an error */
+                Py_DECREF(trap);
+            }
             return Py_BuildValue("(ii)", pid, status);
+        }
         if (pid < 0 && errno != ECHILD && errno != EINTR)
             return fail("waitpid", -1);
         int n = poll(pfd, nfds + 1, block ? -1 : 0);
@@ -269,7 +333,8 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__fastpath(void)
 {
     str_notif = PyUnicode_InternFromString("notif");
-    if (!str_notif)
+    str_sysnr = PyUnicode_InternFromString("sysnr");
+    if (!str_notif || !str_sysnr)
         return NULL;
     return PyModule_Create(&module);
 }

@@ -67,6 +67,7 @@ _WALL = ptrace.WALL
 _X86_64 = ptrace.AUDIT_ARCH_X86_64
 _ENOSYS = -errno.ENOSYS & _MASK64
 _ERESTARTSYS = -512 & _MASK64
+_REPLY_PTRACE = -2                     # seccomp_step's reply_fd for a ptrace stop
 _SYS_SECCOMP = 1                       # si_code of a seccomp SIGSYS
 _RESTARTS = {(-n) & _MASK64 for n in (512, 513, 514, 516)}
 
@@ -409,27 +410,37 @@ class SeccompMode(SkasMode):
         ptrace.cont(proc.host_pid)
 
     def resume(self, proc, result):
+        """Deferred to the next wait() (or flush()): a notification's answer, or rax and
+        PTRACE_CONT at a ptrace stop."""
+        if self._pending is not None:
+            self.flush()
         notif = proc.notif
         if notif is not None:
             proc.notif = None
-            if self._pending is not None:
-                self.flush()
             self._pending = (notif[0], notif[1], result, proc.host_pid)
-            return
-        pid = proc.host_pid
-        proc.sysnr = None
-        ptrace.pokeuser(pid, ptrace.OFF_RAX, result)
-        ptrace.cont(pid)
+        else:
+            proc.sysnr = None
+            self._pending = (_REPLY_PTRACE, 0, result, proc.host_pid)
 
     def reply_and_wait(self, proc, result):
-        """resume(proc, result) and wait(True): for a notification, one C call."""
-        notif = proc.notif
-        if notif is None or self._pending is not None or self.channel.reaped:
+        """resume(proc, result) and wait(True) in one C call."""
+        if self._pending is not None or self.channel.reaped:
             self.resume(proc, result)
             return self.wait(True)
-        proc.notif = None
-        got = self._step(self.procs, self._listeners, self._sigfd, notif[0], notif[1],
-                         result, proc.host_pid, self._lost, 1, self._chld_unsure)
+        notif = proc.notif
+        if notif is not None:
+            proc.notif = None
+            fd, notif_id = notif
+        else:
+            proc.sysnr = None
+            fd, notif_id = _REPLY_PTRACE, 0
+        try:
+            got = self._step(self.procs, self._listeners, self._sigfd, fd, notif_id,
+                             result, proc.host_pid, self._lost, 1, self._chld_unsure)
+        except OSError as e:
+            if e.errno != errno.ESRCH:
+                raise
+            return self.wait(True)
         self._chld_unsure = False
         if got is not None and len(got) == 4:
             return got
@@ -441,7 +452,14 @@ class SeccompMode(SkasMode):
         if pending is not None:
             self._pending = None
             fd, notif_id, result, pid = pending
-            if not notif_send(fd, notif_id, result):
+            if fd == _REPLY_PTRACE:
+                try:
+                    ptrace.pokeuser(pid, ptrace.OFF_RAX, result)
+                    ptrace.cont(pid)
+                except ptrace.HostError as e:
+                    if e.errno != errno.ESRCH:
+                        raise
+            elif not notif_send(fd, notif_id, result):
                 self._lost[pid] = result
 
     def resume_plain(self, proc):
