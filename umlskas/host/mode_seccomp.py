@@ -49,6 +49,7 @@ import errno
 import fcntl
 import logging
 import os
+import resource
 import signal
 import struct
 
@@ -57,6 +58,7 @@ from .build import load_fastpath
 from .mode_skas import VSYSCALL_PAGE, SkasMode, StubProcess, pin_to_current_cpu
 from .stub_channel import STUB_BASE, STUB_END, STUB_OPS_ADDR, StubChannel, _elf_symbols
 from ..kernel import hostsys
+from ..kernel.fdtable import host_fd_budget
 from ..kernel.machine import (TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                               TRAP_SYSCALL)
 
@@ -214,6 +216,20 @@ def pidfd_getfd(pid, fd):
         os.close(pidfd)
 
 
+def to_reserve(fd):
+    """fd moved into the kernel's reserve of host fds (see kernel/fdtable.py): the
+    mode's own descriptors must not count against the guests' part."""
+    floor = host_fd_budget(resource.getrlimit(resource.RLIMIT_NOFILE)[0])[0]
+    if fd >= floor:
+        return fd
+    try:
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+    except OSError:
+        return fd
+    os.close(fd)
+    return high
+
+
 def notif_send(fd, notif_id, result):
     """Answer one notification from Python; False if its thread left the wait (ENOENT)."""
     if -4095 <= result < 0:
@@ -360,6 +376,7 @@ class SeccompMode(SkasMode):
         self._lost = {}                   # host pid -> an answer its wait did not take
         self._listeners = ()
         self._sigfd = hostsys.signalfd([signal.SIGCHLD])
+        self._sigfd_moved = False
         self._chld_unsure = True          # SIGCHLD may be unblocked: block it before sleeping
         self._old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
 
@@ -389,9 +406,13 @@ class SeccompMode(SkasMode):
         if fd < 0:
             raise OSError(-fd, f"the stub's seccomp filter: {os.strerror(-fd)}")
         try:
-            listener = pidfd_getfd(pid, fd)
+            listener = to_reserve(pidfd_getfd(pid, fd))
         finally:
             self.channel.inject(pid, 3, (fd,))
+        if not self._sigfd_moved:
+            # The kernel raised its RLIMIT_NOFILE after this mode was made.
+            self._sigfd = to_reserve(self._sigfd)
+            self._sigfd_moved = True
         try:
             # Linux 6.6: the answer wakes the guest on this CPU, as a handoff.
             fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
