@@ -57,8 +57,6 @@ from . import ptrace
 from .build import load_fastpath
 from .mode_skas import VSYSCALL_PAGE, SkasMode, StubProcess, pin_to_current_cpu
 from .stub_channel import STUB_BASE, STUB_END, STUB_OPS_ADDR, StubChannel, _elf_symbols
-from ..kernel import hostsys
-from ..kernel.fdtable import host_fd_budget
 from ..kernel.machine import (TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL,
                               TRAP_SYSCALL)
 
@@ -217,10 +215,11 @@ def pidfd_getfd(pid, fd):
 
 
 def to_reserve(fd):
-    """fd moved into the kernel's reserve of host fds (see kernel/fdtable.py): the
-    mode's own descriptors must not count against the guests' part."""
-    floor = host_fd_budget(resource.getrlimit(resource.RLIMIT_NOFILE)[0])[0]
-    if fd >= floor:
+    """fd moved to the top of the fd range, inside the kernel's reserve of host fds
+    (at least the top 64, kernel/fdtable.py): the mode's own descriptors must not
+    count against the guests' part."""
+    floor = resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 32
+    if fd >= floor or floor <= 3:
         return fd
     try:
         high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
@@ -244,6 +243,35 @@ def notif_send(fd, notif_id, result):
             return False
         raise
     return True
+
+
+def signalfd_sigchld():
+    """A nonblocking, close-on-exec signalfd for SIGCHLD (the signal must be blocked)."""
+    mask = (ctypes.c_uint64 * 16)()
+    mask[0] = 1 << (signal.SIGCHLD - 1)
+    fd = _libc.signalfd(-1, mask, os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"signalfd: {os.strerror(err)}")
+    return fd
+
+
+def available():
+    """None if this host can run seccomp mode, else why not: user notifications
+    (Linux 5.0), pidfd_getfd (5.6) and the C hot path."""
+    action = ctypes.c_uint32(RET_USER_NOTIF)
+    if _libc.syscall(ctypes.c_long(317), ctypes.c_long(2), ctypes.c_long(0),
+                     ctypes.byref(action)) != 0:        # SECCOMP_GET_ACTION_AVAIL
+        return "the host has no seccomp user notifications"
+    try:
+        os.close(pidfd_getfd(os.getpid(), 0))
+    except OSError as e:
+        if e.errno != errno.EBADF:
+            return f"pidfd_getfd: {e.strerror}"
+    fast = load_fastpath()
+    if fast is None or not hasattr(fast, "seccomp_step"):
+        return "no C hot path (a C compiler and the Python headers are needed)"
+    return None
 
 
 class SeccompProc(StubProcess):
@@ -375,7 +403,7 @@ class SeccompMode(SkasMode):
         self._unhandled = None
         self._lost = {}                   # host pid -> an answer its wait did not take
         self._listeners = ()
-        self._sigfd = hostsys.signalfd([signal.SIGCHLD])
+        self._sigfd = signalfd_sigchld()
         self._sigfd_moved = False
         self._chld_unsure = True          # SIGCHLD may be unblocked: block it before sleeping
         self._old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
