@@ -151,6 +151,7 @@ static PyObject *step(PyObject *self, PyObject *args)
 #define ORIG_RAX_OFFSET (15 * 8)
 
 static PyObject *str_sysnr;
+static int reap_pending = 1;            /* see seccomp_step */
 
 /*
  * A PTRACE_EVENT_SECCOMP stop of pid: for a plain guest call (a known proc, ip below the
@@ -249,9 +250,16 @@ static PyObject *seccomp_step(PyObject *self, PyObject *args)
         sigaddset(&chld, SIGCHLD);
         pthread_sigmask(SIG_BLOCK, &chld, NULL);
     }
+    /* waitpid only when a stop may be waiting: after SIGCHLD (the signalfd), after
+     * returning a stop (there may be more), or when SIGCHLD may have been taken by
+     * someone else's signalfd (chld_unsure: the run loop's own poll). */
+    if (chld_unsure)
+        reap_pending = 1;
     for (;;) {
         int status = 0;
-        pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+        pid_t pid = reap_pending ? waitpid(-1, &status, __WALL | WNOHANG) : 0;
+        if (pid == 0)
+            reap_pending = 0;
         if (pid > 0) {
             if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_SECCOMP_STOP) {
                 PyObject *trap = traced_call(procs, pid);
@@ -276,6 +284,7 @@ static PyObject *seccomp_step(PyObject *self, PyObject *args)
             char buf[128 * 4];
             while (read(sigfd, buf, sizeof(buf)) > 0)
                 ;
+            reap_pending = 1;
             continue;
         }
         for (Py_ssize_t i = 0; i < nfds; i++) {
