@@ -443,10 +443,10 @@ class SeccompMode(SkasMode):
             self._sigfd_moved = True
         try:
             # Linux 6.6: the answer wakes the guest on this CPU, as a handoff.
-            fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
-                        struct.pack("<Q", SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP))
-        except OSError:
-            pass
+            # (The flags are the ioctl's argument itself, not a pointer to them.)
+            fcntl.ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+        except OSError as e:
+            log.debug("SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP: %s", e.strerror)
         self._listeners = self._listeners + (listener,)
 
     def wait_fds(self):

@@ -91,8 +91,8 @@ int main(int argc, char **argv)
     }
     if (listener < 0)
         die("pidfd_getfd");
-    unsigned long long flag = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-    ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, &flag);   /* Linux 6.6; else as is */
+    /* Linux 6.6; the flags are the argument itself. Without it, as is. */
+    ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 
     struct pollfd pfd = {listener, POLLIN, 0};
     for (;;) {
