@@ -492,8 +492,9 @@ def make_mechanisms(exes, which=shutil.which, probe=True):
         Mech("tt", "umlskas TT", lambda g: py + ["--mode", "tt", "--"] + g,
              env=umlskas_env({"UMLSKAS_TT_STATS": "1"}), tt=True),
         Mech("seccomp", "umlskas seccomp", lambda g: py + ["--mode", "seccomp", "--"] + g,
-             env=umlskas_env(), stops=0.0,
-             note="user notifications; ptrace stops only for clone/exec/mmap family"),
+             env=umlskas_env(),
+             note="no ptrace stop for notified calls (getpid, write, open, pread...), one for"
+                  " traced ones (mmap family, clone, exec)"),
         Mech("floor", "C SYSEMU floor", lambda g: [exes["sysemu_floor"]] + g, stops=1.0,
              only={"getpid"}, note="getpid/exit only"),
         Mech("nfloor", "C notif floor", lambda g: [exes["notif_floor"]] + g, stops=0.0,
