@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from harness import DEFAULT_ENV, REPO_ROOT, assert_same, describe, native_result, run_guest
+from harness import DEFAULT_ENV, REPO_ROOT, assert_same, native_result, run_guest
 
 GETPIDS = "import os\nfor _ in range(300): os.getpid()\nprint('done')\n"
 
