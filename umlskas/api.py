@@ -416,7 +416,7 @@ def run(argv, *, mode="skas", env=None, cwd=None, input=None, timeout=None, moun
         root=None, sandbox=False, layers_dir=None, net=None, extra_args=()):
     """Run argv under umlskas in a subprocess and return a Result.
 
-    mode: "skas" or "tt".  env: the guest's whole environment (default: ours).
+    mode: "skas", "tt", "seccomp" or "auto".  env: the guest's whole environment (default: ours).
     cwd: the guest's working directory, a path in the guest's view (default: ours);
     StartError if the mounts hide it (a Tmpfs over it, a Bind of a directory lacking
     it).  input: bytes for its stdin (default: /dev/null).  timeout: seconds; on

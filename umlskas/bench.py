@@ -7,7 +7,8 @@ Workloads
   macro (whole-command wall time): python3.11 -c pass, a busybox sh loop of 200 forks,
     sqlite3 :memory: with 3000 inserts (or /bin/ls -R /usr/share/doc without sqlite3)
 
-Mechanisms: native, umlskas SKAS, umlskas TT, the C SYSEMU floor (getpid only), and the
+Mechanisms: native, umlskas SKAS, TT and seccomp, the C SYSEMU and user-notification floors
+(getpid only), and the
 peers found here: strace -f, proot, User-mode Linux (hostfs root), gVisor runsc (ptrace).
 
 Every cell is run in interleaved rounds (order rotated each round); the table gives the
@@ -129,6 +130,7 @@ SOURCES = {             # name: cflags
     "getpid_loop": GUEST_CFLAGS,
     "tiny_exit": GUEST_CFLAGS,
     "sysemu_floor": TRACER_CFLAGS,
+    "notif_floor": TRACER_CFLAGS,
     "micro_ops": LIBC_STATIC_CFLAGS,
     "pipe_pingpong": LIBC_STATIC_CFLAGS,
     "fork_exec_loop": LIBC_STATIC_CFLAGS,
@@ -137,7 +139,8 @@ SOURCES = {             # name: cflags
 # Every name --only takes (checked before anything is built or run).
 WORKLOAD_NAMES = ("getpid", "write_null", "open_close", "pread4k", "mmap64k", "pipe_pingpong",
                   "fork_exec", "python_pass", "busybox_sh", "sqlite", "ls_doc")
-MECHANISM_NAMES = ("native", "skas", "tt", "floor", "strace", "proot", "uml", "runsc")
+MECHANISM_NAMES = ("native", "skas", "tt", "seccomp", "floor", "nfloor", "strace", "proot", "uml",
+                   "runsc")
 
 SQLITE_INSERTS = 3000
 QUICK_RUNSC = {"getpid", "fork_exec", "python_pass"}
@@ -488,8 +491,14 @@ def make_mechanisms(exes, which=shutil.which, probe=True):
              stops=1.0),
         Mech("tt", "umlskas TT", lambda g: py + ["--mode", "tt", "--"] + g,
              env=umlskas_env({"UMLSKAS_TT_STATS": "1"}), tt=True),
+        Mech("seccomp", "umlskas seccomp", lambda g: py + ["--mode", "seccomp", "--"] + g,
+             env=umlskas_env(),
+             note="no ptrace stop for notified calls (getpid, write, open, pread...), one for"
+                  " traced ones (mmap family, clone, exec)"),
         Mech("floor", "C SYSEMU floor", lambda g: [exes["sysemu_floor"]] + g, stops=1.0,
              only={"getpid"}, note="getpid/exit only"),
+        Mech("nfloor", "C notif floor", lambda g: [exes["notif_floor"]] + g, stops=0.0,
+             only={"getpid"}, note="seccomp user notifications, getpid/exit only"),
     ]
     pre, why = detect_strace(which)
     mechs.append(Mech("strace", "strace -f", (lambda g, p=pre: p + g) if pre else None,

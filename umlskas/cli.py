@@ -24,6 +24,7 @@ Examples:
   umlskas run --tmpfs /work --cwd /work -- sh -c 'git init && git status'
   umlskas run --root ./rootfs --ro-bind /usr:/usr -- /bin/sh
   umlskas explain --mode tt --count 3 -- busybox true
+  umlskas explain --mode seccomp --count 3 -- busybox true
   umlskas bench --quick
   umlskas syscalls --implemented
 """
@@ -80,7 +81,14 @@ def run_program(argv, *, env, cwd, trace=False, mode_name="skas", deterministic=
     from .host.terminal import HostTerminal
     # Only what this run uses is imported (cold start): the other mode, the tracers.
     try:
-        if mode_name == "tt":
+        if mode_name == "auto":
+            # seccomp where the host allows it, else SKAS (not yet the default: SKAS is).
+            from .host.mode_seccomp import available
+            mode_name = "seccomp" if available() is None else "skas"
+        if mode_name == "seccomp":
+            from .host.mode_seccomp import SeccompMode
+            mode = SeccompMode()
+        elif mode_name == "tt":
             from .host.mode_tt import TTMode
             mode = TTMode()
         else:
@@ -365,8 +373,12 @@ def _env_pairs(ctx, param, values):
 @click.option("--cwd", metavar="DIR", default=None, callback=_not_empty,
               help="The guest's working directory (a guest path; relative to umlskas's own "
                    "working directory). Default: umlskas's, or / with --root.")
-@click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
-              help="How guest syscalls reach the kernel.")
+@click.option("--mode", type=click.Choice(["skas", "tt", "seccomp", "auto"]), default="skas",
+              show_default=True,
+              help="How guest syscalls reach the kernel: skas (PTRACE_SYSEMU), tt (User-mode "
+                   "Linux's tracing thread), seccomp (user notifications, no ptrace stop for "
+                   "common calls; docs/modes.md), auto (seccomp where the host allows it, "
+                   "else skas).")
 @click.option("--root", "root_dir", metavar="DIR", default=None, callback=_not_empty,
               help="The host directory the guest sees as / (the kernel's /proc and /dev "
                    "are mounted on it).")
@@ -654,8 +666,12 @@ def syscalls(implemented):
 
 
 @main.command(cls=_ProgramCommand)
-@click.option("--mode", type=click.Choice(["skas", "tt"]), default="skas", show_default=True,
-              help="How guest syscalls reach the kernel.")
+@click.option("--mode", type=click.Choice(["skas", "tt", "seccomp", "auto"]), default="skas",
+              show_default=True,
+              help="How guest syscalls reach the kernel: skas (PTRACE_SYSEMU), tt (User-mode "
+                   "Linux's tracing thread), seccomp (user notifications, no ptrace stop for "
+                   "common calls; docs/modes.md), auto (seccomp where the host allows it, "
+                   "else skas).")
 @click.option("--count", type=click.IntRange(0), default=20, show_default=True,
               help="Show the host events of the first N guest syscalls.")
 @click.option("--json", "json_path", metavar="FILE", default=None,
@@ -695,7 +711,7 @@ def _bench_plot(ctx, param, value):
 --only names (comma-separated; workloads and mechanisms combine):
   workloads:  getpid write_null open_close pread4k mmap64k pipe_pingpong fork_exec
               python_pass busybox_sh sqlite ls_doc
-  mechanisms: native skas tt floor strace proot uml runsc
+  mechanisms: native skas tt seccomp floor nfloor strace proot uml runsc
   (native and skas always run: every ratio is taken against them)
 \b
 The C workloads are built on first use into $XDG_CACHE_HOME/umlskas (needs cc).""")

@@ -7,7 +7,8 @@ import json
 import os
 import sys
 
-from .host.explain import ExplainingSkasMode, ExplainingTTMode, Recorder, recording
+from .host.explain import (ExplainingSeccompMode, ExplainingSkasMode, ExplainingTTMode, Recorder,
+                           recording)
 
 
 def _syscall_name(nr):
@@ -41,7 +42,10 @@ def explain(argv, *, mode_name="skas", count=20, json_path=None, env=None, cwd=N
     constant_names("")         # load the constant tables now, not inside the first syscall
     rec = Recorder(count, _syscall_name)
     with recording(rec):
-        mode = ExplainingTTMode(rec) if mode_name == "tt" else ExplainingSkasMode(rec)
+        if mode_name == "seccomp":
+            mode = ExplainingSeccompMode(rec)
+        else:
+            mode = ExplainingTTMode(rec) if mode_name == "tt" else ExplainingSkasMode(rec)
         kernel = Kernel(mode, tracer=ExplainTracer(rec))
         envp = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items()]
         cwd = os.path.abspath(cwd or os.getcwd())

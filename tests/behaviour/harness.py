@@ -50,7 +50,7 @@ GUESTS_SRC = REPO_ROOT / "tests" / "guests"
 
 # The list of modes is MODES in conftest.py.
 # Extra `umlskas run` options per non-native mode.
-MODE_FLAGS = {"skas": [], "tt": ["--mode", "tt"]}
+MODE_FLAGS = {"skas": [], "tt": ["--mode", "tt"], "seccomp": ["--mode", "seccomp"]}
 # The umlskas modes alone, for tests that must never run their guest natively.
 UMLSKAS_MODES = list(MODE_FLAGS)
 

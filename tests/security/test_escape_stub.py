@@ -118,6 +118,15 @@ def test_stub_pages_and_raw_syscalls_stay_emulated(umode, tmp_path, guests, slee
     got = run_guest(umode, ["/guest", secret, sleeper.pid, canary, *stub_symbols()],
                     options=["--root", str(root), "--trace=kill"])
     out = got.stdout.decode()
+    if umode == "seccomp":
+        # Its filter lets a syscall from the stub's sites through only with the kernel's
+        # secret: the first jump there is SIGSYS, which this guest does not handle.
+        # test_seccomp_stub.py goes on from there with a guest that does.
+        head = EXPECTED.format(tt_area="SIGSEGV").split("stub_syscall getpid:")[0]
+        assert (got.returncode, out) == (-31, head), harness.describe(got)
+        assert sleeper.poll() is None, "the guest killed a host process"
+        assert not canary.exists(), "a guest syscall ran on the host"
+        return
     m = re.search(r"^jit sysenter child ended: (.*)$", out, re.M)
     assert m and m.group(1) in SYSENTER_ENDS, harness.describe(got)
     out = out.replace(m.group(0), "jit sysenter child ended: SYSENTER")

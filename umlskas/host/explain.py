@@ -32,7 +32,8 @@ import os
 import signal
 import time
 
-from . import mode_skas, mode_tt, ptrace, stub_channel
+from . import mode_seccomp, mode_skas, mode_tt, ptrace, stub_channel
+from .mode_seccomp import SeccompMode
 from .mode_skas import SkasMode
 from .mode_tt import SC_RAX, UC_MCONTEXT, TTMode
 from ..kernel.machine import TRAP_EXITED, TRAP_I386, TRAP_INTERRUPT, TRAP_SIGNAL, TRAP_SYSCALL
@@ -53,8 +54,12 @@ REQ = "ptrace"         # a ptrace request
 MEM = "mem"            # process_vm_readv / process_vm_writev
 EXIT = "exit"          # waitpid reported the end of a host thread
 KERNEL = "kernel"      # what the Python kernel asked or was handed
+NOTIF = "notif"        # seccomp mode: a user notification read or answered (no stop)
 
 GUEST_ENTRY = "syscall-entry stop (SIGTRAP|0x80)"   # a guest syscall begins
+NOTIF_ENTRY = "SECCOMP_IOCTL_NOTIF_RECV"             # ... in seccomp mode, without a stop
+TRACE_ENTRY = "PTRACE_EVENT_SECCOMP stop (SECCOMP_RET_TRACE)"   # ... with one
+_ENTRIES = (GUEST_ENTRY, NOTIF_ENTRY, TRACE_ENTRY)
 
 
 def _signame(sig):
@@ -82,7 +87,7 @@ class Group:
     """The host events of one guest syscall (or the start-up of a host thread)."""
 
     __slots__ = ("index", "pid", "t0", "events", "call", "name", "nr", "args", "result",
-                 "stops", "requests", "stub_stops", "stub_requests", "mem", "by_request",
+                 "stops", "requests", "notifs", "stub_stops", "stub_requests", "mem", "by_request",
                  "teardown")
 
     def __init__(self, index, pid, t0, keep):
@@ -96,6 +101,7 @@ class Group:
         self.args = None
         self.result = None
         self.stops = self.requests = self.stub_stops = self.stub_requests = self.mem = 0
+        self.notifs = 0                # seccomp notifications received (2 switches each)
         self.by_request = collections.Counter()
         self.teardown = 0              # stops and requests after the host thread began dying
 
@@ -117,6 +123,8 @@ class Group:
                 self.by_request[what] += 1
         elif kind == MEM:
             self.mem += 1
+        elif kind == NOTIF and what == NOTIF_ENTRY:
+            self.notifs += 1
         if self.events is not None:
             self.events.append(ev)
 
@@ -181,7 +189,7 @@ class Recorder:
             start = 0
             for i in range(len(evs) - 1, -1, -1):
                 ev = evs[i]
-                if ev[1] == STOP and not ev[4] and ev[2] == GUEST_ENTRY:
+                if ev[1] in (STOP, NOTIF) and not ev[4] and ev[2] in _ENTRIES:
                     start = i
                     break
             self._flush(pid, start)
@@ -238,6 +246,10 @@ class Recorder:
                 return f"{what} stop", "group-stop / PTRACE_INTERRUPT"
             if event == ptrace.PTRACE_EVENT_EXIT:
                 return f"{what} stop", "teardown: the host thread is dying (not part of the protocol)"
+            if event == ptrace.PTRACE_EVENT_SECCOMP and isinstance(self.mode, SeccompMode) \
+                    and self.mode._info.instruction_pointer & ~0xFFF != mode_skas.VSYSCALL_PAGE:
+                return (TRACE_ENTRY, "the filter traced this call: served at a ptrace stop;"
+                        " orig_rax = -1 makes the host skip it")
             if event == ptrace.PTRACE_EVENT_SECCOMP:
                 return (f"{what} stop", "a call into the vsyscall page, routed by the stub's "
                         "seccomp filter; orig_rax = -1 makes the host skip it and emulate the ret")
@@ -279,6 +291,9 @@ class Recorder:
             by_req.update(g.by_request)
         dist = collections.Counter(g.stops for g in groups)
         typical = dist.most_common(1)[0][0] if dist else 0
+        notifs = sum(g.notifs for g in groups)
+        ndist = collections.Counter(g.notifs for g in groups)
+        ntypical = ndist.most_common(1)[0][0] if ndist else 0
         rdist = collections.Counter(g.requests for g in groups)
         rtypical = rdist.most_common(1)[0][0] if rdist else 0
         odd = [{"index": g.index, "name": g.name, "stops": g.stops} for g in groups
@@ -295,7 +310,9 @@ class Recorder:
             "ptrace_requests_per_syscall": round(reqs / n, 3) if n else 0.0,
             "typical_ptrace_requests_per_syscall": rtypical,
             "requests": {k: round(v / n, 3) if n else 0 for k, v in sorted(by_req.items())},
-            "implied_context_switches_per_syscall": 2 * typical,
+            "notifications": notifs,
+            "notifications_per_syscall": round(notifs / n, 3) if n else 0.0,
+            "implied_context_switches_per_syscall": 2 * (typical + ntypical),
             "stub_op_stops": sum(g.stub_stops for g in groups + self.startup),
             "stub_op_requests": sum(g.stub_requests for g in groups + self.startup),
             "memory_copies": sum(g.mem for g in groups + self.startup),
@@ -321,6 +338,9 @@ class Recorder:
         w = out.write
         mode = self.mode.name if self.mode is not None else "?"
         w(f"umlskas explain: mode {mode}; times in µs from each syscall's first host event\n")
+        if mode == "seccomp":
+            w("(the notification path is _fastpath.seccomp_step, in C: its SEND, poll/waitpid"
+              " and RECV\n are shown as it reports them)\n")
         if mode == "skas":
             w("(SKAS is shown with its C fast path off: _fastpath.step makes the same POKEUSER,"
               " PTRACE_SYSEMU,\n waitpid and GET_SYSCALL_INFO per syscall, in one call)\n")
@@ -354,8 +374,11 @@ class Recorder:
           f" per syscall (typical {s['typical_ptrace_requests_per_syscall']})\n")
         for name, per in s["requests"].items():
             w(f"      {name:<26} {per} per syscall\n")
+        if mode == "seccomp":
+            w(f"  seccomp notifications: {s['notifications']}  = {s['notifications_per_syscall']}"
+              f" per syscall (each: guest -> kernel -> guest, no ptrace stop)\n")
         w(f"  context switches:  {s['implied_context_switches_per_syscall']} per syscall implied"
-          f" (guest->tracer->guest per stop); measured on the tracer's side alone:"
+          f" (guest->tracer->guest per stop or notification); measured on the tracer's side alone:"
           f" {s['tracer_context_switches_measured']} in the run\n")
         if s["unusual"]:
             shown = ", ".join(f"#{u['index']} {u['name']}: {u['stops']}" for u in s["unusual"])
@@ -540,7 +563,7 @@ class _OsShim:
 @contextlib.contextmanager
 def recording(rec):
     """Install the shims in the mode modules for the duration of one run."""
-    mods = (mode_skas, mode_tt, stub_channel)
+    mods = (mode_skas, mode_tt, mode_seccomp, stub_channel)
     saved = [(m, m.ptrace, m.os) for m in mods]
     pshim, oshim = _PtraceShim(rec), _OsShim(rec)
     try:
@@ -620,3 +643,61 @@ class ExplainingTTMode(_Explaining, TTMode):
     def __init__(self, rec, pin_cpu=True):
         TTMode.__init__(self, pin_cpu=pin_cpu)
         self._explain_setup(rec)
+
+
+class ExplainingSeccompMode(_Explaining, SeccompMode):
+    """SeccompMode whose C step is wrapped to log the notifications it reads and answers
+    and the ptrace stops it reports."""
+
+    def __init__(self, rec, pin_cpu=True):
+        SeccompMode.__init__(self, pin_cpu=pin_cpu)
+        self._explain_setup(rec)
+        self._step = self._logged_step(self._step)
+
+    def _logged_step(self, step):
+        rec = self.rec
+
+        def proc_traced(proc):
+            return proc.notif is None and proc.sysnr is not None
+
+        def logged(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block,
+                   unsure):
+            if reply_fd == -2:
+                rec.event(reply_pid, REQ, "PTRACE_POKEUSER", f"rax <- {_shown(result)}"
+                          " (the syscall's result; in seccomp_step)")
+                rec.event(reply_pid, REQ, "PTRACE_CONT(0)", "run on (in seccomp_step)")
+            elif reply_fd >= 0:
+                rec.event(reply_pid, NOTIF, "SECCOMP_IOCTL_NOTIF_SEND",
+                          f"id {reply_id:#x}: {'error' if result < 0 else 'val'} = {result}"
+                          " (the host returns it from the guest's syscall)")
+            got = step(procs, fds, sigfd, reply_fd, reply_id, result, reply_pid, lost, block,
+                       unsure)
+            if reply_pid in lost:
+                rec.event(reply_pid, NOTIF, "SEND: ENOENT", "a signal took the thread out of its "
+                          "wait: the answer goes into its registers at its next stop")
+            if got is not None and len(got) == 4 and proc_traced(got[0]):
+                proc, _, nr, args = got
+                pid = proc.host_pid
+                rec.event(pid, STOP, TRACE_ENTRY, "the filter traced this call: served at a"
+                          " ptrace stop")
+                rec.event(pid, REQ, "PTRACE_GET_SYSCALL_INFO", f"seccomp: nr={nr} ({rec.name(nr)})"
+                          " (in seccomp_step)")
+                rec.event(pid, REQ, "PTRACE_POKEUSER", "orig_rax <- -1 (nullify the host call;"
+                          " in seccomp_step)")
+            elif got is not None and len(got) == 4:
+                proc, _, nr, args = got
+                shown = ", ".join(hex(a) for a in args)
+                rec.event(proc.host_pid, NOTIF, NOTIF_ENTRY,
+                          f"poll woke on listener fd {proc.notif[0]}; id {proc.notif[1]:#x}"
+                          f" nr={nr} ({rec.name(nr)}) args=({shown})")
+            elif got is not None and len(got) == 2:
+                pid, status = got
+                what, detail = rec.classify(pid, status) if status & 0xFF != 0x7F or \
+                    status >> 16 != ptrace.PTRACE_EVENT_SECCOMP else (None, None)
+                if what is None:
+                    # Classified after _seccomp_stop reads the call (vsyscall or traced).
+                    ptrace.get_syscall_info(pid, self._info)
+                    what, detail = rec.classify(pid, status)
+                rec.event(pid, EXIT if what == "exit" else STOP, what, detail)
+            return got
+        return logged

@@ -19,8 +19,9 @@
  *     64-byte records {nr, flags, args[6]} in the ops page, run in order until
  *     one fails; on the int3, rax is the last result and r12 the number of ops
  *     not completed (0 on success). Flags: 1 = arg0 is the saved fd, 2 = arg4
- *     is the saved fd, 4 = save this result as the fd (r13). This lets
- *     open+mmap+close of a file run in one round trip.
+ *     is the saved fd, 4 = save this result as the fd (r13), 8 = arg5 is r15
+ *     (seccomp mode's secret). This lets open+mmap+close of a file run in one
+ *     round trip.
  *
  * What it trusts: only the kernel's registers. The guest shares this address
  * space and can read our pages, but cannot change them: the text is r-x and
@@ -169,7 +170,16 @@ __asm__(
     "2:  test $2, %r14b\n"
     "    jz 3f\n"
     "    mov %r13, %r8\n"
-    "3:  syscall\n"
+    /* Flag 8 (seccomp mode): the sixth argument is the kernel's secret, kept in r15
+     * by the kernel for this batch only; the filter allows this instruction only
+     * with it (see umlskas/host/mode_seccomp.py). */
+    "3:  test $8, %r14b\n"
+    "    jz 5f\n"
+    "    mov %r15, %r9\n"
+    "5:\n"
+    ".globl stub_batch_syscall\n"
+    "stub_batch_syscall:\n"
+    "    syscall\n"
     "    cmp $-4095, %rax\n"
     "    jae 9f\n"
     "    test $4, %r14b\n"

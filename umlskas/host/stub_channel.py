@@ -77,6 +77,9 @@ class StubChannel:
         self.reaped = {}
         self.new_children = []      # host pids born of an injected clone
         self.filter_checked = False  # the stub's seccomp result (r15) is read once
+        # Seccomp mode's secret (mode_seccomp.py): the sixth argument register of every
+        # injected syscall, without which its filter kills a syscall from the stub.
+        self.secret = None
 
     def close(self):
         if self.ops_fd >= 0:
@@ -146,6 +149,8 @@ class StubChannel:
                 else:
                     vals.append(a & 0xFFFFFFFFFFFFFFFF)
             vals += [0] * (6 - len(vals))
+            if self.secret is not None and nr != 9:
+                flags |= 8          # the stub loads the secret (r15) as arg5
             pack("<8Q", page, i * OP_SIZE, nr, flags, *vals)
 
     def run_batch(self, pid, ops):
@@ -164,6 +169,8 @@ class StubChannel:
             regs.r12 = len(chunk)
             regs.r13 = 0xFFFFFFFFFFFFFFFF
             regs.orig_rax = 0xFFFFFFFFFFFFFFFF
+            if self.secret is not None:
+                regs.r15 = self.secret
             ptrace.setregs(pid, regs)
             done = self._run_to_trap(pid)
             saved.orig_rax = 0xFFFFFFFFFFFFFFFF
@@ -184,6 +191,10 @@ class StubChannel:
         regs.rax = nr
         regs.orig_rax = 0xFFFFFFFFFFFFFFFF
         a = list(args) + [0] * (6 - len(args))
+        if self.secret is not None:
+            if len(args) > 5:
+                raise ValueError("seccomp mode injects at most 5 arguments")
+            a[5] = self.secret
         regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9 = (
             x & 0xFFFFFFFFFFFFFFFF for x in a)
         ptrace.setregs(pid, regs)

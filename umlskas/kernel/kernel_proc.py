@@ -934,10 +934,16 @@ class Kernel:
             for _, e in waiters:
                 ev |= e
             poller.register(fd, ev)
+        # A mode whose traps also arrive on descriptors (seccomp's listeners).
+        mode_fds = self.mode.wait_fds() if hasattr(self.mode, "wait_fds") else ()
+        for fd in mode_fds:
+            poller.register(fd, select.POLLIN)
         if timeout is not None:
             timeout = min(int(timeout * 1000) + 1, MAX_WAIT_MS)
         events = poller.poll(timeout)
         for fd, ev in events:
+            if fd in mode_fds:
+                continue        # the mode's next wait() reads it
             if fd == self._wakeup_r or fd == self._sigchld_fd:
                 try:
                     os.read(fd, 4096)
