@@ -97,6 +97,7 @@ OTHER_FILES_PREFIXES = (  # one a line
     "pipe_",
     "fsx_",
     "tty_",
+    "ptrace_",
 )
 
 

@@ -252,6 +252,9 @@ def sys_preadv2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
     """preadv2(2); offset -1 means the file position. RWF_* hints are accepted."""
     if flags & ~0x3F:
         raise SyscallError(errno.EOPNOTSUPP)
+    if pos_l == -1 or pos_l == 0xFFFFFFFFFFFFFFFF:
+        return sys_readv(task, fd, iov, iovcnt)
+    return sys_preadv(task, fd, iov, iovcnt, pos_l)
 
 
 def _superblock(file):
@@ -261,9 +264,6 @@ def _superblock(file):
     if host_fd is not None:
         return ("host", host_call(os.fstat, host_fd).st_dev)
     return ("kernel", type(file).__name__)
-    if pos_l == -1 or pos_l == 0xFFFFFFFFFFFFFFFF:
-        return sys_readv(task, fd, iov, iovcnt)
-    return sys_preadv(task, fd, iov, iovcnt, pos_l)
 
 
 def sys_pwritev2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
